@@ -1,0 +1,375 @@
+/* cgroup v1 driver: one directory per hierarchy (legacy and hybrid hosts). */
+#include "cgroup.h"
+#include "cleanup.h"
+#include "error.h"
+#include "log.h"
+#include "oci.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MEMSW "memory.memsw.limit_in_bytes"
+
+static struct berth_cgroup_hier *v1_find(struct berth_cgroup *cg, const char *ctrl)
+{
+    size_t cl = strlen(ctrl);
+
+    for (size_t i = 0; i < cg->n_h; i++) {
+        for (const char *s = cg->h[i].name; *s;) {
+            size_t l = strcspn(s, ",");
+            if (l == cl && strncmp(s, ctrl, cl) == 0)
+                return &cg->h[i];
+            s += l + (s[l] == ',');
+        }
+    }
+    return NULL;
+}
+
+/* Where `ctrl`'s files are written: 1 with *ret_dir set, 0 when the cgroup
+ * is joined (not berth's: left alone), -EOPNOTSUPP when not mounted. */
+static int v1_dir(struct berth_cgroup *cg, const char *ctrl, const char **ret_dir,
+                  struct berth_error **err)
+{
+    struct berth_cgroup_hier *h = v1_find(cg, ctrl);
+
+    if (h == NULL)
+        return berth_error_set(err, EOPNOTSUPP,
+                               "cannot set '%s' limits: no cgroup v1 '%s' hierarchy under '%s'",
+                               ctrl, ctrl, cg->root);
+    if (h->created == 0) {
+        berth_log(BERTH_LOG_DEBUG, "not setting '%s' limits in joined cgroup '%s'", ctrl, h->dir);
+        return 0;
+    }
+    *ret_dir = h->dir;
+    return 1;
+}
+
+static int write_i64(const char *dir, const char *file, int64_t v, struct berth_error **err)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%" PRId64, v);
+    return berth_cgroup_write(dir, file, buf, err);
+}
+
+/* Without swap accounting there is no memsw file. That only matters when the
+ * config grants swap beyond the memory limit: the kernel could not enforce
+ * it. */
+static int v1_swap_wanted(const char *dir, const struct berth_resources *res, bool *ret,
+                          struct berth_error **err)
+{
+    *ret = res->has_mem_swap && res->mem_swap != 0;
+    if (!*ret || berth_cgroup_has_file(dir, MEMSW))
+        return 0;
+    *ret = false;
+    if (res->mem_swap > 0 && !(res->has_mem_limit && res->mem_swap == res->mem_limit))
+        return berth_error_set(err, EOPNOTSUPP,
+                               "cannot limit swap in cgroup '%s': no '" MEMSW
+                               "' (swap accounting is disabled)",
+                               dir);
+    return 0;
+}
+
+/* The kernel keeps memory.limit <= memsw.limit at every step, so raising
+ * the pair writes memsw first and lowering writes the limit first (runc). */
+static bool v1_swap_first(const char *dir, const struct berth_resources *res)
+{
+    _cleanup_free_ char *cur = NULL;
+    unsigned long long limit;
+
+    if (res->mem_swap == -1)
+        return true;
+    if (berth_cgroup_read(dir, "memory.limit_in_bytes", &cur, NULL) < 0)
+        return false;
+    cur[strcspn(cur, "\n")] = '\0';
+    return parse_u64(cur, &limit) == 0 && limit < (unsigned long long)res->mem_swap;
+}
+
+static int v1_memory(struct berth_cgroup *cg, const struct berth_resources *res,
+                     struct berth_error **err)
+{
+    const char *dir = NULL;
+    bool swap;
+
+    int r = v1_dir(cg, "memory", &dir, err);
+    if (r <= 0)
+        return r;
+    r = v1_swap_wanted(dir, res, &swap, err);
+    if (r < 0)
+        return r;
+    if (swap && res->has_mem_limit && v1_swap_first(dir, res)) {
+        r = write_i64(dir, MEMSW, res->mem_swap, err);
+        swap = false;
+    }
+    if (r >= 0 && res->has_mem_limit)
+        r = write_i64(dir, "memory.limit_in_bytes", res->mem_limit, err);
+    if (r >= 0 && swap)
+        r = write_i64(dir, MEMSW, res->mem_swap, err);
+    if (r >= 0 && res->has_mem_reservation)
+        r = write_i64(dir, "memory.soft_limit_in_bytes", res->mem_reservation, err);
+    return r;
+}
+
+static int v1_cpu(struct berth_cgroup *cg, const struct berth_resources *res,
+                  struct berth_error **err)
+{
+    const char *dir = NULL;
+
+    int r = v1_dir(cg, "cpu", &dir, err);
+    if (r <= 0)
+        return r;
+    if (res->has_cpu_shares && res->cpu_shares != 0)
+        r = write_i64(dir, "cpu.shares", (int64_t)res->cpu_shares, err);
+    /* the period first: the kernel checks the quota against it */
+    if (r >= 0 && res->has_cpu_period && res->cpu_period != 0)
+        r = write_i64(dir, "cpu.cfs_period_us", (int64_t)res->cpu_period, err);
+    if (r >= 0 && res->has_cpu_quota)
+        r = write_i64(dir, "cpu.cfs_quota_us", res->cpu_quota < 0 ? -1 : res->cpu_quota, err);
+    return r;
+}
+
+static int v1_cpuset(struct berth_cgroup *cg, const struct berth_resources *res,
+                     struct berth_error **err)
+{
+    const char *dir = NULL;
+
+    int r = v1_dir(cg, "cpuset", &dir, err);
+    if (r <= 0)
+        return r;
+    if (res->cpu_cpus && *res->cpu_cpus)
+        r = berth_cgroup_write(dir, "cpuset.cpus", res->cpu_cpus, err);
+    if (r >= 0 && res->cpu_mems && *res->cpu_mems)
+        r = berth_cgroup_write(dir, "cpuset.mems", res->cpu_mems, err);
+    return r;
+}
+
+static int v1_pids(struct berth_cgroup *cg, const struct berth_resources *res,
+                   struct berth_error **err)
+{
+    const char *dir = NULL;
+
+    int r = v1_dir(cg, "pids", &dir, err);
+    if (r <= 0)
+        return r;
+    if (res->pids_limit <= 0)
+        return berth_cgroup_write(dir, "pids.max", "max", err);
+    return write_i64(dir, "pids.max", res->pids_limit, err);
+}
+
+/* Kernels without CFQ (5.0+) have only BFQ's file, when BFQ is in use. */
+static int v1_blkio(struct berth_cgroup *cg, const struct berth_resources *res,
+                    struct berth_error **err)
+{
+    const char *dir = NULL;
+
+    int r = v1_dir(cg, "blkio", &dir, err);
+    if (r <= 0)
+        return r;
+    if (berth_cgroup_has_file(dir, "blkio.weight"))
+        return write_i64(dir, "blkio.weight", res->blkio_weight, err);
+    if (berth_cgroup_has_file(dir, "blkio.bfq.weight"))
+        return write_i64(dir, "blkio.bfq.weight", res->blkio_weight, err);
+    return berth_error_set(err, EOPNOTSUPP,
+                           "cannot set blkio weight in cgroup '%s': neither 'blkio.weight' nor "
+                           "'blkio.bfq.weight' exists (no CFQ or BFQ scheduler)",
+                           dir);
+}
+
+static int write_rule(const char *dir, const char *file, char type,
+                      const struct berth_device_rule *d, const char *access,
+                      struct berth_error **err)
+{
+    char major[24] = "*", minor[24] = "*", rule[80];
+
+    if (d->major >= 0)
+        snprintf(major, sizeof(major), "%" PRId64, d->major);
+    if (d->minor >= 0)
+        snprintf(minor, sizeof(minor), "%" PRId64, d->minor);
+    snprintf(rule, sizeof(rule), "%c %s:%s %s", type, major, minor, access);
+    return berth_cgroup_write(dir, file, rule, err);
+}
+
+/* The kernel reads a rule of type 'a' as "everything, rwm" whatever follows
+ * it, so a narrower 'a' rule is written as one 'c' and one 'b' rule. */
+static int v1_device_rule(const char *dir, const struct berth_device_rule *d,
+                          struct berth_error **err)
+{
+    const char *file = d->allow ? "devices.allow" : "devices.deny";
+    const char *access = d->access[0] ? d->access : "rwm";
+    bool all_access = strchr(access, 'r') && strchr(access, 'w') && strchr(access, 'm');
+    int r;
+
+    if (strspn(access, "rwm") != strlen(access))
+        return berth_error_set(err, EINVAL, "invalid device access '%s'", access);
+    switch (d->type) {
+    case 'a':
+        if (d->major < 0 && d->minor < 0 && all_access)
+            return berth_cgroup_write(dir, file, "a", err);
+        r = write_rule(dir, file, 'c', d, access, err);
+        return r < 0 ? r : write_rule(dir, file, 'b', d, access, err);
+    case 'c':
+    case 'b':
+        return write_rule(dir, file, d->type, d, access, err);
+    default:
+        return berth_error_set(err, EINVAL, "invalid device type '%c'", d->type);
+    }
+}
+
+/* Rules are applied in order, so a leading deny-all writes "a" to
+ * devices.deny before the exceptions that follow it. */
+static int v1_devices(struct berth_cgroup *cg, const struct berth_resources *res,
+                      struct berth_error **err)
+{
+    const char *dir = NULL;
+
+    int r = v1_dir(cg, "devices", &dir, err);
+    if (r <= 0)
+        return r;
+    for (size_t i = 0; r >= 0 && i < res->n_devices; i++)
+        r = v1_device_rule(dir, &res->devices[i], err);
+    return r;
+}
+
+static int v1_apply(struct berth_cgroup *cg, const struct berth_resources *res,
+                    struct berth_error **err)
+{
+    int r = 0;
+
+    if (res->has_mem_limit || res->has_mem_reservation || res->has_mem_swap)
+        r = v1_memory(cg, res, err);
+    if (r >= 0 && (res->has_cpu_shares || res->has_cpu_period || res->has_cpu_quota))
+        r = v1_cpu(cg, res, err);
+    if (r >= 0 && ((res->cpu_cpus && *res->cpu_cpus) || (res->cpu_mems && *res->cpu_mems)))
+        r = v1_cpuset(cg, res, err);
+    if (r >= 0 && res->has_pids_limit)
+        r = v1_pids(cg, res, err);
+    if (r >= 0 && res->has_blkio_weight)
+        r = v1_blkio(cg, res, err);
+    if (r >= 0 && res->n_devices > 0)
+        r = v1_devices(cg, res, err);
+    return r < 0 ? r : 0;
+}
+
+static bool is_blank(const char *s)
+{
+    return s[strspn(s, " \t\n")] == '\0';
+}
+
+static int copy_cpuset_file(const char *dir, const char *parent, const char *file,
+                            struct berth_error **err)
+{
+    _cleanup_free_ char *cur = NULL, *val = NULL;
+
+    int r = berth_cgroup_read(dir, file, &cur, err);
+    if (r < 0 || !is_blank(cur))
+        return r;
+    r = berth_cgroup_read(parent, file, &val, err);
+    if (r < 0)
+        return r;
+    val[strcspn(val, "\n")] = '\0';
+    return berth_cgroup_write(dir, file, val, err);
+}
+
+/* A new v1 cpuset cgroup starts with empty cpus and mems, and a task cannot
+ * join it (ENOSPC) until they are set: copy the parent's into every level
+ * berth created, top down. */
+static int v1_cpuset_inherit(struct berth_cgroup_hier *h, struct berth_error **err)
+{
+    for (unsigned up = h->created; up-- > 0;) {
+        _cleanup_free_ char *dir = berth_cgroup_level(h->dir, up);
+        _cleanup_free_ char *parent = berth_cgroup_level(h->dir, up + 1);
+        int r = copy_cpuset_file(dir, parent, "cpuset.cpus", err);
+        if (r >= 0)
+            r = copy_cpuset_file(dir, parent, "cpuset.mems", err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int v1_prepare(struct berth_cgroup *cg, struct berth_error **err)
+{
+    return -1; /* no CLONE_INTO_CGROUP on v1: setup attaches the child */
+}
+
+static int v1_setup(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
+                    struct berth_error **err)
+{
+    struct berth_cgroup_hier *cpuset = v1_find(cg, "cpuset");
+    char buf[24];
+    int r;
+
+    for (size_t i = 0; i < cg->n_h; i++) {
+        r = berth_cgroup_hier_create(cg, &cg->h[i], err);
+        if (r > 0 && &cg->h[i] == cpuset)
+            r = v1_cpuset_inherit(cpuset, err);
+        if (r < 0)
+            return r;
+    }
+    if (res) {
+        r = v1_apply(cg, res, err);
+        if (r < 0)
+            return r;
+    }
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    for (size_t i = 0; i < cg->n_h; i++) {
+        r = berth_cgroup_write(cg->h[i].dir, "cgroup.procs", buf, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* A frozen task cannot act on SIGKILL: thaw what berth froze first. */
+static int v1_destroy(struct berth_cgroup *cg, struct berth_error **err)
+{
+    struct berth_cgroup_hier *fz = v1_find(cg, "freezer");
+    int ret = 0;
+
+    if (fz && fz->created > 0 && berth_cgroup_has_file(fz->dir, "freezer.state"))
+        (void)berth_cgroup_write(fz->dir, "freezer.state", "THAWED", NULL);
+    for (size_t i = 0; i < cg->n_h; i++) {
+        int r = berth_cgroup_hier_remove(&cg->h[i], err);
+        if (r < 0 && ret == 0)
+            ret = r;
+    }
+    return ret;
+}
+
+/* Freezing takes effect asynchronously (the state reads FREEZING until every
+ * task stopped), and a write can need repeating while tasks fork (runc). */
+static int v1_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **err)
+{
+    struct berth_cgroup_hier *h = v1_find(cg, "freezer");
+    const char *want = frozen ? "FROZEN" : "THAWED";
+    unsigned long long waited = 0;
+
+    if (h == NULL)
+        return berth_error_set(err, EOPNOTSUPP, "cannot freeze: no cgroup v1 'freezer' under '%s'",
+                               cg->root);
+    do {
+        _cleanup_free_ char *state = NULL;
+        int r = berth_cgroup_write(h->dir, "freezer.state", want, err);
+        if (r >= 0)
+            r = berth_cgroup_read(h->dir, "freezer.state", &state, err);
+        if (r < 0)
+            return r;
+        if (strncmp(state, want, strlen(want)) == 0)
+            return 0;
+    } while (berth_cgroup_backoff(&waited, 2000000));
+    if (frozen)
+        (void)berth_cgroup_write(h->dir, "freezer.state", "THAWED", NULL);
+    return berth_error_set(err, EBUSY, "timed out %s cgroup '%s'", frozen ? "freezing" : "thawing",
+                           h->dir);
+}
+
+const struct berth_cgroup_ops berth_cgroup_v1_ops = {
+    .mode = BERTH_CGROUP_V1,
+    .prepare = v1_prepare,
+    .setup = v1_setup,
+    .destroy = v1_destroy,
+    .freeze = v1_freeze,
+};

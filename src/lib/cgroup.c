@@ -1,0 +1,638 @@
+#include "cgroup.h"
+#include "cleanup.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The v1 controllers berth manages; other hierarchies are left alone. */
+static const char *const managed_v1[] = {
+    "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer",
+};
+
+/* json_decrefp comes with jansson (>= 2.11) */
+#define _cleanup_json_ _cleanup_(json_decrefp)
+
+static void cgroup_freep(struct berth_cgroup **cg)
+{
+    berth_cgroup_free(*cg);
+}
+#define _cleanup_cgroup_ _cleanup_(cgroup_freep)
+
+int berth_cgroup_detect(const char *root, enum berth_cgroup_mode *ret_mode,
+                        struct berth_error **err)
+{
+    struct statfs fs;
+
+    if (statfs(root, &fs) < 0)
+        return berth_error_set(err, errno, "cannot stat the file system of '%s'", root);
+    *ret_mode = fs.f_type == CGROUP2_SUPER_MAGIC ? BERTH_CGROUP_V2 : BERTH_CGROUP_V1;
+    return 0;
+}
+
+/* jansson refuses strings that are not UTF-8; checking here keeps
+ * berth_cgroup_to_json infallible. */
+static bool is_utf8(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
+int berth_cgroup_path_validate(const char *path, struct berth_error **err)
+{
+    if (path == NULL || *path == '\0')
+        return berth_error_set(err, EINVAL, "invalid cgroups path '': empty");
+    if (strlen(path) >= PATH_MAX)
+        return berth_error_set(err, EINVAL, "invalid cgroups path: longer than %d bytes",
+                               PATH_MAX - 1);
+    for (const char *p = path; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return berth_error_set(err, EINVAL, "invalid cgroups path: control character");
+    if (!is_utf8(path))
+        return berth_error_set(err, EINVAL, "invalid cgroups path '%s': not UTF-8", path);
+
+    const char *s = path + (path[0] == '/');
+    for (;;) {
+        const char *e = strchrnul(s, '/');
+        size_t len = e - s;
+        if (len == 0)
+            return berth_error_set(err, EINVAL, "invalid cgroups path '%s': empty component",
+                                   path);
+        if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+            return berth_error_set(err, EINVAL, "invalid cgroups path '%s': '%.*s' component",
+                                   path, (int)len, s);
+        if (*e == '\0')
+            return 0;
+        s = e + 1;
+    }
+}
+
+/* "a" + "/" + "b" with exactly one slash between; b may be "" or "/". */
+static char *join(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    while (*b == '/')
+        b++;
+    if (*b == '\0')
+        return xasprintf("%.*s", (int)la, a);
+    if (la == 1 && a[0] == '/')
+        return xasprintf("/%s", b);
+    return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+/* Splits one line of /proc/self/cgroup ("ID:CONTROLLERS:PATH") in place. */
+static bool split_line(char *line, char **ret_ctrls, char **ret_path)
+{
+    char *c = strchr(line, ':');
+    if (c == NULL)
+        return false;
+    char *p = strchr(c + 1, ':');
+    if (p == NULL)
+        return false;
+    *c = *p = '\0';
+    *ret_ctrls = c + 1;
+    *ret_path = p + 1;
+    return true;
+}
+
+static bool list_has(const char *list, char sep, const char *word)
+{
+    size_t wl = strlen(word);
+
+    for (const char *s = list; *s;) {
+        while (*s == sep || (sep == ' ' && (*s == '\n' || *s == '\t')))
+            s++;
+        const char *e = s;
+        while (*e && *e != sep && !(sep == ' ' && (*e == '\n' || *e == '\t')))
+            e++;
+        if ((size_t)(e - s) == wl && strncmp(s, word, wl) == 0)
+            return true;
+        s = e;
+    }
+    return false;
+}
+
+static bool is_managed(const char *ctrls)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(managed_v1); i++)
+        if (list_has(ctrls, ',', managed_v1[i]))
+            return true;
+    return false;
+}
+
+/* The directory under root a v1 hierarchy is mounted on: "cpu,cpuacct"
+ * itself, or one of its controllers' names (often a symlink to it). */
+static char *v1_mount_dir(const char *root, const char *ctrls)
+{
+    char *dir = join(root, ctrls);
+    if (access(dir, F_OK) == 0)
+        return dir;
+    free(dir);
+
+    _cleanup_free_ char *copy = xstrdup(ctrls);
+    char *save = NULL;
+    for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        dir = join(root, c);
+        if (access(dir, F_OK) == 0)
+            return dir;
+        free(dir);
+    }
+    return NULL;
+}
+
+static int check_self_path(const char *self, struct berth_error **err)
+{
+    if (self[0] != '/')
+        return berth_error_set(err, EINVAL, "invalid cgroup '%s' of the calling process", self);
+    if (streq(self, "/"))
+        return 0;
+    if (berth_cgroup_path_validate(self, err) < 0)
+        return berth_error_wrap(err, "cannot use the cgroup of the calling process");
+    return 0;
+}
+
+static int add_hier(struct berth_cgroup *cg, const char *name, const char *mnt, const char *self,
+                    const char *path, struct berth_error **err)
+{
+    if (path[0] != '/') {
+        int r = check_self_path(self, err);
+        if (r < 0)
+            return r;
+    }
+    _cleanup_free_ char *base = join(mnt, path[0] == '/' ? "" : self);
+    cg->h = xrealloc(cg->h, (cg->n_h + 1) * sizeof(*cg->h));
+    cg->h[cg->n_h++] = (struct berth_cgroup_hier){
+        .name = xstrdup(name),
+        .dir = join(base, path),
+        .created = 0,
+    };
+    return 0;
+}
+
+static int fill_v1(struct berth_cgroup *cg, const char *self_cgroup, const char *path,
+                   struct berth_error **err)
+{
+    _cleanup_free_ char *text = xstrdup(self_cgroup);
+    char *save = NULL;
+
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *ctrls, *self;
+        if (!split_line(l, &ctrls, &self) || *ctrls == '\0' || !is_managed(ctrls))
+            continue;
+        _cleanup_free_ char *mnt = v1_mount_dir(cg->root, ctrls);
+        if (mnt == NULL)
+            continue;
+        int r = add_hier(cg, ctrls, mnt, self, path, err);
+        if (r < 0)
+            return r;
+    }
+    if (cg->n_h == 0)
+        return berth_error_set(err, ENOENT, "no cgroup v1 hierarchy found under '%s'", cg->root);
+    return 0;
+}
+
+static int fill_v2(struct berth_cgroup *cg, const char *self_cgroup, const char *path,
+                   struct berth_error **err)
+{
+    _cleanup_free_ char *text = xstrdup(self_cgroup);
+    char *save = NULL;
+
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *ctrls, *self;
+        if (split_line(l, &ctrls, &self) && streq(l, "0") && *ctrls == '\0')
+            return add_hier(cg, "", cg->root, self, path, err);
+    }
+    return berth_error_set(err, ENOENT, "no cgroup v2 entry ('0::') for the calling process");
+}
+
+static int check_root(const char *root, struct berth_error **err)
+{
+    if (root == NULL || root[0] != '/')
+        return berth_error_set(err, EINVAL, "invalid cgroup root '%s': not absolute",
+                               root ? root : "");
+    if (!is_utf8(root))
+        return berth_error_set(err, EINVAL, "invalid cgroup root '%s': not UTF-8", root);
+    return 0;
+}
+
+struct berth_cgroup *berth_cgroup_new(enum berth_cgroup_mode mode, const char *root,
+                                      const char *self_cgroup, const char *cgroups_path,
+                                      const char *id, struct berth_error **err)
+{
+    _cleanup_free_ char *def = NULL;
+    int r;
+
+    if (check_root(root, err) < 0)
+        return NULL;
+    if (cgroups_path == NULL) {
+        if (id == NULL || *id == '\0' || strchr(id, '/')) {
+            berth_error_set(err, EINVAL, "invalid container id '%s' for a cgroup name",
+                            id ? id : "");
+            return NULL;
+        }
+        cgroups_path = def = xasprintf("berth-%s", id);
+    }
+    if (berth_cgroup_path_validate(cgroups_path, err) < 0)
+        return NULL;
+
+    _cleanup_cgroup_ struct berth_cgroup *cg = xzalloc(sizeof(*cg));
+    cg->root = xstrdup(root);
+    cg->absolute = cgroups_path[0] == '/';
+    switch (mode) {
+    case BERTH_CGROUP_V1:
+        cg->ops = &berth_cgroup_v1_ops;
+        r = fill_v1(cg, self_cgroup ? self_cgroup : "", cgroups_path, err);
+        break;
+    case BERTH_CGROUP_V2:
+        cg->ops = &berth_cgroup_v2_ops;
+        r = fill_v2(cg, self_cgroup ? self_cgroup : "", cgroups_path, err);
+        break;
+    default:
+        r = berth_error_set(err, EINVAL, "unknown cgroup mode %d", (int)mode);
+        break;
+    }
+    return r < 0 ? NULL : TAKE_PTR(cg);
+}
+
+void berth_cgroup_free(struct berth_cgroup *cg)
+{
+    if (cg == NULL)
+        return;
+    for (size_t i = 0; i < cg->n_h; i++) {
+        free(cg->h[i].name);
+        free(cg->h[i].dir);
+    }
+    free(cg->h);
+    free(cg->root);
+    free(cg);
+}
+
+char *berth_cgroup_to_json(const struct berth_cgroup *cg)
+{
+    _cleanup_json_ json_t *o = json_object();
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < cg->n_h; i++) {
+        json_t *h = json_pack("{s:s, s:s, s:I}", "name", cg->h[i].name, "dir", cg->h[i].dir,
+                              "created", (json_int_t)cg->h[i].created);
+        if (h == NULL || json_array_append_new(a, h) < 0)
+            abort();
+    }
+    if (json_object_set_new(o, "mode",
+                            json_string(cg->ops->mode == BERTH_CGROUP_V2 ? "v2" : "v1")) < 0 ||
+        json_object_set_new(o, "root", json_string(cg->root)) < 0 ||
+        json_object_set_new(o, "absolute", json_boolean(cg->absolute)) < 0 ||
+        json_object_set_new(o, "hierarchies", a) < 0)
+        abort();
+    char *s = json_dumps(o, JSON_COMPACT);
+    if (s == NULL)
+        abort();
+    return s;
+}
+
+/* Number of path components of `dir` below `root`, or -1 when dir is not
+ * strictly below root. */
+static int depth_below(const char *root, const char *dir)
+{
+    size_t rl = strlen(root);
+    int n = 0;
+
+    while (rl > 1 && root[rl - 1] == '/')
+        rl--;
+    if (strncmp(dir, root, rl) != 0 || (dir[rl] != '/' && rl > 1) || dir[rl] == '\0')
+        return -1;
+    for (const char *p = dir + rl; *p; p++)
+        if (*p == '/' && p[1] != '\0')
+            n++;
+    return rl == 1 ? n + 1 : n;
+}
+
+static int hier_from_json(struct berth_cgroup *cg, json_t *j, struct berth_error **err)
+{
+    json_error_t je;
+    const char *name, *dir;
+    json_int_t created;
+
+    if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:I}", "name", &name, "dir", &dir,
+                       "created", &created) < 0)
+        return berth_error_set(err, EINVAL, "invalid cgroup state: hierarchy: %s", je.text);
+    int depth = depth_below(cg->root, dir);
+    if (depth < 0 || berth_cgroup_path_validate(dir, NULL) < 0)
+        return berth_error_set(err, EINVAL, "invalid cgroup state: bad directory '%s'", dir);
+    if (created < 0 || created > depth)
+        return berth_error_set(err, EINVAL, "invalid cgroup state: bad count %lld for '%s'",
+                               (long long)created, dir);
+    cg->h = xrealloc(cg->h, (cg->n_h + 1) * sizeof(*cg->h));
+    cg->h[cg->n_h++] = (struct berth_cgroup_hier){
+        .name = xstrdup(name),
+        .dir = xstrdup(dir),
+        .created = (unsigned)created,
+    };
+    return 0;
+}
+
+static int cgroup_from_json(struct berth_cgroup *cg, json_t *o, struct berth_error **err)
+{
+    json_error_t je;
+    const char *mode, *root;
+    int absolute;
+    json_t *hs;
+
+    if (json_unpack_ex(o, &je, 0, "{s:s, s:s, s:b, s:o}", "mode", &mode, "root", &root,
+                       "absolute", &absolute, "hierarchies", &hs) < 0)
+        return berth_error_set(err, EINVAL, "invalid cgroup state: %s", je.text);
+    if (streq(mode, "v1"))
+        cg->ops = &berth_cgroup_v1_ops;
+    else if (streq(mode, "v2"))
+        cg->ops = &berth_cgroup_v2_ops;
+    else
+        return berth_error_set(err, EINVAL, "invalid cgroup state: unknown mode '%s'", mode);
+    int r = check_root(root, err);
+    if (r < 0)
+        return r;
+    cg->root = xstrdup(root);
+    cg->absolute = absolute;
+    if (!json_is_array(hs) || json_array_size(hs) == 0 ||
+        (streq(mode, "v2") && json_array_size(hs) != 1))
+        return berth_error_set(err, EINVAL, "invalid cgroup state: bad 'hierarchies'");
+    size_t i;
+    json_t *h;
+    json_array_foreach(hs, i, h) {
+        r = hier_from_json(cg, h, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+struct berth_cgroup *berth_cgroup_from_json(const char *json, struct berth_error **err)
+{
+    json_error_t je;
+
+    _cleanup_json_ json_t *o = json_loads(json ? json : "", 0, &je);
+    if (o == NULL) {
+        berth_error_set(err, EINVAL, "invalid cgroup state: %s", je.text);
+        return NULL;
+    }
+    _cleanup_cgroup_ struct berth_cgroup *cg = xzalloc(sizeof(*cg));
+    if (cgroup_from_json(cg, o, err) < 0)
+        return NULL;
+    return TAKE_PTR(cg);
+}
+
+int berth_cgroup_prepare(struct berth_cgroup *cg, struct berth_error **err)
+{
+    return cg->ops->prepare(cg, err);
+}
+
+int berth_cgroup_setup(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
+                       struct berth_error **err)
+{
+    return cg->ops->setup(cg, res, pid, err);
+}
+
+int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err)
+{
+    return cg->ops->destroy(cg, err);
+}
+
+int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **err)
+{
+    return cg->ops->freeze(cg, frozen, err);
+}
+
+/* runc's linear map of [2, 262144] onto [1, 10000]. */
+uint64_t berth_cgroup_shares_to_weight(uint64_t shares)
+{
+    if (shares == 0)
+        return 0;
+    if (shares < 2)
+        shares = 2;
+    if (shares > 262144)
+        shares = 262144;
+    return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+/* runc's linear map of [10, 1000] onto [1, 10000]. */
+uint64_t berth_cgroup_blkio_to_io_weight(uint64_t weight)
+{
+    if (weight == 0)
+        return 0;
+    if (weight < 10)
+        weight = 10;
+    if (weight > 1000)
+        weight = 1000;
+    return 1 + ((weight - 10) * 9999) / 990;
+}
+
+int berth_cgroup_swap_v2(int64_t limit, int64_t swap, int64_t *ret)
+{
+    if (limit < -1 || swap < -1)
+        return -EINVAL;
+    if (limit == -1 || swap == -1) {
+        *ret = -1;
+        return 0;
+    }
+    if (swap < limit)
+        return -EINVAL;
+    *ret = swap - limit;
+    return 0;
+}
+
+/* ---- Shared by the drivers. ---- */
+
+char *berth_cgroup_level(const char *dir, unsigned up)
+{
+    char *p = xstrdup(dir);
+
+    for (unsigned i = 0; i < up; i++) {
+        char *s = strrchr(p, '/');
+        if (s == NULL || s == p) {
+            p[1] = '\0';
+            break;
+        }
+        *s = '\0';
+    }
+    return p;
+}
+
+/* mkdir -p of `dir`, starting below `root` (which must exist). *made counts
+ * the trailing components created, also when a later mkdir fails, so that
+ * they are still removed. */
+static int mkdir_p(const char *root, const char *dir, unsigned *made, struct berth_error **err)
+{
+    _cleanup_free_ char *p = xstrdup(dir);
+    size_t rl = strlen(root);
+
+    while (rl > 1 && root[rl - 1] == '/')
+        rl--;
+    if (strncmp(p, root, rl) != 0)
+        rl = 0;
+    for (char *s = p + rl + 1; s[-1] != '\0'; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0755) == 0)
+            (*made)++;
+        else if (errno != EEXIST)
+            return berth_error_set(err, errno, "cannot create cgroup '%s'", p);
+        *s = c;
+    }
+    return 0;
+}
+
+int berth_cgroup_hier_create(struct berth_cgroup *cg, struct berth_cgroup_hier *h,
+                             struct berth_error **err)
+{
+    unsigned made = 0;
+    int r = mkdir_p(cg->root, h->dir, &made, err);
+
+    if (made > h->created)
+        h->created = made;
+    if (r < 0)
+        return r;
+    if (h->created > 0)
+        return 1;
+    if (!cg->absolute)
+        return berth_error_set(err, EEXIST, "cgroup '%s' already exists", h->dir);
+    berth_log(BERTH_LOG_DEBUG, "joining existing cgroup '%s', its limits are left unchanged",
+              h->dir);
+    return 0;
+}
+
+bool berth_cgroup_backoff(unsigned long long *state, unsigned long long limit_us)
+{
+    if (*state >= limit_us)
+        return false;
+    unsigned long long d = *state == 0 ? 1000 : *state;
+    if (d > 50000)
+        d = 50000;
+    if (d > limit_us - *state)
+        d = limit_us - *state;
+    struct timespec ts = {.tv_sec = d / 1000000, .tv_nsec = (d % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+    *state += d;
+    return true;
+}
+
+int berth_cgroup_kill_procs(const char *dir, struct berth_error **err)
+{
+    _cleanup_free_ char *path = join(dir, "cgroup.procs");
+    _cleanup_free_ char *procs = NULL;
+
+    int r = read_file_at(AT_FDCWD, path, &procs, NULL, NULL);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return berth_error_set(err, -r, "cannot read '%s'", path);
+    for (char *s = procs; *s;) {
+        char *e = strchrnul(s, '\n');
+        bool last = *e == '\0';
+        long long pid;
+        *e = '\0';
+        if (parse_i64(s, &pid) == 0 && pid > 0 && kill((pid_t)pid, SIGKILL) < 0 && errno != ESRCH)
+            return berth_error_set(err, errno, "cannot kill process %lld of cgroup '%s'", pid,
+                                   dir);
+        s = last ? e : e + 1;
+    }
+    return 0;
+}
+
+static int remove_tree(const char *dir, struct berth_error **err);
+
+/* Child cgroups the container made below its own (cgroupns, nested
+ * runtimes) keep the parent busy; they are the container's, so they go. */
+static int remove_children(const char *dir, struct berth_error **err)
+{
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (d == NULL)
+        return errno == ENOENT ? 0 : berth_error_set(err, errno, "cannot list cgroup '%s'", dir);
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+            continue;
+        _cleanup_free_ char *child = join(dir, de->d_name);
+        int r = remove_tree(child, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* rmdir fails with EBUSY until the killed tasks have exited. */
+static int remove_tree(const char *dir, struct berth_error **err)
+{
+    unsigned long long waited = 0;
+
+    int r = remove_children(dir, err);
+    if (r < 0)
+        return r;
+    for (;;) {
+        r = berth_cgroup_kill_procs(dir, err);
+        if (r < 0)
+            return r;
+        if (rmdir(dir) == 0 || errno == ENOENT)
+            return 0;
+        int saved = errno;
+        if (saved != EBUSY || !berth_cgroup_backoff(&waited, 1000000))
+            return berth_error_set(err, saved, "cannot remove cgroup '%s'", dir);
+    }
+}
+
+int berth_cgroup_hier_remove(struct berth_cgroup_hier *h, struct berth_error **err)
+{
+    if (h->created == 0)
+        return 0;
+    int r = remove_tree(h->dir, err);
+    if (r < 0)
+        return r;
+    for (unsigned up = 1; up < h->created; up++) {
+        _cleanup_free_ char *p = berth_cgroup_level(h->dir, up);
+        if (rmdir(p) == 0 || errno == ENOENT)
+            continue;
+        if (errno == EBUSY || errno == ENOTEMPTY)
+            break; /* shared with another container: its ancestors are too */
+        return berth_error_set(err, errno, "cannot remove cgroup '%s'", p);
+    }
+    h->created = 0;
+    return 0;
+}
+
+int berth_cgroup_write(const char *dir, const char *file, const char *value,
+                       struct berth_error **err)
+{
+    _cleanup_free_ char *path = join(dir, file);
+    return write_file_at(AT_FDCWD, path, value, strlen(value), err);
+}
+
+int berth_cgroup_read(const char *dir, const char *file, char **ret, struct berth_error **err)
+{
+    _cleanup_free_ char *path = join(dir, file);
+    return read_file_at(AT_FDCWD, path, ret, NULL, err);
+}
+
+bool berth_cgroup_has_file(const char *dir, const char *file)
+{
+    _cleanup_free_ char *path = join(dir, file);
+    return access(path, F_OK) == 0;
+}

@@ -1,0 +1,363 @@
+#include "oci.h"
+#include "oci-linux.h"
+#include "caps.h"
+#include "cleanup.h"
+#include "error.h"
+#include "json-util.h"
+#include "mountopt.h"
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static const struct {
+    const char *name;
+    int resource;
+} rlimit_names[] = {
+    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+int berth_rlimit_from_name(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
+        if (streq(name, rlimit_names[i].name))
+            return rlimit_names[i].resource;
+    return -1;
+}
+
+/* Lexically normalises a relative path and tells whether it stays below its
+ * base: "a/../b" stays, "../x" and "a/../../x" escape. */
+static bool rel_path_escapes(const char *p)
+{
+    int depth = 0;
+    while (*p) {
+        const char *e = strchrnul(p, '/');
+        size_t n = e - p;
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0)
+                return true;
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p = *e ? e + 1 : e;
+    }
+    return false;
+}
+
+static int parse_root(json_t *root, const char *bundle, struct berth_config *c,
+                      struct berth_error **err)
+{
+    json_t *o = NULL;
+    int r = jget_object(root, "root", "", &o, err);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        return berth_error_set(err, EINVAL, "invalid config: 'root' is required");
+    _cleanup_free_ char *path = NULL;
+    if ((r = jget_string(o, "path", "root", true, &path, err)) < 0)
+        return r;
+    if (*path == '\0')
+        return berth_error_set(err, EINVAL, "invalid config: 'root.path' is empty");
+    if ((r = jget_bool(o, "readonly", "root", &c->root_readonly, err)) < 0)
+        return r;
+    if (path[0] == '/') {
+        c->root_path = TAKE_PTR(path);
+        return 0;
+    }
+    if (rel_path_escapes(path))
+        return berth_error_set(err, EINVAL, "invalid config: 'root.path' ('%s') escapes the bundle",
+                               path);
+    c->root_path = xasprintf("%s/%s", bundle, path);
+    return 0;
+}
+
+static int parse_caps_set(json_t *o, const char *key, uint64_t *mask, struct berth_error **err)
+{
+    _cleanup_strv_ char **names = NULL;
+    int r = jget_strv(o, key, "process.capabilities", false, &names, err);
+    if (r <= 0)
+        return r;
+    for (char **n = names; *n; n++) {
+        int cap = berth_cap_from_name(*n);
+        if (cap < 0 || cap > 63)
+            return berth_error_set(err, EINVAL,
+                                   "invalid config: 'process.capabilities.%s' names an unknown "
+                                   "capability '%s'",
+                                   key, *n);
+        *mask |= 1ULL << cap;
+    }
+    return 0;
+}
+
+static int parse_caps(json_t *proc, struct berth_caps *caps, struct berth_error **err)
+{
+    json_t *o = NULL;
+    int r = jget_object(proc, "capabilities", "process", &o, err);
+    if (r <= 0)
+        return r;
+    caps->present = true;
+    static const char *const keys[] = {"bounding", "effective", "inheritable", "permitted",
+                                       "ambient"};
+    uint64_t *masks[] = {&caps->bounding, &caps->effective, &caps->inheritable,
+                         &caps->permitted, &caps->ambient};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if ((r = parse_caps_set(o, keys[i], masks[i], err)) < 0)
+            return r;
+    return 0;
+}
+
+static int parse_rlimits(json_t *proc, struct berth_process *p, struct berth_error **err)
+{
+    json_t *a = NULL;
+    int r = jget_array(proc, "rlimits", "process", &a, err);
+    if (r <= 0)
+        return r;
+    p->rlimits = xzalloc(json_array_size(a) * sizeof(*p->rlimits));
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *o = json_array_get(a, i);
+        _cleanup_free_ char *path = xasprintf("process.rlimits[%zu]", i);
+        _cleanup_free_ char *type = NULL;
+        struct berth_rlimit *rl = &p->rlimits[p->n_rlimits++];
+        if (!json_is_object(o))
+            return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
+        if ((r = jget_string(o, "type", path, true, &type, err)) < 0)
+            return r;
+        if ((rl->resource = berth_rlimit_from_name(type)) < 0)
+            return berth_error_set(err, EINVAL, "invalid config: '%s.type' is unknown ('%s')",
+                                   path, type);
+        if ((r = jget_u64(o, "soft", path, &rl->soft, NULL, err)) < 0 ||
+            (r = jget_u64(o, "hard", path, &rl->hard, NULL, err)) < 0)
+            return r;
+        if (rl->soft > rl->hard)
+            return berth_error_set(err, EINVAL, "invalid config: '%s.soft' exceeds its hard limit",
+                                   path);
+    }
+    return 0;
+}
+
+static int parse_user(json_t *proc, struct berth_user *u, struct berth_error **err)
+{
+    json_t *o = NULL, *gids = NULL;
+    int64_t v = 0;
+    bool has = false;
+    int r = jget_object(proc, "user", "process", &o, err);
+    if (r <= 0)
+        return r;
+    if ((r = jget_int(o, "uid", "process.user", 0, UINT32_MAX - 1, &v, NULL, err)) < 0)
+        return r;
+    u->uid = r ? (uid_t)v : 0;
+    if ((r = jget_int(o, "gid", "process.user", 0, UINT32_MAX - 1, &v, NULL, err)) < 0)
+        return r;
+    u->gid = r ? (gid_t)v : 0;
+    if ((r = jget_int(o, "umask", "process.user", 0, 0777, &v, &has, err)) < 0)
+        return r;
+    u->has_umask = has;
+    u->umask = (mode_t)v;
+    if ((r = jget_array(o, "additionalGids", "process.user", &gids, err)) <= 0)
+        return r;
+    u->additional_gids = xzalloc(json_array_size(gids) * sizeof(gid_t));
+    for (size_t i = 0; i < json_array_size(gids); i++) {
+        json_t *g = json_array_get(gids, i);
+        if (!json_is_integer(g) || json_integer_value(g) < 0 ||
+            json_integer_value(g) >= UINT32_MAX)
+            return berth_error_set(err, EINVAL,
+                                   "invalid config: 'process.user.additionalGids[%zu]' must be "
+                                   "a group id",
+                                   i);
+        u->additional_gids[u->n_additional_gids++] = (gid_t)json_integer_value(g);
+    }
+    return 0;
+}
+
+static int parse_args_env(json_t *proc, struct berth_process *p, struct berth_error **err)
+{
+    int r = jget_strv(proc, "args", "process", true, &p->args, err);
+    if (r < 0)
+        return r;
+    if (p->args[0] == NULL || p->args[0][0] == '\0')
+        return berth_error_set(err, EINVAL, "invalid config: 'process.args' must not be empty");
+    if ((r = jget_strv(proc, "env", "process", false, &p->env, err)) < 0)
+        return r;
+    if (p->env == NULL)
+        p->env = xzalloc(sizeof(char *));
+    for (size_t i = 0; p->env[i]; i++)
+        if (strchr(p->env[i], '=') == NULL || p->env[i][0] == '=')
+            return berth_error_set(err, EINVAL,
+                                   "invalid config: 'process.env[%zu]' ('%s') is not KEY=VALUE", i,
+                                   p->env[i]);
+    return 0;
+}
+
+static int parse_process(json_t *root, struct berth_process *p, struct berth_error **err)
+{
+    json_t *o = NULL;
+    int64_t v = 0;
+    int r = jget_object(root, "process", "", &o, err);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        return berth_error_set(err, EINVAL, "invalid config: 'process' is required");
+    if ((r = parse_args_env(o, p, err)) < 0)
+        return r;
+    if ((r = jget_string(o, "cwd", "process", false, &p->cwd, err)) < 0)
+        return r;
+    if (p->cwd == NULL)
+        p->cwd = xstrdup("/");
+    if (p->cwd[0] != '/')
+        return berth_error_set(err, EINVAL,
+                               "invalid config: 'process.cwd' must be an absolute path");
+    if ((r = jget_bool(o, "terminal", "process", &p->terminal, err)) < 0 ||
+        (r = jget_bool(o, "noNewPrivileges", "process", &p->no_new_privileges, err)) < 0 ||
+        (r = jget_int(o, "oomScoreAdj", "process", -1000, 1000, &v, &p->has_oom_score_adj,
+                      err)) < 0)
+        return r;
+    p->oom_score_adj = (int)v;
+    if ((r = parse_user(o, &p->user, err)) < 0 || (r = parse_caps(o, &p->caps, err)) < 0 ||
+        (r = parse_rlimits(o, p, err)) < 0)
+        return r;
+    return 0;
+}
+
+static int parse_one_mount(json_t *o, const char *path, struct berth_mount *m,
+                           struct berth_error **err)
+{
+    _cleanup_strv_ char **options = NULL;
+    struct berth_mount_opts mo;
+    int r;
+
+    if (!json_is_object(o))
+        return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
+    if ((r = jget_string(o, "destination", path, true, &m->destination, err)) < 0 ||
+        (r = jget_string(o, "type", path, false, &m->type, err)) < 0 ||
+        (r = jget_string(o, "source", path, false, &m->source, err)) < 0 ||
+        (r = jget_strv(o, "options", path, false, &options, err)) < 0)
+        return r;
+    if (m->destination[0] != '/')
+        return berth_error_set(err, EINVAL,
+                               "invalid config: '%s.destination' must be an absolute path", path);
+    berth_mount_opts_parse(options, &mo);
+    m->flags = mo.flags;
+    m->propagation = mo.propagation;
+    m->data = mo.data;
+    m->is_bind = (mo.flags & MS_BIND) || streq(m->type, "bind");
+    if (m->is_bind && m->source == NULL)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.source' is required for a bind",
+                               path);
+    if (!m->is_bind && m->type == NULL)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.type' is required", path);
+    return 0;
+}
+
+static int parse_mounts(json_t *root, struct berth_config *c, struct berth_error **err)
+{
+    json_t *a = NULL;
+    int r = jget_array(root, "mounts", "", &a, err);
+    if (r <= 0)
+        return r;
+    c->mounts = xzalloc(json_array_size(a) * sizeof(*c->mounts));
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        _cleanup_free_ char *path = xasprintf("mounts[%zu]", i);
+        c->n_mounts++;
+        if ((r = parse_one_mount(json_array_get(a, i), path, &c->mounts[i], err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int parse_top(json_t *root, const char *bundle, struct berth_config *c,
+                     struct berth_error **err)
+{
+    json_t *o = NULL;
+    int r;
+
+    if (!json_is_object(root))
+        return berth_error_set(err, EINVAL, "invalid config: the top level must be an object");
+    if ((r = jget_string(root, "ociVersion", "", true, &c->oci_version, err)) < 0 ||
+        (r = parse_root(root, bundle, c, err)) < 0 || (r = parse_process(root, &c->process, err)) < 0 ||
+        (r = jget_string(root, "hostname", "", false, &c->hostname, err)) < 0 ||
+        (r = jget_string(root, "domainname", "", false, &c->domainname, err)) < 0 ||
+        (r = parse_mounts(root, c, err)) < 0)
+        return r;
+    if ((r = jget_object(root, "annotations", "", &o, err)) < 0)
+        return r;
+    if (r > 0)
+        c->annotations_json = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    o = NULL;
+    if ((r = jget_object(root, "linux", "", &o, err)) < 0)
+        return r;
+    return berth_oci_parse_linux(o, c, err);
+}
+
+struct berth_config *berth_config_parse(const char *json, size_t len, const char *bundle,
+                                        struct berth_error **err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        berth_error_set(err, EINVAL, "invalid config: not valid JSON: %s at line %d column %d",
+                        jerr.text, jerr.line, jerr.column);
+        return NULL;
+    }
+    struct berth_config *c = xzalloc(sizeof(*c));
+    int r = parse_top(root, bundle, c, err);
+    json_decref(root);
+    if (r < 0) {
+        berth_config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct berth_config *berth_config_load(const char *bundle, struct berth_error **err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    _cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+
+    if (read_file_at(AT_FDCWD, path, &text, &len, err) < 0)
+        return NULL;
+    return berth_config_parse(text, len, bundle, err);
+}
+
+static void free_process(struct berth_process *p)
+{
+    char **vecs[] = {p->args, p->env};
+    for (size_t i = 0; i < ARRAY_SIZE(vecs); i++)
+        strv_freep(&vecs[i]);
+    free(p->cwd);
+    free(p->user.additional_gids);
+    free(p->rlimits);
+}
+
+void berth_config_free(struct berth_config *c)
+{
+    if (c == NULL)
+        return;
+    free(c->oci_version);
+    free(c->root_path);
+    free_process(&c->process);
+    free(c->hostname);
+    free(c->domainname);
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        free(c->mounts[i].destination);
+        free(c->mounts[i].type);
+        free(c->mounts[i].source);
+        free(c->mounts[i].data);
+    }
+    free(c->mounts);
+    berth_oci_free_linux(c);
+    free(c->annotations_json);
+    free(c);
+}

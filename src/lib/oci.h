@@ -1,0 +1,181 @@
+#pragma once
+/* OCI runtime-spec config.json, parsed into a validated struct.
+ * Unknown fields are ignored, as the spec requires; every known field is type
+ * checked and a bad one is reported by its JSON path ("process.args[0]"). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct berth_error;
+
+enum berth_ns_type {
+    BERTH_NS_PID,
+    BERTH_NS_NET,
+    BERTH_NS_MNT,
+    BERTH_NS_IPC,
+    BERTH_NS_UTS,
+    BERTH_NS_CGROUP,
+    BERTH_NS_USER,
+    BERTH_NS_TIME,
+    BERTH_NS_COUNT,
+};
+
+struct berth_namespace {
+    bool enabled;  /* listed in linux.namespaces */
+    char *path;    /* join this one instead of creating (NULL: new) */
+};
+
+struct berth_rlimit {
+    int resource; /* RLIMIT_* */
+    uint64_t soft, hard;
+};
+
+/* Capability sets as bit masks over CAP_* numbers (0..63). */
+struct berth_caps {
+    bool present;  /* process.capabilities given at all */
+    uint64_t bounding, effective, inheritable, permitted, ambient;
+};
+
+struct berth_user {
+    uid_t uid;
+    gid_t gid;
+    gid_t *additional_gids;
+    size_t n_additional_gids;
+    bool has_umask;
+    mode_t umask;
+};
+
+struct berth_process {
+    char **args;      /* NULL-terminated, at least one */
+    char **env;       /* NULL-terminated, may be empty */
+    char *cwd;        /* absolute */
+    bool terminal;
+    struct berth_user user;
+    struct berth_caps caps;
+    struct berth_rlimit *rlimits;
+    size_t n_rlimits;
+    bool no_new_privileges;
+    bool has_oom_score_adj;
+    int oom_score_adj;
+};
+
+struct berth_mount {
+    char *destination; /* absolute, in the container */
+    char *type;        /* may be NULL for bind mounts */
+    char *source;      /* may be NULL */
+    unsigned long flags;     /* MS_* from options */
+    unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC) or 0 */
+    char *data;        /* the options that are not flags, comma separated */
+    bool is_bind;
+};
+
+struct berth_device {
+    char type;     /* 'c', 'b', 'u', 'p' */
+    char *path;
+    int64_t major, minor;
+    bool has_mode, has_uid, has_gid;
+    mode_t file_mode;
+    uid_t uid;
+    gid_t gid;
+};
+
+struct berth_device_rule {
+    bool allow;
+    char type;     /* 'a', 'c', 'b' */
+    int64_t major, minor; /* -1 for wildcard */
+    char access[4];       /* subset of "rwm" */
+};
+
+struct berth_sysctl {
+    char *key, *value;
+};
+
+/* linux.seccomp */
+enum berth_seccomp_op { SCMP_OP_NE = 1, SCMP_OP_LT, SCMP_OP_LE, SCMP_OP_EQ, SCMP_OP_GE, SCMP_OP_GT, SCMP_OP_MASKED_EQ };
+
+struct berth_seccomp_arg {
+    unsigned index;
+    uint64_t value, value_two;
+    enum berth_seccomp_op op;
+};
+
+struct berth_seccomp_rule {
+    char **names;                /* NULL-terminated */
+    char *action;                /* "SCMP_ACT_ERRNO" … */
+    bool has_errno_ret;
+    unsigned errno_ret;
+    struct berth_seccomp_arg *args;
+    size_t n_args;
+};
+
+struct berth_seccomp {
+    char *default_action;
+    bool has_default_errno_ret;
+    unsigned default_errno_ret;
+    char **architectures;        /* NULL-terminated, may be empty */
+    char **flags;                /* NULL-terminated, may be empty */
+    struct berth_seccomp_rule *rules;
+    size_t n_rules;
+};
+
+/* linux.resources; each has_* says the field was given. */
+struct berth_resources {
+    bool has_mem_limit, has_mem_reservation, has_mem_swap;
+    int64_t mem_limit, mem_reservation, mem_swap; /* bytes, -1 = unlimited */
+    bool has_cpu_shares, has_cpu_quota, has_cpu_period;
+    uint64_t cpu_shares, cpu_period;
+    int64_t cpu_quota;  /* -1 = unlimited */
+    char *cpu_cpus, *cpu_mems;
+    bool has_pids_limit;
+    int64_t pids_limit; /* <= 0 means unlimited */
+    bool has_blkio_weight;
+    uint16_t blkio_weight;
+    struct berth_device_rule *devices;
+    size_t n_devices;
+};
+
+struct berth_config {
+    char *oci_version;
+    char *root_path;       /* absolute, resolved against the bundle */
+    bool root_readonly;
+    struct berth_process process;
+    char *hostname, *domainname;
+    struct berth_mount *mounts;
+    size_t n_mounts;
+    struct berth_namespace ns[BERTH_NS_COUNT];
+    struct berth_device *devices;
+    size_t n_devices;
+    struct berth_sysctl *sysctls;
+    size_t n_sysctls;
+    char **masked_paths;   /* NULL-terminated */
+    char **readonly_paths; /* NULL-terminated */
+    unsigned long rootfs_propagation; /* MS_* or 0 for the default (rslave) */
+    struct berth_seccomp *seccomp;   /* NULL: none */
+    struct berth_resources resources;
+    bool has_resources;
+    char *cgroups_path;    /* NULL: default */
+    char *annotations_json;/* compact JSON object text, or NULL */
+};
+
+/* Parses config.json text. `bundle` is the absolute bundle directory, used to
+ * resolve a relative root.path and to refuse one that escapes the bundle.
+ * Returns a config owned by the caller (free with berth_config_free) or NULL
+ * with *err set (EINVAL, message naming the field). */
+struct berth_config *berth_config_parse(const char *json, size_t len, const char *bundle,
+                                        struct berth_error **err);
+
+/* Reads and parses BUNDLE/config.json. */
+struct berth_config *berth_config_load(const char *bundle, struct berth_error **err);
+
+void berth_config_free(struct berth_config *c);
+
+/* Namespace names as in the spec ("pid", "network", …); -1 if unknown. */
+int berth_ns_from_name(const char *name);
+const char *berth_ns_name(enum berth_ns_type t);
+/* CLONE_NEW* flag for a namespace type. */
+int berth_ns_clone_flag(enum berth_ns_type t);
+/* The /proc/PID/ns/<file> name of a namespace type ("net" for network). */
+const char *berth_ns_proc_name(enum berth_ns_type t);
+
+/* rlimit name ("RLIMIT_NOFILE") to resource number; -1 if unknown. */
+int berth_rlimit_from_name(const char *name);

@@ -1,0 +1,233 @@
+#include "util.h"
+#include "cleanup.h"
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+void *xzalloc(size_t n)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *p = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&p, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return p;
+}
+
+size_t strv_length(char **v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len,
+                 struct berth_error **err)
+{
+    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return berth_error_set(err, errno, "cannot open '%s'", path);
+
+    size_t cap = 4096, len = 0;
+    _cleanup_free_ char *buf = xmalloc(cap);
+    for (;;) {
+        if (len + 1 >= cap) {
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return berth_error_set(err, errno, "cannot read '%s'", path);
+        if (r == 0)
+            break;
+        len += r;
+    }
+    buf[len] = '\0';
+    if (ret_len)
+        *ret_len = len;
+    *ret = TAKE_PTR(buf);
+    return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        data += w;
+        len -= w;
+    }
+    return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, size_t len,
+                  struct berth_error **err)
+{
+    _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+        return berth_error_set(err, errno, "cannot open '%s'", path);
+    int r = write_all(fd, data, len);
+    if (r < 0)
+        return berth_error_set(err, -r, "cannot write '%.*s' to '%s'", (int)(len > 64 ? 64 : len),
+                               data, path);
+    return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len,
+                         struct berth_error **err)
+{
+    _cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
+    _cleanup_close_ int fd =
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return berth_error_set(err, errno, "cannot create '%s'", tmp);
+    int r = write_all(fd, data, len);
+    if (r < 0) {
+        unlinkat(dirfd, tmp, 0);
+        return berth_error_set(err, -r, "cannot write '%s'", tmp);
+    }
+    if (renameat(dirfd, tmp, dirfd, name) < 0) {
+        r = errno;
+        unlinkat(dirfd, tmp, 0);
+        return berth_error_set(err, r, "cannot rename '%s' to '%s'", tmp, name);
+    }
+    return 0;
+}
+
+int parse_u64(const char *s, unsigned long long *ret)
+{
+    char *end = NULL;
+
+    if (s == NULL || *s == '\0' || *s == '-' || *s == ' ')
+        return -EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || end == s || *end != '\0')
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+int parse_i64(const char *s, long long *ret)
+{
+    char *end = NULL;
+
+    if (s == NULL || *s == '\0' || *s == ' ')
+        return -EINVAL;
+    errno = 0;
+    long long v = strtoll(s, &end, 0);
+    if (errno != 0 || end == s || *end != '\0')
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+static int rm_rf_children(int dfd, struct berth_error **err)
+{
+    _cleanup_closedir_ DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        close(dfd);
+        return berth_error_set(err, errno, "cannot list directory");
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+            continue;
+        int r = rm_rf_at(dirfd(d), de->d_name, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int rm_rf_at(int dirfd, const char *name, struct berth_error **err)
+{
+    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR && errno != EPERM)
+        return berth_error_set(err, errno, "cannot remove '%s'", name);
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return berth_error_set(err, errno, "cannot open '%s'", name);
+    int r = rm_rf_children(fd, err);
+    if (r < 0)
+        return r;
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return berth_error_set(err, errno, "cannot remove '%s'", name);
+    return 0;
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+    char path[64], buf[1024];
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* comm may contain spaces and ')': fields restart after the last ')' */
+    char *p = strrchr(buf, ')');
+    if (p == NULL)
+        return 0;
+    p += 2;
+    if (*p == 'Z' || *p == 'X')
+        return 0;
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    return p ? strtoull(p, NULL, 10) : 0;
+}

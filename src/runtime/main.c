@@ -1,0 +1,146 @@
+#include "runtime.h"
+#include "cleanup.h"
+#include "error.h"
+#include "log.h"
+#include "state.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *arg_root = "/run/berth";
+bool arg_debug;
+static const char *arg_log;
+static bool arg_log_json;
+
+static void log_line(const char *level, const char *msg)
+{
+    if (arg_log == NULL)
+        return;
+    _cleanup_fclose_ FILE *f = fopen(arg_log, "ae");
+    if (f == NULL)
+        return;
+    _cleanup_free_ char *now = berth_rfc3339_now();
+    if (arg_log_json) {
+        json_t *o = json_pack("{s:s,s:s,s:s}", "level", level, "msg", msg, "time", now);
+        _cleanup_free_ char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        fprintf(f, "%s\n", text);
+    } else {
+        fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", now, level, msg);
+    }
+}
+
+int rt_error(const char *fmt, ...)
+{
+    va_list ap;
+    _cleanup_free_ char *msg = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    fprintf(stderr, "berth-runtime: %s\n", msg);
+    log_line("error", msg);
+    return 1;
+}
+
+int rt_fail(struct berth_error *e)
+{
+    _cleanup_free_ char *msg = berth_error_format(e);
+    berth_error_clear(&e);
+    return rt_error("%s", msg);
+}
+
+int rt_usage(const char *usage)
+{
+    return rt_error("usage: berth-runtime %s", usage);
+}
+
+static void debug_sink(enum berth_log_level level, const char *msg, void *userdata)
+{
+    if (level == BERTH_LOG_DEBUG && !arg_debug)
+        return;
+    log_line(level == BERTH_LOG_DEBUG ? "debug" : "info", msg);
+    if (arg_log == NULL)
+        fprintf(stderr, "berth-runtime: debug: %s\n", msg);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+} commands[] = {
+    {"spec", cmd_spec},   {"create", cmd_create}, {"start", cmd_start},
+    {"run", cmd_run},     {"state", cmd_state},   {"kill", cmd_kill},
+    {"delete", cmd_delete}, {"list", cmd_list},
+};
+
+static void print_help(void)
+{
+    printf("usage: berth-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug]\n"
+           "                     COMMAND [OPTIONS] [ARGS]\n\n"
+           "An OCI runtime. Commands:\n"
+           "  spec    write a default config.json\n"
+           "  create  create a container (its init waits for start)\n"
+           "  start   run the process of a created container\n"
+           "  run     create and start a container\n"
+           "  state   print the state of a container as JSON\n"
+           "  kill    send a signal to a container's init\n"
+           "  delete  delete a stopped (or, with --force, any) container\n"
+           "  list    list containers\n");
+}
+
+static int parse_globals(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, 'r'},   {"log", required_argument, NULL, 'l'},
+        {"log-format", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
+        {"version", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {"systemd-cgroup", no_argument, NULL, 's'}, {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': arg_root = optarg; break;
+        case 'l': arg_log = optarg; break;
+        case 'd': arg_debug = true; break;
+        case 's': break; /* accepted for compatibility; cgroupfs is always used */
+        case 'f':
+            if (!streq(optarg, "text") && !streq(optarg, "json"))
+                return rt_error("invalid --log-format '%s': use text or json", optarg);
+            arg_log_json = streq(optarg, "json");
+            break;
+        case 'v':
+            printf("berth-runtime version %s\nspec: 1.0.2\n", BERTH_VERSION);
+            exit(0);
+        case 'h': print_help(); exit(0);
+        default: return rt_error("unknown option; see --help");
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *env_root = getenv("BERTH_ROOT");
+    if (env_root && *env_root)
+        arg_root = env_root;
+    if (parse_globals(argc, argv) != 0)
+        return 1;
+    berth_log_set_sink(debug_sink, NULL);
+    if (optind >= argc)
+        return rt_error("no command given; see --help");
+    const char *cmd = argv[optind];
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (streq(cmd, commands[i].name)) {
+            int sub_argc = argc - optind;
+            char **sub_argv = argv + optind;
+            optind = 0; /* reset getopt for the command's own options */
+            return commands[i].fn(sub_argc, sub_argv);
+        }
+    }
+    return rt_error("unknown command '%s'; see --help", cmd);
+}

@@ -1,0 +1,80 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mountopt.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <sys/mount.h>
+
+static void parse(const char *const *opts, struct berth_mount_opts *r)
+{
+    berth_mount_opts_parse((char **)opts, r);
+}
+
+static void test_flags(void **state)
+{
+    const char *o[] = {"ro", "nosuid", "nodev", "noexec", "relatime", NULL};
+    struct berth_mount_opts r;
+    parse(o, &r);
+    assert_int_equal(r.flags, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME);
+    assert_null(r.data);
+    assert_int_equal(r.propagation, 0);
+}
+
+static void test_later_option_wins(void **state)
+{
+    const char *o[] = {"ro", "rw", "suid", NULL};
+    struct berth_mount_opts r;
+    parse(o, &r);
+    assert_int_equal(r.flags & MS_RDONLY, 0);
+    assert_true(r.clear & MS_RDONLY);
+    assert_true(r.clear & MS_NOSUID);
+}
+
+static void test_bind_and_propagation(void **state)
+{
+    const char *o[] = {"rbind", "rslave", NULL};
+    struct berth_mount_opts r;
+    parse(o, &r);
+    assert_int_equal(r.flags, MS_BIND | MS_REC);
+    assert_int_equal(r.propagation, MS_SLAVE | MS_REC);
+    const char *o2[] = {"bind", "private", NULL};
+    parse(o2, &r);
+    assert_int_equal(r.flags, MS_BIND);
+    assert_int_equal(r.propagation, MS_PRIVATE);
+}
+
+static void test_data(void **state)
+{
+    const char *o[] = {"nosuid", "mode=755", "size=65536k", NULL};
+    struct berth_mount_opts r;
+    parse(o, &r);
+    assert_int_equal(r.flags, MS_NOSUID);
+    assert_string_equal(r.data, "mode=755,size=65536k");
+    free(r.data);
+}
+
+static void test_propagation_keyword(void **state)
+{
+    unsigned long f = 0;
+    assert_int_equal(berth_propagation_parse("rshared", &f), 0);
+    assert_int_equal(f, MS_SHARED | MS_REC);
+    assert_int_equal(berth_propagation_parse("runbindable", &f), 0);
+    assert_int_equal(f, MS_UNBINDABLE | MS_REC);
+    assert_true(berth_propagation_parse("sideways", &f) < 0);
+    assert_true(berth_propagation_parse("", &f) < 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flags),        cmocka_unit_test(test_later_option_wins),
+        cmocka_unit_test(test_bind_and_propagation), cmocka_unit_test(test_data),
+        cmocka_unit_test(test_propagation_keyword),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

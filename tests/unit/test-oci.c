@@ -1,0 +1,165 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "error.h"
+#include "oci.h"
+#include "util.h"
+
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+
+static const char full[] =
+    "{\"ociVersion\":\"1.0.2\",\"unknownTopLevel\":{\"x\":1},"
+    "\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
+    "\"process\":{\"args\":[\"/bin/sh\",\"-c\",\"true\"],\"env\":[\"A=1\"],\"cwd\":\"/tmp\","
+    "\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[5,6],\"umask\":18},"
+    "\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_NET_RAW\"],\"effective\":[\"CAP_KILL\"]},"
+    "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":100,\"hard\":200}],"
+    "\"noNewPrivileges\":true,\"oomScoreAdj\":-500},"
+    "\"hostname\":\"h\",\"domainname\":\"d\","
+    "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+    "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rslave\"]}],"
+    "\"annotations\":{\"b\":\"2\",\"a\":\"1\"},"
+    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}],"
+    "\"devices\":[{\"type\":\"c\",\"path\":\"/dev/fuse\",\"major\":10,\"minor\":229,\"fileMode\":438}],"
+    "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},\"maskedPaths\":[\"/proc/kcore\"],"
+    "\"readonlyPaths\":[\"/proc/sys\"],\"rootfsPropagation\":\"rprivate\",\"cgroupsPath\":\"a/b\","
+    "\"resources\":{\"memory\":{\"limit\":1048576,\"swap\":2097152},"
+    "\"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000,\"cpus\":\"0\"},"
+    "\"pids\":{\"limit\":10},\"blockIO\":{\"weight\":500},"
+    "\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,\"type\":\"c\",\"major\":1,"
+    "\"minor\":3,\"access\":\"rw\"}]},"
+    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+    "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":42,\"args\":[{\"index\":1,\"value\":7,"
+    "\"op\":\"SCMP_CMP_EQ\"}]}]}}}";
+
+static void test_full(void **state)
+{
+    struct berth_error *e = NULL;
+    struct berth_config *c = berth_config_parse(full, strlen(full), "/bundle", &e);
+    if (c == NULL)
+        fail_msg("%s", e->msg);
+    assert_string_equal(c->root_path, "/bundle/rootfs");
+    assert_true(c->root_readonly);
+    assert_string_equal(c->process.args[2], "true");
+    assert_null(c->process.args[3]);
+    assert_int_equal(c->process.user.uid, 1000);
+    assert_int_equal(c->process.user.n_additional_gids, 2);
+    assert_int_equal(c->process.user.umask, 022);
+    assert_int_equal(c->process.caps.bounding, (1ULL << 5) | (1ULL << 13));
+    assert_int_equal(c->process.rlimits[0].resource, RLIMIT_NOFILE);
+    assert_int_equal(c->process.oom_score_adj, -500);
+    assert_int_equal(c->n_mounts, 2);
+    assert_true(c->mounts[1].is_bind);
+    assert_int_equal(c->mounts[1].flags, MS_BIND | MS_REC | MS_RDONLY);
+    assert_int_equal(c->mounts[1].propagation, MS_SLAVE | MS_REC);
+    assert_true(c->ns[BERTH_NS_PID].enabled);
+    assert_null(c->ns[BERTH_NS_PID].path);
+    assert_string_equal(c->ns[BERTH_NS_NET].path, "/proc/1/ns/net");
+    assert_false(c->ns[BERTH_NS_UTS].enabled);
+    assert_int_equal(c->devices[0].major, 10);
+    assert_int_equal(c->devices[0].file_mode, 0666);
+    assert_string_equal(c->sysctls[0].key, "net.ipv4.ip_forward");
+    assert_int_equal(c->rootfs_propagation, MS_PRIVATE | MS_REC);
+    assert_int_equal(c->resources.mem_limit, 1048576);
+    assert_int_equal(c->resources.cpu_quota, 50000);
+    assert_int_equal(c->resources.pids_limit, 10);
+    assert_int_equal(c->resources.blkio_weight, 500);
+    assert_int_equal(c->resources.n_devices, 2);
+    assert_int_equal(c->resources.devices[1].minor, 3);
+    assert_string_equal(c->seccomp->rules[0].action, "SCMP_ACT_ERRNO");
+    assert_int_equal(c->seccomp->rules[0].errno_ret, 42);
+    assert_int_equal(c->seccomp->rules[0].args[0].op, SCMP_OP_EQ);
+    assert_string_equal(c->annotations_json, "{\"a\":\"1\",\"b\":\"2\"}");
+    berth_config_free(c);
+}
+
+/* Each malformed config must fail with EINVAL and a message naming the field. */
+static const struct {
+    const char *json, *needle;
+} bad[] = {
+    {"{not json", "not valid JSON"},
+    {"[]", "top level"},
+    {"{\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}}", "ociVersion"},
+    {"{\"ociVersion\":\"1\",\"process\":{\"args\":[\"x\"]}}", "'root'"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"../x\"},\"process\":{\"args\":[\"x\"]}}", "root.path"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"a/../../x\"},\"process\":{\"args\":[\"x\"]}}", "root.path"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":\"x\"}}", "process.args"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[]}}", "process.args"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[1]}}", "process.args"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"cwd\":\"rel\"}}", "process.cwd"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"env\":[\"NOEQ\"]}}", "process.env[0]"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"user\":{\"uid\":-1}}}", "process.user.uid"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}", "process.capabilities.bounding"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"rlimits\":[{\"type\":\"RLIMIT_X\",\"soft\":1,\"hard\":1}]}}", "process.rlimits[0].type"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"mounts\":[{\"destination\":\"rel\",\"type\":\"tmpfs\"}]}", "mounts[0].destination"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}", "linux.namespaces[0].type"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}", "linux.namespaces[1].type"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}}", "linux.resources.memory.limit"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"cpu\":{\"shares\":1}}}}", "linux.resources.cpu.shares"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"cgroupsPath\":\"a/../../b\"}}", "linux.cgroupsPath"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"}}}", "linux.seccomp"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"rootfsPropagation\":\"sideways\"}}", "linux.rootfsPropagation"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"sysctl\":{\"vm.swappiness\":1}}}", "linux.sysctl.vm.swappiness"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"sysctl\":{\"vm.swappiness\":\"1\"}}}", "not namespaced"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}", "needs a network namespace"},
+};
+
+static void test_bad(void **state)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        struct berth_error *e = NULL;
+        struct berth_config *c = berth_config_parse(bad[i].json, strlen(bad[i].json), "/b", &e);
+        if (c != NULL)
+            fail_msg("case %zu parsed: %s", i, bad[i].json);
+        assert_non_null(e);
+        assert_int_equal(e->errnum, 22);
+        if (strstr(e->msg, bad[i].needle) == NULL)
+            fail_msg("case %zu: '%s' does not name '%s'", i, e->msg, bad[i].needle);
+        assert_null(strchr(e->msg, '\n'));
+        berth_error_clear(&e);
+    }
+}
+
+static void test_defaults(void **state)
+{
+    const char *j = "{\"ociVersion\":\"1\",\"root\":{\"path\":\"/abs/root\"},"
+                    "\"process\":{\"args\":[\"x\"]}}";
+    struct berth_error *e = NULL;
+    struct berth_config *c = berth_config_parse(j, strlen(j), "/b", &e);
+    assert_non_null(c);
+    assert_string_equal(c->root_path, "/abs/root");
+    assert_string_equal(c->process.cwd, "/");
+    assert_null(c->process.env[0]);
+    assert_false(c->process.caps.present);
+    assert_false(c->has_resources);
+    assert_null(c->seccomp);
+    berth_config_free(c);
+}
+
+static void test_ns_names(void **state)
+{
+    assert_int_equal(berth_ns_from_name("network"), BERTH_NS_NET);
+    assert_int_equal(berth_ns_from_name("net"), -1);
+    assert_string_equal(berth_ns_proc_name(BERTH_NS_NET), "net");
+    assert_int_equal(berth_ns_clone_flag(BERTH_NS_MNT), CLONE_NEWNS);
+    assert_int_equal(berth_rlimit_from_name("RLIMIT_NPROC"), RLIMIT_NPROC);
+    assert_int_equal(berth_rlimit_from_name("NPROC"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_ns_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
