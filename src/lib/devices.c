@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -108,25 +109,27 @@ static void add_rule(struct berth_device_rule *r, size_t *n, char type, int64_t 
     snprintf(d->access, sizeof(d->access), "%s", access);
 }
 
+static bool is_deny_all(const struct berth_device_rule *d)
+{
+    return !d->allow && d->type == 'a' && d->major < 0 && d->minor < 0;
+}
+
 struct berth_device_rule *berth_devices_cgroup_rules(const struct berth_config *c, size_t *ret_n)
 {
     const struct berth_resources *res = &c->resources;
-    size_t cap = res->n_devices + ARRAY_SIZE(default_devices) + c->n_devices + 5, n = 0;
+    size_t cap = res->n_devices + ARRAY_SIZE(default_devices) + 5, n = 0, i = 0;
     struct berth_device_rule *r = xzalloc(cap * sizeof(*r));
-    for (size_t i = 0; i < res->n_devices; i++)
-        r[n++] = res->devices[i];
+    while (i < res->n_devices && is_deny_all(&res->devices[i]))
+        r[n++] = res->devices[i++];
     add_rule(r, &n, 'c', -1, -1, "m");
     add_rule(r, &n, 'b', -1, -1, "m");
-    for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
-        add_rule(r, &n, 'c', default_devices[i].major, default_devices[i].minor, "rwm");
+    for (size_t k = 0; k < ARRAY_SIZE(default_devices); k++)
+        add_rule(r, &n, 'c', default_devices[k].major, default_devices[k].minor, "rwm");
     add_rule(r, &n, 'c', 5, 2, "rwm");    /* /dev/ptmx */
     add_rule(r, &n, 'c', 136, -1, "rwm"); /* /dev/pts/N */
     add_rule(r, &n, 'c', 5, 1, "rwm");    /* /dev/console */
-    for (size_t i = 0; i < c->n_devices; i++) {
-        const struct berth_device *d = &c->devices[i];
-        if (d->type == 'c' || d->type == 'b' || d->type == 'u')
-            add_rule(r, &n, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm");
-    }
+    for (; i < res->n_devices; i++)
+        r[n++] = res->devices[i];
     *ret_n = n;
     return r;
 }

@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "fs.h"
+#include "net.h"
 #include "oci.h"
 #include "rootfs.h"
 #include "seccomp-filter.h"
@@ -246,6 +247,9 @@ static int setup(struct init_state *st, char **ret_exe, struct berth_error **err
                                    .before_cgroup_mount = wait_go, .data = st};
     int r;
     if ((r = join_namespaces(c, err)) < 0 || (r = set_oom_score(&c->process, err)) < 0)
+        return r;
+    if (c->ns[BERTH_NS_NET].enabled && c->ns[BERTH_NS_NET].path == NULL &&
+        (r = berth_net_loopback_up(err)) < 0)
         return r;
     if (chdir(st->a->bundle) < 0)
         return berth_error_set(err, errno, "cannot enter the bundle '%s'", st->a->bundle);
