@@ -66,10 +66,9 @@ static int v1_swap_wanted(const char *dir, const struct berth_resources *res, bo
         return 0;
     *ret = false;
     if (res->mem_swap > 0 && !(res->has_mem_limit && res->mem_swap == res->mem_limit))
-        return berth_error_set(err, EOPNOTSUPP,
-                               "cannot limit swap in cgroup '%s': no '" MEMSW
-                               "' (swap accounting is disabled)",
-                               dir);
+        return berth_error_set(
+            err, EOPNOTSUPP,
+            "cannot limit swap in cgroup '%s': no '" MEMSW "' (swap accounting is disabled)", dir);
     return 0;
 }
 
@@ -159,7 +158,87 @@ static int v1_pids(struct berth_cgroup *cg, const struct berth_resources *res,
     return write_i64(dir, "pids.max", res->pids_limit, err);
 }
 
-/* Kernels without CFQ (5.0+) have only BFQ's file, when BFQ is in use. */
+/* Kernels without CFQ (5.0+) have only BFQ's weight files, when BFQ is in
+ * use, and no leaf weights at all: those are ignored where missing. */
+static int no_weight_file(const struct berth_cgroup_writer *w, bool leaf, struct berth_error **err)
+{
+    berth_error_clear(err);
+    if (leaf) {
+        berth_log(BERTH_LOG_DEBUG, "no '%s' in cgroup '%s' (no CFQ), ignoring the leaf weight",
+                  w->files[0], w->dir);
+        return 0;
+    }
+    return berth_error_set(err, EOPNOTSUPP,
+                           "cannot set blkio weight in cgroup '%s': neither '%s' nor '%s' exists "
+                           "(no CFQ or BFQ scheduler)",
+                           w->dir, w->files[0], w->files[1]);
+}
+
+static int v1_weight(const char *dir, uint16_t weight, bool leaf, struct berth_error **err)
+{
+    _cleanup_cgroup_writer_ struct berth_cgroup_writer w =
+        leaf ? BERTH_CGROUP_WRITER(dir, "blkio.leaf_weight")
+             : BERTH_CGROUP_WRITER(dir, "blkio.weight", "blkio.bfq.weight");
+    char buf[8];
+
+    snprintf(buf, sizeof(buf), "%u", (unsigned)weight);
+    int r = berth_cgroup_writer_put(&w, buf, err);
+    return r == -ENOENT ? no_weight_file(&w, leaf, err) : r;
+}
+
+static int put_device(struct berth_cgroup_writer *w, int64_t major, int64_t minor, uint64_t v,
+                      struct berth_error **err)
+{
+    char buf[64];
+
+    snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRIu64, major, minor, v);
+    return berth_cgroup_writer_put(w, buf, err);
+}
+
+static int v1_weight_devices(const char *dir, const struct berth_resources *res, bool leaf,
+                             struct berth_error **err)
+{
+    _cleanup_cgroup_writer_ struct berth_cgroup_writer w =
+        leaf ? BERTH_CGROUP_WRITER(dir, "blkio.leaf_weight_device")
+             : BERTH_CGROUP_WRITER(dir, "blkio.weight_device", "blkio.bfq.weight_device");
+
+    for (size_t i = 0; i < res->n_blkio_weight_devices; i++) {
+        const struct berth_blkio_weight_device *d = &res->blkio_weight_devices[i];
+        uint16_t weight = leaf ? d->leaf_weight : d->weight;
+        if (weight == 0)
+            continue;
+        int r = put_device(&w, d->major, d->minor, weight, err);
+        if (r == -ENOENT)
+            return no_weight_file(&w, leaf, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static const char *const v1_throttle_files[BERTH_THROTTLE_COUNT] = {
+    [BERTH_THROTTLE_READ_BPS] = "blkio.throttle.read_bps_device",
+    [BERTH_THROTTLE_WRITE_BPS] = "blkio.throttle.write_bps_device",
+    [BERTH_THROTTLE_READ_IOPS] = "blkio.throttle.read_iops_device",
+    [BERTH_THROTTLE_WRITE_IOPS] = "blkio.throttle.write_iops_device",
+};
+
+/* A rate of 0 removes the device's limit, as the spec's "no limit" wants. */
+static int v1_throttle(const char *dir, const struct berth_resources *res,
+                       enum berth_blkio_throttle_type t, struct berth_error **err)
+{
+    _cleanup_cgroup_writer_ struct berth_cgroup_writer w =
+        BERTH_CGROUP_WRITER(dir, v1_throttle_files[t]);
+
+    for (size_t i = 0; i < res->n_blkio_throttle[t]; i++) {
+        const struct berth_blkio_throttle *d = &res->blkio_throttle[t][i];
+        int r = put_device(&w, d->major, d->minor, d->rate, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 static int v1_blkio(struct berth_cgroup *cg, const struct berth_resources *res,
                     struct berth_error **err)
 {
@@ -168,19 +247,21 @@ static int v1_blkio(struct berth_cgroup *cg, const struct berth_resources *res,
     int r = v1_dir(cg, "blkio", &dir, err);
     if (r <= 0)
         return r;
-    if (berth_cgroup_has_file(dir, "blkio.weight"))
-        return write_i64(dir, "blkio.weight", res->blkio_weight, err);
-    if (berth_cgroup_has_file(dir, "blkio.bfq.weight"))
-        return write_i64(dir, "blkio.bfq.weight", res->blkio_weight, err);
-    return berth_error_set(err, EOPNOTSUPP,
-                           "cannot set blkio weight in cgroup '%s': neither 'blkio.weight' nor "
-                           "'blkio.bfq.weight' exists (no CFQ or BFQ scheduler)",
-                           dir);
+    if (res->has_blkio_weight)
+        r = v1_weight(dir, res->blkio_weight, false, err);
+    if (r >= 0 && res->has_blkio_leaf_weight)
+        r = v1_weight(dir, res->blkio_leaf_weight, true, err);
+    if (r >= 0)
+        r = v1_weight_devices(dir, res, false, err);
+    if (r >= 0)
+        r = v1_weight_devices(dir, res, true, err);
+    for (int t = 0; r >= 0 && t < BERTH_THROTTLE_COUNT; t++)
+        r = v1_throttle(dir, res, t, err);
+    return r;
 }
 
-static int write_rule(const char *dir, const char *file, char type,
-                      const struct berth_device_rule *d, const char *access,
-                      struct berth_error **err)
+static int write_rule(struct berth_cgroup_writer *w, char type, const struct berth_device_rule *d,
+                      const char *access, struct berth_error **err)
 {
     char major[24] = "*", minor[24] = "*", rule[80];
 
@@ -189,15 +270,14 @@ static int write_rule(const char *dir, const char *file, char type,
     if (d->minor >= 0)
         snprintf(minor, sizeof(minor), "%" PRId64, d->minor);
     snprintf(rule, sizeof(rule), "%c %s:%s %s", type, major, minor, access);
-    return berth_cgroup_write(dir, file, rule, err);
+    return berth_cgroup_writer_put(w, rule, err);
 }
 
 /* The kernel reads a rule of type 'a' as "everything, rwm" whatever follows
  * it, so a narrower 'a' rule is written as one 'c' and one 'b' rule. */
-static int v1_device_rule(const char *dir, const struct berth_device_rule *d,
+static int v1_device_rule(struct berth_cgroup_writer *w, const struct berth_device_rule *d,
                           struct berth_error **err)
 {
-    const char *file = d->allow ? "devices.allow" : "devices.deny";
     const char *access = d->access[0] ? d->access : "rwm";
     bool all_access = strchr(access, 'r') && strchr(access, 'w') && strchr(access, 'm');
     int r;
@@ -207,19 +287,20 @@ static int v1_device_rule(const char *dir, const struct berth_device_rule *d,
     switch (d->type) {
     case 'a':
         if (d->major < 0 && d->minor < 0 && all_access)
-            return berth_cgroup_write(dir, file, "a", err);
-        r = write_rule(dir, file, 'c', d, access, err);
-        return r < 0 ? r : write_rule(dir, file, 'b', d, access, err);
+            return berth_cgroup_writer_put(w, "a", err);
+        r = write_rule(w, 'c', d, access, err);
+        return r < 0 ? r : write_rule(w, 'b', d, access, err);
     case 'c':
     case 'b':
-        return write_rule(dir, file, d->type, d, access, err);
+        return write_rule(w, d->type, d, access, err);
     default:
         return berth_error_set(err, EINVAL, "invalid device type '%c'", d->type);
     }
 }
 
 /* Rules are applied in order, so a leading deny-all writes "a" to
- * devices.deny before the exceptions that follow it. */
+ * devices.deny before the exceptions that follow it. Each file is opened
+ * once for all its rules: this runs on every create. */
 static int v1_devices(struct berth_cgroup *cg, const struct berth_resources *res,
                       struct berth_error **err)
 {
@@ -228,9 +309,23 @@ static int v1_devices(struct berth_cgroup *cg, const struct berth_resources *res
     int r = v1_dir(cg, "devices", &dir, err);
     if (r <= 0)
         return r;
+    _cleanup_cgroup_writer_ struct berth_cgroup_writer allow =
+        BERTH_CGROUP_WRITER(dir, "devices.allow");
+    _cleanup_cgroup_writer_ struct berth_cgroup_writer deny =
+        BERTH_CGROUP_WRITER(dir, "devices.deny");
     for (size_t i = 0; r >= 0 && i < res->n_devices; i++)
-        r = v1_device_rule(dir, &res->devices[i], err);
+        r = v1_device_rule(res->devices[i].allow ? &allow : &deny, &res->devices[i], err);
     return r;
+}
+
+static bool has_blkio(const struct berth_resources *res)
+{
+    if (res->has_blkio_weight || res->has_blkio_leaf_weight || res->n_blkio_weight_devices > 0)
+        return true;
+    for (int t = 0; t < BERTH_THROTTLE_COUNT; t++)
+        if (res->n_blkio_throttle[t] > 0)
+            return true;
+    return false;
 }
 
 static int v1_apply(struct berth_cgroup *cg, const struct berth_resources *res,
@@ -246,7 +341,7 @@ static int v1_apply(struct berth_cgroup *cg, const struct berth_resources *res,
         r = v1_cpuset(cg, res, err);
     if (r >= 0 && res->has_pids_limit)
         r = v1_pids(cg, res, err);
-    if (r >= 0 && res->has_blkio_weight)
+    if (r >= 0 && has_blkio(res))
         r = v1_blkio(cg, res, err);
     if (r >= 0 && res->n_devices > 0)
         r = v1_devices(cg, res, err);
@@ -258,32 +353,72 @@ static bool is_blank(const char *s)
     return s[strspn(s, " \t\n")] == '\0';
 }
 
-static int copy_cpuset_file(const char *dir, const char *parent, const char *file,
-                            struct berth_error **err)
+/* Copies `file` down the levels berth created, top down, into each level
+ * that has it empty. The `fresh` trailing levels were made by this call:
+ * they are empty, or under cgroup.clone_children hold the parent's value
+ * already, so they are written without being read first. */
+static int inherit_cpuset_file(const struct berth_cgroup_hier *h, unsigned fresh, const char *file,
+                               struct berth_error **err)
 {
-    _cleanup_free_ char *cur = NULL, *val = NULL;
+    _cleanup_free_ char *top = berth_cgroup_level(h->dir, h->created);
+    _cleanup_free_ char *val = NULL;
 
-    int r = berth_cgroup_read(dir, file, &cur, err);
-    if (r < 0 || !is_blank(cur))
-        return r;
-    r = berth_cgroup_read(parent, file, &val, err);
-    if (r < 0)
-        return r;
-    val[strcspn(val, "\n")] = '\0';
-    return berth_cgroup_write(dir, file, val, err);
+    int r = berth_cgroup_read(top, file, &val, err);
+    for (unsigned up = h->created; r >= 0 && up-- > 0;) {
+        _cleanup_free_ char *dir = berth_cgroup_level(h->dir, up);
+        _cleanup_free_ char *cur = NULL;
+        val[strcspn(val, "\n")] = '\0';
+        if (up >= fresh) {
+            r = berth_cgroup_read(dir, file, &cur, err);
+            if (r >= 0 && !is_blank(cur)) {
+                free(val);
+                val = TAKE_PTR(cur);
+                continue;
+            }
+        }
+        if (r >= 0)
+            r = berth_cgroup_write(dir, file, val, err);
+    }
+    return r;
 }
 
 /* A new v1 cpuset cgroup starts with empty cpus and mems, and a task cannot
  * join it (ENOSPC) until they are set: copy the parent's into every level
- * berth created, top down. */
-static int v1_cpuset_inherit(struct berth_cgroup_hier *h, struct berth_error **err)
+ * berth created. */
+static int v1_cpuset_inherit(const struct berth_cgroup_hier *h, unsigned fresh,
+                             struct berth_error **err)
 {
-    for (unsigned up = h->created; up-- > 0;) {
-        _cleanup_free_ char *dir = berth_cgroup_level(h->dir, up);
-        _cleanup_free_ char *parent = berth_cgroup_level(h->dir, up + 1);
-        int r = copy_cpuset_file(dir, parent, "cpuset.cpus", err);
-        if (r >= 0)
-            r = copy_cpuset_file(dir, parent, "cpuset.mems", err);
+    int r = inherit_cpuset_file(h, fresh, "cpuset.cpus", err);
+    return r < 0 ? r : inherit_cpuset_file(h, fresh, "cpuset.mems", err);
+}
+
+/* Every hierarchy's directory, the cpuset levels made usable. */
+static int v1_create(struct berth_cgroup *cg, struct berth_error **err)
+{
+    const struct berth_cgroup_hier *cpuset = v1_find(cg, "cpuset");
+
+    for (size_t i = 0; i < cg->n_h; i++) {
+        struct berth_cgroup_hier *h = &cg->h[i];
+        unsigned before = h->created;
+        int r = berth_cgroup_hier_create(cg, h, err);
+        if (r > 0 && h == cpuset)
+            r = v1_cpuset_inherit(h, before == 0 ? h->created : 0, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Only the first write of the pid to a cgroup.procs waits for an RCU grace
+ * period (percpu_down_write of cgroup_threadgroup_rwsem, ~5 ms); the ones
+ * right after it do not, so nothing is done between them. */
+static int v1_attach(struct berth_cgroup *cg, pid_t pid, struct berth_error **err)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    for (size_t i = 0; i < cg->n_h; i++) {
+        int r = berth_cgroup_write(cg->h[i].dir, "cgroup.procs", buf, err);
         if (r < 0)
             return r;
     }
@@ -295,32 +430,18 @@ static int v1_prepare(struct berth_cgroup *cg, struct berth_error **err)
     return -1; /* no CLONE_INTO_CGROUP on v1: setup attaches the child */
 }
 
+/* The limits go on after the pid is in: the child runs nothing of the
+ * container's until setup returns, and the attach, which costs an RCU grace
+ * period, overlaps the child's rootfs work instead of following the limits. */
 static int v1_setup(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
                     struct berth_error **err)
 {
-    struct berth_cgroup_hier *cpuset = v1_find(cg, "cpuset");
-    char buf[24];
-    int r;
-
-    for (size_t i = 0; i < cg->n_h; i++) {
-        r = berth_cgroup_hier_create(cg, &cg->h[i], err);
-        if (r > 0 && &cg->h[i] == cpuset)
-            r = v1_cpuset_inherit(cpuset, err);
-        if (r < 0)
-            return r;
-    }
-    if (res) {
+    int r = v1_create(cg, err);
+    if (r >= 0)
+        r = v1_attach(cg, pid, err);
+    if (r >= 0 && res)
         r = v1_apply(cg, res, err);
-        if (r < 0)
-            return r;
-    }
-    snprintf(buf, sizeof(buf), "%d", (int)pid);
-    for (size_t i = 0; i < cg->n_h; i++) {
-        r = berth_cgroup_write(cg->h[i].dir, "cgroup.procs", buf, err);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    return r < 0 ? r : 0;
 }
 
 /* A frozen task cannot act on SIGKILL: thaw what berth froze first. */
@@ -329,7 +450,7 @@ static int v1_destroy(struct berth_cgroup *cg, struct berth_error **err)
     struct berth_cgroup_hier *fz = v1_find(cg, "freezer");
     int ret = 0;
 
-    if (fz && fz->created > 0 && berth_cgroup_has_file(fz->dir, "freezer.state"))
+    if (fz && fz->created > 0) /* already gone: the write fails, harmlessly */
         (void)berth_cgroup_write(fz->dir, "freezer.state", "THAWED", NULL);
     for (size_t i = 0; i < cg->n_h; i++) {
         int r = berth_cgroup_hier_remove(&cg->h[i], err);

@@ -64,8 +64,8 @@ static int rule_access(const struct berth_device_rule *d, int *ret, struct berth
     if (d->type != 'a' && d->type != 'b' && d->type != 'c')
         return berth_error_set(err, EINVAL, "invalid device type '%c'", d->type);
     if (d->major < -1 || d->major > INT32_MAX || d->minor < -1 || d->minor > INT32_MAX)
-        return berth_error_set(err, EINVAL, "invalid device number %" PRId64 ":%" PRId64,
-                               d->major, d->minor);
+        return berth_error_set(err, EINVAL, "invalid device number %" PRId64 ":%" PRId64, d->major,
+                               d->minor);
     return 0;
 }
 
@@ -84,8 +84,7 @@ static void emit_rule(struct prog *p, const struct berth_device_rule *d, int acc
          * as the v1 devices controller does */
         emit(p, MOV32_REG(BPF_REG_1, BPF_REG_3));
         emit(p, ALU32_IMM(BPF_AND, BPF_REG_1, access));
-        emit(p, d->allow ? JMP_REG(BPF_JNE, BPF_REG_1, BPF_REG_3)
-                         : JMP_IMM(BPF_JEQ, BPF_REG_1, 0));
+        emit(p, d->allow ? JMP_REG(BPF_JNE, BPF_REG_1, BPF_REG_3) : JMP_IMM(BPF_JEQ, BPF_REG_1, 0));
     }
     if (d->major >= 0)
         emit(p, JMP_IMM(BPF_JNE, BPF_REG_4, (int32_t)d->major));
@@ -171,8 +170,7 @@ static int prog_load(const struct bpf_insn *insns, size_t n, struct berth_error 
 
 /* BPF_F_ALLOW_MULTI: the filters of the ancestors (systemd's) keep running
  * too; a device must pass all of them. */
-static int v2_devices(const char *dir, const struct berth_resources *res,
-                      struct berth_error **err)
+static int v2_devices(const char *dir, const struct berth_resources *res, struct berth_error **err)
 {
     size_t n = 0;
     union bpf_attr attr;
@@ -215,9 +213,9 @@ static int v2_swap(const char *dir, const struct berth_resources *res, struct be
     int64_t limit = res->has_mem_limit ? res->mem_limit : -1, swap;
 
     if (berth_cgroup_swap_v2(limit, res->mem_swap, &swap) < 0)
-        return berth_error_set(err, EINVAL,
-                               "invalid memory swap limit %" PRId64 ": below the memory limit %" PRId64,
-                               res->mem_swap, limit);
+        return berth_error_set(
+            err, EINVAL, "invalid memory swap limit %" PRId64 ": below the memory limit %" PRId64,
+            res->mem_swap, limit);
     if (berth_cgroup_has_file(dir, "memory.swap.max"))
         return write_limit(dir, "memory.swap.max", swap, err);
     if (swap > 0)
@@ -262,24 +260,121 @@ static int v2_cpu(const char *dir, const struct berth_resources *res, struct ber
     return berth_cgroup_write(dir, "cpu.max", buf, err);
 }
 
-/* io.weight (iocost) takes v2's range; BFQ's file keeps v1's. */
-static int v2_io(const char *dir, const struct berth_resources *res, struct berth_error **err)
+static bool wants_io_weight(const struct berth_resources *res)
 {
+    for (size_t i = 0; i < res->n_blkio_weight_devices; i++)
+        if (res->blkio_weight_devices[i].weight != 0)
+            return true;
+    return res->has_blkio_weight;
+}
+
+static bool wants_io_max(const struct berth_resources *res)
+{
+    for (int t = 0; t < BERTH_THROTTLE_COUNT; t++)
+        if (res->n_blkio_throttle[t] > 0)
+            return true;
+    return false;
+}
+
+/* io.weight (iocost) takes v2's range; BFQ's file keeps v1's. Both take a
+ * default and "MAJ:MIN W" lines, one per write. Leaf weights have no v2
+ * counterpart. */
+static int v2_io_weight(const char *dir, const struct berth_resources *res,
+                        struct berth_error **err)
+{
+    _cleanup_cgroup_writer_ struct berth_cgroup_writer w =
+        BERTH_CGROUP_WRITER(dir, "io.weight", "io.bfq.weight");
     char buf[64];
 
-    if (berth_cgroup_has_file(dir, "io.weight")) {
-        snprintf(buf, sizeof(buf), "default %" PRIu64,
-                 berth_cgroup_blkio_to_io_weight(res->blkio_weight));
-        return berth_cgroup_write(dir, "io.weight", buf, err);
+    int r = berth_cgroup_writer_open(&w, err);
+    if (r == -ENOENT) {
+        berth_error_clear(err);
+        return berth_error_set(err, EOPNOTSUPP,
+                               "cannot set io weight in cgroup '%s': neither 'io.weight' nor "
+                               "'io.bfq.weight' exists",
+                               dir);
     }
-    if (berth_cgroup_has_file(dir, "io.bfq.weight")) {
-        snprintf(buf, sizeof(buf), "%u", (unsigned)res->blkio_weight);
-        return berth_cgroup_write(dir, "io.bfq.weight", buf, err);
+    bool bfq = r >= 0 && streq(w.file, "io.bfq.weight");
+    if (r >= 0 && res->has_blkio_weight) {
+        if (bfq)
+            snprintf(buf, sizeof(buf), "%u", (unsigned)res->blkio_weight);
+        else
+            snprintf(buf, sizeof(buf), "default %" PRIu64,
+                     berth_cgroup_blkio_to_io_weight(res->blkio_weight));
+        r = berth_cgroup_writer_put(&w, buf, err);
     }
-    return berth_error_set(err, EOPNOTSUPP,
-                           "cannot set io weight in cgroup '%s': neither 'io.weight' nor "
-                           "'io.bfq.weight' exists",
-                           dir);
+    for (size_t i = 0; r >= 0 && i < res->n_blkio_weight_devices; i++) {
+        const struct berth_blkio_weight_device *d = &res->blkio_weight_devices[i];
+        if (d->weight == 0)
+            continue;
+        snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
+                 bfq ? d->weight : berth_cgroup_blkio_to_io_weight(d->weight));
+        r = berth_cgroup_writer_put(&w, buf, err);
+    }
+    return r;
+}
+
+static const char *const io_max_keys[BERTH_THROTTLE_COUNT] = {
+    [BERTH_THROTTLE_READ_BPS] = "rbps",
+    [BERTH_THROTTLE_WRITE_BPS] = "wbps",
+    [BERTH_THROTTLE_READ_IOPS] = "riops",
+    [BERTH_THROTTLE_WRITE_IOPS] = "wiops",
+};
+
+static bool same_dev(const struct berth_blkio_throttle *a, const struct berth_blkio_throttle *b)
+{
+    return a->major == b->major && a->minor == b->minor;
+}
+
+/* The entry of list t that sets d's limit (the last one naming d), or NULL;
+ * with `before`, whether one comes ahead of d in the lists' order. */
+static const struct berth_blkio_throttle *find_throttle(const struct berth_resources *res, int t,
+                                                        const struct berth_blkio_throttle *d,
+                                                        bool before)
+{
+    const struct berth_blkio_throttle *found = NULL;
+
+    for (size_t i = 0; i < res->n_blkio_throttle[t]; i++) {
+        const struct berth_blkio_throttle *e = &res->blkio_throttle[t][i];
+        if (before && e == d)
+            break;
+        if (same_dev(e, d))
+            found = e;
+    }
+    return found;
+}
+
+/* io.max takes a device's four limits on one line: one line per device,
+ * with only the keys the config gives. A rate of 0 means no limit, which
+ * io.max spells "max" (it refuses 0). */
+static int v2_io_max(const char *dir, const struct berth_resources *res, struct berth_error **err)
+{
+    _cleanup_cgroup_writer_ struct berth_cgroup_writer w = BERTH_CGROUP_WRITER(dir, "io.max");
+    char line[160];
+
+    for (int t = 0; t < BERTH_THROTTLE_COUNT; t++) {
+        for (size_t i = 0; i < res->n_blkio_throttle[t]; i++) {
+            const struct berth_blkio_throttle *d = &res->blkio_throttle[t][i];
+            bool seen = find_throttle(res, t, d, true) != NULL;
+            for (int k = 0; k < t && !seen; k++)
+                seen = find_throttle(res, k, d, false) != NULL;
+            if (seen)
+                continue;
+            int n = snprintf(line, sizeof(line), "%" PRId64 ":%" PRId64, d->major, d->minor);
+            for (int k = 0; k < BERTH_THROTTLE_COUNT; k++) {
+                const struct berth_blkio_throttle *e = find_throttle(res, k, d, false);
+                if (e && e->rate == 0)
+                    n += snprintf(line + n, sizeof(line) - n, " %s=max", io_max_keys[k]);
+                else if (e)
+                    n += snprintf(line + n, sizeof(line) - n, " %s=%" PRIu64, io_max_keys[k],
+                                  e->rate);
+            }
+            int r = berth_cgroup_writer_put(&w, line, err);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
 }
 
 static bool has_cpuset(const struct berth_resources *res)
@@ -300,7 +395,7 @@ static void v2_needed(const struct berth_resources *res, const char **ret)
         ret[n++] = "cpuset";
     if (res->has_pids_limit)
         ret[n++] = "pids";
-    if (res->has_blkio_weight)
+    if (wants_io_weight(res) || wants_io_max(res))
         ret[n++] = "io";
     ret[n] = NULL;
 }
@@ -370,8 +465,10 @@ static int v2_apply(const struct berth_cgroup_hier *h, const struct berth_resour
         r = berth_cgroup_write(dir, "cpuset.mems", res->cpu_mems, err);
     if (r >= 0 && res->has_pids_limit)
         r = write_limit(dir, "pids.max", res->pids_limit <= 0 ? -1 : res->pids_limit, err);
-    if (r >= 0 && res->has_blkio_weight)
-        r = v2_io(dir, res, err);
+    if (r >= 0 && wants_io_weight(res))
+        r = v2_io_weight(dir, res, err);
+    if (r >= 0 && wants_io_max(res))
+        r = v2_io_max(dir, res, err);
     if (r >= 0 && res->n_devices > 0)
         r = v2_devices(dir, res, err);
     return r < 0 ? r : 0;
@@ -431,7 +528,8 @@ static int v2_setup(struct berth_cgroup *cg, const struct berth_resources *res, 
     struct berth_cgroup_hier *h = &cg->h[0];
     char buf[24];
 
-    int r = berth_cgroup_hier_create(cg, h, err);
+    /* made by prepare already: no second mkdir */
+    int r = h->created > 0 ? 1 : berth_cgroup_hier_create(cg, h, err);
     if (r < 0)
         return r;
     if (r > 0 && res) {
@@ -452,8 +550,7 @@ static int v2_destroy(struct berth_cgroup *cg, struct berth_error **err)
 
     if (h->created == 0)
         return 0;
-    if (berth_cgroup_has_file(h->dir, "cgroup.kill") &&
-        berth_cgroup_write(h->dir, "cgroup.kill", "1", NULL) == 0)
+    if (berth_cgroup_write(h->dir, "cgroup.kill", "1", NULL) == 0)
         (void)v2_wait_event(h->dir, "populated", "0", 1000000, NULL);
     return berth_cgroup_hier_remove(h, err);
 }

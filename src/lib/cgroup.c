@@ -70,11 +70,10 @@ int berth_cgroup_path_validate(const char *path, struct berth_error **err)
         const char *e = strchrnul(s, '/');
         size_t len = e - s;
         if (len == 0)
-            return berth_error_set(err, EINVAL, "invalid cgroups path '%s': empty component",
-                                   path);
+            return berth_error_set(err, EINVAL, "invalid cgroups path '%s': empty component", path);
         if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-            return berth_error_set(err, EINVAL, "invalid cgroups path '%s': '%.*s' component",
-                                   path, (int)len, s);
+            return berth_error_set(err, EINVAL, "invalid cgroups path '%s': '%.*s' component", path,
+                                   (int)len, s);
         if (*e == '\0')
             return 0;
         s = e + 1;
@@ -330,8 +329,8 @@ static int hier_from_json(struct berth_cgroup *cg, json_t *j, struct berth_error
     const char *name, *dir;
     json_int_t created;
 
-    if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:I}", "name", &name, "dir", &dir,
-                       "created", &created) < 0)
+    if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:I}", "name", &name, "dir", &dir, "created",
+                       &created) < 0)
         return berth_error_set(err, EINVAL, "invalid cgroup state: hierarchy: %s", je.text);
     int depth = depth_below(cg->root, dir);
     if (depth < 0 || berth_cgroup_path_validate(dir, NULL) < 0)
@@ -355,8 +354,8 @@ static int cgroup_from_json(struct berth_cgroup *cg, json_t *o, struct berth_err
     int absolute;
     json_t *hs;
 
-    if (json_unpack_ex(o, &je, 0, "{s:s, s:s, s:b, s:o}", "mode", &mode, "root", &root,
-                       "absolute", &absolute, "hierarchies", &hs) < 0)
+    if (json_unpack_ex(o, &je, 0, "{s:s, s:s, s:b, s:o}", "mode", &mode, "root", &root, "absolute",
+                       &absolute, "hierarchies", &hs) < 0)
         return berth_error_set(err, EINVAL, "invalid cgroup state: %s", je.text);
     if (streq(mode, "v1"))
         cg->ops = &berth_cgroup_v1_ops;
@@ -372,10 +371,8 @@ static int cgroup_from_json(struct berth_cgroup *cg, json_t *o, struct berth_err
     if (!json_is_array(hs) || json_array_size(hs) == 0 ||
         (streq(mode, "v2") && json_array_size(hs) != 1))
         return berth_error_set(err, EINVAL, "invalid cgroup state: bad 'hierarchies'");
-    size_t i;
-    json_t *h;
-    json_array_foreach(hs, i, h) {
-        r = hier_from_json(cg, h, err);
+    for (size_t i = 0; i < json_array_size(hs); i++) {
+        r = hier_from_json(cg, json_array_get(hs, i), err);
         if (r < 0)
             return r;
     }
@@ -473,37 +470,48 @@ char *berth_cgroup_level(const char *dir, unsigned up)
     return p;
 }
 
-/* mkdir -p of `dir`, starting below `root` (which must exist). *made counts
- * the trailing components created, also when a later mkdir fails, so that
- * they are still removed. */
-static int mkdir_p(const char *root, const char *dir, unsigned *made, struct berth_error **err)
+/* mkdir -p of `dir`, making at most its last `depth` components (those
+ * above must exist). The deepest directory is tried first: its parent
+ * usually exists, and every EEXIST on the way down from the root costs a
+ * path walk. *made counts the trailing components made. When a mkdir fails
+ * below levels made here, those are removed again: counted, they would not
+ * be trailing ones. */
+static int mkdir_p(const char *dir, int depth, unsigned *made, struct berth_error **err)
 {
-    _cleanup_free_ char *p = xstrdup(dir);
-    size_t rl = strlen(root);
-
-    while (rl > 1 && root[rl - 1] == '/')
-        rl--;
-    if (strncmp(p, root, rl) != 0)
-        rl = 0;
-    for (char *s = p + rl + 1; s[-1] != '\0'; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) == 0)
-            (*made)++;
-        else if (errno != EEXIST)
-            return berth_error_set(err, errno, "cannot create cgroup '%s'", p);
-        *s = c;
+    if (mkdir(dir, 0755) == 0) {
+        (*made)++;
+        return 0;
     }
-    return 0;
+    if (errno == EEXIST)
+        return 0;
+    if (errno != ENOENT || depth <= 1)
+        return berth_error_set(err, errno, "cannot create cgroup '%s'", dir);
+
+    _cleanup_free_ char *parent = berth_cgroup_level(dir, 1);
+    unsigned above = *made;
+    int r = mkdir_p(parent, depth - 1, made, err);
+    if (r < 0)
+        return r;
+    if (mkdir(dir, 0755) == 0) {
+        (*made)++;
+        return 0;
+    }
+    if (errno == EEXIST)
+        return 0;
+    r = berth_error_set(err, errno, "cannot create cgroup '%s'", dir);
+    for (unsigned up = 1; *made > above; up++, (*made)--) {
+        _cleanup_free_ char *p = berth_cgroup_level(dir, up);
+        (void)rmdir(p);
+    }
+    return r;
 }
 
 int berth_cgroup_hier_create(struct berth_cgroup *cg, struct berth_cgroup_hier *h,
                              struct berth_error **err)
 {
     unsigned made = 0;
-    int r = mkdir_p(cg->root, h->dir, &made, err);
+    int depth = depth_below(cg->root, h->dir);
+    int r = mkdir_p(h->dir, depth < 0 ? depth_below("/", h->dir) : depth, &made, err);
 
     if (made > h->created)
         h->created = made;
@@ -550,8 +558,7 @@ int berth_cgroup_kill_procs(const char *dir, struct berth_error **err)
         long long pid;
         *e = '\0';
         if (parse_i64(s, &pid) == 0 && pid > 0 && kill((pid_t)pid, SIGKILL) < 0 && errno != ESRCH)
-            return berth_error_set(err, errno, "cannot kill process %lld of cgroup '%s'", pid,
-                                   dir);
+            return berth_error_set(err, errno, "cannot kill process %lld of cgroup '%s'", pid, dir);
         s = last ? e : e + 1;
     }
     return 0;
@@ -584,6 +591,9 @@ static int remove_tree(const char *dir, struct berth_error **err)
 {
     unsigned long long waited = 0;
 
+    /* The usual case, an empty cgroup with no children, costs one rmdir. */
+    if (rmdir(dir) == 0 || errno == ENOENT)
+        return 0;
     int r = remove_children(dir, err);
     if (r < 0)
         return r;
@@ -635,4 +645,47 @@ bool berth_cgroup_has_file(const char *dir, const char *file)
 {
     _cleanup_free_ char *path = join(dir, file);
     return access(path, F_OK) == 0;
+}
+
+int berth_cgroup_writer_open(struct berth_cgroup_writer *w, struct berth_error **err)
+{
+    if (w->fd >= 0)
+        return 0;
+    for (const char *const *f = w->files; *f; f++) {
+        _cleanup_free_ char *path = join(w->dir, *f);
+        w->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (w->fd >= 0) {
+            w->file = *f;
+            return 0;
+        }
+        if (errno != ENOENT)
+            return berth_error_set(err, errno, "cannot open '%s'", path);
+    }
+    _cleanup_free_ char *path = join(w->dir, w->files[0]);
+    return berth_error_set(err, ENOENT, "cannot open '%s'", path);
+}
+
+int berth_cgroup_writer_put(struct berth_cgroup_writer *w, const char *value,
+                            struct berth_error **err)
+{
+    size_t len = strlen(value);
+    ssize_t n;
+
+    int r = berth_cgroup_writer_open(w, err);
+    if (r < 0)
+        return r;
+    while ((n = write(w->fd, value, len)) < 0 && errno == EINTR)
+        ;
+    if (n >= 0 && (size_t)n == len)
+        return 0;
+    int saved = n < 0 ? errno : EIO; /* the kernel takes a record whole or not at all */
+    _cleanup_free_ char *path = join(w->dir, w->file);
+    return berth_error_set(err, saved, "cannot write '%.*s' to '%s'", (int)(len > 64 ? 64 : len),
+                           value, path);
+}
+
+void berth_cgroup_writer_close(struct berth_cgroup_writer *w)
+{
+    closep(&w->fd);
+    w->fd = -1;
 }

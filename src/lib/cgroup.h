@@ -52,9 +52,9 @@ struct berth_cgroup_ops {
 
 struct berth_cgroup {
     const struct berth_cgroup_ops *ops;
-    char *root;                    /* e.g. "/sys/fs/cgroup" */
-    bool absolute;                 /* cgroupsPath was absolute: may join */
-    struct berth_cgroup_hier *h;   /* v1: one per managed hierarchy; v2: one */
+    char *root;                  /* e.g. "/sys/fs/cgroup" */
+    bool absolute;               /* cgroupsPath was absolute: may join */
+    struct berth_cgroup_hier *h; /* v1: one per managed hierarchy; v2: one */
     size_t n_h;
 };
 
@@ -135,6 +135,30 @@ int berth_cgroup_write(const char *dir, const char *file, const char *value,
 /* Reads dir/file (caller frees *ret). */
 int berth_cgroup_read(const char *dir, const char *file, char **ret, struct berth_error **err);
 bool berth_cgroup_has_file(const char *dir, const char *file);
+/* A cgroup file written record by record, one write() each (the kernel
+ * parses one rule or device line per write), through a single open: the
+ * first of `files` (NULL-terminated) that `dir` has, opened on the first
+ * put. Initialise with BERTH_CGROUP_WRITER, close with
+ * berth_cgroup_writer_close (or _cleanup_cgroup_writer_). */
+struct berth_cgroup_writer {
+    const char *dir;
+    const char *const *files;
+    const char *file; /* the one opened */
+    int fd;           /* -1 until opened */
+};
+#define BERTH_CGROUP_WRITER(d, ...)                                                                \
+    ((struct berth_cgroup_writer){                                                                 \
+        .dir = (d), .files = (const char *const[]){__VA_ARGS__, NULL}, .fd = -1})
+#define _cleanup_cgroup_writer_ __attribute__((cleanup(berth_cgroup_writer_close)))
+/* Opens the file unless open already; w->file then names it. -ENOENT when
+ * none of the files exists (the message names the first), else -errno. */
+int berth_cgroup_writer_open(struct berth_cgroup_writer *w, struct berth_error **err);
+/* One write() of `value`, opening first if needed; errors as
+ * berth_cgroup_write's. */
+int berth_cgroup_writer_put(struct berth_cgroup_writer *w, const char *value,
+                            struct berth_error **err);
+/* Closes the file; a writer never opened is a no-op. */
+void berth_cgroup_writer_close(struct berth_cgroup_writer *w);
 /* Sends SIGKILL to every pid in dir/cgroup.procs; a missing dir is success. */
 int berth_cgroup_kill_procs(const char *dir, struct berth_error **err);
 /* Sleeps with a growing delay (1ms doubling, at most 50ms); false once

@@ -255,7 +255,5 @@ void berth_oci_free_linux(struct berth_config *c)
     strv_freep(&c->readonly_paths);
     free(c->cgroups_path);
     berth_oci_free_seccomp(c->seccomp);
-    free(c->resources.cpu_cpus);
-    free(c->resources.cpu_mems);
-    free(c->resources.devices);
+    berth_oci_free_resources(&c->resources);
 }

@@ -5,6 +5,7 @@
 
 struct berth_config;
 struct berth_error;
+struct berth_resources;
 struct berth_seccomp;
 
 int berth_oci_parse_linux(json_t *linux_obj, struct berth_config *c, struct berth_error **err);
@@ -15,3 +16,5 @@ int berth_oci_parse_seccomp(json_t *linux_obj, struct berth_config *c, struct be
 void berth_oci_free_seccomp(struct berth_seccomp *s);
 int berth_oci_parse_resources(json_t *linux_obj, struct berth_config *c,
                               struct berth_error **err);
+/* Frees what berth_oci_parse_resources allocated in `r` (not `r` itself). */
+void berth_oci_free_resources(struct berth_resources *r);

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int parse_memory(json_t *res, struct berth_resources *r, struct berth_error **err)
@@ -98,29 +99,141 @@ static int parse_devices(json_t *res, struct berth_resources *r, struct berth_er
     return 0;
 }
 
-static int parse_small(json_t *res, struct berth_resources *r, struct berth_error **err)
+#define P_BLKIO "linux.resources.blockIO"
+
+static const char *const throttle_keys[BERTH_THROTTLE_COUNT] = {
+    [BERTH_THROTTLE_READ_BPS] = "throttleReadBpsDevice",
+    [BERTH_THROTTLE_WRITE_BPS] = "throttleWriteBpsDevice",
+    [BERTH_THROTTLE_READ_IOPS] = "throttleReadIOPSDevice",
+    [BERTH_THROTTLE_WRITE_IOPS] = "throttleWriteIOPSDevice",
+};
+
+/* A blkio weight: 0 is "not given" (docker passes it), else 10..1000.
+ * *ret_present is set only for a non-zero weight. */
+static int parse_weight(json_t *o, const char *key, const char *path, uint16_t *ret,
+                        bool *ret_present, struct berth_error **err)
 {
-    json_t *o = NULL;
     int64_t w = 0;
-    int rc = jget_object(res, "pids", "linux.resources", &o, err);
+    int rc = jget_int(o, key, path, INT64_MIN, INT64_MAX, &w, NULL, err);
+    if (rc <= 0)
+        return rc;
+    if (w != 0 && (w < 10 || w > 1000))
+        return berth_error_set(err, EINVAL, "invalid config: '%s.%s' must be 10..1000", path, key);
+    *ret = (uint16_t)w;
+    if (ret_present)
+        *ret_present = w != 0;
+    return 1;
+}
+
+static bool absent(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return v == NULL || json_is_null(v);
+}
+
+/* major and minor of a blockIO device entry, both required; bounded by
+ * what the kernel's dev_t holds, as a larger number would alias another
+ * device. */
+static int parse_blkio_dev(json_t *o, const char *path, int64_t *ret_major, int64_t *ret_minor,
+                           struct berth_error **err)
+{
+    bool has_major = false, has_minor = false;
+    int rc;
+
+    if (!json_is_object(o))
+        return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
+    if ((rc = jget_int(o, "major", path, 0, 4095, ret_major, &has_major, err)) < 0 ||
+        (rc = jget_int(o, "minor", path, 0, 1048575, ret_minor, &has_minor, err)) < 0)
+        return rc;
+    if (!has_major || !has_minor)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.%s' is required", path,
+                               has_major ? "minor" : "major");
+    return 0;
+}
+
+static int parse_weight_device(json_t *o, const char *path, struct berth_blkio_weight_device *d,
+                               struct berth_error **err)
+{
+    int rc = parse_blkio_dev(o, path, &d->major, &d->minor, err);
     if (rc < 0)
         return rc;
-    if (rc > 0 && (rc = jget_int(o, "limit", "linux.resources.pids", INT64_MIN, INT64_MAX,
-                                 &r->pids_limit, &r->has_pids_limit, err)) < 0)
-        return rc;
-    o = NULL;
-    if ((rc = jget_object(res, "blockIO", "linux.resources", &o, err)) < 0)
-        return rc;
-    if (rc > 0 && (rc = jget_int(o, "weight", "linux.resources.blockIO", 0, 1000, &w,
-                                 &r->has_blkio_weight, err)) < 0)
-        return rc;
-    if (r->has_blkio_weight && w != 0 && w < 10)
+    if (absent(o, "weight") && absent(o, "leafWeight"))
         return berth_error_set(err, EINVAL,
-                               "invalid config: 'linux.resources.blockIO.weight' must be 10..1000");
-    r->blkio_weight = (uint16_t)w;
-    if (r->has_blkio_weight && w == 0)
-        r->has_blkio_weight = false;
+                               "invalid config: '%s' must have a weight or a leafWeight", path);
+    if ((rc = parse_weight(o, "weight", path, &d->weight, NULL, err)) < 0 ||
+        (rc = parse_weight(o, "leafWeight", path, &d->leaf_weight, NULL, err)) < 0)
+        return rc;
     return 0;
+}
+
+static int parse_weight_devices(json_t *bio, struct berth_resources *r, struct berth_error **err)
+{
+    json_t *a = NULL;
+    int rc = jget_array(bio, "weightDevice", P_BLKIO, &a, err);
+    if (rc <= 0)
+        return rc;
+    r->blkio_weight_devices = xzalloc(json_array_size(a) * sizeof(*r->blkio_weight_devices));
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        _cleanup_free_ char *p = xasprintf(P_BLKIO ".weightDevice[%zu]", i);
+        struct berth_blkio_weight_device *d = &r->blkio_weight_devices[i];
+        if ((rc = parse_weight_device(json_array_get(a, i), p, d, err)) < 0)
+            return rc;
+        r->n_blkio_weight_devices++;
+    }
+    return 0;
+}
+
+static int parse_throttle(json_t *bio, enum berth_blkio_throttle_type t, struct berth_resources *r,
+                          struct berth_error **err)
+{
+    json_t *a = NULL;
+    int rc = jget_array(bio, throttle_keys[t], P_BLKIO, &a, err);
+    if (rc <= 0)
+        return rc;
+    r->blkio_throttle[t] = xzalloc(json_array_size(a) * sizeof(*r->blkio_throttle[t]));
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        _cleanup_free_ char *p = xasprintf(P_BLKIO ".%s[%zu]", throttle_keys[t], i);
+        struct berth_blkio_throttle *d = &r->blkio_throttle[t][i];
+        json_t *o = json_array_get(a, i);
+        bool has_rate = false;
+        if ((rc = parse_blkio_dev(o, p, &d->major, &d->minor, err)) < 0 ||
+            (rc = jget_u64(o, "rate", p, &d->rate, &has_rate, err)) < 0)
+            return rc;
+        if (!has_rate)
+            return berth_error_set(err, EINVAL, "invalid config: '%s.rate' is required", p);
+        r->n_blkio_throttle[t]++;
+    }
+    return 0;
+}
+
+static int parse_blkio(json_t *res, struct berth_resources *r, struct berth_error **err)
+{
+    json_t *bio = NULL;
+    int rc = jget_object(res, "blockIO", "linux.resources", &bio, err);
+    if (rc <= 0)
+        return rc;
+    rc = parse_weight(bio, "weight", P_BLKIO, &r->blkio_weight, &r->has_blkio_weight, err);
+    if (rc >= 0)
+        rc = parse_weight(bio, "leafWeight", P_BLKIO, &r->blkio_leaf_weight,
+                          &r->has_blkio_leaf_weight, err);
+    if (rc >= 0)
+        rc = parse_weight_devices(bio, r, err);
+    if (rc < 0)
+        return rc;
+    for (int t = 0; t < BERTH_THROTTLE_COUNT; t++)
+        if ((rc = parse_throttle(bio, t, r, err)) < 0)
+            return rc;
+    return 0;
+}
+
+static int parse_pids(json_t *res, struct berth_resources *r, struct berth_error **err)
+{
+    json_t *o = NULL;
+    int rc = jget_object(res, "pids", "linux.resources", &o, err);
+    if (rc <= 0)
+        return rc;
+    return jget_int(o, "limit", "linux.resources.pids", INT64_MIN, INT64_MAX, &r->pids_limit,
+                    &r->has_pids_limit, err);
 }
 
 int berth_oci_parse_resources(json_t *lx, struct berth_config *c, struct berth_error **err)
@@ -132,7 +245,18 @@ int berth_oci_parse_resources(json_t *lx, struct berth_config *c, struct berth_e
     c->has_resources = true;
     struct berth_resources *r = &c->resources;
     if ((rc = parse_memory(res, r, err)) < 0 || (rc = parse_cpu(res, r, err)) < 0 ||
-        (rc = parse_devices(res, r, err)) < 0 || (rc = parse_small(res, r, err)) < 0)
+        (rc = parse_devices(res, r, err)) < 0 || (rc = parse_pids(res, r, err)) < 0 ||
+        (rc = parse_blkio(res, r, err)) < 0)
         return rc;
     return 0;
+}
+
+void berth_oci_free_resources(struct berth_resources *r)
+{
+    free(r->cpu_cpus);
+    free(r->cpu_mems);
+    free(r->devices);
+    free(r->blkio_weight_devices);
+    for (int t = 0; t < BERTH_THROTTLE_COUNT; t++)
+        free(r->blkio_throttle[t]);
 }

@@ -118,6 +118,28 @@ struct berth_seccomp {
     size_t n_rules;
 };
 
+/* linux.resources.blockIO.weightDevice[]: a weight of 0 is "not given"
+ * (docker passes 0), otherwise 10..1000. */
+struct berth_blkio_weight_device {
+    int64_t major, minor;
+    uint16_t weight, leaf_weight;
+};
+
+/* linux.resources.blockIO.throttle*Device[] */
+struct berth_blkio_throttle {
+    int64_t major, minor;
+    uint64_t rate; /* bytes or I/O operations per second; 0: no limit */
+};
+
+/* The four throttle lists, in the spec's order. */
+enum berth_blkio_throttle_type {
+    BERTH_THROTTLE_READ_BPS,
+    BERTH_THROTTLE_WRITE_BPS,
+    BERTH_THROTTLE_READ_IOPS,
+    BERTH_THROTTLE_WRITE_IOPS,
+    BERTH_THROTTLE_COUNT,
+};
+
 /* linux.resources; each has_* says the field was given. */
 struct berth_resources {
     bool has_mem_limit, has_mem_reservation, has_mem_swap;
@@ -128,8 +150,13 @@ struct berth_resources {
     char *cpu_cpus, *cpu_mems;
     bool has_pids_limit;
     int64_t pids_limit; /* <= 0 means unlimited */
-    bool has_blkio_weight;
-    uint16_t blkio_weight;
+    /* blockIO weights are 10..1000; a 0 in the config leaves has_* false */
+    bool has_blkio_weight, has_blkio_leaf_weight;
+    uint16_t blkio_weight, blkio_leaf_weight;
+    struct berth_blkio_weight_device *blkio_weight_devices;
+    size_t n_blkio_weight_devices;
+    struct berth_blkio_throttle *blkio_throttle[BERTH_THROTTLE_COUNT];
+    size_t n_blkio_throttle[BERTH_THROTTLE_COUNT];
     struct berth_device_rule *devices;
     size_t n_devices;
 };

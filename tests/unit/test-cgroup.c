@@ -108,8 +108,8 @@ static bool exists(const char *root, const char *rel)
     return access(p, F_OK) == 0;
 }
 
-static void assert_dir(const struct berth_cgroup *cg, size_t i, const char *root,
-                       const char *name, const char *rel)
+static void assert_dir(const struct berth_cgroup *cg, size_t i, const char *root, const char *name,
+                       const char *rel)
 {
     _cleanup_free_ char *want = xasprintf("%s/%s", root, rel);
     assert_true(i < cg->n_h);
@@ -122,11 +122,11 @@ static void assert_dir(const struct berth_cgroup *cg, size_t i, const char *root
 
 static void test_path_validate(void **state)
 {
-    static const char *const good[] = {"a", "a/b", "/a/b", "berth-x", "/kubepods/pod1/c",
-                                       "a.b", "..a", "a..", "cpu,cpuacct"};
-    static const char *const bad[] = {"",     "/",    "..",   ".",    "a/../b", "a/..",
-                                      "../a", "/a//b", "a/",  "./a",  "a/.",    "a\nb",
-                                      "a\tb", "\x7f", "a/\xff"};
+    static const char *const good[] = {"a",   "a/b", "/a/b", "berth-x",    "/kubepods/pod1/c",
+                                       "a.b", "..a", "a..",  "cpu,cpuacct"};
+    static const char *const bad[] = {"",     "/",    "..",    ".",    "a/../b",
+                                      "a/..", "../a", "/a//b", "a/",   "./a",
+                                      "a/.",  "a\nb", "a\tb",  "\x7f", "a/\xff"};
 
     for (size_t i = 0; i < ARRAY_SIZE(good); i++)
         if (berth_cgroup_path_validate(good[i], NULL) != 0)
@@ -322,7 +322,7 @@ static void test_json_roundtrip(void **state)
 static void test_json_invalid(void **state)
 {
 #define H(dir, created) "{\"name\":\"\",\"dir\":\"" dir "\",\"created\":" created "}"
-#define S(mode, hs) "{\"mode\":" mode ",\"root\":\"/r\",\"absolute\":false,\"hierarchies\":" hs "}"
+#define S(mode, hs)     "{\"mode\":" mode ",\"root\":\"/r\",\"absolute\":false,\"hierarchies\":" hs "}"
     static const char *const bad[] = {
         "",
         "[]",
@@ -463,8 +463,8 @@ static void check_prog(const struct berth_device_rule *rules, size_t n,
         const struct dev_case *c = &cases[i];
         int got = run_prog(p, len, c->type, c->access, c->major, c->minor);
         if (got != c->want)
-            fail_msg("case %zu: type %u access %u %u:%u gave %d", i, c->type, c->access,
-                     c->major, c->minor, got);
+            fail_msg("case %zu: type %u access %u %u:%u gave %d", i, c->type, c->access, c->major,
+                     c->minor, got);
     }
 }
 
@@ -474,16 +474,14 @@ static void test_devices_prog(void **state)
     check_prog(NULL, 0, none_c, ARRAY_SIZE(none_c));
 
     static const struct berth_device_rule typical[] = {
-        {false, 'a', -1, -1, "rwm"},
-        {true, 'c', 1, 3, "rwm"},
-        {true, 'c', 1, 5, "rw"},
-        {true, 'b', -1, -1, "m"},
-        {true, 'c', 136, -1, ""},
+        {false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 3, "rwm"}, {true, 'c', 1, 5, "rw"},
+        {true, 'b', -1, -1, "m"},    {true, 'c', 136, -1, ""},
     };
     static const struct dev_case typical_c[] = {
-        {CHR, R | W, 1, 3, 1}, {CHR, M, 1, 5, 0},  {CHR, R, 1, 5, 1},   {CHR, R | W, 1, 5, 1},
-        {BLK, M, 8, 0, 1},     {BLK, R, 8, 0, 0},  {CHR, R, 4, 0, 0},   {CHR, R | W | M, 136, 7, 1},
-        {BLK, R, 1, 3, 0},     {CHR, R, 1, 4, 0},  {CHR, W | M, 1, 5, 0},
+        {CHR, R | W, 1, 3, 1}, {CHR, M, 1, 5, 0},           {CHR, R, 1, 5, 1},
+        {CHR, R | W, 1, 5, 1}, {BLK, M, 8, 0, 1},           {BLK, R, 8, 0, 0},
+        {CHR, R, 4, 0, 0},     {CHR, R | W | M, 136, 7, 1}, {BLK, R, 1, 3, 0},
+        {CHR, R, 1, 4, 0},     {CHR, W | M, 1, 5, 0},
     };
     check_prog(typical, ARRAY_SIZE(typical), typical_c, ARRAY_SIZE(typical_c));
 
@@ -534,8 +532,8 @@ static char *make_v1_tree(const char *leaf)
 
     mkfiles(root, m, "memory.limit_in_bytes", "9223372036854771712\n", "memory.soft_limit_in_bytes",
             "", MEMSW_FILE, "9223372036854771712\n", "cgroup.procs", "", NULL);
-    mkfiles(root, c, "cpu.shares", "1024\n", "cpu.cfs_period_us", "100000\n",
-            "cpu.cfs_quota_us", "-1\n", "cgroup.procs", "", NULL);
+    mkfiles(root, c, "cpu.shares", "1024\n", "cpu.cfs_period_us", "100000\n", "cpu.cfs_quota_us",
+            "-1\n", "cgroup.procs", "", NULL);
     mkfiles(root, "cpuset/u", "cpuset.cpus", "0-3\n", "cpuset.mems", "0\n", NULL);
     mkfiles(root, cs, "cpuset.cpus", "\n", "cpuset.mems", "", "cgroup.procs", "", NULL);
     mkfiles(root, p, "pids.max", "max\n", "cgroup.procs", "", NULL);
@@ -572,12 +570,25 @@ static void test_v1_setup(void **state)
     char *root = make_v1_tree("berth-t1");
     struct berth_device_rule rules[] = {{false, 'a', -1, -1, "rwm"}, {true, 'c', 1, 3, "rwm"}};
     struct berth_resources res = {
-        .has_mem_limit = true, .mem_limit = 1 << 20, .has_mem_swap = true, .mem_swap = 2 << 20,
-        .has_mem_reservation = true, .mem_reservation = 512 << 10,
-        .has_cpu_shares = true, .cpu_shares = 512, .has_cpu_period = true, .cpu_period = 100000,
-        .has_cpu_quota = true, .cpu_quota = 50000, .cpu_cpus = "1",
-        .has_pids_limit = true, .pids_limit = 64, .has_blkio_weight = true, .blkio_weight = 300,
-        .devices = rules, .n_devices = ARRAY_SIZE(rules),
+        .has_mem_limit = true,
+        .mem_limit = 1 << 20,
+        .has_mem_swap = true,
+        .mem_swap = 2 << 20,
+        .has_mem_reservation = true,
+        .mem_reservation = 512 << 10,
+        .has_cpu_shares = true,
+        .cpu_shares = 512,
+        .has_cpu_period = true,
+        .cpu_period = 100000,
+        .has_cpu_quota = true,
+        .cpu_quota = 50000,
+        .cpu_cpus = "1",
+        .has_pids_limit = true,
+        .pids_limit = 64,
+        .has_blkio_weight = true,
+        .blkio_weight = 300,
+        .devices = rules,
+        .n_devices = ARRAY_SIZE(rules),
     };
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, NULL, 1);
     _cleanup_error_ struct berth_error *e = NULL;
@@ -602,19 +613,34 @@ static void test_v1_setup(void **state)
     assert_v1(root, "devices", "devices.allow", "c 1:3 rwm");
     for (size_t i = 0; i < ARRAY_SIZE(v1_hiers); i++)
         assert_v1(root, v1_hiers[i], "cgroup.procs", "4242");
+    berth_cgroup_free(cg);
+    remove_tmpdir(root);
+}
 
-    /* a second pass with other values: "max", "-1", wildcards, split 'a' */
+/* "max", "-1", wildcards, a narrow 'a' rule split in two, freezing */
+static void test_v1_setup_other_values(void **state)
+{
+    char *root = make_v1_tree("berth-t1");
+    struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, NULL, 1);
+    _cleanup_error_ struct berth_error *e = NULL;
     struct berth_device_rule rules2[] = {{true, 'c', -1, 5, "m"}, {false, 'a', 7, -1, "r"}};
     struct berth_resources res2 = {
-        .has_pids_limit = true, .pids_limit = 0, .has_cpu_quota = true, .cpu_quota = -1,
-        .has_mem_limit = true, .mem_limit = -1, .devices = rules2, .n_devices = 2,
+        .has_pids_limit = true,
+        .pids_limit = 0,
+        .has_cpu_quota = true,
+        .cpu_quota = -1,
+        .has_mem_limit = true,
+        .mem_limit = -1,
+        .devices = rules2,
+        .n_devices = 2,
     };
     assert_int_equal(berth_cgroup_setup(cg, &res2, 7, &e), 0);
     assert_v1(root, "pids", "pids.max", "max");
     assert_v1(root, "cpu,cpuacct", "cpu.cfs_quota_us", "-1");
     assert_v1(root, "memory", "memory.limit_in_bytes", "-1");
     assert_v1(root, "devices", "devices.allow", "c *:5 m");
-    assert_v1(root, "devices", "devices.deny", "b 7:* r");
+    /* one open for both rules: the fake file keeps every write */
+    assert_v1(root, "devices", "devices.deny", "c 7:* rb 7:* r");
     assert_v1(root, "freezer", "cgroup.procs", "7");
 
     assert_int_equal(berth_cgroup_freeze(cg, true, &e), 0);
@@ -629,8 +655,8 @@ static void test_v1_setup_errors(void **state)
 {
     char *root = make_v1_tree("berth-t1");
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, NULL, 1);
-    struct berth_resources swap = {.has_mem_limit = true, .mem_limit = 100,
-                                   .has_mem_swap = true, .mem_swap = 200};
+    struct berth_resources swap = {
+        .has_mem_limit = true, .mem_limit = 100, .has_mem_swap = true, .mem_swap = 200};
     struct berth_resources blkio = {.has_blkio_weight = true, .blkio_weight = 100};
 
     _cleanup_free_ char *memsw = xasprintf("%s/memory/u/berth-t1/" MEMSW_FILE, root);
@@ -639,6 +665,10 @@ static void test_v1_setup_errors(void **state)
     assert_int_equal(berth_cgroup_setup(cg, &swap, 1, &e), -EOPNOTSUPP);
     assert_non_null(strstr(e->msg, MEMSW_FILE));
     berth_error_clear(&e);
+    /* the pid goes in before the limits (the first attach waits for an RCU
+     * grace period, overlapping the child's work) */
+    for (size_t i = 0; i < ARRAY_SIZE(v1_hiers); i++)
+        assert_v1(root, v1_hiers[i], "cgroup.procs", "1");
     swap.mem_swap = 100; /* no swap beyond the limit: nothing to enforce */
     assert_int_equal(berth_cgroup_setup(cg, &swap, 1, &e), 0);
 
@@ -653,6 +683,82 @@ static void test_v1_setup_errors(void **state)
     cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, NULL, 0);
     assert_int_equal(berth_cgroup_setup(cg, NULL, 1, &e), -EEXIST);
     berth_error_clear(&e);
+    berth_cgroup_free(cg);
+    remove_tmpdir(root);
+}
+
+/* blockIO on v1: BFQ's files where CFQ's are missing, CFQ's leaf weights
+ * ignored when missing, one write per device line. A fake file keeps every
+ * write of one open, so the lines run together. */
+static void test_v1_blkio(void **state)
+{
+    char *root = make_v1_tree("berth-t1");
+    struct berth_blkio_weight_device wdev[] = {{8, 0, 200, 0}, {8, 16, 0, 300}, {8, 32, 10, 20}};
+    struct berth_blkio_throttle rbps[] = {{8, 0, 1048576}, {8, 16, 0}};
+    struct berth_blkio_throttle wiops[] = {{253, 1, 100}};
+    struct berth_resources res = {
+        .has_blkio_weight = true,
+        .blkio_weight = 300,
+        .has_blkio_leaf_weight = true,
+        .blkio_leaf_weight = 500,
+        .blkio_weight_devices = wdev,
+        .n_blkio_weight_devices = ARRAY_SIZE(wdev),
+        .blkio_throttle = {[BERTH_THROTTLE_READ_BPS] = rbps, [BERTH_THROTTLE_WRITE_IOPS] = wiops},
+        .n_blkio_throttle = {[BERTH_THROTTLE_READ_BPS] = ARRAY_SIZE(rbps),
+                             [BERTH_THROTTLE_WRITE_IOPS] = ARRAY_SIZE(wiops)},
+    };
+    static const char *const throttle[] = {
+        "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+        "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"};
+    _cleanup_error_ struct berth_error *e = NULL;
+
+    mkfiles(root, "blkio/u/berth-t1", "blkio.bfq.weight_device", "", throttle[0], "", throttle[1],
+            "", throttle[2], "", throttle[3], "", NULL);
+    struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, NULL, 1);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 5, &e), 0);
+    assert_null(e);
+    assert_v1(root, "blkio", "blkio.bfq.weight", "300");
+    assert_v1(root, "blkio", "blkio.bfq.weight_device", "8:0 2008:32 10");
+    assert_false(exists(root, "blkio/u/berth-t1/blkio.leaf_weight"));
+    assert_v1(root, "blkio", throttle[0], "8:0 10485768:16 0");
+    assert_v1(root, "blkio", throttle[1], "");
+    assert_v1(root, "blkio", throttle[2], "");
+    assert_v1(root, "blkio", throttle[3], "253:1 100");
+    assert_v1(root, "blkio", "cgroup.procs", "5");
+
+    /* CFQ's files win, leaf weights included */
+    mkfiles(root, "blkio/u/berth-t1", "blkio.weight", "", "blkio.weight_device", "",
+            "blkio.leaf_weight", "", "blkio.leaf_weight_device", "", NULL);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 5, &e), 0);
+    assert_v1(root, "blkio", "blkio.weight", "300");
+    assert_v1(root, "blkio", "blkio.weight_device", "8:0 2008:32 10");
+    assert_v1(root, "blkio", "blkio.leaf_weight", "500");
+    assert_v1(root, "blkio", "blkio.leaf_weight_device", "8:16 3008:32 20");
+
+    /* per-device weights without either file */
+    res.has_blkio_weight = false;
+    _cleanup_free_ char *wd = xasprintf("%s/blkio/u/berth-t1/blkio.weight_device", root);
+    _cleanup_free_ char *bfq = xasprintf("%s/blkio/u/berth-t1/blkio.bfq.weight_device", root);
+    assert_int_equal(unlink(wd), 0);
+    assert_int_equal(unlink(bfq), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 5, &e), -EOPNOTSUPP);
+    _cleanup_free_ char *want = xasprintf(
+        "cannot set blkio weight in cgroup '%s/blkio/u/berth-t1': neither 'blkio.weight_device' "
+        "nor 'blkio.bfq.weight_device' exists (no CFQ or BFQ scheduler)",
+        root);
+    assert_string_equal(e->msg, want);
+    berth_error_clear(&e);
+
+    /* the kernel's refusal of one device line is reported with the line */
+    struct berth_resources only_throttle = {
+        .blkio_throttle = {[BERTH_THROTTLE_WRITE_BPS] = rbps},
+        .n_blkio_throttle = {[BERTH_THROTTLE_WRITE_BPS] = 1},
+    };
+    _cleanup_free_ char *wbps = xasprintf("%s/blkio/u/berth-t1/%s", root, throttle[1]);
+    assert_int_equal(unlink(wbps), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &only_throttle, 5, &e), -ENOENT);
+    _cleanup_free_ char *want2 = xasprintf("cannot open '%s'", wbps);
+    assert_string_equal(e->msg, want2);
     berth_cgroup_free(cg);
     remove_tmpdir(root);
 }
@@ -723,6 +829,33 @@ static void test_create_remove(void **state)
     _cleanup_free_ char *want = xasprintf("cgroup '%s/u/p/q' already exists", root);
     assert_string_equal(e->msg, want);
     berth_cgroup_free(cg);
+
+    /* a level that cannot be made below one that was: the made one goes */
+    char longname[300];
+    memset(longname, 'x', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    _cleanup_free_ char *path = xasprintf("n/%s", longname);
+    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/u\n", path, "x", &e);
+    assert_non_null(cg);
+    assert_int_equal(berth_cgroup_prepare(cg, &e), -ENAMETOOLONG);
+    berth_error_clear(&e);
+    assert_false(exists(root, "u/n"));
+    assert_int_equal(cg->h[0].created, 0);
+    berth_cgroup_free(cg);
+
+    /* nothing is made above the root */
+    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/missing/deeper\n", "c", "x", &e);
+    _cleanup_free_ char *gone = xasprintf("%s-gone", root);
+    free(cg->root);
+    cg->root = xstrdup(gone);
+    free(cg->h[0].dir);
+    cg->h[0].dir = xasprintf("%s/a/b", gone);
+    assert_int_equal(berth_cgroup_prepare(cg, &e), -ENOENT);
+    _cleanup_free_ char *want_gone = xasprintf("cannot create cgroup '%s/a'", gone);
+    assert_string_equal(e->msg, want_gone);
+    berth_error_clear(&e);
+    assert_false(exists(gone, ""));
+    berth_cgroup_free(cg);
     remove_tmpdir(root);
 }
 
@@ -736,9 +869,8 @@ static char *make_v2_tree(const char *parent_ctrls)
     mkfiles(root, "u/pod", "cgroup.subtree_control", "", NULL);
     mkfiles(root, "u/pod/ctr", "memory.max", "max\n", "memory.low", "0\n", "memory.swap.max",
             "max\n", "cpu.weight", "100\n", "cpu.max", "max 100000\n", "cpuset.cpus", "",
-            "cpuset.mems", "", "pids.max", "max\n", "io.weight", "default 100\n",
-            "cgroup.procs", "", "cgroup.freeze", "0\n", "cgroup.events",
-            "populated 1\nfrozen 1\n", NULL);
+            "cpuset.mems", "", "pids.max", "max\n", "io.weight", "default 100\n", "cgroup.procs",
+            "", "cgroup.freeze", "0\n", "cgroup.events", "populated 1\nfrozen 1\n", NULL);
     return root;
 }
 
@@ -746,11 +878,22 @@ static void test_v2_setup(void **state)
 {
     char *root = make_v2_tree("cpuset cpu io memory hugetlb pids\n");
     struct berth_resources res = {
-        .has_mem_limit = true, .mem_limit = 1 << 20, .has_mem_swap = true, .mem_swap = 3 << 20,
-        .has_mem_reservation = true, .mem_reservation = 256 << 10,
-        .has_cpu_shares = true, .cpu_shares = 1024, .has_cpu_quota = true, .cpu_quota = 50000,
-        .cpu_cpus = "0-1", .cpu_mems = "0", .has_pids_limit = true, .pids_limit = 100,
-        .has_blkio_weight = true, .blkio_weight = 500,
+        .has_mem_limit = true,
+        .mem_limit = 1 << 20,
+        .has_mem_swap = true,
+        .mem_swap = 3 << 20,
+        .has_mem_reservation = true,
+        .mem_reservation = 256 << 10,
+        .has_cpu_shares = true,
+        .cpu_shares = 1024,
+        .has_cpu_quota = true,
+        .cpu_quota = 50000,
+        .cpu_cpus = "0-1",
+        .cpu_mems = "0",
+        .has_pids_limit = true,
+        .pids_limit = 100,
+        .has_blkio_weight = true,
+        .blkio_weight = 500,
     };
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V2, root, "0::/u\n", "pod/ctr", 2);
     _cleanup_error_ struct berth_error *e = NULL;
@@ -769,10 +912,24 @@ static void test_v2_setup(void **state)
     assert_file(root, "u/pod/ctr/pids.max", "100");
     assert_file(root, "u/pod/ctr/io.weight", "default 4950");
     assert_file(root, "u/pod/ctr/cgroup.procs", "4242");
+    berth_cgroup_free(cg);
+    remove_tmpdir(root);
+}
 
+static void test_v2_setup_other_values(void **state)
+{
+    char *root = make_v2_tree("cpuset cpu io memory hugetlb pids\n");
+    struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V2, root, "0::/u\n", "pod/ctr", 2);
+    _cleanup_error_ struct berth_error *e = NULL;
     struct berth_resources res2 = {
-        .has_mem_limit = true, .mem_limit = -1, .has_cpu_quota = true, .cpu_quota = -1,
-        .has_cpu_period = true, .cpu_period = 20000, .has_pids_limit = true, .pids_limit = -1,
+        .has_mem_limit = true,
+        .mem_limit = -1,
+        .has_cpu_quota = true,
+        .cpu_quota = -1,
+        .has_cpu_period = true,
+        .cpu_period = 20000,
+        .has_pids_limit = true,
+        .pids_limit = -1,
     };
     assert_int_equal(berth_cgroup_setup(cg, &res2, 1, &e), 0);
     assert_file(root, "u/pod/ctr/memory.max", "max");
@@ -780,8 +937,8 @@ static void test_v2_setup(void **state)
     assert_file(root, "u/pod/ctr/pids.max", "max");
     assert_file(root, "u/pod/cgroup.subtree_control", "+memory +cpu +pids");
 
-    struct berth_resources bad_swap = {.has_mem_limit = true, .mem_limit = 300,
-                                       .has_mem_swap = true, .mem_swap = 200};
+    struct berth_resources bad_swap = {
+        .has_mem_limit = true, .mem_limit = 300, .has_mem_swap = true, .mem_swap = 200};
     assert_int_equal(berth_cgroup_setup(cg, &bad_swap, 1, &e), -EINVAL);
     berth_error_clear(&e);
 
@@ -791,11 +948,72 @@ static void test_v2_setup(void **state)
     remove_tmpdir(root);
 }
 
+/* blockIO on v2: converted weights with per-device lines in io.weight, and
+ * the four throttle lists merged into one io.max line per device. */
+static void test_v2_io(void **state)
+{
+    char *root = make_v2_tree("io memory\n");
+    struct berth_blkio_weight_device wdev[] = {{8, 0, 200, 0}, {8, 16, 0, 300}, {8, 32, 1000, 0}};
+    struct berth_blkio_throttle rbps[] = {{8, 0, 1000}, {8, 16, 0}, {8, 0, 3000}};
+    struct berth_blkio_throttle wbps[] = {{8, 0, 2000}};
+    struct berth_blkio_throttle riops[] = {{8, 16, 10}};
+    struct berth_blkio_throttle wiops[] = {{254, 0, 5}};
+    struct berth_resources res = {
+        .has_blkio_weight = true,
+        .blkio_weight = 500,
+        .has_blkio_leaf_weight = true, /* no v2 counterpart: ignored */
+        .blkio_leaf_weight = 100,
+        .blkio_weight_devices = wdev,
+        .n_blkio_weight_devices = ARRAY_SIZE(wdev),
+        .blkio_throttle = {rbps, wbps, riops, wiops},
+        .n_blkio_throttle = {ARRAY_SIZE(rbps), ARRAY_SIZE(wbps), ARRAY_SIZE(riops),
+                             ARRAY_SIZE(wiops)},
+    };
+    _cleanup_error_ struct berth_error *e = NULL;
+
+    mkfiles(root, "u/pod/ctr", "io.max", "", NULL);
+    struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V2, root, "0::/u\n", "pod/ctr", 2);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 9, &e), 0);
+    assert_null(e);
+    assert_file(root, "u/pod/cgroup.subtree_control", "+io");
+    /* one write per line; the fake file keeps them all */
+    assert_file(root, "u/pod/ctr/io.weight", "default 49508:0 19208:32 10000");
+    assert_file(root, "u/pod/ctr/io.max",
+                "8:0 rbps=3000 wbps=2000"
+                "8:16 rbps=max riops=10"
+                "254:0 wiops=5");
+    assert_file(root, "u/pod/ctr/cgroup.procs", "9");
+
+    /* throttling alone needs the io controller, not a weight file */
+    _cleanup_free_ char *iow = xasprintf("%s/u/pod/ctr/io.weight", root);
+    assert_int_equal(unlink(iow), 0);
+    struct berth_resources only_max = {.blkio_throttle = {[BERTH_THROTTLE_READ_IOPS] = riops},
+                                       .n_blkio_throttle = {[BERTH_THROTTLE_READ_IOPS] = 1}};
+    assert_int_equal(berth_cgroup_setup(cg, &only_max, 9, &e), 0);
+    assert_file(root, "u/pod/cgroup.subtree_control", "+io");
+    assert_file(root, "u/pod/ctr/io.max", "8:16 riops=10");
+
+    /* BFQ's file takes v1's range */
+    mkfiles(root, "u/pod/ctr", "io.bfq.weight", "", NULL);
+    res.n_blkio_throttle[0] = res.n_blkio_throttle[1] = 0;
+    res.n_blkio_throttle[2] = res.n_blkio_throttle[3] = 0;
+    assert_int_equal(berth_cgroup_setup(cg, &res, 9, &e), 0);
+    assert_file(root, "u/pod/ctr/io.bfq.weight", "5008:0 2008:32 1000");
+
+    /* no weight file at all */
+    _cleanup_free_ char *bfq = xasprintf("%s/u/pod/ctr/io.bfq.weight", root);
+    assert_int_equal(unlink(bfq), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 9, &e), -EOPNOTSUPP);
+    assert_non_null(strstr(e->msg, "neither 'io.weight' nor 'io.bfq.weight' exists"));
+    berth_cgroup_free(cg);
+    remove_tmpdir(root);
+}
+
 static void test_v2_missing_controller(void **state)
 {
     char *root = make_v2_tree("cpu memory\n");
-    struct berth_resources res = {.has_mem_limit = true, .mem_limit = 1 << 20,
-                                  .has_pids_limit = true, .pids_limit = 10};
+    struct berth_resources res = {
+        .has_mem_limit = true, .mem_limit = 1 << 20, .has_pids_limit = true, .pids_limit = 10};
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V2, root, "0::/u\n", "pod/ctr", 2);
     _cleanup_error_ struct berth_error *e = NULL;
 
@@ -811,6 +1029,7 @@ static void test_v2_missing_controller(void **state)
 
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_validate),
         cmocka_unit_test(test_new_v1_relative),
@@ -823,11 +1042,16 @@ int main(void)
         cmocka_unit_test(test_conversions),
         cmocka_unit_test(test_devices_prog),
         cmocka_unit_test(test_v1_setup),
+        cmocka_unit_test(test_v1_setup_other_values),
         cmocka_unit_test(test_v1_setup_errors),
+        cmocka_unit_test(test_v1_blkio),
         cmocka_unit_test(test_v1_join_absolute),
         cmocka_unit_test(test_create_remove),
         cmocka_unit_test(test_v2_setup),
+        cmocka_unit_test(test_v2_setup_other_values),
+        cmocka_unit_test(test_v2_io),
         cmocka_unit_test(test_v2_missing_controller),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

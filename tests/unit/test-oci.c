@@ -4,10 +4,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "error.h"
 #include "oci.h"
 #include "util.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +145,123 @@ static void test_defaults(void **state)
     berth_config_free(c);
 }
 
+/* linux.resources.blockIO beyond the weight */
+static struct berth_config *parse_blkio(const char *blkio, struct berth_error **err)
+{
+    _cleanup_free_ char *j = xasprintf("{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},"
+                                       "\"process\":{\"args\":[\"x\"]},"
+                                       "\"linux\":{\"resources\":{\"blockIO\":%s}}}",
+                                       blkio);
+    return berth_config_parse(j, strlen(j), "/b", err);
+}
+
+static void test_blkio(void **state)
+{
+    struct berth_error *e = NULL;
+    struct berth_config *c =
+        parse_blkio("{\"weight\":300,\"leafWeight\":20,"
+                    "\"weightDevice\":[{\"major\":8,\"minor\":0,\"weight\":500,\"leafWeight\":10},"
+                    "{\"major\":8,\"minor\":16,\"weight\":0},{\"major\":4095,\"minor\":1048575,"
+                    "\"leafWeight\":1000}],"
+                    "\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":1048576},"
+                    "{\"major\":8,\"minor\":16,\"rate\":0}],"
+                    "\"throttleWriteBpsDevice\":[],"
+                    "\"throttleReadIOPSDevice\":null,"
+                    "\"throttleWriteIOPSDevice\":[{\"major\":253,\"minor\":1,"
+                    "\"rate\":1e19}]}",
+                    &e);
+    if (c == NULL)
+        fail_msg("%s", e->msg);
+    const struct berth_resources *r = &c->resources;
+    assert_true(r->has_blkio_weight);
+    assert_int_equal(r->blkio_weight, 300);
+    assert_true(r->has_blkio_leaf_weight);
+    assert_int_equal(r->blkio_leaf_weight, 20);
+    assert_int_equal(r->n_blkio_weight_devices, 3);
+    assert_int_equal(r->blkio_weight_devices[0].major, 8);
+    assert_int_equal(r->blkio_weight_devices[0].weight, 500);
+    assert_int_equal(r->blkio_weight_devices[0].leaf_weight, 10);
+    assert_int_equal(r->blkio_weight_devices[1].minor, 16);
+    assert_int_equal(r->blkio_weight_devices[1].weight, 0);
+    assert_int_equal(r->blkio_weight_devices[2].major, 4095);
+    assert_int_equal(r->blkio_weight_devices[2].minor, 1048575);
+    assert_int_equal(r->blkio_weight_devices[2].weight, 0);
+    assert_int_equal(r->blkio_weight_devices[2].leaf_weight, 1000);
+    assert_int_equal(r->n_blkio_throttle[BERTH_THROTTLE_READ_BPS], 2);
+    assert_int_equal(r->blkio_throttle[BERTH_THROTTLE_READ_BPS][0].rate, 1048576);
+    assert_int_equal(r->blkio_throttle[BERTH_THROTTLE_READ_BPS][1].minor, 16);
+    assert_int_equal(r->blkio_throttle[BERTH_THROTTLE_READ_BPS][1].rate, 0);
+    assert_int_equal(r->n_blkio_throttle[BERTH_THROTTLE_WRITE_BPS], 0);
+    assert_int_equal(r->n_blkio_throttle[BERTH_THROTTLE_READ_IOPS], 0);
+    assert_int_equal(r->n_blkio_throttle[BERTH_THROTTLE_WRITE_IOPS], 1);
+    assert_int_equal(r->blkio_throttle[BERTH_THROTTLE_WRITE_IOPS][0].major, 253);
+    assert_true(r->blkio_throttle[BERTH_THROTTLE_WRITE_IOPS][0].rate == 10000000000000000000ULL);
+    berth_config_free(c);
+
+    /* a weight of 0 is "not given" */
+    c = parse_blkio("{\"weight\":0,\"leafWeight\":0}", &e);
+    assert_non_null(c);
+    assert_false(c->resources.has_blkio_weight);
+    assert_false(c->resources.has_blkio_leaf_weight);
+    berth_config_free(c);
+}
+
+#define BIO "invalid config: 'linux.resources.blockIO."
+static const struct {
+    const char *blkio, *msg;
+} bad_blkio[] = {
+    {"[]", "invalid config: 'linux.resources.blockIO' must be an object"},
+    {"{\"weight\":5}", BIO "weight' must be 10..1000"},
+    {"{\"weight\":1001}", BIO "weight' must be 10..1000"},
+    {"{\"leafWeight\":9}", BIO "leafWeight' must be 10..1000"},
+    {"{\"leafWeight\":\"20\"}", BIO "leafWeight' must be an integer"},
+    {"{\"weightDevice\":{}}", BIO "weightDevice' must be an array"},
+    {"{\"weightDevice\":[1]}", BIO "weightDevice[0]' must be an object"},
+    {"{\"weightDevice\":[{\"minor\":0,\"weight\":10}]}", BIO "weightDevice[0].major' is required"},
+    {"{\"weightDevice\":[{\"major\":8,\"weight\":10}]}", BIO "weightDevice[0].minor' is required"},
+    {"{\"weightDevice\":[{\"major\":8,\"minor\":0,\"weight\":10},{\"major\":8,\"minor\":1,"
+     "\"weight\":2000}]}",
+     BIO "weightDevice[1].weight' must be 10..1000"},
+    {"{\"weightDevice\":[{\"major\":8,\"minor\":0,\"leafWeight\":1}]}",
+     BIO "weightDevice[0].leafWeight' must be 10..1000"},
+    {"{\"weightDevice\":[{\"major\":8,\"minor\":0}]}",
+     BIO "weightDevice[0]' must have a weight or a leafWeight"},
+    {"{\"weightDevice\":[{\"major\":-1,\"minor\":0,\"weight\":10}]}",
+     BIO "weightDevice[0].major' is out of range (-1)"},
+    {"{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":\"1M\"}]}",
+     BIO "throttleReadBpsDevice[0].rate' must be a non-negative integer"},
+    {"{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":-1}]}",
+     BIO "throttleReadBpsDevice[0].rate' must be a non-negative integer"},
+    {"{\"throttleWriteBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":1.5}]}",
+     BIO "throttleWriteBpsDevice[0].rate' must be a non-negative integer"},
+    {"{\"throttleWriteBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":1},{\"major\":8,"
+     "\"minor\":1}]}",
+     BIO "throttleWriteBpsDevice[1].rate' is required"},
+    {"{\"throttleReadIOPSDevice\":\"8:0 100\"}", BIO "throttleReadIOPSDevice' must be an array"},
+    {"{\"throttleReadIOPSDevice\":[null]}", BIO "throttleReadIOPSDevice[0]' must be an object"},
+    {"{\"throttleWriteIOPSDevice\":[{\"major\":4096,\"minor\":0,\"rate\":1}]}",
+     BIO "throttleWriteIOPSDevice[0].major' is out of range (4096)"},
+    {"{\"throttleWriteIOPSDevice\":[{\"major\":8,\"minor\":1048576,\"rate\":1}]}",
+     BIO "throttleWriteIOPSDevice[0].minor' is out of range (1048576)"},
+    {"{\"throttleWriteIOPSDevice\":[{\"major\":8,\"minor\":true,\"rate\":1}]}",
+     BIO "throttleWriteIOPSDevice[0].minor' must be an integer"},
+};
+#undef BIO
+
+static void test_blkio_bad(void **state)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(bad_blkio); i++) {
+        struct berth_error *e = NULL;
+        struct berth_config *c = parse_blkio(bad_blkio[i].blkio, &e);
+        if (c != NULL)
+            fail_msg("case %zu parsed: %s", i, bad_blkio[i].blkio);
+        assert_int_equal(e->errnum, EINVAL);
+        if (!streq(e->msg, bad_blkio[i].msg))
+            fail_msg("case %zu: got '%s', want '%s'", i, e->msg, bad_blkio[i].msg);
+        berth_error_clear(&e);
+    }
+}
+
 static void test_ns_names(void **state)
 {
     assert_int_equal(berth_ns_from_name("network"), BERTH_NS_NET);
@@ -155,11 +274,15 @@ static void test_ns_names(void **state)
 
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_blkio),
+        cmocka_unit_test(test_blkio_bad),
         cmocka_unit_test(test_ns_names),
     };
+    /* clang-format on */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
