@@ -32,9 +32,10 @@ const char *berth_fd_path(int fd, char buf[32])
     return buf;
 }
 
-/* Creates one missing component below the deepest existing ancestor. The
- * component did not exist when looked up, so it is not a symlink; a racing
- * creator only makes mkdirat/openat fail with EEXIST, which we accept. */
+/* Creates a missing last component in the directory parentfd. It did not
+ * exist when looked up, so it is not a symlink of the image's; a racing
+ * creator only makes mkdirat/openat fail with EEXIST, which we accept, and
+ * the caller resolves the path again from the root anyway. */
 static int create_component(int parentfd, const char *name, bool file)
 {
     if (file) {
@@ -50,49 +51,40 @@ static int create_component(int parentfd, const char *name, bool file)
     return 0;
 }
 
-static int mkpath(int rootfd, char *rel, enum berth_mkpath mk)
+/* Opens rel (no leading '/') inside rootfd, creating it and, recursively, its
+ * missing parents. The common case, a missing leaf in an existing directory,
+ * costs four syscalls. */
+static int open_or_create(int rootfd, char *rel, enum berth_mkpath mk)
 {
-    /* Walk forward: for each prefix, create it if missing. Each step resolves
-     * again from the root so a symlink planted by the image stays inside. */
-    char *p = rel;
-    for (;;) {
-        char *slash = strchr(p, '/');
-        bool last = slash == NULL;
-        if (!last)
-            *slash = '\0';
-        if (*p != '\0' && !streq(p, ".")) {
-            int fd = openat2_in_root(rootfd, rel, O_PATH);
-            if (fd == -ENOENT) {
-                char *cut = strrchr(rel, '/');
-                _cleanup_close_ int pfd = -1;
-                if (cut)
-                    *cut = '\0';
-                pfd = openat2_in_root(rootfd, cut ? rel : ".", O_PATH | O_DIRECTORY);
-                if (cut)
-                    *cut = '/';
-                if (pfd < 0)
-                    return pfd;
-                int r = create_component(pfd, cut ? cut + 1 : rel, last && (mk & BERTH_MKPATH_FILE));
-                if (r < 0)
-                    return r;
-            } else if (fd < 0) {
-                return fd;
-            } else {
-                close(fd);
-            }
-        }
-        if (last)
-            return 0;
+    int fd = openat2_in_root(rootfd, rel, O_PATH);
+    if (fd != -ENOENT)
+        return fd;
+    char *slash = strrchr(rel, '/');
+    const char *name = slash ? slash + 1 : rel;
+    if (*name == '\0' || streq(name, ".") || streq(name, ".."))
+        return -EINVAL;
+    int pfd;
+    if (slash) {
+        *slash = '\0';
+        pfd = open_or_create(rootfd, rel, BERTH_MKPATH_DIR);
         *slash = '/';
-        p = slash + 1;
+    } else {
+        pfd = openat2_in_root(rootfd, ".", O_PATH);
     }
+    if (pfd < 0)
+        return pfd;
+    int r = create_component(pfd, name, mk & BERTH_MKPATH_FILE);
+    close(pfd);
+    if (r < 0)
+        return r;
+    return openat2_in_root(rootfd, rel, O_PATH);
 }
 
 int berth_fs_open_in_root(int rootfd, const char *path, enum berth_mkpath mk,
                           struct berth_error **err)
 {
-    int fd = openat2_in_root(rootfd, path, O_PATH);
-    if (fd >= 0 || fd != -ENOENT || mk == BERTH_MKPATH_NONE) {
+    if (mk == BERTH_MKPATH_NONE) {
+        int fd = openat2_in_root(rootfd, path, O_PATH);
         if (fd < 0)
             return berth_error_set(err, -fd, "cannot resolve '%s' in the rootfs", path);
         return fd;
@@ -101,12 +93,12 @@ int berth_fs_open_in_root(int rootfd, const char *path, enum berth_mkpath mk,
     while (*rel == '/')
         rel++;
     _cleanup_free_ char *copy = xstrdup(rel);
-    int r = mkpath(rootfd, copy, mk);
-    if (r < 0)
-        return berth_error_set(err, -r, "cannot create '%s' in the rootfs", path);
-    fd = openat2_in_root(rootfd, path, O_PATH);
+    size_t n = strlen(copy);
+    while (n > 0 && copy[n - 1] == '/')
+        copy[--n] = '\0';
+    int fd = open_or_create(rootfd, copy, mk);
     if (fd < 0)
-        return berth_error_set(err, -fd, "cannot resolve '%s' in the rootfs", path);
+        return berth_error_set(err, -fd, "cannot create '%s' in the rootfs", path);
     return fd;
 }
 
