@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -37,6 +38,7 @@ struct create_ctx {
     int fifo_fd;
     int sync[2];
     pid_t pid;
+    unsigned long long pid_start;
     int pidfd;
 };
 
@@ -106,6 +108,13 @@ static uint64_t clone_flags(const struct berth_config *c)
 
 static int spawn_init(struct create_ctx *x, struct berth_error **err)
 {
+    /* The init runs this binary until it execs the payload. Non-dumpable, its
+     * /proc/PID/exe, fd/ and mem are closed to the container's processes
+     * (they would need CAP_SYS_PTRACE in our user namespace), which is what
+     * the CVE-2019-5736 attack needs to reach the runtime binary. The flag is
+     * copied to the child and reset by the kernel at the payload's execve. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return berth_error_set(err, errno, "cannot make the runtime non-dumpable");
     struct clone_args ca = {
         .flags = clone_flags(x->config) | CLONE_PIDFD,
         .pidfd = (uint64_t)(uintptr_t)&x->pidfd,
@@ -126,6 +135,8 @@ static int spawn_init(struct create_ctx *x, struct berth_error **err)
         berth_init_main(&a);
     }
     x->pid = (pid_t)pid;
+    /* read now: the child cannot exec (and so change or lose it) before GO */
+    x->pid_start = proc_start_time(x->pid);
     close(TAKE_FD(x->sync[1]));
     return 0;
 }
@@ -137,7 +148,7 @@ static int write_state(struct create_ctx *x, struct berth_error **err)
     struct berth_state s = {
         .id = (char *)x->o->id,
         .pid = x->pid,
-        .pid_start = proc_start_time(x->pid),
+        .pid_start = x->pid_start,
         .bundle = x->bundle,
         .rootfs = x->config->root_path,
         .created = created,
@@ -177,9 +188,10 @@ static int parent_side(struct create_ctx *x, struct berth_error **err)
     int r = berth_cgroup_setup(x->cgroup, &res, x->pid, err);
     if (r < 0)
         return r;
-    if ((r = write_state(x, err)) < 0)
-        return r;
     if ((r = berth_sync_send(x->sync[0], BERTH_SYNC_GO, err)) < 0)
+        return r;
+    /* while the child finishes its rootfs */
+    if ((r = write_state(x, err)) < 0)
         return r;
     r = berth_sync_recv(x->sync[0], err);
     if (r < 0)
@@ -191,6 +203,20 @@ static int parent_side(struct create_ctx *x, struct berth_error **err)
     if (x->o->pid_file)
         return write_pid_file(x->o->pid_file, x->pid, err);
     return 0;
+}
+
+/* When the parent fails to talk to or set up the child, the child has often
+ * failed first (a namespace path that does not exist, say) and left its
+ * error on the socket: that error is the one to report. */
+static int prefer_child_error(struct create_ctx *x, int r, struct berth_error **err)
+{
+    struct berth_error *child = NULL;
+    struct pollfd p = {.fd = x->sync[0], .events = POLLIN};
+    if (poll(&p, 1, 0) != 1 || berth_sync_recv(x->sync[0], &child) >= 0 || child == NULL)
+        return r;
+    berth_error_clear(err);
+    *err = child;
+    return -child->errnum;
 }
 
 static int make_fifo(struct create_ctx *x, struct berth_error **err)
@@ -244,7 +270,8 @@ static int create_steps(struct create_ctx *x, struct berth_error **err)
         (r = berth_sync_pair(x->sync, err)) < 0 || (r = join_pidns(x->config, err)) < 0 ||
         (r = spawn_init(x, err)) < 0)
         return r;
-    return parent_side(x, err);
+    r = parent_side(x, err);
+    return r < 0 ? prefer_child_error(x, r, err) : r;
 }
 
 int berth_container_create(const struct berth_create_opts *o, pid_t *ret_pid, int *ret_pidfd,

@@ -328,7 +328,10 @@ struct berth_config *berth_config_load(const char *bundle, struct berth_error **
 
     if (read_file_at(AT_FDCWD, path, &text, &len, err) < 0)
         return NULL;
-    return berth_config_parse(text, len, bundle, err);
+    struct berth_config *c = berth_config_parse(text, len, bundle, err);
+    if (c == NULL)
+        berth_error_wrap(err, "%s", path);
+    return c;
 }
 
 static void free_process(struct berth_process *p)

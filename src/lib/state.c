@@ -168,7 +168,8 @@ enum berth_status berth_state_status(int dirfd, const struct berth_state *s)
     struct stat st;
     if (s->pid <= 0)
         return BERTH_STATUS_CREATING;
-    if (proc_start_time(s->pid) != s->pid_start)
+    unsigned long long start = proc_start_time(s->pid);
+    if (start == 0 || start != s->pid_start)
         return BERTH_STATUS_STOPPED;
     if (fstatat(dirfd, BERTH_EXEC_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0)
         return BERTH_STATUS_CREATED;
