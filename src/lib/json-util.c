@@ -12,6 +12,22 @@ static int type_error(const char *path, const char *key, const char *what,
                            *path ? "." : "", key, what);
 }
 
+/* obj[key] into *ret: 1 if present, 0 if absent or null (-EINVAL if it is
+ * required). */
+static int lookup(json_t *obj, const char *key, const char *path, bool required, json_t **ret,
+                  struct berth_error **err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v)) {
+        if (required)
+            return berth_error_set(err, EINVAL, "invalid config: '%s%s%s' is required", path,
+                                   *path ? "." : "", key);
+        return 0;
+    }
+    *ret = v;
+    return 1;
+}
+
 int jget_object(json_t *obj, const char *key, const char *path, json_t **ret,
                 struct berth_error **err)
 {
@@ -39,13 +55,10 @@ int jget_array(json_t *obj, const char *key, const char *path, json_t **ret,
 int jget_string(json_t *obj, const char *key, const char *path, bool required, char **ret,
                 struct berth_error **err)
 {
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
-        if (required)
-            return berth_error_set(err, EINVAL, "invalid config: '%s%s%s' is required", path,
-                                   *path ? "." : "", key);
-        return 0;
-    }
+    json_t *v = NULL;
+    int r = lookup(obj, key, path, required, &v, err);
+    if (r <= 0)
+        return r;
     if (!json_is_string(v))
         return type_error(path, key, "a string", err);
     free(*ret);
@@ -106,13 +119,10 @@ int jget_u64(json_t *obj, const char *key, const char *path, uint64_t *ret, bool
 int jget_strv(json_t *obj, const char *key, const char *path, bool required, char ***ret,
               struct berth_error **err)
 {
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
-        if (required)
-            return berth_error_set(err, EINVAL, "invalid config: '%s%s%s' is required", path,
-                                   *path ? "." : "", key);
-        return 0;
-    }
+    json_t *v = NULL;
+    int r = lookup(obj, key, path, required, &v, err);
+    if (r <= 0)
+        return r;
     if (!json_is_array(v))
         return type_error(path, key, "an array of strings", err);
     size_t n = json_array_size(v);
@@ -128,5 +138,29 @@ int jget_strv(json_t *obj, const char *key, const char *path, bool required, cha
         sv[i] = xstrdup(json_string_value(s));
     }
     *ret = sv;
+    return 1;
+}
+
+int jget_object_array(json_t *obj, const char *key, const char *path, size_t elem_size,
+                      jparse_elem_fn fn, void *ret_array, size_t *ret_n,
+                      struct berth_error **err)
+{
+    json_t *a = NULL;
+    int r = jget_array(obj, key, path, &a, err);
+    if (r <= 0)
+        return r;
+    char *elems = xzalloc(json_array_size(a) * elem_size);
+    *(void **)ret_array = elems;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *e = json_array_get(a, i);
+        char *p = xasprintf("%s%s%s[%zu]", path, *path ? "." : "", key, i);
+        if (!json_is_object(e))
+            r = berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", p);
+        else
+            r = (++*ret_n, fn(e, p, elems + i * elem_size, err));
+        free(p);
+        if (r < 0)
+            return r;
+    }
     return 1;
 }

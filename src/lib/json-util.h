@@ -29,3 +29,16 @@ int jget_u64(json_t *obj, const char *key, const char *path, uint64_t *ret, bool
  * NULL; missing: *ret stays NULL unless required). */
 int jget_strv(json_t *obj, const char *key, const char *path, bool required, char ***ret,
               struct berth_error **err);
+
+/* Parses one element of an array of objects into *out (an element of the
+ * array jget_object_array allocates); `path` names it ("mounts[2]"). */
+typedef int (*jparse_elem_fn)(json_t *elem, const char *path, void *out,
+                              struct berth_error **err);
+
+/* obj[key], an array of objects, into a new zeroed array of elem_size-byte
+ * elements, each filled by fn. *ret_n counts every element fn was called on,
+ * also on failure, so the caller's free function sees all it must free.
+ * Returns 1 if present, 0 if absent (outputs untouched), or -EINVAL. */
+int jget_object_array(json_t *obj, const char *key, const char *path, size_t elem_size,
+                      jparse_elem_fn fn, void *ret_array, size_t *ret_n,
+                      struct berth_error **err);

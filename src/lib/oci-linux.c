@@ -89,15 +89,13 @@ static int parse_namespaces(json_t *lx, struct berth_config *c, struct berth_err
     return 0;
 }
 
-static int parse_device(json_t *o, const char *path, struct berth_device *d,
-                        struct berth_error **err)
+static int parse_device(json_t *o, const char *path, void *out, struct berth_error **err)
 {
     _cleanup_free_ char *type = NULL;
+    struct berth_device *d = out;
     int64_t v = 0;
     int r;
 
-    if (!json_is_object(o))
-        return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
     if ((r = jget_string(o, "type", path, true, &type, err)) < 0 ||
         (r = jget_string(o, "path", path, true, &d->path, err)) < 0)
         return r;
@@ -128,18 +126,8 @@ static int parse_device(json_t *o, const char *path, struct berth_device *d,
 
 static int parse_devices(json_t *lx, struct berth_config *c, struct berth_error **err)
 {
-    json_t *a = NULL;
-    int r = jget_array(lx, "devices", "linux", &a, err);
-    if (r <= 0)
-        return r;
-    c->devices = xzalloc(json_array_size(a) * sizeof(*c->devices));
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        _cleanup_free_ char *path = xasprintf("linux.devices[%zu]", i);
-        c->n_devices++;
-        if ((r = parse_device(json_array_get(a, i), path, &c->devices[i], err)) < 0)
-            return r;
-    }
-    return 0;
+    return jget_object_array(lx, "devices", "linux", sizeof(*c->devices), parse_device,
+                             &c->devices, &c->n_devices, err);
 }
 
 static int parse_sysctl(json_t *lx, struct berth_config *c, struct berth_error **err)

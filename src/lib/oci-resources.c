@@ -55,14 +55,12 @@ static int parse_cpu(json_t *res, struct berth_resources *r, struct berth_error 
     return 0;
 }
 
-static int parse_device_rule(json_t *o, const char *path, struct berth_device_rule *d,
-                             struct berth_error **err)
+static int parse_device_rule(json_t *o, const char *path, void *out, struct berth_error **err)
 {
     _cleanup_free_ char *type = NULL, *access = NULL;
+    struct berth_device_rule *d = out;
     int rc;
 
-    if (!json_is_object(o))
-        return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
     d->major = d->minor = -1;
     if ((rc = jget_bool(o, "allow", path, &d->allow, err)) < 0 ||
         (rc = jget_string(o, "type", path, false, &type, err)) < 0 ||
@@ -85,18 +83,8 @@ static int parse_device_rule(json_t *o, const char *path, struct berth_device_ru
 
 static int parse_devices(json_t *res, struct berth_resources *r, struct berth_error **err)
 {
-    json_t *a = NULL;
-    int rc = jget_array(res, "devices", "linux.resources", &a, err);
-    if (rc <= 0)
-        return rc;
-    r->devices = xzalloc(json_array_size(a) * sizeof(*r->devices));
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        _cleanup_free_ char *p = xasprintf("linux.resources.devices[%zu]", i);
-        if ((rc = parse_device_rule(json_array_get(a, i), p, &r->devices[i], err)) < 0)
-            return rc;
-        r->n_devices++;
-    }
-    return 0;
+    return jget_object_array(res, "devices", "linux.resources", sizeof(*r->devices),
+                             parse_device_rule, &r->devices, &r->n_devices, err);
 }
 
 #define P_BLKIO "linux.resources.blockIO"
@@ -140,8 +128,6 @@ static int parse_blkio_dev(json_t *o, const char *path, int64_t *ret_major, int6
     bool has_major = false, has_minor = false;
     int rc;
 
-    if (!json_is_object(o))
-        return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
     if ((rc = jget_int(o, "major", path, 0, 4095, ret_major, &has_major, err)) < 0 ||
         (rc = jget_int(o, "minor", path, 0, 1048575, ret_minor, &has_minor, err)) < 0)
         return rc;
@@ -151,9 +137,9 @@ static int parse_blkio_dev(json_t *o, const char *path, int64_t *ret_major, int6
     return 0;
 }
 
-static int parse_weight_device(json_t *o, const char *path, struct berth_blkio_weight_device *d,
-                               struct berth_error **err)
+static int parse_weight_device(json_t *o, const char *path, void *out, struct berth_error **err)
 {
+    struct berth_blkio_weight_device *d = out;
     int rc = parse_blkio_dev(o, path, &d->major, &d->minor, err);
     if (rc < 0)
         return rc;
@@ -168,42 +154,30 @@ static int parse_weight_device(json_t *o, const char *path, struct berth_blkio_w
 
 static int parse_weight_devices(json_t *bio, struct berth_resources *r, struct berth_error **err)
 {
-    json_t *a = NULL;
-    int rc = jget_array(bio, "weightDevice", P_BLKIO, &a, err);
-    if (rc <= 0)
+    return jget_object_array(bio, "weightDevice", P_BLKIO, sizeof(*r->blkio_weight_devices),
+                             parse_weight_device, &r->blkio_weight_devices,
+                             &r->n_blkio_weight_devices, err);
+}
+
+static int parse_throttle_entry(json_t *o, const char *p, void *out, struct berth_error **err)
+{
+    struct berth_blkio_throttle *d = out;
+    bool has_rate = false;
+    int rc;
+    if ((rc = parse_blkio_dev(o, p, &d->major, &d->minor, err)) < 0 ||
+        (rc = jget_u64(o, "rate", p, &d->rate, &has_rate, err)) < 0)
         return rc;
-    r->blkio_weight_devices = xzalloc(json_array_size(a) * sizeof(*r->blkio_weight_devices));
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        _cleanup_free_ char *p = xasprintf(P_BLKIO ".weightDevice[%zu]", i);
-        struct berth_blkio_weight_device *d = &r->blkio_weight_devices[i];
-        if ((rc = parse_weight_device(json_array_get(a, i), p, d, err)) < 0)
-            return rc;
-        r->n_blkio_weight_devices++;
-    }
+    if (!has_rate)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.rate' is required", p);
     return 0;
 }
 
 static int parse_throttle(json_t *bio, enum berth_blkio_throttle_type t, struct berth_resources *r,
                           struct berth_error **err)
 {
-    json_t *a = NULL;
-    int rc = jget_array(bio, throttle_keys[t], P_BLKIO, &a, err);
-    if (rc <= 0)
-        return rc;
-    r->blkio_throttle[t] = xzalloc(json_array_size(a) * sizeof(*r->blkio_throttle[t]));
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        _cleanup_free_ char *p = xasprintf(P_BLKIO ".%s[%zu]", throttle_keys[t], i);
-        struct berth_blkio_throttle *d = &r->blkio_throttle[t][i];
-        json_t *o = json_array_get(a, i);
-        bool has_rate = false;
-        if ((rc = parse_blkio_dev(o, p, &d->major, &d->minor, err)) < 0 ||
-            (rc = jget_u64(o, "rate", p, &d->rate, &has_rate, err)) < 0)
-            return rc;
-        if (!has_rate)
-            return berth_error_set(err, EINVAL, "invalid config: '%s.rate' is required", p);
-        r->n_blkio_throttle[t]++;
-    }
-    return 0;
+    return jget_object_array(bio, throttle_keys[t], P_BLKIO, sizeof(*r->blkio_throttle[t]),
+                             parse_throttle_entry, &r->blkio_throttle[t], &r->n_blkio_throttle[t],
+                             err);
 }
 
 static int parse_blkio(json_t *res, struct berth_resources *r, struct berth_error **err)

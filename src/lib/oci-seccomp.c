@@ -15,15 +15,13 @@ static const char *const op_names[] = {
     [SCMP_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
-static int parse_arg(json_t *o, const char *path, struct berth_seccomp_arg *a,
-                     struct berth_error **err)
+static int parse_arg(json_t *o, const char *path, void *out, struct berth_error **err)
 {
+    struct berth_seccomp_arg *a = out;
     _cleanup_free_ char *op = NULL;
     uint64_t idx = 0;
     int r;
 
-    if (!json_is_object(o))
-        return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
     if ((r = jget_u64(o, "index", path, &idx, NULL, err)) < 0 ||
         (r = jget_u64(o, "value", path, &a->value, NULL, err)) < 0 ||
         (r = jget_u64(o, "valueTwo", path, &a->value_two, NULL, err)) < 0 ||
@@ -50,36 +48,24 @@ static int parse_errno_ret(json_t *o, const char *path, bool *has, unsigned *ret
     return r;
 }
 
-static int parse_rule(json_t *o, const char *path, struct berth_seccomp_rule *rule,
-                      struct berth_error **err)
+static int parse_rule(json_t *o, const char *path, void *out, struct berth_error **err)
 {
-    json_t *args = NULL;
+    struct berth_seccomp_rule *rule = out;
     int r;
 
-    if (!json_is_object(o))
-        return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
     if ((r = jget_strv(o, "names", path, true, &rule->names, err)) < 0 ||
         (r = jget_string(o, "action", path, true, &rule->action, err)) < 0 ||
-        (r = parse_errno_ret(o, path, &rule->has_errno_ret, &rule->errno_ret, err)) < 0 ||
-        (r = jget_array(o, "args", path, &args, err)) < 0)
+        (r = parse_errno_ret(o, path, &rule->has_errno_ret, &rule->errno_ret, err)) < 0)
         return r;
     if (rule->names[0] == NULL)
         return berth_error_set(err, EINVAL, "invalid config: '%s.names' is empty", path);
-    if (args == NULL)
-        return 0;
-    rule->args = xzalloc(json_array_size(args) * sizeof(*rule->args));
-    for (size_t i = 0; i < json_array_size(args); i++) {
-        _cleanup_free_ char *p = xasprintf("%s.args[%zu]", path, i);
-        if ((r = parse_arg(json_array_get(args, i), p, &rule->args[i], err)) < 0)
-            return r;
-        rule->n_args++;
-    }
-    return 0;
+    r = jget_object_array(o, "args", path, sizeof(*rule->args), parse_arg, &rule->args,
+                          &rule->n_args, err);
+    return r < 0 ? r : 0;
 }
 
 static int parse_body(json_t *o, struct berth_seccomp *s, struct berth_error **err)
 {
-    json_t *rules = NULL;
     const char *P = "linux.seccomp";
     int r;
 
@@ -87,21 +73,13 @@ static int parse_body(json_t *o, struct berth_seccomp *s, struct berth_error **e
         (r = parse_errno_ret(o, P, &s->has_default_errno_ret, &s->default_errno_ret, err)) < 0 ||
         (r = jget_strv(o, "architectures", P, false, &s->architectures, err)) < 0 ||
         (r = jget_strv(o, "flags", P, false, &s->flags, err)) < 0 ||
-        (r = jget_array(o, "syscalls", P, &rules, err)) < 0)
+        (r = jget_object_array(o, "syscalls", P, sizeof(*s->rules), parse_rule, &s->rules,
+                               &s->n_rules, err)) < 0)
         return r;
     if (s->architectures == NULL)
         s->architectures = xzalloc(sizeof(char *));
     if (s->flags == NULL)
         s->flags = xzalloc(sizeof(char *));
-    if (rules == NULL)
-        return 0;
-    s->rules = xzalloc(json_array_size(rules) * sizeof(*s->rules));
-    for (size_t i = 0; i < json_array_size(rules); i++) {
-        _cleanup_free_ char *p = xasprintf("linux.seccomp.syscalls[%zu]", i);
-        s->n_rules++;
-        if ((r = parse_rule(json_array_get(rules, i), p, &s->rules[i], err)) < 0)
-            return r;
-    }
     return 0;
 }
 

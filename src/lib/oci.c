@@ -118,33 +118,29 @@ static int parse_caps(json_t *proc, struct berth_caps *caps, struct berth_error 
     return 0;
 }
 
+static int parse_rlimit(json_t *o, const char *path, void *out, struct berth_error **err)
+{
+    struct berth_rlimit *rl = out;
+    _cleanup_free_ char *type = NULL;
+    int r;
+    if ((r = jget_string(o, "type", path, true, &type, err)) < 0)
+        return r;
+    if ((rl->resource = berth_rlimit_from_name(type)) < 0)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.type' is unknown ('%s')", path,
+                               type);
+    if ((r = jget_u64(o, "soft", path, &rl->soft, NULL, err)) < 0 ||
+        (r = jget_u64(o, "hard", path, &rl->hard, NULL, err)) < 0)
+        return r;
+    if (rl->soft > rl->hard)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.soft' exceeds its hard limit",
+                               path);
+    return 0;
+}
+
 static int parse_rlimits(json_t *proc, struct berth_process *p, struct berth_error **err)
 {
-    json_t *a = NULL;
-    int r = jget_array(proc, "rlimits", "process", &a, err);
-    if (r <= 0)
-        return r;
-    p->rlimits = xzalloc(json_array_size(a) * sizeof(*p->rlimits));
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        json_t *o = json_array_get(a, i);
-        _cleanup_free_ char *path = xasprintf("process.rlimits[%zu]", i);
-        _cleanup_free_ char *type = NULL;
-        struct berth_rlimit *rl = &p->rlimits[p->n_rlimits++];
-        if (!json_is_object(o))
-            return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
-        if ((r = jget_string(o, "type", path, true, &type, err)) < 0)
-            return r;
-        if ((rl->resource = berth_rlimit_from_name(type)) < 0)
-            return berth_error_set(err, EINVAL, "invalid config: '%s.type' is unknown ('%s')",
-                                   path, type);
-        if ((r = jget_u64(o, "soft", path, &rl->soft, NULL, err)) < 0 ||
-            (r = jget_u64(o, "hard", path, &rl->hard, NULL, err)) < 0)
-            return r;
-        if (rl->soft > rl->hard)
-            return berth_error_set(err, EINVAL, "invalid config: '%s.soft' exceeds its hard limit",
-                                   path);
-    }
-    return 0;
+    return jget_object_array(proc, "rlimits", "process", sizeof(*p->rlimits), parse_rlimit,
+                             &p->rlimits, &p->n_rlimits, err);
 }
 
 static int parse_user(json_t *proc, struct berth_user *u, struct berth_error **err)
@@ -230,15 +226,13 @@ static int parse_process(json_t *root, struct berth_process *p, struct berth_err
     return 0;
 }
 
-static int parse_one_mount(json_t *o, const char *path, struct berth_mount *m,
-                           struct berth_error **err)
+static int parse_one_mount(json_t *o, const char *path, void *out, struct berth_error **err)
 {
     _cleanup_strv_ char **options = NULL;
+    struct berth_mount *m = out;
     struct berth_mount_opts mo;
     int r;
 
-    if (!json_is_object(o))
-        return berth_error_set(err, EINVAL, "invalid config: '%s' must be an object", path);
     if ((r = jget_string(o, "destination", path, true, &m->destination, err)) < 0 ||
         (r = jget_string(o, "type", path, false, &m->type, err)) < 0 ||
         (r = jget_string(o, "source", path, false, &m->source, err)) < 0 ||
@@ -262,18 +256,8 @@ static int parse_one_mount(json_t *o, const char *path, struct berth_mount *m,
 
 static int parse_mounts(json_t *root, struct berth_config *c, struct berth_error **err)
 {
-    json_t *a = NULL;
-    int r = jget_array(root, "mounts", "", &a, err);
-    if (r <= 0)
-        return r;
-    c->mounts = xzalloc(json_array_size(a) * sizeof(*c->mounts));
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        _cleanup_free_ char *path = xasprintf("mounts[%zu]", i);
-        c->n_mounts++;
-        if ((r = parse_one_mount(json_array_get(a, i), path, &c->mounts[i], err)) < 0)
-            return r;
-    }
-    return 0;
+    return jget_object_array(root, "mounts", "", sizeof(*c->mounts), parse_one_mount,
+                             &c->mounts, &c->n_mounts, err);
 }
 
 static int parse_top(json_t *root, const char *bundle, struct berth_config *c,
