@@ -1,0 +1,208 @@
+#!/usr/bin/env bats
+# Bad input: a malformed config.json, a missing binary, unknown ids and
+# signals. Every error is non-zero and leaves nothing behind (no state, no
+# cgroup, no mount, no process); berth's error is also one line on stderr
+# naming what is wrong, with exit status 1.
+
+load helpers
+
+# try_create [VERB]: create (or run) the default bundle with the output in
+# files; sets st and stderr. A create that wrongly succeeds must not hold
+# bats' pipes.
+try_create() {
+    st=0
+    rt "${1:-create}" --bundle "$BUNDLE" "$CID" </dev/null >"$TMP/out" 2>"$TMP/err" 3>&- || st=$?
+    stderr=$(cat "$TMP/err")
+    remember_id "$CID"
+}
+
+leak_snapshot() {
+    "$LEAKCHECK" snapshot "$TMP/leaks"
+}
+
+# assert_clean: no state entry for the id under --root and nothing new on the
+# host since leak_snapshot (allowing a moment for processes to be reaped).
+assert_clean() {
+    assert_eq "$(find "$ROOT" -name "*$CID*" 2>/dev/null)" "" "state under --root"
+    run rt list -q
+    assert_eq "$output" "" "list after the error"
+    retry 20 0.1 "$LEAKCHECK" compare "$TMP/leaks"
+}
+
+# assert_config_error FIELD [VERB]: create fails on the current config naming FIELD.
+assert_config_error() {
+    leak_snapshot
+    try_create "${2:-create}"
+    if [ "$st" -eq 0 ]; then
+        echo "$1: ${2:-create} succeeded" >&2
+        return 1
+    fi
+    if is_berth; then
+        assert_eq "$st" 1 "exit status"
+        assert_one_line "$stderr"
+        [[ "$stderr" == *"$1"* ]] || {
+            echo "the error does not name '$1': $stderr" >&2
+            return 1
+        }
+    fi
+    assert_clean
+}
+
+@test "config.json that is not JSON" {
+    echo '{ "ociVersion": "1.0.2", "process": ' >"$BUNDLE/config.json"
+    assert_config_error config.json
+}
+
+@test "config.json that is empty" {
+    : >"$BUNDLE/config.json"
+    assert_config_error config.json
+}
+
+@test "process.args of the wrong type" {
+    update_config '.process.args = "/bin/true"'
+    assert_config_error process.args
+}
+
+@test "process.user.uid of the wrong type" {
+    update_config '.process.user.uid = "root"'
+    assert_config_error process.user.uid
+}
+
+@test "linux.resources.memory.limit of the wrong type" {
+    update_config '.linux.resources.memory = {limit: "lots"}'
+    assert_config_error linux.resources.memory.limit
+}
+
+@test "an unknown namespace type" {
+    update_config '.linux.namespaces += [{type: "bogus"}]'
+    assert_config_error linux.namespaces
+}
+
+@test "a namespace path that does not exist" {
+    update_config '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")]
+                   + [{type: "network", path: "/proc/0/ns/net"}]'
+    assert_config_error /proc/0/ns/net
+}
+
+@test "root.path escaping the bundle with .." {
+    requires_berth "runc accepts a relative root.path outside the bundle"
+    # A usable rootfs sits there, so only the escape can make it fail.
+    cp -a "$BUNDLE/rootfs" "$BATS_TEST_TMPDIR/x"
+    update_config '.root.path = "../x"'
+    assert_config_error root.path
+}
+
+@test "root.path that does not exist" {
+    update_config '.root.path = "no-such-rootfs"'
+    assert_config_error no-such-rootfs
+}
+
+@test "empty process.args" {
+    update_config '.process.args = []'
+    assert_config_error process.args
+}
+
+@test "empty process.args with run" {
+    update_config '.process.args = []'
+    assert_config_error process.args run
+}
+
+@test "missing config.json" {
+    rm "$BUNDLE/config.json"
+    assert_config_error config.json
+}
+
+@test "a bundle directory that does not exist" {
+    BUNDLE=$TMP/no-such-bundle
+    assert_config_error no-such-bundle
+}
+
+@test "a missing binary in process.args" {
+    set_args "/bin/no-such-binary-$CID" arg
+    assert_config_error "no-such-binary-$CID" run
+    if is_berth; then
+        [[ "$stderr" == *"No such file or directory"* ]]
+    else
+        [[ "$stderr" == *[Nn]"o such file or directory"* ]]
+    fi
+}
+
+@test "a binary that is not executable" {
+    set_args /etc/passwd
+    assert_config_error /etc/passwd run
+    if is_berth; then
+        [[ "$stderr" == *"Permission denied"* ]]
+    fi
+}
+
+@test "a bind mount whose source does not exist leaves nothing behind" {
+    update_config '.mounts += [{destination: "/mnt/x", type: "bind", source: $s, options: ["bind"]}]' \
+        --arg s "$TMP/no-such-source"
+    assert_config_error no-such-source
+    [ ! -e "$TMP/no-such-source" ]
+}
+
+@test "a failed start after a failed create leaves nothing behind" {
+    update_config '.linux.namespaces += [{type: "bogus"}]'
+    leak_snapshot
+    try_create
+    [ "$st" -ne 0 ]
+    run rt start "$CID"
+    [ "$status" -ne 0 ]
+    assert_clean
+}
+
+@test "an invalid container id" {
+    local id
+    for id in "../escape-$CID" "a/b-$CID" ""; do
+        leak_snapshot
+        run --separate-stderr rt create --bundle "$BUNDLE" "$id" </dev/null 3>&-
+        [ "$status" -ne 0 ]
+        [ -n "$stderr" ]
+        ! is_berth || assert_one_line "$stderr"
+        [ ! -e "$BATS_TEST_TMPDIR/escape-$CID" ]
+        [ -z "$(find "$BATS_TEST_TMPDIR" -name "*escape-$CID*")" ]
+        retry 20 0.1 "$LEAKCHECK" compare "$TMP/leaks"
+    done
+}
+
+@test "commands on an unknown container fail naming it" {
+    local cmd
+    for cmd in state start "kill" delete; do
+        run --separate-stderr rt $cmd "$CID"
+        [ "$status" -ne 0 ] || {
+            echo "$cmd succeeded" >&2
+            return 1
+        }
+        [ -n "$stderr" ]
+        if is_berth; then
+            assert_eq "$status" 1 "$cmd"
+            assert_one_line "$stderr"
+            [[ "$stderr" == *"$CID"* ]]
+        fi
+    done
+}
+
+@test "kill with an unknown signal names it" {
+    set_args sleep 100
+    ctr_create
+    run --separate-stderr rt kill "$CID" SIGNOPE
+    [ "$status" -ne 0 ]
+    if is_berth; then
+        assert_one_line "$stderr"
+        [[ "$stderr" == *SIGNOPE* ]]
+    fi
+    assert_eq "$(ctr_status)" created
+}
+
+@test "a missing command argument fails" {
+    local cmd
+    for cmd in create start state "kill" delete run; do
+        run --separate-stderr rt $cmd
+        [ "$status" -ne 0 ] || {
+            echo "$cmd without an id succeeded" >&2
+            return 1
+        }
+        [ -n "$stderr" ]
+    done
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# Capabilities, seccomp, maskedPaths, readonlyPaths, and what must not reach
+# the container: the runtime's file descriptors and its binary.
+
+load helpers
+
+# set_caps CAP...: bounding, effective and permitted are exactly CAP...
+set_caps() {
+    update_config '.process.capabilities = {bounding: $c, effective: $c, permitted: $c,
+                                             inheritable: [], ambient: []}' \
+        --argjson c "$(json_array "$@")"
+}
+
+DEFAULT_CAPS="CAP_CHOWN CAP_DAC_OVERRIDE CAP_FSETID CAP_FOWNER CAP_MKNOD CAP_SETGID CAP_SETUID
+    CAP_SETFCAP CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_SYS_CHROOT CAP_KILL CAP_AUDIT_WRITE"
+
+@test "capabilities: without CAP_SYS_ADMIN mount fails" {
+    set_caps $DEFAULT_CAPS CAP_NET_RAW
+    set_args berth-probe mount-tmpfs /tmp
+    run ctr_run
+    [ "$output" = EPERM ]
+}
+
+@test "capabilities: with CAP_SYS_ADMIN mount works" {
+    set_caps $DEFAULT_CAPS CAP_SYS_ADMIN
+    set_args berth-probe mount-tmpfs /tmp
+    run -0 ctr_run
+    [ "$output" = ok ]
+}
+
+@test "capabilities: without CAP_NET_RAW a raw socket fails" {
+    set_caps $DEFAULT_CAPS CAP_SYS_ADMIN
+    set_args berth-probe rawsock
+    run ctr_run
+    [ "$output" = EPERM ]
+}
+
+@test "capabilities: with CAP_NET_RAW a raw socket works" {
+    set_caps $DEFAULT_CAPS CAP_NET_RAW
+    set_args berth-probe rawsock
+    run -0 ctr_run
+    [ "$output" = ok ]
+}
+
+@test "capabilities: the sets are exactly the configured ones" {
+    # CAP_CHOWN is bit 0, CAP_KILL bit 5, CAP_NET_RAW bit 13
+    set_caps CAP_CHOWN CAP_KILL CAP_NET_RAW
+    set_args berth-probe caps
+    run -0 ctr_run
+    local set
+    for set in CapEff CapPrm CapBnd; do
+        assert_eq "$(awk -v s="$set:" '$1 == s { print $2 }' <<<"$output")" 0000000000002021 "$set"
+    done
+    assert_eq "$(awk '$1 == "CapAmb:" { print $2 }' <<<"$output")" 0000000000000000
+}
+
+@test "capabilities: a non-root user keeps ambient capabilities" {
+    update_config '.process.user = {uid: 1000, gid: 1000}'
+    update_config '.process.capabilities = {bounding: ["CAP_NET_RAW"], effective: ["CAP_NET_RAW"],
+        permitted: ["CAP_NET_RAW"], inheritable: ["CAP_NET_RAW"], ambient: ["CAP_NET_RAW"]}'
+    set_args berth-probe rawsock
+    run -0 ctr_run
+    [ "$output" = ok ]
+}
+
+@test "capabilities: a non-root user without ambient capabilities has none" {
+    update_config '.process.user = {uid: 1000, gid: 1000}'
+    set_caps CAP_NET_RAW CAP_SYS_ADMIN
+    set_cmd 'grep CapEff /proc/self/status; berth-probe rawsock; true'
+    run -0 ctr_run
+    [[ "${lines[0]}" =~ CapEff:[[:space:]]+0000000000000000 ]]
+    assert_eq "${lines[1]}" EPERM
+}
+
+seccomp_errno_rule() { # SYSCALL ERRNO [ARGS_JSON]
+    update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+        architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64"],
+        syscalls: [{names: [$s], action: "SCMP_ACT_ERRNO", errnoRet: ($e | tonumber),
+                    args: $a}]}' --arg s "$1" --arg e "$2" --argjson a "${3:-[]}"
+}
+
+@test "seccomp: a rule returns its errnoRet" {
+    seccomp_errno_rule mkdir 42
+    set_cmd 'berth-probe syscall-errno mkdir /tmp/d; berth-probe syscall-errno getpid; test -d /tmp/d || echo no-dir'
+    run -0 ctr_run
+    assert_eq "$output" $'42\n0\nno-dir'
+}
+
+@test "seccomp: a rule without errnoRet returns EPERM" {
+    update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{names: ["mkdir"], action: "SCMP_ACT_ERRNO"}]}'
+    set_args berth-probe syscall-errno mkdir /tmp/d
+    run ctr_run
+    [ "$output" = 1 ]
+}
+
+@test "seccomp: an argument condition selects the calls it matches" {
+    # chmod(path, 0777) fails, chmod(path, 0700) does not.
+    seccomp_errno_rule chmod 95 '[{"index": 1, "value": 511, "op": "SCMP_CMP_EQ"}]'
+    set_cmd 'touch /tmp/f; berth-probe syscall-errno chmod /tmp/f 0777
+             berth-probe syscall-errno chmod /tmp/f 0700; stat -c %a /tmp/f'
+    run -0 ctr_run
+    assert_eq "$output" $'95\n0\n700'
+}
+
+@test "seccomp: a masked-equality condition" {
+    # (arg0 & 0xffff) == 0x1000: personality(0x1000) matches, personality(0) does not.
+    update_config '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{names: ["personality"], action: "SCMP_ACT_ERRNO", errnoRet: 7,
+                    args: [{index: 0, value: 65535, valueTwo: 4096, op: "SCMP_CMP_MASKED_EQ"}]}]}'
+    set_cmd 'berth-probe syscall-errno personality 0x1000; berth-probe syscall-errno personality 0x0; true'
+    run -0 ctr_run
+    assert_eq "$output" $'7\n0'
+}
+
+@test "maskedPaths: a masked file reads empty, a masked directory is empty" {
+    echo secret >"$BUNDLE/rootfs/secret"
+    mkdir "$BUNDLE/rootfs/secretdir"
+    echo secret >"$BUNDLE/rootfs/secretdir/file"
+    # A /proc file this kernel has (which ones exist depends on its config).
+    local procfile
+    for procfile in /proc/timer_list /proc/sched_debug /proc/keys /proc/kcore /proc/self/status; do
+        [ -r "$procfile" ] && break
+    done
+    update_config '.linux.maskedPaths = [$p, "/secret", "/secretdir", "/does/not/exist"]' \
+        --arg p "$procfile"
+    set_cmd 'berth-probe read /secret; berth-probe read '"$procfile"'; ls -A /secretdir | wc -l
+             berth-probe errno-of create /secretdir/new; true'
+    run -0 ctr_run
+    assert_eq "${lines[0]}" "ok 0"
+    assert_eq "${lines[1]}" "ok 0" "$procfile"
+    assert_eq "${lines[2]}" 0
+    [[ "${lines[3]}" =~ ^(EROFS|EACCES|EPERM)$ ]]
+    assert_eq "$(cat "$BUNDLE/rootfs/secret")" secret
+}
+
+@test "readonlyPaths: writes fail, reads work" {
+    mkdir "$BUNDLE/rootfs/rodir"
+    echo content >"$BUNDLE/rootfs/rodir/file"
+    update_config '.linux.readonlyPaths = ["/proc/sys", "/rodir", "/does/not/exist"]'
+    set_cmd 'berth-probe open-write /proc/sys/kernel/hostname; berth-probe errno-of create /rodir/new
+             berth-probe open-write /rodir/file; cat /rodir/file; true'
+    run -0 ctr_run
+    assert_eq "$output" $'EROFS\nEROFS\nEROFS\ncontent'
+}
+
+@test "no runtime file descriptor leaks into a foreground container" {
+    set_args berth-probe fds
+    exec 7<"$BUNDLE/config.json"
+    run -0 ctr_run
+    exec 7<&-
+    assert_eq "$(cut -d' ' -f1 <<<"$output" | xargs)" "0 1 2"
+}
+
+@test "no runtime file descriptor leaks into a created and started container" {
+    set_args berth-probe fds
+    exec 7<"$BUNDLE/config.json"
+    ctr_create
+    exec 7<&-
+    ctr_start
+    wait_for_status "$CID" stopped
+    assert_eq "$(ctr_output | cut -d' ' -f1 | xargs)" "0 1 2"
+}
+
+@test "the container sees neither the bundle nor the state root" {
+    set_cmd 'test -e '"$ROOT"' && echo sees-root; test -e '"$BUNDLE"' && echo sees-bundle; berth-probe exe'
+    run -0 ctr_run
+    [ "$output" = /bin/berth-probe ]
+}
+
+@test "a container cannot open the runtime's init (/proc/1/exe) of a created container" {
+    requires_berth "runc's init is a sealed memfd copy"
+    local sum
+    sum=$(sha256sum <"$BERTH_RUNTIME")
+    set_args sleep 100
+    ctr_create
+    local pid
+    pid=$(ctr_pid)
+    make_bundle "$TMP/b2" "$CID2"
+    set_namespace_path "$TMP/b2" pid "/proc/$pid/ns/pid"
+    set_cmd_of "$TMP/b2" 'berth-probe read /proc/1/exe; berth-probe open-write /proc/1/exe; true'
+    run -0 ctr_run "$CID2" "$TMP/b2"
+    [ "${#lines[@]}" -eq 2 ]
+    [[ "${lines[0]}" != ok* ]]
+    [[ "${lines[1]}" != ok* ]]
+    assert_eq "$(sha256sum <"$BERTH_RUNTIME")" "$sum" "the runtime binary changed"
+}
