@@ -1,0 +1,22 @@
+#!/bin/bash
+# Installs every Debian package berth's build, tests and benchmarks need.
+# The one list, called by the README's commands and by .ci/run.
+set -euo pipefail
+packages=(
+  # build
+  gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev
+  # unit tests, sanitizers, fuzzing
+  libcmocka-dev clang libclang-rt-14-dev
+  # integration tests and the busybox bundle
+  bats busybox-static jq iproute2 util-linux procps
+  # the peers, measured side by side in bench/
+  crun runc hyperfine time
+)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "deps.sh: ${#packages[@]} packages installed"

@@ -1,0 +1,50 @@
+#!/bin/bash
+# Builds berth and runs every test: unit tests (plain and under ASan+UBSan),
+# the integration suite against the real kernel, and the leak check around
+# it. The README's test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+echo "== format check"
+if command -v clang-format >/dev/null; then
+  bad=$(clang-format --dry-run src/lib/*.[ch] src/runtime/*.[ch] 2>&1 | grep -c warning || true)
+  echo "clang-format: $bad lines differ (informational)"
+fi
+
+echo "== build"
+scripts/build.sh build
+echo "== unit tests"
+meson test -C build --print-errorlogs
+
+echo "== unit tests under ASan+UBSan"
+scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-asan --print-errorlogs
+
+echo "== fuzz the config parser (60 s, libFuzzer + ASan)"
+if command -v clang >/dev/null; then
+  [ -f build-fuzz/build.ninja ] ||
+    CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+  ninja -C build-fuzz tests/fuzz/fuzz-config >/dev/null
+  fuzzdir=$(mktemp -d /tmp/berth-fuzz.XXXXXX)
+  cp tests/fuzz/corpus-config/* "$fuzzdir"/
+  st=0
+  build-fuzz/tests/fuzz/fuzz-config -max_total_time=60 -max_len=8192 "$fuzzdir" \
+    >"$fuzzdir.log" 2>&1 || st=$?
+  grep -E '^Done|ERROR|SUMMARY' "$fuzzdir.log" || true
+  [ "$st" = 0 ] || tail -40 "$fuzzdir.log"
+  rm -rf "$fuzzdir" "$fuzzdir.log"
+  [ "$st" = 0 ] || { echo "fuzzing found a failure"; exit 1; }
+fi
+
+echo "== integration tests"
+export BERTH_RUNTIME=$root/build/src/runtime/berth-runtime
+export BERTH_PROBE=$root/build/tests/probe/berth-probe
+snap=$(mktemp /tmp/berth-leak.XXXXXX)
+trap 'rm -f "$snap"' EXIT
+scripts/leakcheck.sh snapshot "$snap"
+bats --timing tests/integration/
+echo "== leak check"
+scripts/leakcheck.sh compare "$snap"
+echo "test.sh: all tests passed"
