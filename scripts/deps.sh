@@ -6,7 +6,7 @@ packages=(
   # build
   gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev
   # unit tests, sanitizers, fuzzing
-  libcmocka-dev clang libclang-rt-14-dev
+  libcmocka-dev clang libclang-rt-14-dev clang-format
   # integration tests and the busybox bundle
   bats busybox-static jq iproute2 util-linux procps
   # the peers, measured side by side in bench/

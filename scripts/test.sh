@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-echo "== format check"
+echo "== format check (.clang-format)"
 if command -v clang-format >/dev/null; then
-  bad=$(clang-format --dry-run src/lib/*.[ch] src/runtime/*.[ch] 2>&1 | grep -c warning || true)
-  echo "clang-format: $bad lines differ (informational)"
+  clang-format --dry-run --Werror src/lib/*.[ch] src/runtime/*.[ch] tests/unit/*.c \
+    tests/probe/*.c tests/fuzz/*.c
+  echo "clang-format: clean"
 fi
 
 echo "== build"

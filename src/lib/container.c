@@ -32,9 +32,9 @@ struct create_ctx {
     const struct berth_create_opts *o;
     struct berth_config *config;
     struct berth_cgroup *cgroup;
-    char *bundle;      /* absolute */
-    int dirfd;         /* state directory, locked */
-    int cgroup_fd;     /* v2: for CLONE_INTO_CGROUP */
+    char *bundle;  /* absolute */
+    int dirfd;     /* state directory, locked */
+    int cgroup_fd; /* v2: for CLONE_INTO_CGROUP */
     int fifo_fd;
     int sync[2];
     pid_t pid;
@@ -71,8 +71,8 @@ static int make_cgroup(struct create_ctx *x, struct berth_error **err)
     int r = berth_cgroup_detect("/sys/fs/cgroup", &mode, err);
     if (r < 0 || (r = read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL, err)) < 0)
         return r;
-    x->cgroup = berth_cgroup_new(mode, "/sys/fs/cgroup", self, x->config->cgroups_path,
-                                 x->o->id, err);
+    x->cgroup =
+        berth_cgroup_new(mode, "/sys/fs/cgroup", self, x->config->cgroups_path, x->o->id, err);
     if (x->cgroup == NULL)
         return -(*err)->errnum;
     /* -1 with no error set is the v1 answer "no fd" (cgroup.h) */
@@ -129,8 +129,10 @@ static int spawn_init(struct create_ctx *x, struct berth_error **err)
         return berth_error_set(err, errno, "cannot create the container init");
     if (pid == 0) {
         close(x->sync[0]);
-        struct berth_init_args a = {.config = x->config, .cgroup = x->cgroup,
-                                    .bundle = x->bundle, .sync_fd = x->sync[1],
+        struct berth_init_args a = {.config = x->config,
+                                    .cgroup = x->cgroup,
+                                    .bundle = x->bundle,
+                                    .sync_fd = x->sync[1],
                                     .fifo_fd = x->fifo_fd};
         berth_init_main(&a);
     }
@@ -182,8 +184,8 @@ static int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
 static int parent_side(struct create_ctx *x, struct berth_error **err)
 {
     struct berth_resources res = x->config->resources;
-    _cleanup_free_ struct berth_device_rule *rules = berth_devices_cgroup_rules(x->config,
-                                                                                &res.n_devices);
+    _cleanup_free_ struct berth_device_rule *rules =
+        berth_devices_cgroup_rules(x->config, &res.n_devices);
     res.devices = rules;
     int r = berth_cgroup_setup(x->cgroup, &res, x->pid, err);
     if (r < 0)
@@ -277,8 +279,8 @@ static int create_steps(struct create_ctx *x, struct berth_error **err)
 int berth_container_create(const struct berth_create_opts *o, pid_t *ret_pid, int *ret_pidfd,
                            struct berth_error **err)
 {
-    struct create_ctx x = {.o = o, .dirfd = -1, .cgroup_fd = -1, .fifo_fd = -1,
-                           .sync = {-1, -1}, .pidfd = -1};
+    struct create_ctx x = {
+        .o = o, .dirfd = -1, .cgroup_fd = -1, .fifo_fd = -1, .sync = {-1, -1}, .pidfd = -1};
     int r = berth_state_validate_id(o->id, err);
     if (r < 0)
         return r;

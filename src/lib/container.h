@@ -10,9 +10,9 @@ struct berth_error;
 struct berth_create_opts {
     const char *state_root;
     const char *id;
-    const char *bundle;    /* directory holding config.json; made absolute */
-    const char *pid_file;  /* written once the init is set up; may be NULL */
-    bool wait_start;       /* create: init waits for `start`; run: it execs */
+    const char *bundle;   /* directory holding config.json; made absolute */
+    const char *pid_file; /* written once the init is set up; may be NULL */
+    bool wait_start;      /* create: init waits for `start`; run: it execs */
 };
 
 /* Creates the container. On success the init's pid is returned in *ret_pid
@@ -32,5 +32,4 @@ int berth_container_kill(const char *root, const char *id, int sig, bool all,
 
 /* Removes a stopped or created container: kills what is left (only created
  * or stopped unless force), removes its cgroup and state. */
-int berth_container_delete(const char *root, const char *id, bool force,
-                           struct berth_error **err);
+int berth_container_delete(const char *root, const char *id, bool force, struct berth_error **err);

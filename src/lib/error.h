@@ -4,8 +4,8 @@
  * -errno with *err set exactly once. */
 
 struct berth_error {
-    int errnum;  /* positive errno; EINVAL for bad input, ENOENT for unknown */
-    char *msg;   /* "what failed: detail", no trailing newline */
+    int errnum; /* positive errno; EINVAL for bad input, ENOENT for unknown */
+    char *msg;  /* "what failed: detail", no trailing newline */
 };
 
 /* Sets *err (if err is non-NULL and *err is still NULL) and returns -errnum.

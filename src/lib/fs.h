@@ -8,9 +8,9 @@
 struct berth_error;
 
 enum berth_mkpath {
-    BERTH_MKPATH_NONE = 0,     /* the path must exist */
-    BERTH_MKPATH_DIR = 1 << 0, /* create missing components as directories */
-    BERTH_MKPATH_FILE = 1 << 1,/* ... and the last one as an empty file */
+    BERTH_MKPATH_NONE = 0,      /* the path must exist */
+    BERTH_MKPATH_DIR = 1 << 0,  /* create missing components as directories */
+    BERTH_MKPATH_FILE = 1 << 1, /* ... and the last one as an empty file */
 };
 
 /* Opens `path` (absolute or relative, always taken inside rootfd) as an

@@ -64,8 +64,8 @@ static int join_namespaces(const struct berth_config *c, struct berth_error **er
             continue;
         fds[t] = open(c->ns[t].path, O_RDONLY | O_CLOEXEC);
         if (fds[t] < 0 && r == 0)
-            r = berth_error_set(err, errno, "cannot open %s namespace '%s'",
-                                berth_ns_name(t), c->ns[t].path);
+            r = berth_error_set(err, errno, "cannot open %s namespace '%s'", berth_ns_name(t),
+                                c->ns[t].path);
     }
     static const int order[] = {BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_NET, BERTH_NS_CGROUP,
                                 BERTH_NS_MNT};
@@ -243,8 +243,8 @@ static int check_cwd_inside(struct berth_error **err)
 static int setup(struct init_state *st, char **ret_exe, struct berth_error **err)
 {
     const struct berth_config *c = st->a->config;
-    struct berth_rootfs_ctx ctx = {.config = c, .cgroup = st->a->cgroup,
-                                   .before_cgroup_mount = wait_go, .data = st};
+    struct berth_rootfs_ctx ctx = {
+        .config = c, .cgroup = st->a->cgroup, .before_cgroup_mount = wait_go, .data = st};
     int r;
     if ((r = join_namespaces(c, err)) < 0 || (r = set_oom_score(&c->process, err)) < 0)
         return r;
@@ -299,7 +299,7 @@ _Noreturn void berth_init_main(const struct berth_init_args *a)
     final_steps(a->config, exe, &err);
     if (a->fifo_fd < 0)
         goto fail;
-fail_late: {
+fail_late : {
     /* `create` has returned: the container's stderr is the only witness */
     _cleanup_free_ char *msg = berth_error_format(err);
     dprintf(STDERR_FILENO, "berth-runtime: %s\n", msg);

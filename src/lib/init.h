@@ -13,7 +13,7 @@ struct berth_init_args {
     const struct berth_cgroup *cgroup; /* for cgroup mounts; may be NULL */
     const char *bundle;
     int sync_fd;
-    int fifo_fd;  /* create: read end of exec.fifo (O_NONBLOCK); run: -1 */
+    int fifo_fd; /* create: read end of exec.fifo (O_NONBLOCK); run: -1 */
 };
 
 _Noreturn void berth_init_main(const struct berth_init_args *a);

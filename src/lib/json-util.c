@@ -5,8 +5,7 @@
 #include <errno.h>
 #include <math.h>
 
-static int type_error(const char *path, const char *key, const char *what,
-                      struct berth_error **err)
+static int type_error(const char *path, const char *key, const char *what, struct berth_error **err)
 {
     return berth_error_set(err, EINVAL, "invalid config: '%s%s%s' must be %s", path,
                            *path ? "." : "", key, what);
@@ -66,8 +65,7 @@ int jget_string(json_t *obj, const char *key, const char *path, bool required, c
     return 1;
 }
 
-int jget_bool(json_t *obj, const char *key, const char *path, bool *ret,
-              struct berth_error **err)
+int jget_bool(json_t *obj, const char *key, const char *path, bool *ret, struct berth_error **err)
 {
     json_t *v = json_object_get(obj, key);
     if (v == NULL || json_is_null(v))
@@ -78,8 +76,8 @@ int jget_bool(json_t *obj, const char *key, const char *path, bool *ret,
     return 1;
 }
 
-int jget_int(json_t *obj, const char *key, const char *path, int64_t min, int64_t max,
-             int64_t *ret, bool *ret_present, struct berth_error **err)
+int jget_int(json_t *obj, const char *key, const char *path, int64_t min, int64_t max, int64_t *ret,
+             bool *ret_present, struct berth_error **err)
 {
     json_t *v = json_object_get(obj, key);
     if (v == NULL || json_is_null(v))
@@ -88,8 +86,8 @@ int jget_int(json_t *obj, const char *key, const char *path, int64_t min, int64_
         return type_error(path, key, "an integer", err);
     json_int_t i = json_integer_value(v);
     if (i < min || i > max)
-        return berth_error_set(err, EINVAL, "invalid config: '%s%s%s' is out of range (%lld)",
-                               path, *path ? "." : "", key, (long long)i);
+        return berth_error_set(err, EINVAL, "invalid config: '%s%s%s' is out of range (%lld)", path,
+                               *path ? "." : "", key, (long long)i);
     *ret = i;
     if (ret_present)
         *ret_present = true;
@@ -142,8 +140,7 @@ int jget_strv(json_t *obj, const char *key, const char *path, bool required, cha
 }
 
 int jget_object_array(json_t *obj, const char *key, const char *path, size_t elem_size,
-                      jparse_elem_fn fn, void *ret_array, size_t *ret_n,
-                      struct berth_error **err)
+                      jparse_elem_fn fn, void *ret_array, size_t *ret_n, struct berth_error **err)
 {
     json_t *a = NULL;
     int r = jget_array(obj, key, path, &a, err);

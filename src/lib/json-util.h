@@ -17,11 +17,10 @@ int jget_array(json_t *obj, const char *key, const char *path, json_t **ret,
                struct berth_error **err);
 int jget_string(json_t *obj, const char *key, const char *path, bool required, char **ret,
                 struct berth_error **err);
-int jget_bool(json_t *obj, const char *key, const char *path, bool *ret,
-              struct berth_error **err);
+int jget_bool(json_t *obj, const char *key, const char *path, bool *ret, struct berth_error **err);
 /* Integer in [min, max]; *ret_present tells whether it was given. */
-int jget_int(json_t *obj, const char *key, const char *path, int64_t min, int64_t max,
-             int64_t *ret, bool *ret_present, struct berth_error **err);
+int jget_int(json_t *obj, const char *key, const char *path, int64_t min, int64_t max, int64_t *ret,
+             bool *ret_present, struct berth_error **err);
 /* Unsigned 64-bit (JSON numbers beyond INT64_MAX arrive as reals). */
 int jget_u64(json_t *obj, const char *key, const char *path, uint64_t *ret, bool *ret_present,
              struct berth_error **err);
@@ -32,13 +31,11 @@ int jget_strv(json_t *obj, const char *key, const char *path, bool required, cha
 
 /* Parses one element of an array of objects into *out (an element of the
  * array jget_object_array allocates); `path` names it ("mounts[2]"). */
-typedef int (*jparse_elem_fn)(json_t *elem, const char *path, void *out,
-                              struct berth_error **err);
+typedef int (*jparse_elem_fn)(json_t *elem, const char *path, void *out, struct berth_error **err);
 
 /* obj[key], an array of objects, into a new zeroed array of elem_size-byte
  * elements, each filled by fn. *ret_n counts every element fn was called on,
  * also on failure, so the caller's free function sees all it must free.
  * Returns 1 if present, 0 if absent (outputs untouched), or -EINVAL. */
 int jget_object_array(json_t *obj, const char *key, const char *path, size_t elem_size,
-                      jparse_elem_fn fn, void *ret_array, size_t *ret_n,
-                      struct berth_error **err);
+                      jparse_elem_fn fn, void *ret_array, size_t *ret_n, struct berth_error **err);

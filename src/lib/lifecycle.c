@@ -53,8 +53,8 @@ int berth_container_start(const char *root, const char *id, struct berth_error *
      * here instead of a hang. */
     _cleanup_close_ int fd = openat(dfd, BERTH_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return berth_error_set(err, errno == ENXIO ? ESRCH : errno,
-                               "cannot start container '%s'", id);
+        return berth_error_set(err, errno == ENXIO ? ESRCH : errno, "cannot start container '%s'",
+                               id);
     if (write(fd, "0", 1) != 1)
         return berth_error_set(err, errno, "cannot start container '%s'", id);
     if (unlinkat(dfd, BERTH_EXEC_FIFO, 0) < 0)
@@ -132,8 +132,7 @@ static int wait_exit(pid_t pid, unsigned long long start)
     return 0;
 }
 
-int berth_container_delete(const char *root, const char *id, bool force,
-                           struct berth_error **err)
+int berth_container_delete(const char *root, const char *id, bool force, struct berth_error **err)
 {
     _cleanup_(state_freep) struct berth_state *s = NULL;
     _cleanup_(cgroup_freep) struct berth_cgroup *cg = NULL;
@@ -142,8 +141,7 @@ int berth_container_delete(const char *root, const char *id, bool force,
         return dfd;
     enum berth_status st = berth_state_status(dfd, s);
     if ((st == BERTH_STATUS_RUNNING || st == BERTH_STATUS_PAUSED) && !force)
-        return berth_error_set(err, EBUSY,
-                               "container '%s' is %s: stop it first or use --force", id,
+        return berth_error_set(err, EBUSY, "container '%s' is %s: stop it first or use --force", id,
                                berth_status_name(st));
     if (st != BERTH_STATUS_STOPPED) {
         int r = wait_exit(s->pid, s->pid_start);

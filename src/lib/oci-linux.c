@@ -73,12 +73,12 @@ static int parse_namespaces(json_t *lx, struct berth_config *c, struct berth_err
                                    "invalid config: '%s.type' is an unknown namespace type '%s'",
                                    path, type);
         if (t == BERTH_NS_USER || t == BERTH_NS_TIME)
-            return berth_error_set(err, EINVAL,
-                                   "invalid config: '%s.type' '%s' namespaces are not supported yet",
-                                   path, type);
+            return berth_error_set(
+                err, EINVAL, "invalid config: '%s.type' '%s' namespaces are not supported yet",
+                path, type);
         if (c->ns[t].enabled)
-            return berth_error_set(err, EINVAL,
-                                   "invalid config: '%s.type' '%s' is listed twice", path, type);
+            return berth_error_set(err, EINVAL, "invalid config: '%s.type' '%s' is listed twice",
+                                   path, type);
         c->ns[t].enabled = true;
         if ((r = jget_string(o, "path", path, false, &c->ns[t].path, err)) < 0)
             return r;
@@ -100,8 +100,7 @@ static int parse_device(json_t *o, const char *path, void *out, struct berth_err
         (r = jget_string(o, "path", path, true, &d->path, err)) < 0)
         return r;
     if (strlen(type) != 1 || !strchr("cbup", type[0]))
-        return berth_error_set(err, EINVAL, "invalid config: '%s.type' must be c, b, u or p",
-                               path);
+        return berth_error_set(err, EINVAL, "invalid config: '%s.type' must be c, b, u or p", path);
     d->type = type[0];
     if (d->path[0] != '/')
         return berth_error_set(err, EINVAL, "invalid config: '%s.path' must be absolute", path);
@@ -126,8 +125,8 @@ static int parse_device(json_t *o, const char *path, void *out, struct berth_err
 
 static int parse_devices(json_t *lx, struct berth_config *c, struct berth_error **err)
 {
-    return jget_object_array(lx, "devices", "linux", sizeof(*c->devices), parse_device,
-                             &c->devices, &c->n_devices, err);
+    return jget_object_array(lx, "devices", "linux", sizeof(*c->devices), parse_device, &c->devices,
+                             &c->n_devices, err);
 }
 
 static int parse_sysctl(json_t *lx, struct berth_config *c, struct berth_error **err)
@@ -138,13 +137,14 @@ static int parse_sysctl(json_t *lx, struct berth_config *c, struct berth_error *
     if (r <= 0)
         return r;
     c->sysctls = xzalloc(json_object_size(o) * sizeof(*c->sysctls));
-    json_object_foreach(o, key, v) {
+    json_object_foreach(o, key, v)
+    {
         if (!json_is_string(v))
-            return berth_error_set(err, EINVAL, "invalid config: 'linux.sysctl.%s' must be a string",
-                                   key);
+            return berth_error_set(err, EINVAL,
+                                   "invalid config: 'linux.sysctl.%s' must be a string", key);
         if (*key == '\0' || strstr(key, "..") || key[0] == '/' || key[0] == '.')
-            return berth_error_set(err, EINVAL, "invalid config: 'linux.sysctl' key '%s' is invalid",
-                                   key);
+            return berth_error_set(err, EINVAL,
+                                   "invalid config: 'linux.sysctl' key '%s' is invalid", key);
         c->sysctls[c->n_sysctls].key = xstrdup(key);
         c->sysctls[c->n_sysctls++].value = xstrdup(json_string_value(v));
     }
@@ -155,8 +155,8 @@ static int parse_sysctl(json_t *lx, struct berth_config *c, struct berth_error *
  * (runc applies the same rule). Returns the namespace a key needs, or -1. */
 static int sysctl_namespace(const char *key)
 {
-    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                      "kernel.sem", "kernel.shmall", "kernel.shmmax",
+    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                      "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
                                       "kernel.shmmni", "kernel.shm_rmid_forced"};
     for (size_t i = 0; i < ARRAY_SIZE(ipc); i++)
         if (streq(key, ipc[i]))
@@ -200,16 +200,17 @@ static int parse_paths(json_t *lx, struct berth_config *c, struct berth_error **
     for (size_t l = 0; l < ARRAY_SIZE(lists); l++)
         for (char **p = lists[l]; p && *p; p++)
             if ((*p)[0] != '/')
-                return berth_error_set(err, EINVAL, "invalid config: 'linux.%s' entry '%s' must be absolute",
+                return berth_error_set(err, EINVAL,
+                                       "invalid config: 'linux.%s' entry '%s' must be absolute",
                                        l == 0 ? "maskedPaths" : "readonlyPaths", *p);
     if (c->cgroups_path && (r = berth_cgroup_path_validate(c->cgroups_path, err)) < 0)
         return berth_error_wrap(err, "invalid config: 'linux.cgroupsPath'");
     if ((r = jget_string(lx, "rootfsPropagation", "linux", false, &prop, err)) < 0)
         return r;
     if (prop && berth_propagation_parse(prop, &c->rootfs_propagation) < 0)
-        return berth_error_set(err, EINVAL,
-                               "invalid config: 'linux.rootfsPropagation' '%s' is not a propagation mode",
-                               prop);
+        return berth_error_set(
+            err, EINVAL, "invalid config: 'linux.rootfsPropagation' '%s' is not a propagation mode",
+            prop);
     return 0;
 }
 
@@ -220,8 +221,7 @@ int berth_oci_parse_linux(json_t *lx, struct berth_config *c, struct berth_error
         return 0;
     if ((r = parse_namespaces(lx, c, err)) < 0 || (r = parse_devices(lx, c, err)) < 0 ||
         (r = parse_sysctl(lx, c, err)) < 0 || (r = check_sysctls(c, err)) < 0 ||
-        (r = parse_paths(lx, c, err)) < 0 ||
-        (r = berth_oci_parse_seccomp(lx, c, err)) < 0 ||
+        (r = parse_paths(lx, c, err)) < 0 || (r = berth_oci_parse_seccomp(lx, c, err)) < 0 ||
         (r = berth_oci_parse_resources(lx, c, err)) < 0)
         return r;
     return 0;

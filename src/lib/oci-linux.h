@@ -14,7 +14,6 @@ void berth_oci_free_linux(struct berth_config *c);
 /* linux.seccomp (oci-seccomp.c) and linux.resources (oci-resources.c). */
 int berth_oci_parse_seccomp(json_t *linux_obj, struct berth_config *c, struct berth_error **err);
 void berth_oci_free_seccomp(struct berth_seccomp *s);
-int berth_oci_parse_resources(json_t *linux_obj, struct berth_config *c,
-                              struct berth_error **err);
+int berth_oci_parse_resources(json_t *linux_obj, struct berth_config *c, struct berth_error **err);
 /* Frees what berth_oci_parse_resources allocated in `r` (not `r` itself). */
 void berth_oci_free_resources(struct berth_resources *r);

@@ -47,8 +47,8 @@ static int parse_cpu(json_t *res, struct berth_resources *r, struct berth_error 
                                "invalid config: 'linux.resources.cpu.shares' must be 2..262144");
     if (r->has_cpu_period && r->cpu_period != 0 &&
         (r->cpu_period < 1000 || r->cpu_period > 1000000))
-        return berth_error_set(err, EINVAL,
-                               "invalid config: 'linux.resources.cpu.period' must be 1000..1000000");
+        return berth_error_set(
+            err, EINVAL, "invalid config: 'linux.resources.cpu.period' must be 1000..1000000");
     if (r->has_cpu_quota && r->cpu_quota != -1 && r->cpu_quota < 1000)
         return berth_error_set(err, EINVAL,
                                "invalid config: 'linux.resources.cpu.quota' must be -1 or >= 1000");

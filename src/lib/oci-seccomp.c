@@ -10,8 +10,12 @@
 #include <string.h>
 
 static const char *const op_names[] = {
-    [SCMP_OP_NE] = "SCMP_CMP_NE", [SCMP_OP_LT] = "SCMP_CMP_LT", [SCMP_OP_LE] = "SCMP_CMP_LE",
-    [SCMP_OP_EQ] = "SCMP_CMP_EQ", [SCMP_OP_GE] = "SCMP_CMP_GE", [SCMP_OP_GT] = "SCMP_CMP_GT",
+    [SCMP_OP_NE] = "SCMP_CMP_NE",
+    [SCMP_OP_LT] = "SCMP_CMP_LT",
+    [SCMP_OP_LE] = "SCMP_CMP_LE",
+    [SCMP_OP_EQ] = "SCMP_CMP_EQ",
+    [SCMP_OP_GE] = "SCMP_CMP_GE",
+    [SCMP_OP_GT] = "SCMP_CMP_GT",
     [SCMP_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 

@@ -19,14 +19,22 @@ static const struct {
     const char *name;
     int resource;
 } rlimit_names[] = {
-    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int berth_rlimit_from_name(const char *name)
@@ -110,8 +118,8 @@ static int parse_caps(json_t *proc, struct berth_caps *caps, struct berth_error 
     caps->present = true;
     static const char *const keys[] = {"bounding", "effective", "inheritable", "permitted",
                                        "ambient"};
-    uint64_t *masks[] = {&caps->bounding, &caps->effective, &caps->inheritable,
-                         &caps->permitted, &caps->ambient};
+    uint64_t *masks[] = {&caps->bounding, &caps->effective, &caps->inheritable, &caps->permitted,
+                         &caps->ambient};
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
         if ((r = parse_caps_set(o, keys[i], masks[i], err)) < 0)
             return r;
@@ -166,8 +174,7 @@ static int parse_user(json_t *proc, struct berth_user *u, struct berth_error **e
     u->additional_gids = xzalloc(json_array_size(gids) * sizeof(gid_t));
     for (size_t i = 0; i < json_array_size(gids); i++) {
         json_t *g = json_array_get(gids, i);
-        if (!json_is_integer(g) || json_integer_value(g) < 0 ||
-            json_integer_value(g) >= UINT32_MAX)
+        if (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) >= UINT32_MAX)
             return berth_error_set(err, EINVAL,
                                    "invalid config: 'process.user.additionalGids[%zu]' must be "
                                    "a group id",
@@ -216,8 +223,8 @@ static int parse_process(json_t *root, struct berth_process *p, struct berth_err
                                "invalid config: 'process.cwd' must be an absolute path");
     if ((r = jget_bool(o, "terminal", "process", &p->terminal, err)) < 0 ||
         (r = jget_bool(o, "noNewPrivileges", "process", &p->no_new_privileges, err)) < 0 ||
-        (r = jget_int(o, "oomScoreAdj", "process", -1000, 1000, &v, &p->has_oom_score_adj,
-                      err)) < 0)
+        (r = jget_int(o, "oomScoreAdj", "process", -1000, 1000, &v, &p->has_oom_score_adj, err)) <
+            0)
         return r;
     p->oom_score_adj = (int)v;
     if ((r = parse_user(o, &p->user, err)) < 0 || (r = parse_caps(o, &p->caps, err)) < 0 ||
@@ -256,8 +263,8 @@ static int parse_one_mount(json_t *o, const char *path, void *out, struct berth_
 
 static int parse_mounts(json_t *root, struct berth_config *c, struct berth_error **err)
 {
-    return jget_object_array(root, "mounts", "", sizeof(*c->mounts), parse_one_mount,
-                             &c->mounts, &c->n_mounts, err);
+    return jget_object_array(root, "mounts", "", sizeof(*c->mounts), parse_one_mount, &c->mounts,
+                             &c->n_mounts, err);
 }
 
 static int parse_top(json_t *root, const char *bundle, struct berth_config *c,
@@ -269,7 +276,8 @@ static int parse_top(json_t *root, const char *bundle, struct berth_config *c,
     if (!json_is_object(root))
         return berth_error_set(err, EINVAL, "invalid config: the top level must be an object");
     if ((r = jget_string(root, "ociVersion", "", true, &c->oci_version, err)) < 0 ||
-        (r = parse_root(root, bundle, c, err)) < 0 || (r = parse_process(root, &c->process, err)) < 0 ||
+        (r = parse_root(root, bundle, c, err)) < 0 ||
+        (r = parse_process(root, &c->process, err)) < 0 ||
         (r = jget_string(root, "hostname", "", false, &c->hostname, err)) < 0 ||
         (r = jget_string(root, "domainname", "", false, &c->domainname, err)) < 0 ||
         (r = parse_mounts(root, c, err)) < 0)

@@ -21,8 +21,8 @@ enum berth_ns_type {
 };
 
 struct berth_namespace {
-    bool enabled;  /* listed in linux.namespaces */
-    char *path;    /* join this one instead of creating (NULL: new) */
+    bool enabled; /* listed in linux.namespaces */
+    char *path;   /* join this one instead of creating (NULL: new) */
 };
 
 struct berth_rlimit {
@@ -32,7 +32,7 @@ struct berth_rlimit {
 
 /* Capability sets as bit masks over CAP_* numbers (0..63). */
 struct berth_caps {
-    bool present;  /* process.capabilities given at all */
+    bool present; /* process.capabilities given at all */
     uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
@@ -46,9 +46,9 @@ struct berth_user {
 };
 
 struct berth_process {
-    char **args;      /* NULL-terminated, at least one */
-    char **env;       /* NULL-terminated, may be empty */
-    char *cwd;        /* absolute */
+    char **args; /* NULL-terminated, at least one */
+    char **env;  /* NULL-terminated, may be empty */
+    char *cwd;   /* absolute */
     bool terminal;
     struct berth_user user;
     struct berth_caps caps;
@@ -60,17 +60,17 @@ struct berth_process {
 };
 
 struct berth_mount {
-    char *destination; /* absolute, in the container */
-    char *type;        /* may be NULL for bind mounts */
-    char *source;      /* may be NULL */
-    unsigned long flags;     /* MS_* from options */
+    char *destination;         /* absolute, in the container */
+    char *type;                /* may be NULL for bind mounts */
+    char *source;              /* may be NULL */
+    unsigned long flags;       /* MS_* from options */
     unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC) or 0 */
-    char *data;        /* the options that are not flags, comma separated */
+    char *data;                /* the options that are not flags, comma separated */
     bool is_bind;
 };
 
 struct berth_device {
-    char type;     /* 'c', 'b', 'u', 'p' */
+    char type; /* 'c', 'b', 'u', 'p' */
     char *path;
     int64_t major, minor;
     bool has_mode, has_uid, has_gid;
@@ -81,7 +81,7 @@ struct berth_device {
 
 struct berth_device_rule {
     bool allow;
-    char type;     /* 'a', 'c', 'b' */
+    char type;            /* 'a', 'c', 'b' */
     int64_t major, minor; /* -1 for wildcard */
     char access[4];       /* subset of "rwm" */
 };
@@ -91,7 +91,15 @@ struct berth_sysctl {
 };
 
 /* linux.seccomp */
-enum berth_seccomp_op { SCMP_OP_NE = 1, SCMP_OP_LT, SCMP_OP_LE, SCMP_OP_EQ, SCMP_OP_GE, SCMP_OP_GT, SCMP_OP_MASKED_EQ };
+enum berth_seccomp_op {
+    SCMP_OP_NE = 1,
+    SCMP_OP_LT,
+    SCMP_OP_LE,
+    SCMP_OP_EQ,
+    SCMP_OP_GE,
+    SCMP_OP_GT,
+    SCMP_OP_MASKED_EQ
+};
 
 struct berth_seccomp_arg {
     unsigned index;
@@ -100,8 +108,8 @@ struct berth_seccomp_arg {
 };
 
 struct berth_seccomp_rule {
-    char **names;                /* NULL-terminated */
-    char *action;                /* "SCMP_ACT_ERRNO" … */
+    char **names; /* NULL-terminated */
+    char *action; /* "SCMP_ACT_ERRNO" … */
     bool has_errno_ret;
     unsigned errno_ret;
     struct berth_seccomp_arg *args;
@@ -112,8 +120,8 @@ struct berth_seccomp {
     char *default_action;
     bool has_default_errno_ret;
     unsigned default_errno_ret;
-    char **architectures;        /* NULL-terminated, may be empty */
-    char **flags;                /* NULL-terminated, may be empty */
+    char **architectures; /* NULL-terminated, may be empty */
+    char **flags;         /* NULL-terminated, may be empty */
     struct berth_seccomp_rule *rules;
     size_t n_rules;
 };
@@ -146,7 +154,7 @@ struct berth_resources {
     int64_t mem_limit, mem_reservation, mem_swap; /* bytes, -1 = unlimited */
     bool has_cpu_shares, has_cpu_quota, has_cpu_period;
     uint64_t cpu_shares, cpu_period;
-    int64_t cpu_quota;  /* -1 = unlimited */
+    int64_t cpu_quota; /* -1 = unlimited */
     char *cpu_cpus, *cpu_mems;
     bool has_pids_limit;
     int64_t pids_limit; /* <= 0 means unlimited */
@@ -163,7 +171,7 @@ struct berth_resources {
 
 struct berth_config {
     char *oci_version;
-    char *root_path;       /* absolute, resolved against the bundle */
+    char *root_path; /* absolute, resolved against the bundle */
     bool root_readonly;
     struct berth_process process;
     char *hostname, *domainname;
@@ -174,14 +182,14 @@ struct berth_config {
     size_t n_devices;
     struct berth_sysctl *sysctls;
     size_t n_sysctls;
-    char **masked_paths;   /* NULL-terminated */
-    char **readonly_paths; /* NULL-terminated */
+    char **masked_paths;              /* NULL-terminated */
+    char **readonly_paths;            /* NULL-terminated */
     unsigned long rootfs_propagation; /* MS_* or 0 for the default (rslave) */
-    struct berth_seccomp *seccomp;   /* NULL: none */
+    struct berth_seccomp *seccomp;    /* NULL: none */
     struct berth_resources resources;
     bool has_resources;
-    char *cgroups_path;    /* NULL: default */
-    char *annotations_json;/* compact JSON object text, or NULL */
+    char *cgroups_path;     /* NULL: default */
+    char *annotations_json; /* compact JSON object text, or NULL */
 };
 
 /* Parses config.json text. `bundle` is the absolute bundle directory, used to

@@ -34,8 +34,7 @@ static int set_propagation(int rootfd, const char *dest, unsigned long prop,
     return 0;
 }
 
-static int remount_bind(int rootfd, const char *dest, unsigned long flags,
-                        struct berth_error **err)
+static int remount_bind(int rootfd, const char *dest, unsigned long flags, struct berth_error **err)
 {
     char buf[32];
     struct statvfs sv;
@@ -83,8 +82,8 @@ static int mount_fs(int rootfd, const char *src, const char *type, const char *d
     _cleanup_close_ int fd = berth_fs_open_in_root(rootfd, dest, BERTH_MKPATH_DIR, err);
     if (fd < 0)
         return fd;
-    if (mount(src ? src : type, berth_fd_path(fd, buf), type, flags & ~(MS_BIND | MS_REC),
-              data) < 0)
+    if (mount(src ? src : type, berth_fd_path(fd, buf), type, flags & ~(MS_BIND | MS_REC), data) <
+        0)
         return berth_error_set(err, errno, "cannot mount '%s' on '%s'", type, dest);
     return 0;
 }
@@ -97,7 +96,8 @@ static int mount_cgroup_v1(int rootfd, const struct berth_mount *m, const struct
     unsigned long fl = m->flags & ~MS_RDONLY;
     int r = mount_fs(rootfd, "tmpfs", "tmpfs", m->destination, fl, "mode=755", err);
     for (size_t i = 0; r >= 0 && i < cg->n_h; i++) {
-        struct berth_mount b = {.source = cg->h[i].dir, .flags = MS_BIND | (m->flags & REMOUNT_FLAGS)};
+        struct berth_mount b = {.source = cg->h[i].dir,
+                                .flags = MS_BIND | (m->flags & REMOUNT_FLAGS)};
         b.destination = xasprintf("%s/%s", m->destination, cg->h[i].name);
         r = mount_bind(rootfd, &b, err);
         free(b.destination);
@@ -134,7 +134,8 @@ static int mount_cgroup(const struct berth_rootfs_ctx *ctx, int rootfd, const st
         return mount_cgroup_v1(rootfd, m, cg, err);
     if (ctx->config->ns[BERTH_NS_CGROUP].enabled)
         return mount_fs(rootfd, "cgroup2", "cgroup2", m->destination, m->flags, NULL, err);
-    struct berth_mount b = {.source = cg->h[0].dir, .destination = m->destination,
+    struct berth_mount b = {.source = cg->h[0].dir,
+                            .destination = m->destination,
                             .flags = MS_BIND | (m->flags & REMOUNT_FLAGS)};
     return mount_bind(rootfd, &b, err);
 }

@@ -9,7 +9,7 @@ struct berth_error;
 
 struct berth_rootfs_ctx {
     const struct berth_config *config;
-    const struct berth_cgroup *cgroup;  /* for "cgroup" mounts; may be NULL */
+    const struct berth_cgroup *cgroup; /* for "cgroup" mounts; may be NULL */
     /* Called once, before the first "cgroup" mount: the container's cgroup
      * (and cgroup namespace) must exist before it can be shown inside. */
     int (*before_cgroup_mount)(void *data, struct berth_error **err);

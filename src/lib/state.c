@@ -156,8 +156,8 @@ void berth_state_free(struct berth_state *s)
 {
     if (s == NULL)
         return;
-    char *strs[] = {s->id, s->bundle, s->rootfs, s->created, s->oci_version,
-                    s->annotations_json, s->cgroup_json};
+    char *strs[] = {s->id,          s->bundle,           s->rootfs,     s->created,
+                    s->oci_version, s->annotations_json, s->cgroup_json};
     for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
         free(strs[i]);
     free(s);

@@ -9,15 +9,15 @@ struct berth_error;
 
 struct berth_state {
     char *id;
-    pid_t pid;                     /* container init, as seen from the runtime */
-    unsigned long long pid_start;  /* its start time, to detect PID reuse */
+    pid_t pid;                    /* container init, as seen from the runtime */
+    unsigned long long pid_start; /* its start time, to detect PID reuse */
     char *bundle;
     char *rootfs;
-    char *created;                 /* RFC 3339, UTC */
+    char *created; /* RFC 3339, UTC */
     char *oci_version;
-    char *annotations_json;        /* object text or NULL */
-    char *cgroup_json;             /* berth_cgroup_to_json(), or NULL */
-    bool has_pidns;                /* the container has its own PID namespace */
+    char *annotations_json; /* object text or NULL */
+    char *cgroup_json;      /* berth_cgroup_to_json(), or NULL */
+    bool has_pidns;         /* the container has its own PID namespace */
 };
 
 enum berth_status {
@@ -28,7 +28,7 @@ enum berth_status {
     BERTH_STATUS_STOPPED,
 };
 
-#define BERTH_EXEC_FIFO "exec.fifo"
+#define BERTH_EXEC_FIFO  "exec.fifo"
 #define BERTH_STATE_FILE "state.json"
 
 /* Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]{0,127}; EINVAL otherwise. */

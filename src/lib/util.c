@@ -64,8 +64,7 @@ size_t strv_length(char **v)
     return n;
 }
 
-int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len,
-                 struct berth_error **err)
+int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len, struct berth_error **err)
 {
     _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -10,10 +10,14 @@
 int parse_create_args(int argc, char **argv, bool allow_detach, struct create_args *ret)
 {
     static const struct option opts[] = {
-        {"bundle", required_argument, NULL, 'b'}, {"pid-file", required_argument, NULL, 'p'},
-        {"detach", no_argument, NULL, 'd'},       {"console-socket", required_argument, NULL, 'c'},
-        {"no-pivot", no_argument, NULL, 'P'},     {"no-new-keyring", no_argument, NULL, 'k'},
-        {"preserve-fds", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0},
+        {"bundle", required_argument, NULL, 'b'},
+        {"pid-file", required_argument, NULL, 'p'},
+        {"detach", no_argument, NULL, 'd'},
+        {"console-socket", required_argument, NULL, 'c'},
+        {"no-pivot", no_argument, NULL, 'P'},
+        {"no-new-keyring", no_argument, NULL, 'k'},
+        {"preserve-fds", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     const char *usage = allow_detach ? "run [--bundle DIR] [--pid-file FILE] [--detach] ID"
                                      : "create [--bundle DIR] [--pid-file FILE] ID";
@@ -22,21 +26,29 @@ int parse_create_args(int argc, char **argv, bool allow_detach, struct create_ar
     ret->bundle = ".";
     while ((c = getopt_long(argc, argv, allow_detach ? "b:d" : "b:", opts, NULL)) != -1) {
         switch (c) {
-        case 'b': ret->bundle = optarg; break;
-        case 'p': ret->pid_file = optarg; break;
-        case 'k': break; /* berth never creates a session keyring */
+        case 'b':
+            ret->bundle = optarg;
+            break;
+        case 'p':
+            ret->pid_file = optarg;
+            break;
+        case 'k':
+            break; /* berth never creates a session keyring */
         case 'd':
             if (!allow_detach)
                 return rt_usage(usage);
             ret->detach = true;
             break;
-        case 'c': return rt_error("--console-socket is not supported yet");
-        case 'P': return rt_error("--no-pivot is not supported: berth always uses pivot_root");
+        case 'c':
+            return rt_error("--console-socket is not supported yet");
+        case 'P':
+            return rt_error("--no-pivot is not supported: berth always uses pivot_root");
         case 'f':
             if (strcmp(optarg, "0") != 0)
                 return rt_error("--preserve-fds is not supported yet");
             break;
-        default: return rt_usage(usage);
+        default:
+            return rt_usage(usage);
         }
     }
     if (optind != argc - 1)
@@ -54,8 +66,11 @@ int cmd_create(int argc, char **argv)
     int r = parse_create_args(argc, argv, false, &a);
     if (r != 0)
         return r;
-    struct berth_create_opts o = {.state_root = arg_root, .id = a.id, .bundle = a.bundle,
-                                  .pid_file = a.pid_file, .wait_start = true};
+    struct berth_create_opts o = {.state_root = arg_root,
+                                  .id = a.id,
+                                  .bundle = a.bundle,
+                                  .pid_file = a.pid_file,
+                                  .wait_start = true};
     if (berth_container_create(&o, &pid, &pidfd, &err) < 0)
         return rt_fail(err);
     close(pidfd);

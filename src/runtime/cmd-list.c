@@ -11,8 +11,8 @@
 
 static json_t *entry(const struct berth_state *s, enum berth_status st)
 {
-    return json_pack("{s:s?,s:s,s:i,s:s,s:s?,s:s?,s:s?,s:s}", "ociVersion", s->oci_version,
-                     "id", s->id, "pid", st == BERTH_STATUS_STOPPED ? 0 : (int)s->pid, "status",
+    return json_pack("{s:s?,s:s,s:i,s:s,s:s?,s:s?,s:s?,s:s}", "ociVersion", s->oci_version, "id",
+                     s->id, "pid", st == BERTH_STATUS_STOPPED ? 0 : (int)s->pid, "status",
                      berth_status_name(st), "bundle", s->bundle, "rootfs", s->rootfs, "created",
                      s->created, "owner", "root");
 }

@@ -66,8 +66,11 @@ int cmd_run(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &mask, &old);
     _cleanup_close_ int sfd = a.detach ? -1 : signalfd(-1, &mask, SFD_CLOEXEC);
     _cleanup_close_ int pidfd = -1;
-    struct berth_create_opts o = {.state_root = arg_root, .id = a.id, .bundle = a.bundle,
-                                  .pid_file = a.pid_file, .wait_start = false};
+    struct berth_create_opts o = {.state_root = arg_root,
+                                  .id = a.id,
+                                  .bundle = a.bundle,
+                                  .pid_file = a.pid_file,
+                                  .wait_start = false};
     if (berth_container_create(&o, &pid, &pidfd, &err) < 0)
         return rt_fail(err);
     if (a.detach)

@@ -73,9 +73,8 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } commands[] = {
-    {"spec", cmd_spec},   {"create", cmd_create}, {"start", cmd_start},
-    {"run", cmd_run},     {"state", cmd_state},   {"kill", cmd_kill},
-    {"delete", cmd_delete}, {"list", cmd_list},
+    {"spec", cmd_spec},   {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},
+    {"state", cmd_state}, {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list},
 };
 
 static void print_help(void)
@@ -96,18 +95,25 @@ static void print_help(void)
 static int parse_globals(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"root", required_argument, NULL, 'r'},   {"log", required_argument, NULL, 'l'},
+        {"root", required_argument, NULL, 'r'},       {"log", required_argument, NULL, 'l'},
         {"log-format", required_argument, NULL, 'f'}, {"debug", no_argument, NULL, 'd'},
-        {"version", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-        {"systemd-cgroup", no_argument, NULL, 's'}, {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'v'},          {"help", no_argument, NULL, 'h'},
+        {"systemd-cgroup", no_argument, NULL, 's'},   {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': arg_root = optarg; break;
-        case 'l': arg_log = optarg; break;
-        case 'd': arg_debug = true; break;
-        case 's': break; /* accepted for compatibility; cgroupfs is always used */
+        case 'r':
+            arg_root = optarg;
+            break;
+        case 'l':
+            arg_log = optarg;
+            break;
+        case 'd':
+            arg_debug = true;
+            break;
+        case 's':
+            break; /* accepted for compatibility; cgroupfs is always used */
         case 'f':
             if (!streq(optarg, "text") && !streq(optarg, "json"))
                 return rt_error("invalid --log-format '%s': use text or json", optarg);
@@ -116,8 +122,11 @@ static int parse_globals(int argc, char **argv)
         case 'v':
             printf("berth-runtime version %s\nspec: 1.0.2\n", BERTH_VERSION);
             exit(0);
-        case 'h': print_help(); exit(0);
-        default: return rt_error("unknown option; see --help");
+        case 'h':
+            print_help();
+            exit(0);
+        default:
+            return rt_error("unknown option; see --help");
         }
     }
     return 0;

@@ -72,8 +72,10 @@ static void test_propagation_keyword(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flags),        cmocka_unit_test(test_later_option_wins),
-        cmocka_unit_test(test_bind_and_propagation), cmocka_unit_test(test_data),
+        cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_later_option_wins),
+        cmocka_unit_test(test_bind_and_propagation),
+        cmocka_unit_test(test_data),
         cmocka_unit_test(test_propagation_keyword),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,8 +28,10 @@ static const char full[] =
     "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
     "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rslave\"]}],"
     "\"annotations\":{\"b\":\"2\",\"a\":\"1\"},"
-    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}],"
-    "\"devices\":[{\"type\":\"c\",\"path\":\"/dev/fuse\",\"major\":10,\"minor\":229,\"fileMode\":438}],"
+    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/"
+    "net\"}],"
+    "\"devices\":[{\"type\":\"c\",\"path\":\"/dev/"
+    "fuse\",\"major\":10,\"minor\":229,\"fileMode\":438}],"
     "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},\"maskedPaths\":[\"/proc/kcore\"],"
     "\"readonlyPaths\":[\"/proc/sys\"],\"rootfsPropagation\":\"rprivate\",\"cgroupsPath\":\"a/b\","
     "\"resources\":{\"memory\":{\"limit\":1048576,\"swap\":2097152},"
@@ -90,27 +92,62 @@ static const struct {
     {"[]", "top level"},
     {"{\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}}", "ociVersion"},
     {"{\"ociVersion\":\"1\",\"process\":{\"args\":[\"x\"]}}", "'root'"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"../x\"},\"process\":{\"args\":[\"x\"]}}", "root.path"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"a/../../x\"},\"process\":{\"args\":[\"x\"]}}", "root.path"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":\"x\"}}", "process.args"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"../x\"},\"process\":{\"args\":[\"x\"]}}",
+     "root.path"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"a/../../x\"},\"process\":{\"args\":[\"x\"]}}",
+     "root.path"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":\"x\"}}",
+     "process.args"},
     {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[]}}", "process.args"},
     {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[1]}}", "process.args"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"cwd\":\"rel\"}}", "process.cwd"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"env\":[\"NOEQ\"]}}", "process.env[0]"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"user\":{\"uid\":-1}}}", "process.user.uid"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}", "process.capabilities.bounding"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"rlimits\":[{\"type\":\"RLIMIT_X\",\"soft\":1,\"hard\":1}]}}", "process.rlimits[0].type"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"mounts\":[{\"destination\":\"rel\",\"type\":\"tmpfs\"}]}", "mounts[0].destination"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"namespaces\":[{\"type\":\"bogus\"}]}}", "linux.namespaces[0].type"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}", "linux.namespaces[1].type"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}}", "linux.resources.memory.limit"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"resources\":{\"cpu\":{\"shares\":1}}}}", "linux.resources.cpu.shares"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"cgroupsPath\":\"a/../../b\"}}", "linux.cgroupsPath"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"}}}", "linux.seccomp"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"rootfsPropagation\":\"sideways\"}}", "linux.rootfsPropagation"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"sysctl\":{\"vm.swappiness\":1}}}", "linux.sysctl.vm.swappiness"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"sysctl\":{\"vm.swappiness\":\"1\"}}}", "not namespaced"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}", "needs a network namespace"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"cwd\":"
+     "\"rel\"}}",
+     "process.cwd"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"env\":["
+     "\"NOEQ\"]}}",
+     "process.env[0]"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"user\":{"
+     "\"uid\":-1}}}",
+     "process.user.uid"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],"
+     "\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}",
+     "process.capabilities.bounding"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"],\"rlimits\":[{"
+     "\"type\":\"RLIMIT_X\",\"soft\":1,\"hard\":1}]}}",
+     "process.rlimits[0].type"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"mounts\":[{"
+     "\"destination\":\"rel\",\"type\":\"tmpfs\"}]}",
+     "mounts[0].destination"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"namespaces\":[{\"type\":\"bogus\"}]}}",
+     "linux.namespaces[0].type"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"pid\"}]}}",
+     "linux.namespaces[1].type"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"resources\":{\"memory\":{\"limit\":\"1G\"}}}}",
+     "linux.resources.memory.limit"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"resources\":{\"cpu\":{\"shares\":1}}}}",
+     "linux.resources.cpu.shares"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"cgroupsPath\":\"a/../../b\"}}",
+     "linux.cgroupsPath"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOPE\"}}}",
+     "linux.seccomp"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"rootfsPropagation\":\"sideways\"}}",
+     "linux.rootfsPropagation"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"sysctl\":{\"vm.swappiness\":1}}}",
+     "linux.sysctl.vm.swappiness"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"sysctl\":{\"vm.swappiness\":\"1\"}}}",
+     "not namespaced"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
+     "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}",
+     "needs a network namespace"},
 };
 
 static void test_bad(void **state)

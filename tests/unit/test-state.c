@@ -37,9 +37,14 @@ static void test_roundtrip_and_list(void **state)
     assert_non_null(mkdtemp(root));
     int fd = berth_state_create(root, "c1", &e);
     assert_true(fd >= 0);
-    struct berth_state s = {.id = "c1", .pid = getpid(), .bundle = "/b", .rootfs = "/b/rootfs",
-                            .created = "2026-01-01T00:00:00Z", .oci_version = "1.0.2",
-                            .annotations_json = "{\"k\":\"v\"}", .has_pidns = true};
+    struct berth_state s = {.id = "c1",
+                            .pid = getpid(),
+                            .bundle = "/b",
+                            .rootfs = "/b/rootfs",
+                            .created = "2026-01-01T00:00:00Z",
+                            .oci_version = "1.0.2",
+                            .annotations_json = "{\"k\":\"v\"}",
+                            .has_pidns = true};
     s.pid_start = proc_start_time(s.pid);
     assert_int_equal(berth_state_write(fd, &s, &e), 0);
     struct berth_state *r = NULL;
