@@ -43,9 +43,16 @@ echo "== integration tests"
 export BERTH_RUNTIME=$root/build/src/runtime/berth-runtime
 export BERTH_PROBE=$root/build/tests/probe/berth-probe
 snap=$(mktemp /tmp/berth-leak.XXXXXX)
-trap 'rm -f "$snap"' EXIT
 scripts/leakcheck.sh snapshot "$snap"
-bats --timing tests/integration/
+log=$(mktemp /tmp/berth-bats.XXXXXX)
+trap 'rm -f "$snap" "$log"' EXIT
+rc=0
+bats --timing tests/integration/ | tee "$log" || rc=$?
 echo "== leak check"
-scripts/leakcheck.sh compare "$snap"
+scripts/leakcheck.sh compare "$snap" || rc=1
+skipped=$(grep -c '^ok .* # skip' "$log" || true)
+passed=$(($(grep -c '^ok ' "$log" || true) - skipped))
+failed=$(grep -c '^not ok ' "$log" || true)
+echo "integration: $passed passed, $failed failed, $skipped skipped"
+[ "$rc" = 0 ] || { echo "test.sh: FAILED"; exit 1; }
 echo "test.sh: all tests passed"
