@@ -36,7 +36,7 @@ int parse_create_args(int argc, char **argv, bool allow_detach, struct create_ar
             break; /* berth never creates a session keyring */
         case 'd':
             if (!allow_detach)
-                return rt_usage(usage);
+                return rt_bad_option(argv, usage);
             ret->detach = true;
             break;
         case 'c':
@@ -48,7 +48,7 @@ int parse_create_args(int argc, char **argv, bool allow_detach, struct create_ar
                 return rt_error("--preserve-fds is not supported yet");
             break;
         default:
-            return rt_usage(usage);
+            return rt_bad_option(argv, usage);
         }
     }
     if (optind != argc - 1)

@@ -12,7 +12,7 @@ int cmd_delete(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
         if (c != 'f')
-            return rt_usage("delete [--force] ID");
+            return rt_bad_option(argv, "delete [--force] ID");
         force = true;
     }
     if (optind != argc - 1)

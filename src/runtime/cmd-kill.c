@@ -14,7 +14,7 @@ int cmd_kill(int argc, char **argv)
     int c, sig = SIGTERM;
     while ((c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
         if (c != 'a')
-            return rt_usage("kill [--all] ID [SIGNAL]");
+            return rt_bad_option(argv, "kill [--all] ID [SIGNAL]");
         all = true;
     }
     if (optind != argc - 1 && optind != argc - 2)

@@ -58,10 +58,12 @@ int cmd_list(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "f:q", opts, NULL)) != -1) {
         if (c == 'q')
             quiet = true;
-        else if (c == 'f' && (streq(optarg, "json") || streq(optarg, "table")))
+        else if (c != 'f')
+            return rt_bad_option(argv, "list [--format table|json] [--quiet]");
+        else if (streq(optarg, "json") || streq(optarg, "table"))
             json = streq(optarg, "json");
         else
-            return rt_usage("list [--format table|json] [--quiet]");
+            return rt_error("invalid --format '%s': use table or json", optarg);
     }
     if (optind != argc)
         return rt_usage("list [--format table|json] [--quiet]");

@@ -23,7 +23,7 @@ int cmd_spec(int argc, char **argv)
         else if (c == 'R')
             return rt_error("spec: --rootless is not supported yet");
         else
-            return rt_usage("spec [--bundle DIR]");
+            return rt_bad_option(argv, "spec [--bundle DIR]");
     }
     if (optind != argc)
         return rt_usage("spec [--bundle DIR]");

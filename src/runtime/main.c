@@ -60,6 +60,19 @@ int rt_usage(const char *usage)
     return rt_error("usage: berth-runtime %s", usage);
 }
 
+int rt_bad_option(char **argv, const char *usage)
+{
+    const char *bad = optind > 0 ? argv[optind - 1] : "?";
+    /* getopt_long sets optopt for a known long option missing its value,
+     * and leaves it 0 for an unknown one */
+    if (strncmp(bad, "--", 2) == 0 && optopt != 0)
+        return rt_error("option '%s' needs a value; usage: berth-runtime %s", bad, usage);
+    if (strncmp(bad, "--", 2) != 0 && optopt != 0)
+        return rt_error("invalid option or missing value '-%c'; usage: berth-runtime %s", optopt,
+                        usage);
+    return rt_error("invalid option '%s'; usage: berth-runtime %s", bad, usage);
+}
+
 static void debug_sink(enum berth_log_level level, const char *msg, void *userdata)
 {
     if (level == BERTH_LOG_DEBUG && !arg_debug)
@@ -126,7 +139,8 @@ static int parse_globals(int argc, char **argv)
             print_help();
             exit(0);
         default:
-            return rt_error("unknown option; see --help");
+            return rt_bad_option(argv, "[--root DIR] [--log FILE] [--log-format text|json] "
+                                       "[--debug] COMMAND; see --help");
         }
     }
     return 0;
@@ -137,6 +151,7 @@ int main(int argc, char **argv)
     const char *env_root = getenv("BERTH_ROOT");
     if (env_root && *env_root)
         arg_root = env_root;
+    opterr = 0; /* one line per error: ours, not getopt's too */
     if (parse_globals(argc, argv) != 0)
         return 1;
     berth_log_set_sink(debug_sink, NULL);

@@ -13,9 +13,11 @@ extern bool arg_debug;
 int rt_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rt_fail(struct berth_error *e);
 
-/* Usage error for a command: prints the usage line and returns 2... runc
- * returns 1 for usage errors too, so do we. */
+/* Usage error for a command: prints the usage line and returns 1 (runc
+ * returns 1 for usage errors too). */
 int rt_usage(const char *usage);
+/* For getopt's '?': names the option getopt refused, then the usage. */
+int rt_bad_option(char **argv, const char *usage);
 
 /* Command entry points: argv[0] is the command name. */
 int cmd_spec(int argc, char **argv);

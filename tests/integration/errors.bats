@@ -206,3 +206,18 @@ assert_config_error() {
         [ -n "$stderr" ]
     done
 }
+
+@test "an unknown option or a missing value is one line naming it" {
+    requires_berth "the wording is berth's"
+    run --separate-stderr rt delete --nope some-id
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ "$stderr" == *"'--nope'"* && "$stderr" == *"usage: berth-runtime delete"* ]]
+    run --separate-stderr rt run --pid-file
+    [ "$status" -eq 1 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ "$stderr" == *"'--pid-file' needs a value"* ]]
+    run --separate-stderr rt list --format yaml
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"invalid --format 'yaml'"* ]]
+}
