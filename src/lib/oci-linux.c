@@ -214,17 +214,33 @@ static int parse_paths(json_t *lx, struct berth_config *c, struct berth_error **
     return 0;
 }
 
+/* The rootfs is built with mounts and pivot_root in the container's own
+ * mount namespace; in the host's (or another container's) that would
+ * replace its root, so a new one is required, as runc requires it. */
+static int check_mount_ns(const struct berth_config *c, struct berth_error **err)
+{
+    if (!c->ns[BERTH_NS_MNT].enabled)
+        return berth_error_set(err, EINVAL,
+                               "invalid config: 'linux.namespaces' must include a mount namespace");
+    if (c->ns[BERTH_NS_MNT].path)
+        return berth_error_set(err, EINVAL,
+                               "invalid config: 'linux.namespaces' cannot join a mount namespace "
+                               "by path ('%s')",
+                               c->ns[BERTH_NS_MNT].path);
+    return 0;
+}
+
 int berth_oci_parse_linux(json_t *lx, struct berth_config *c, struct berth_error **err)
 {
     int r;
     if (lx == NULL)
-        return 0;
+        return check_mount_ns(c, err);
     if ((r = parse_namespaces(lx, c, err)) < 0 || (r = parse_devices(lx, c, err)) < 0 ||
         (r = parse_sysctl(lx, c, err)) < 0 || (r = check_sysctls(c, err)) < 0 ||
         (r = parse_paths(lx, c, err)) < 0 || (r = berth_oci_parse_seccomp(lx, c, err)) < 0 ||
         (r = berth_oci_parse_resources(lx, c, err)) < 0)
         return r;
-    return 0;
+    return check_mount_ns(c, err);
 }
 
 void berth_oci_free_linux(struct berth_config *c)

@@ -221,3 +221,12 @@ assert_config_error() {
     [ "$status" -eq 1 ]
     [[ "$stderr" == *"invalid --format 'yaml'"* ]]
 }
+
+@test "a config without its own mount namespace is refused before anything happens" {
+    requires_berth "the wording is berth's"
+    remove_namespace mount
+    run --separate-stderr ctr_run
+    [ "$status" -eq 1 ]
+    [[ "$stderr" == *"must include a mount namespace"* ]]
+    [ -z "$(ls "$ROOT" 2>/dev/null)" ]
+}

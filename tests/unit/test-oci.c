@@ -28,7 +28,8 @@ static const char full[] =
     "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
     "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rslave\"]}],"
     "\"annotations\":{\"b\":\"2\",\"a\":\"1\"},"
-    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/"
+    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},{\"type\":\"network\","
+    "\"path\":\"/proc/1/ns/"
     "net\"}],"
     "\"devices\":[{\"type\":\"c\",\"path\":\"/dev/"
     "fuse\",\"major\":10,\"minor\":229,\"fileMode\":438}],"
@@ -148,6 +149,11 @@ static const struct {
     {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
      "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}",
      "needs a network namespace"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}}",
+     "must include a mount namespace"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},"
+     "\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]}}",
+     "cannot join a mount namespace"},
 };
 
 static void test_bad(void **state)
@@ -169,7 +175,8 @@ static void test_bad(void **state)
 static void test_defaults(void **state)
 {
     const char *j = "{\"ociVersion\":\"1\",\"root\":{\"path\":\"/abs/root\"},"
-                    "\"process\":{\"args\":[\"x\"]}}";
+                    "\"process\":{\"args\":[\"x\"]},"
+                    "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}";
     struct berth_error *e = NULL;
     struct berth_config *c = berth_config_parse(j, strlen(j), "/b", &e);
     assert_non_null(c);
@@ -187,7 +194,8 @@ static struct berth_config *parse_blkio(const char *blkio, struct berth_error **
 {
     _cleanup_free_ char *j = xasprintf("{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},"
                                        "\"process\":{\"args\":[\"x\"]},"
-                                       "\"linux\":{\"resources\":{\"blockIO\":%s}}}",
+                                       "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+                                       "\"resources\":{\"blockIO\":%s}}}",
                                        blkio);
     return berth_config_parse(j, strlen(j), "/b", err);
 }
