@@ -39,6 +39,9 @@ if command -v clang >/dev/null; then
   [ "$st" = 0 ] || { echo "fuzzing found a failure"; exit 1; }
 fi
 
+echo "== cgroup v2 lane (Debian's kernel under qemu, cgroup_no_v1=all)"
+scripts/v2-lane.sh
+
 echo "== integration tests"
 export BERTH_RUNTIME=$root/build/src/runtime/berth-runtime
 export BERTH_PROBE=$root/build/tests/probe/berth-probe

@@ -1,0 +1,13 @@
+# The v2 lane's containers: NAME<TAB>jq filter applied to the base config
+# (berth-runtime spec, terminal off). Sourced by scripts/v2-lane.sh on the
+# host, where jq exists; the guest only sees the resulting bundles.
+cases() {
+    cat <<'EOT'
+mem	.linux.resources.memory = {limit: 33554432} | .process.args = ["sh", "-c", "cat /sys/fs/cgroup/memory.max; exec berth-probe memhog 128"]
+pids	.linux.resources.pids = {limit: 8} | .process.args = ["sh", "-c", "cat /sys/fs/cgroup/pids.max; berth-probe forkbomb 20"]
+cpu	.linux.resources.cpu = {quota: 20000, period: 100000, shares: 1024, cpus: "0", mems: "0"} | .process.args = ["sh", "-c", "cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight /sys/fs/cgroup/cpuset.cpus"]
+devices	.linux.devices = [{path: "/dev/kmsg2", type: "c", major: 1, minor: 11, fileMode: 438}] | .process.args = ["sh", "-c", "berth-probe open-write /dev/null; berth-probe open-write /dev/kmsg2"]
+cgns	.process.args = ["sh", "-c", "cat /proc/self/cgroup; ls /sys/fs/cgroup/cgroup.procs"]
+sleeper	.process.args = ["sleep", "1000"]
+EOT
+}
