@@ -318,6 +318,13 @@ static int v1_devices(struct berth_cgroup *cg, const struct berth_resources *res
     return r;
 }
 
+static int v1_set_devices(struct berth_cgroup *cg, const struct berth_resources *res,
+                          struct berth_error **err)
+{
+    int r = res->n_devices > 0 ? v1_devices(cg, res, err) : 0;
+    return r < 0 ? r : 0;
+}
+
 static bool has_blkio(const struct berth_resources *res)
 {
     if (res->has_blkio_weight || res->has_blkio_leaf_weight || res->n_blkio_weight_devices > 0)
@@ -491,6 +498,7 @@ const struct berth_cgroup_ops berth_cgroup_v1_ops = {
     .mode = BERTH_CGROUP_V1,
     .prepare = v1_prepare,
     .setup = v1_setup,
+    .set_devices = v1_set_devices,
     .destroy = v1_destroy,
     .freeze = v1_freeze,
 };

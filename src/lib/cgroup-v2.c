@@ -474,6 +474,12 @@ static int v2_apply(const struct berth_cgroup_hier *h, const struct berth_resour
     return r < 0 ? r : 0;
 }
 
+static int v2_set_devices(struct berth_cgroup *cg, const struct berth_resources *res,
+                          struct berth_error **err)
+{
+    return res->n_devices > 0 ? v2_devices(cg->h[0].dir, res, err) : 0;
+}
+
 /* ---- driver ---- */
 
 /* Waits until cgroup.events has "key value": 1, 0 on timeout, -errno. */
@@ -577,6 +583,7 @@ const struct berth_cgroup_ops berth_cgroup_v2_ops = {
     .mode = BERTH_CGROUP_V2,
     .prepare = v2_prepare,
     .setup = v2_setup,
+    .set_devices = v2_set_devices,
     .destroy = v2_destroy,
     .freeze = v2_freeze,
 };

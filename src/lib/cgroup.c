@@ -394,6 +394,12 @@ struct berth_cgroup *berth_cgroup_from_json(const char *json, struct berth_error
     return TAKE_PTR(cg);
 }
 
+int berth_cgroup_set_devices(struct berth_cgroup *cg, const struct berth_resources *res,
+                             struct berth_error **err)
+{
+    return cg->ops->set_devices(cg, res, err);
+}
+
 int berth_cgroup_prepare(struct berth_cgroup *cg, struct berth_error **err)
 {
     return cg->ops->prepare(cg, err);

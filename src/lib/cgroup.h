@@ -43,6 +43,12 @@ struct berth_cgroup_ops {
      * and moves `pid` in (unless prepare already placed it there). */
     int (*setup)(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
                  struct berth_error **err);
+    /* Applies res->devices alone (the other limits are setup's). The runtime
+     * calls it once the container's device nodes exist, so that a rule
+     * denying a default device cannot stop the runtime's own mknod, and no
+     * "deny all" written before its exceptions can race with it. */
+    int (*set_devices)(struct berth_cgroup *cg, const struct berth_resources *res,
+                       struct berth_error **err);
     /* Kills whatever is left in the cgroup (SIGKILL) and removes the
      * directories berth created. Missing directories are success. */
     int (*destroy)(struct berth_cgroup *cg, struct berth_error **err);
@@ -91,6 +97,8 @@ struct berth_cgroup *berth_cgroup_from_json(const char *json, struct berth_error
 int berth_cgroup_prepare(struct berth_cgroup *cg, struct berth_error **err);
 int berth_cgroup_setup(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
                        struct berth_error **err);
+int berth_cgroup_set_devices(struct berth_cgroup *cg, const struct berth_resources *res,
+                             struct berth_error **err);
 int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err);
 int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **err);
 

@@ -181,19 +181,36 @@ static int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
 
 /* Runs in the parent while the child builds its rootfs: the cgroup work and
  * the mount work overlap on two CPUs. */
-static int parent_side(struct create_ctx *x, struct berth_error **err)
+/* The device rules wait for the child's device nodes (cgroup.h). */
+static int apply_devices(struct create_ctx *x, struct berth_error **err)
 {
-    struct berth_resources res = x->config->resources;
+    struct berth_resources res = {0};
     _cleanup_free_ struct berth_device_rule *rules =
         berth_devices_cgroup_rules(x->config, &res.n_devices);
     res.devices = rules;
+    int r = berth_sync_recv(x->sync[0], err);
+    if (r < 0)
+        return r;
+    if (r != BERTH_SYNC_DEVICES)
+        return berth_error_set(err, EPROTO, "unexpected message from the container init");
+    if ((r = berth_cgroup_set_devices(x->cgroup, &res, err)) < 0)
+        return r;
+    return berth_sync_send(x->sync[0], BERTH_SYNC_DEVICES_SET, err);
+}
+
+/* Runs in the parent while the child builds its rootfs: the cgroup work and
+ * the mount work overlap on two CPUs. */
+static int parent_side(struct create_ctx *x, struct berth_error **err)
+{
+    struct berth_resources res = x->config->resources;
+    res.n_devices = 0;
     int r = berth_cgroup_setup(x->cgroup, &res, x->pid, err);
     if (r < 0)
         return r;
     if ((r = berth_sync_send(x->sync[0], BERTH_SYNC_GO, err)) < 0)
         return r;
     /* while the child finishes its rootfs */
-    if ((r = write_state(x, err)) < 0)
+    if ((r = write_state(x, err)) < 0 || (r = apply_devices(x, err)) < 0)
         return r;
     r = berth_sync_recv(x->sync[0], err);
     if (r < 0)

@@ -32,16 +32,30 @@ struct init_state {
     bool got_go;
 };
 
+static int expect(int fd, enum berth_sync_type want, struct berth_error **err)
+{
+    int r = berth_sync_recv(fd, err);
+    if (r < 0)
+        return r;
+    if (r != (int)want)
+        return berth_error_set(err, EPROTO, "unexpected message from the runtime (%d)", r);
+    return 0;
+}
+
+static int devices_done(void *data, struct berth_error **err)
+{
+    struct init_state *st = data;
+    return berth_sync_send(st->a->sync_fd, BERTH_SYNC_DEVICES, err);
+}
+
 static int wait_go(void *data, struct berth_error **err)
 {
     struct init_state *st = data;
     if (st->got_go)
         return 0;
-    int r = berth_sync_recv(st->a->sync_fd, err);
+    int r = expect(st->a->sync_fd, BERTH_SYNC_GO, err);
     if (r < 0)
         return r;
-    if (r != BERTH_SYNC_GO)
-        return berth_error_set(err, EPROTO, "unexpected message from the runtime (%d)", r);
     st->got_go = true;
     /* The cgroup namespace is rooted at the cgroup we are in when it is
      * made: only now is that the container's own. */
@@ -243,8 +257,11 @@ static int check_cwd_inside(struct berth_error **err)
 static int setup(struct init_state *st, char **ret_exe, struct berth_error **err)
 {
     const struct berth_config *c = st->a->config;
-    struct berth_rootfs_ctx ctx = {
-        .config = c, .cgroup = st->a->cgroup, .before_cgroup_mount = wait_go, .data = st};
+    struct berth_rootfs_ctx ctx = {.config = c,
+                                   .cgroup = st->a->cgroup,
+                                   .before_cgroup_mount = wait_go,
+                                   .after_devices = devices_done,
+                                   .data = st};
     int r;
     if ((r = join_namespaces(c, err)) < 0 || (r = set_oom_score(&c->process, err)) < 0)
         return r;
@@ -255,6 +272,7 @@ static int setup(struct init_state *st, char **ret_exe, struct berth_error **err
         return berth_error_set(err, errno, "cannot enter the bundle '%s'", st->a->bundle);
     if ((r = berth_rootfs_prepare(&ctx, err)) < 0 || (r = berth_rootfs_pivot(c, err)) < 0 ||
         (r = berth_rootfs_finish(c, err)) < 0 || (r = wait_go(st, err)) < 0 ||
+        (r = expect(st->a->sync_fd, BERTH_SYNC_DEVICES_SET, err)) < 0 ||
         (r = set_names(c, err)) < 0 || (r = enter_cwd(c->process.cwd, err)) < 0 ||
         (r = check_cwd_inside(err)) < 0)
         return r;

@@ -179,7 +179,10 @@ int berth_rootfs_prepare(const struct berth_rootfs_ctx *ctx, struct berth_error 
         if (r < 0)
             return r;
     }
-    return berth_devices_create(rootfd, c, !dev_is_bind(c), err);
+    int r = berth_devices_create(rootfd, c, !dev_is_bind(c), err);
+    if (r >= 0 && ctx->after_devices)
+        r = ctx->after_devices(ctx->data, err);
+    return r;
 }
 
 int berth_rootfs_pivot(const struct berth_config *c, struct berth_error **err)

@@ -13,6 +13,9 @@ struct berth_rootfs_ctx {
     /* Called once, before the first "cgroup" mount: the container's cgroup
      * (and cgroup namespace) must exist before it can be shown inside. */
     int (*before_cgroup_mount)(void *data, struct berth_error **err);
+    /* Called once the device nodes exist (the device cgroup rules may only
+     * apply after that). May be NULL. */
+    int (*after_devices)(void *data, struct berth_error **err);
     void *data;
 };
 

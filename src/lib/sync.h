@@ -7,9 +7,11 @@
 struct berth_error;
 
 enum berth_sync_type {
-    BERTH_SYNC_GO = 1, /* parent -> child: cgroups are ready, go on */
-    BERTH_SYNC_READY,  /* child -> parent: set up, waiting for `start` */
-    BERTH_SYNC_ERROR,  /* child -> parent: setup failed (errnum + text) */
+    BERTH_SYNC_GO = 1,      /* parent -> child: cgroups are ready, go on */
+    BERTH_SYNC_READY,       /* child -> parent: set up, waiting for `start` */
+    BERTH_SYNC_ERROR,       /* child -> parent: setup failed (errnum + text) */
+    BERTH_SYNC_DEVICES,     /* child -> parent: the device nodes exist */
+    BERTH_SYNC_DEVICES_SET, /* parent -> child: the device rules are in force */
 };
 
 /* Creates the pair (both ends O_CLOEXEC). */
