@@ -38,6 +38,26 @@ build_static() {
     ninja -C build-v2/static src/runtime/berth-runtime tests/probe/berth-probe >/dev/null
 }
 
+# bash, jq and bats with the libraries they link, and the cgroup tests of
+# the integration suite: the guest runs tests/integration/cgroups.bats too.
+add_bats() {
+    local r=$1 f lib
+    mkdir -p "$r/usr/bin" "$r/usr/lib" "$r/usr/libexec" "$r/src/tests" "$r/src/scripts"
+    for f in /usr/bin/bash /usr/bin/jq; do
+        cp "$f" "$r/usr/bin/"
+        for lib in $(ldd "$f" | grep -o '/[^ ]*'); do
+            mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib"
+        done
+    done
+    ln -sf ../../bin/busybox "$r/usr/bin/env"
+    cp /usr/bin/bats "$r/usr/bin/"
+    cp -a /usr/lib/bats-core "$r/usr/lib/" && cp -a /usr/libexec/bats-core "$r/usr/libexec/"
+    mkdir -p "$r/src/tests/integration"
+    cp tests/integration/helpers.bash tests/integration/cgroups.bats "$r/src/tests/integration/"
+    cp scripts/mkbundle.sh scripts/leakcheck.sh "$r/src/scripts/"
+    cp build-v2/static/tests/probe/berth-probe "$r/bin/"
+}
+
 make_initramfs() {
     local base
     rm -rf "$work" && mkdir -p "$work/root/bin" "$work/root/bundles"
@@ -57,26 +77,36 @@ make_initramfs() {
         jq ".root.path = \"/rootfs\" | $filter" "$base" >"$r/bundles/$name/config.json"
     done < <(cases)
     cp tests/v2/guest-test.sh "$r/test.sh"
+    add_bats "$r"
     cat >"$r/init" <<'EOI'
 #!/bin/sh
 # pivot_root cannot leave the initramfs: move everything to a tmpfs first
 mount -t proc proc /proc 2>/dev/null || { mkdir -p /proc && mount -t proc proc /proc; }
 mkdir -p /dev /new && mount -t devtmpfs dev /dev
 mount -t tmpfs -o size=256m tmpfs /new
-for d in bin bundles rootfs test.sh stage2; do cp -a /$d /new/; done
+for d in bin usr lib lib64 src bundles rootfs test.sh stage2; do
+    [ -e /$d ] && cp -a /$d /new/
+done
 exec switch_root /new /stage2
 EOI
     cat >"$r/stage2" <<'EOI'
 #!/bin/sh
+export PATH=/bin:/usr/bin
 mkdir -p /proc /sys /dev /tmp /run
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev
+ln -sf /proc/self/fd /dev/fd
 mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 echo "+cpu +cpuset +io +memory +pids" >/sys/fs/cgroup/cgroup.subtree_control
 sh /test.sh
-echo "v2-lane-exit $?" >/dev/ttyS1
+rc=$?
+echo "# cgroups.bats on pure cgroup v2"
+BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
+    TMPDIR=/tmp bats /src/tests/integration/cgroups.bats || rc=1
+echo "v2-lane-exit $rc" >/dev/ttyS1
 poweroff -f
 EOI
     chmod +x "$r/init" "$r/stage2" "$r/test.sh"
@@ -97,7 +127,7 @@ build_static
 make_initramfs
 start=$(date +%s)
 boot
-grep -E '^(ok|not ok|#|1\.\.|v2:)' "$work/console" | sed 's/\r$//' || true
+sed -n '/^ok \|^not ok \|^# \|^1\.\.\|^v2:/p' "$work/console" | sed 's/\r$//' || true
 echo "v2-lane: $(($(date +%s) - start)) s in the guest"
 status=$(tr -d '\r' <"$work/status" 2>/dev/null | awk '/v2-lane-exit/ {print $2}')
 if [ "$status" != 0 ]; then
