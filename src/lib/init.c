@@ -272,11 +272,11 @@ static int setup(struct init_state *st, char **ret_exe, struct berth_error **err
         return berth_error_set(err, errno, "cannot enter the bundle '%s'", st->a->bundle);
     if ((r = berth_rootfs_prepare(&ctx, err)) < 0 || (r = berth_rootfs_pivot(c, err)) < 0 ||
         (r = berth_rootfs_finish(c, err)) < 0 || (r = wait_go(st, err)) < 0 ||
-        (r = expect(st->a->sync_fd, BERTH_SYNC_DEVICES_SET, err)) < 0 ||
         (r = set_names(c, err)) < 0 || (r = enter_cwd(c->process.cwd, err)) < 0 ||
-        (r = check_cwd_inside(err)) < 0)
+        (r = check_cwd_inside(err)) < 0 || (r = find_executable(&c->process, ret_exe, err)) < 0)
         return r;
-    return find_executable(&c->process, ret_exe, err);
+    /* nothing of the container's runs before its device rules are in force */
+    return expect(st->a->sync_fd, BERTH_SYNC_DEVICES_SET, err);
 }
 
 static void close_other_fds(int keep1, int keep2)
