@@ -336,3 +336,14 @@ assert_eq() {
         return 1
     fi
 }
+
+# second_bundle_in_created_pidns: creates the test's container (sleep 100,
+# its init still waiting for start), sets JOINED_PID to that init's pid and
+# makes $TMP/b2 (id $CID2) a bundle that joins its PID namespace by path.
+second_bundle_in_created_pidns() {
+    set_args sleep 100
+    ctr_create
+    JOINED_PID=$(ctr_pid)
+    make_bundle "$TMP/b2" "$CID2"
+    set_namespace_path "$TMP/b2" pid "/proc/$JOINED_PID/ns/pid"
+}

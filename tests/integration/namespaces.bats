@@ -118,16 +118,11 @@ host_ns() {
 }
 
 @test "pid: joining a created container's PID namespace by path" {
-    set_args sleep 100
-    ctr_create
-    local pid
-    pid=$(ctr_pid)
-    make_bundle "$TMP/b2" "$CID2"
-    set_namespace_path "$TMP/b2" pid "/proc/$pid/ns/pid"
+    second_bundle_in_created_pidns
     set_cmd_of "$TMP/b2" 'echo "me=$$"; readlink /proc/self/ns/pid; test -d /proc/1 && echo has-init'
     run -0 ctr_run "$CID2" "$TMP/b2"
     [ "${lines[0]}" != me=1 ]
-    assert_eq "${lines[1]}" "$(readlink "/proc/$pid/ns/pid")"
+    assert_eq "${lines[1]}" "$(readlink "/proc/$JOINED_PID/ns/pid")"
     assert_eq "${lines[2]}" has-init
 }
 

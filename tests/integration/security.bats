@@ -172,12 +172,7 @@ seccomp_errno_rule() { # SYSCALL ERRNO [ARGS_JSON]
     requires_berth "runc's init is a sealed memfd copy"
     local sum
     sum=$(sha256sum <"$BERTH_RUNTIME")
-    set_args sleep 100
-    ctr_create
-    local pid
-    pid=$(ctr_pid)
-    make_bundle "$TMP/b2" "$CID2"
-    set_namespace_path "$TMP/b2" pid "/proc/$pid/ns/pid"
+    second_bundle_in_created_pidns
     set_cmd_of "$TMP/b2" 'berth-probe read /proc/1/exe; berth-probe open-write /proc/1/exe; true'
     run -0 ctr_run "$CID2" "$TMP/b2"
     [ "${#lines[@]}" -eq 2 ]
