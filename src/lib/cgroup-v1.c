@@ -1,8 +1,10 @@
 /* cgroup v1 driver: one directory per hierarchy (legacy and hybrid hosts). */
-#include "cgroup.h"
+#include "cgroup-internal.h"
 #include "cleanup.h"
 #include "error.h"
+#include "fs.h"
 #include "log.h"
+#include "mount.h"
 #include "oci.h"
 #include "util.h"
 
@@ -10,10 +12,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MEMSW "memory.memsw.limit_in_bytes"
 
-static struct berth_cgroup_hier *v1_find(struct berth_cgroup *cg, const char *ctrl)
+static struct berth_cgroup_hier *v1_find(const struct berth_cgroup *cg, const char *ctrl)
 {
     size_t cl = strlen(ctrl);
 
@@ -55,6 +58,27 @@ static int write_i64(const char *dir, const char *file, int64_t v, struct berth_
     return berth_cgroup_write(dir, file, buf, err);
 }
 
+/* A file only some kernels have (kmem, realtime, burst …): a config field
+ * that needs it is refused, naming the field, where it is missing. */
+static int write_opt(const char *dir, const char *file, const char *value, const char *field,
+                     struct berth_error **err)
+{
+    if (!berth_cgroup_has_file(dir, file)) {
+        _cleanup_free_ char *why = xasprintf("cgroup '%s' has no '%s'", dir, file);
+        return berth_cgroup_unsupported(field, why, err);
+    }
+    return berth_cgroup_write(dir, file, value, err);
+}
+
+static int write_opt_i64(const char *dir, const char *file, int64_t v, const char *field,
+                         struct berth_error **err)
+{
+    char buf[32];
+
+    snprintf(buf, sizeof(buf), "%" PRId64, v);
+    return write_opt(dir, file, buf, field, err);
+}
+
 /* Without swap accounting there is no memsw file. That only matters when the
  * config grants swap beyond the memory limit: the kernel could not enforce
  * it. */
@@ -87,6 +111,37 @@ static bool v1_swap_first(const char *dir, const struct berth_resources *res)
     return parse_u64(cur, &limit) == 0 && limit < (unsigned long long)res->mem_swap;
 }
 
+#define P_MEM "linux.resources.memory."
+
+/* The memory fields only cgroup v1 has. */
+static int v1_memory_extra(const char *dir, const struct berth_resources *res,
+                           struct berth_error **err)
+{
+    int r = 0;
+
+    if (res->has_mem_kernel)
+        r = write_opt_i64(dir, "memory.kmem.limit_in_bytes", res->mem_kernel, P_MEM "kernel", err);
+    if (r >= 0 && res->has_mem_kernel_tcp)
+        r = write_opt_i64(dir, "memory.kmem.tcp.limit_in_bytes", res->mem_kernel_tcp,
+                          P_MEM "kernelTCP", err);
+    if (r >= 0 && res->has_mem_swappiness)
+        r = write_opt_i64(dir, "memory.swappiness", (int64_t)res->mem_swappiness,
+                          P_MEM "swappiness", err);
+    if (r >= 0 && res->disable_oom_killer)
+        r = write_opt(dir, "memory.oom_control", "1", P_MEM "disableOOMKiller", err);
+    if (r >= 0 && res->has_use_hierarchy)
+        r = write_opt(dir, "memory.use_hierarchy", res->use_hierarchy ? "1" : "0",
+                      P_MEM "useHierarchy", err);
+    return r;
+}
+
+static bool has_memory(const struct berth_resources *res)
+{
+    return res->has_mem_limit || res->has_mem_reservation || res->has_mem_swap ||
+           res->has_mem_kernel || res->has_mem_kernel_tcp || res->has_mem_swappiness ||
+           res->disable_oom_killer || res->has_use_hierarchy;
+}
+
 static int v1_memory(struct berth_cgroup *cg, const struct berth_resources *res,
                      struct berth_error **err)
 {
@@ -109,7 +164,7 @@ static int v1_memory(struct berth_cgroup *cg, const struct berth_resources *res,
         r = write_i64(dir, MEMSW, res->mem_swap, err);
     if (r >= 0 && res->has_mem_reservation)
         r = write_i64(dir, "memory.soft_limit_in_bytes", res->mem_reservation, err);
-    return r;
+    return r < 0 ? r : v1_memory_extra(dir, res, err);
 }
 
 static int v1_cpu(struct berth_cgroup *cg, const struct berth_resources *res,
@@ -127,7 +182,25 @@ static int v1_cpu(struct berth_cgroup *cg, const struct berth_resources *res,
         r = write_i64(dir, "cpu.cfs_period_us", (int64_t)res->cpu_period, err);
     if (r >= 0 && res->has_cpu_quota)
         r = write_i64(dir, "cpu.cfs_quota_us", res->cpu_quota < 0 ? -1 : res->cpu_quota, err);
+    if (r >= 0 && res->has_cpu_burst)
+        r = write_opt_i64(dir, "cpu.cfs_burst_us", (int64_t)res->cpu_burst,
+                          "linux.resources.cpu.burst", err);
+    /* the period first: the runtime is checked against it */
+    if (r >= 0 && res->has_cpu_rt_period)
+        r = write_opt_i64(dir, "cpu.rt_period_us", (int64_t)res->cpu_rt_period,
+                          "linux.resources.cpu.realtimePeriod", err);
+    if (r >= 0 && res->has_cpu_rt_runtime)
+        r = write_opt_i64(dir, "cpu.rt_runtime_us", res->cpu_rt_runtime,
+                          "linux.resources.cpu.realtimeRuntime", err);
+    if (r >= 0 && res->has_cpu_idle)
+        r = write_opt_i64(dir, "cpu.idle", res->cpu_idle, "linux.resources.cpu.idle", err);
     return r;
+}
+
+static bool has_cpu(const struct berth_resources *res)
+{
+    return res->has_cpu_shares || res->has_cpu_period || res->has_cpu_quota || res->has_cpu_burst ||
+           res->has_cpu_rt_period || res->has_cpu_rt_runtime || res->has_cpu_idle;
 }
 
 static int v1_cpuset(struct berth_cgroup *cg, const struct berth_resources *res,
@@ -159,14 +232,14 @@ static int v1_pids(struct berth_cgroup *cg, const struct berth_resources *res,
 }
 
 /* Kernels without CFQ (5.0+) have only BFQ's weight files, when BFQ is in
- * use, and no leaf weights at all: those are ignored where missing. */
+ * use, and no leaf weights at all: a config that asks for one is refused. */
 static int no_weight_file(const struct berth_cgroup_writer *w, bool leaf, struct berth_error **err)
 {
     berth_error_clear(err);
     if (leaf) {
-        berth_log(BERTH_LOG_DEBUG, "no '%s' in cgroup '%s' (no CFQ), ignoring the leaf weight",
-                  w->files[0], w->dir);
-        return 0;
+        _cleanup_free_ char *why =
+            xasprintf("cgroup '%s' has no '%s' (no CFQ scheduler)", w->dir, w->files[0]);
+        return berth_cgroup_unsupported("linux.resources.blockIO.leafWeight", why, err);
     }
     return berth_error_set(err, EOPNOTSUPP,
                            "cannot set blkio weight in cgroup '%s': neither '%s' nor '%s' exists "
@@ -301,11 +374,13 @@ static int v1_device_rule(struct berth_cgroup_writer *w, const struct berth_devi
 /* Rules are applied in order, so a leading deny-all writes "a" to
  * devices.deny before the exceptions that follow it. Each file is opened
  * once for all its rules: this runs on every create. */
-static int v1_devices(struct berth_cgroup *cg, const struct berth_resources *res,
-                      struct berth_error **err)
+static int v1_set_devices(struct berth_cgroup *cg, const struct berth_device_rule *rules, size_t n,
+                          struct berth_error **err)
 {
     const char *dir = NULL;
 
+    /* a joined cgroup (setup refused any rule of the config's) keeps the
+     * device policy of whoever made it */
     int r = v1_dir(cg, "devices", &dir, err);
     if (r <= 0)
         return r;
@@ -313,15 +388,8 @@ static int v1_devices(struct berth_cgroup *cg, const struct berth_resources *res
         BERTH_CGROUP_WRITER(dir, "devices.allow");
     _cleanup_cgroup_writer_ struct berth_cgroup_writer deny =
         BERTH_CGROUP_WRITER(dir, "devices.deny");
-    for (size_t i = 0; r >= 0 && i < res->n_devices; i++)
-        r = v1_device_rule(res->devices[i].allow ? &allow : &deny, &res->devices[i], err);
-    return r;
-}
-
-static int v1_set_devices(struct berth_cgroup *cg, const struct berth_resources *res,
-                          struct berth_error **err)
-{
-    int r = res->n_devices > 0 ? v1_devices(cg, res, err) : 0;
+    for (size_t i = 0; r >= 0 && i < n; i++)
+        r = v1_device_rule(rules[i].allow ? &allow : &deny, &rules[i], err);
     return r < 0 ? r : 0;
 }
 
@@ -335,14 +403,67 @@ static bool has_blkio(const struct berth_resources *res)
     return false;
 }
 
+/* The directory of an optional hierarchy, or EOPNOTSUPP naming the field
+ * when the host does not mount it. */
+static int v1_opt_dir(struct berth_cgroup *cg, const char *ctrl, const char *field,
+                      const char **ret_dir, struct berth_error **err)
+{
+    struct berth_cgroup_hier *h = v1_find(cg, ctrl);
+    if (h == NULL) {
+        _cleanup_free_ char *why =
+            xasprintf("no cgroup v1 '%s' hierarchy under '%s'", ctrl, cg->root);
+        return berth_cgroup_unsupported(field, why, err);
+    }
+    *ret_dir = h->dir;
+    return 0;
+}
+
+static int v1_hugetlb(struct berth_cgroup *cg, const struct berth_resources *res,
+                      struct berth_error **err)
+{
+    const char *dir = NULL;
+    int r = v1_opt_dir(cg, "hugetlb", "linux.resources.hugepageLimits", &dir, err);
+    for (size_t i = 0; r >= 0 && i < res->n_hugepages; i++) {
+        _cleanup_free_ char *file =
+            xasprintf("hugetlb.%s.limit_in_bytes", res->hugepages[i].page_size);
+        r = write_opt_i64(dir, file, (int64_t)res->hugepages[i].limit,
+                          "linux.resources.hugepageLimits", err);
+    }
+    return r;
+}
+
+static int v1_network(struct berth_cgroup *cg, const struct berth_resources *res,
+                      struct berth_error **err)
+{
+    const char *dir = NULL;
+    char buf[64];
+    int r = 0;
+
+    if (res->has_net_class_id &&
+        (r = v1_opt_dir(cg, "net_cls", "linux.resources.network.classID", &dir, err)) >= 0)
+        r = write_i64(dir, "net_cls.classid", res->net_class_id, err);
+    if (r < 0 || res->n_net_priorities == 0)
+        return r;
+    if ((r = v1_opt_dir(cg, "net_prio", "linux.resources.network.priorities", &dir, err)) < 0)
+        return r;
+    _cleanup_cgroup_writer_ struct berth_cgroup_writer w =
+        BERTH_CGROUP_WRITER(dir, "net_prio.ifpriomap");
+    for (size_t i = 0; r >= 0 && i < res->n_net_priorities; i++) {
+        snprintf(buf, sizeof(buf), "%s %" PRIu32, res->net_priorities[i].name,
+                 res->net_priorities[i].priority);
+        r = berth_cgroup_writer_put(&w, buf, err);
+    }
+    return r;
+}
+
 static int v1_apply(struct berth_cgroup *cg, const struct berth_resources *res,
                     struct berth_error **err)
 {
     int r = 0;
 
-    if (res->has_mem_limit || res->has_mem_reservation || res->has_mem_swap)
+    if (has_memory(res))
         r = v1_memory(cg, res, err);
-    if (r >= 0 && (res->has_cpu_shares || res->has_cpu_period || res->has_cpu_quota))
+    if (r >= 0 && has_cpu(res))
         r = v1_cpu(cg, res, err);
     if (r >= 0 && ((res->cpu_cpus && *res->cpu_cpus) || (res->cpu_mems && *res->cpu_mems)))
         r = v1_cpuset(cg, res, err);
@@ -350,8 +471,10 @@ static int v1_apply(struct berth_cgroup *cg, const struct berth_resources *res,
         r = v1_pids(cg, res, err);
     if (r >= 0 && has_blkio(res))
         r = v1_blkio(cg, res, err);
-    if (r >= 0 && res->n_devices > 0)
-        r = v1_devices(cg, res, err);
+    if (r >= 0 && res->n_hugepages > 0)
+        r = v1_hugetlb(cg, res, err);
+    if (r >= 0 && (res->has_net_class_id || res->n_net_priorities > 0))
+        r = v1_network(cg, res, err);
     return r < 0 ? r : 0;
 }
 
@@ -441,10 +564,12 @@ static int v1_prepare(struct berth_cgroup *cg, struct berth_error **err)
  * container's until setup returns, and the attach, which costs an RCU grace
  * period, overlaps the child's rootfs work instead of following the limits. */
 static int v1_setup(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
-                    struct berth_error **err)
+                    bool placed, struct berth_error **err)
 {
     int r = v1_create(cg, err);
-    if (r >= 0)
+    for (size_t i = 0; r >= 0 && i < cg->n_h; i++)
+        r = berth_cgroup_refuse_joined(&cg->h[i], res, err);
+    if (r >= 0 && !placed)
         r = v1_attach(cg, pid, err);
     if (r >= 0 && res)
         r = v1_apply(cg, res, err);
@@ -494,6 +619,79 @@ static int v1_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **
                            h->dir);
 }
 
+static bool v1_frozen(struct berth_cgroup *cg)
+{
+    struct berth_cgroup_hier *h = v1_find(cg, "freezer");
+    _cleanup_free_ char *state = NULL;
+
+    return h && berth_cgroup_read(h->dir, "freezer.state", &state, NULL) >= 0 &&
+           strncmp(state, "FROZEN", 6) == 0;
+}
+
+static int v1_kill_all(struct berth_cgroup *cg, struct berth_error **err)
+{
+    return 0; /* no cgroup.kill in v1: freeze and walk */
+}
+
+/* The freezer's tree holds every process (it is the one a pause acts on). */
+static const char *v1_procs_dir(const struct berth_cgroup *cg)
+{
+    const struct berth_cgroup_hier *h = v1_find(cg, "freezer");
+    if (h == NULL)
+        h = v1_find(cg, "pids");
+    return h ? h->dir : cg->h[0].dir;
+}
+
+/* "oom_kill N" in memory.oom_control (kernels since 4.13). */
+static int v1_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
+{
+    struct berth_cgroup_hier *h = v1_find(cg, "memory");
+
+    *ret = 0;
+    return h ? berth_cgroup_read_key(h->dir, "memory.oom_control", "oom_kill", ret, err) : 0;
+}
+
+/* Co-mounted hierarchies ("cpu,cpuacct") get one link per controller, as on
+ * the host. */
+static int link_controllers(int rootfd, const char *dest, const char *name,
+                            struct berth_error **err)
+{
+    if (strchr(name, ',') == NULL)
+        return 0;
+    _cleanup_free_ char *copy = xstrdup(name);
+    for (char *save = NULL, *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+        _cleanup_free_ char *link = xasprintf("%s/%s", dest, c);
+        const char *ln = NULL;
+        _cleanup_close_ int dfd =
+            berth_fs_open_parent_in_root(rootfd, link, BERTH_MKPATH_DIR, &ln, err);
+        if (dfd < 0)
+            return dfd;
+        (void)symlinkat(name, dfd, ln);
+    }
+    return 0;
+}
+
+/* A tmpfs with one directory per hierarchy, each a bind mount of the
+ * container's own cgroup there (a v1 cgroup namespace would still show the
+ * whole hierarchy's root). */
+static int v1_mount_inside(const struct berth_cgroup *cg, int rootfd, const char *dest,
+                           unsigned long flags, bool cgroupns, struct berth_error **err)
+{
+    int r = berth_mount_fs(rootfd, "tmpfs", "tmpfs", dest, flags & ~MS_RDONLY, "mode=755", err);
+    for (size_t i = 0; r >= 0 && i < cg->n_h; i++) {
+        _cleanup_free_ char *sub = xasprintf("%s/%s", dest, cg->h[i].name);
+        struct berth_mount b = {.source = cg->h[i].dir,
+                                .destination = sub,
+                                .flags = MS_BIND | (flags & BERTH_REMOUNT_FLAGS)};
+        r = berth_mount_bind(rootfd, &b, err);
+        if (r >= 0)
+            r = link_controllers(rootfd, dest, cg->h[i].name, err);
+    }
+    if (r >= 0 && (flags & MS_RDONLY))
+        r = berth_mount_remount_bind(rootfd, dest, flags & BERTH_REMOUNT_FLAGS, err);
+    return r;
+}
+
 const struct berth_cgroup_ops berth_cgroup_v1_ops = {
     .mode = BERTH_CGROUP_V1,
     .prepare = v1_prepare,
@@ -501,4 +699,9 @@ const struct berth_cgroup_ops berth_cgroup_v1_ops = {
     .set_devices = v1_set_devices,
     .destroy = v1_destroy,
     .freeze = v1_freeze,
+    .frozen = v1_frozen,
+    .kill_all = v1_kill_all,
+    .procs_dir = v1_procs_dir,
+    .oom_kills = v1_oom_kills,
+    .mount_inside = v1_mount_inside,
 };

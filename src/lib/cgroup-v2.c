@@ -1,8 +1,9 @@
 /* cgroup v2 driver: the unified hierarchy, devices through eBPF. */
-#include "cgroup.h"
+#include "cgroup-internal.h"
 #include "cleanup.h"
 #include "error.h"
 #include "log.h"
+#include "mount.h"
 #include "oci.h"
 #include "util.h"
 
@@ -168,32 +169,84 @@ static int prog_load(const struct bpf_insn *insns, size_t n, struct berth_error 
                            *log ? ": " : "", last ? last + 1 : log);
 }
 
-/* BPF_F_ALLOW_MULTI: the filters of the ancestors (systemd's) keep running
- * too; a device must pass all of them. */
-static int v2_devices(const char *dir, const struct berth_resources *res, struct berth_error **err)
+static int prog_id(int prog, uint32_t *ret, struct berth_error **err)
 {
-    size_t n = 0;
+    struct bpf_prog_info info;
     union bpf_attr attr;
 
-    _cleanup_free_ struct bpf_insn *insns =
-        berth_cgroup_devices_prog(res->devices, res->n_devices, &n, err);
+    memset(&info, 0, sizeof(info));
+    memset(&attr, 0, sizeof(attr));
+    attr.info.bpf_fd = (uint32_t)prog;
+    attr.info.info_len = sizeof(info);
+    attr.info.info = (uintptr_t)&info;
+    if (bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) < 0)
+        return berth_error_set(err, errno, "cannot read the id of the device filter program");
+    *ret = info.id;
+    return 0;
+}
+
+/* Detaches the program with id `id` from the cgroup `dfd`; one already gone
+ * (the kernel releases a removed cgroup's programs) is success. */
+static int detach_prog(int dfd, uint32_t id, const char *dir, struct berth_error **err)
+{
+    union bpf_attr attr;
+
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_id = id;
+    _cleanup_close_ int prog = bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+    if (prog < 0)
+        return errno == ENOENT ? 0
+                               : berth_error_set(err, errno,
+                                                 "cannot find the device filter of "
+                                                 "cgroup '%s'",
+                                                 dir);
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = (uint32_t)dfd;
+    attr.attach_bpf_fd = (uint32_t)prog;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    if (bpf(BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
+        return berth_error_set(err, errno, "cannot detach the device filter of cgroup '%s'", dir);
+    return 0;
+}
+
+/* BPF_F_ALLOW_MULTI: the filters of the ancestors (systemd's) keep running
+ * too; a device must pass all of them. A new rule set replaces the one berth
+ * attached before (its id is kept in the cgroup's state): attached first,
+ * then the old one detached, so there is no moment without a filter. */
+static int v2_set_devices(struct berth_cgroup *cg, const struct berth_device_rule *rules, size_t n,
+                          struct berth_error **err)
+{
+    struct berth_cgroup_hier *h = &cg->h[0];
+    size_t n_insns = 0;
+    union bpf_attr attr;
+    uint32_t id = 0;
+
+    if (h->created == 0)
+        return 0; /* joined: setup refused any rule of the config's */
+    _cleanup_free_ struct bpf_insn *insns = berth_cgroup_devices_prog(rules, n, &n_insns, err);
     if (insns == NULL)
         return -EINVAL;
-    _cleanup_close_ int prog = prog_load(insns, n, err);
+    _cleanup_close_ int prog = prog_load(insns, n_insns, err);
     if (prog < 0)
         return prog;
     /* not O_PATH: the bpf() attach refuses O_PATH descriptors */
-    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_close_ int dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
-        return berth_error_set(err, errno, "cannot open cgroup '%s'", dir);
+        return berth_error_set(err, errno, "cannot open cgroup '%s'", h->dir);
+    int r = prog_id(prog, &id, err);
+    if (r < 0)
+        return r;
     memset(&attr, 0, sizeof(attr));
     attr.target_fd = (uint32_t)dfd;
     attr.attach_bpf_fd = (uint32_t)prog;
     attr.attach_type = BPF_CGROUP_DEVICE;
     attr.attach_flags = BPF_F_ALLOW_MULTI;
     if (bpf(BPF_PROG_ATTACH, &attr) < 0)
-        return berth_error_set(err, errno, "cannot attach the device filter to cgroup '%s'", dir);
-    return 0;
+        return berth_error_set(err, errno, "cannot attach the device filter to cgroup '%s'",
+                               h->dir);
+    uint32_t old = cg->dev_prog_id;
+    cg->dev_prog_id = id;
+    return old ? detach_prog(dfd, old, h->dir, err) : 0;
 }
 
 /* ---- resources ---- */
@@ -226,11 +279,26 @@ static int v2_swap(const char *dir, const struct berth_resources *res, struct be
     return 0;
 }
 
+/* The v1-only memory fields have no v2 counterpart: refused, named. */
+static int v2_memory_v1_only(const struct berth_resources *res, struct berth_error **err)
+{
+    const char *field = res->has_mem_kernel                               ? "kernel"
+                        : res->has_mem_kernel_tcp                         ? "kernelTCP"
+                        : res->has_mem_swappiness                         ? "swappiness"
+                        : res->disable_oom_killer                         ? "disableOOMKiller"
+                        : (res->has_use_hierarchy && !res->use_hierarchy) ? "useHierarchy"
+                                                                          : NULL;
+    if (field == NULL)
+        return 0;
+    _cleanup_free_ char *name = xasprintf("linux.resources.memory.%s", field);
+    return berth_cgroup_unsupported(name, "cgroup v2 has no such setting", err);
+}
+
 static int v2_memory(const char *dir, const struct berth_resources *res, struct berth_error **err)
 {
-    int r = 0;
+    int r = v2_memory_v1_only(res, err);
 
-    if (res->has_mem_limit)
+    if (r >= 0 && res->has_mem_limit)
         r = write_limit(dir, "memory.max", res->mem_limit, err);
     if (r >= 0 && res->has_mem_reservation)
         r = write_limit(dir, "memory.low", res->mem_reservation, err);
@@ -248,6 +316,24 @@ static int v2_cpu(const char *dir, const struct berth_resources *res, struct ber
     if (res->has_cpu_shares && res->cpu_shares != 0) {
         snprintf(buf, sizeof(buf), "%" PRIu64, berth_cgroup_shares_to_weight(res->cpu_shares));
         r = berth_cgroup_write(dir, "cpu.weight", buf, err);
+    }
+    if (r >= 0 && (res->has_cpu_rt_runtime || res->has_cpu_rt_period))
+        r = berth_cgroup_unsupported(res->has_cpu_rt_runtime ? "linux.resources.cpu.realtimeRuntime"
+                                                             : "linux.resources.cpu.realtimePeriod",
+                                     "cgroup v2 has no real-time CPU budget", err);
+    if (r >= 0 && res->has_cpu_idle) {
+        snprintf(buf, sizeof(buf), "%" PRId64, res->cpu_idle);
+        r = berth_cgroup_has_file(dir, "cpu.idle")
+                ? berth_cgroup_write(dir, "cpu.idle", buf, err)
+                : berth_cgroup_unsupported("linux.resources.cpu.idle", "no 'cpu.idle' (Linux 5.15)",
+                                           err);
+    }
+    if (r >= 0 && res->has_cpu_burst) {
+        snprintf(buf, sizeof(buf), "%" PRIu64, res->cpu_burst);
+        r = berth_cgroup_has_file(dir, "cpu.max.burst")
+                ? berth_cgroup_write(dir, "cpu.max.burst", buf, err)
+                : berth_cgroup_unsupported("linux.resources.cpu.burst",
+                                           "no 'cpu.max.burst' (Linux 5.14)", err);
     }
     if (r < 0 || !(res->has_cpu_quota || res->has_cpu_period))
         return r;
@@ -278,7 +364,7 @@ static bool wants_io_max(const struct berth_resources *res)
 
 /* io.weight (iocost) takes v2's range; BFQ's file keeps v1's. Both take a
  * default and "MAJ:MIN W" lines, one per write. Leaf weights have no v2
- * counterpart. */
+ * counterpart (v2_apply refuses them). */
 static int v2_io_weight(const char *dir, const struct berth_resources *res,
                         struct berth_error **err)
 {
@@ -382,14 +468,32 @@ static bool has_cpuset(const struct berth_resources *res)
     return (res->cpu_cpus && *res->cpu_cpus) || (res->cpu_mems && *res->cpu_mems);
 }
 
-/* The controllers `res` needs, NULL-terminated in `ret` (room for 6). */
+static int v2_hugetlb(const char *dir, const struct berth_resources *res, struct berth_error **err)
+{
+    char buf[32];
+    int r = 0;
+
+    for (size_t i = 0; r >= 0 && i < res->n_hugepages; i++) {
+        _cleanup_free_ char *file = xasprintf("hugetlb.%s.max", res->hugepages[i].page_size);
+        snprintf(buf, sizeof(buf), "%" PRIu64, res->hugepages[i].limit);
+        if (!berth_cgroup_has_file(dir, file)) {
+            _cleanup_free_ char *why = xasprintf("cgroup '%s' has no '%s'", dir, file);
+            return berth_cgroup_unsupported("linux.resources.hugepageLimits", why, err);
+        }
+        r = berth_cgroup_write(dir, file, buf, err);
+    }
+    return r;
+}
+
+/* The controllers `res` needs, NULL-terminated in `ret` (room for 7). */
 static void v2_needed(const struct berth_resources *res, const char **ret)
 {
     size_t n = 0;
 
     if (res->has_mem_limit || res->has_mem_reservation || res->has_mem_swap)
         ret[n++] = "memory";
-    if (res->has_cpu_shares || res->has_cpu_quota || res->has_cpu_period)
+    if (res->has_cpu_shares || res->has_cpu_quota || res->has_cpu_period || res->has_cpu_idle ||
+        res->has_cpu_burst)
         ret[n++] = "cpu";
     if (has_cpuset(res))
         ret[n++] = "cpuset";
@@ -397,6 +501,8 @@ static void v2_needed(const struct berth_resources *res, const char **ret)
         ret[n++] = "pids";
     if (wants_io_weight(res) || wants_io_max(res))
         ret[n++] = "io";
+    if (res->n_hugepages > 0)
+        ret[n++] = "hugetlb";
     ret[n] = NULL;
 }
 
@@ -450,9 +556,21 @@ static int v2_enable(const struct berth_cgroup_hier *h, const char **ctrls,
 static int v2_apply(const struct berth_cgroup_hier *h, const struct berth_resources *res,
                     struct berth_error **err)
 {
-    const char *ctrls[6];
+    const char *ctrls[7];
     const char *dir = h->dir;
 
+    for (size_t i = 0; i < res->n_blkio_weight_devices; i++)
+        if (res->blkio_weight_devices[i].leaf_weight != 0)
+            return berth_cgroup_unsupported("linux.resources.blockIO.weightDevice.leafWeight",
+                                            "cgroup v2 has no leaf weights", err);
+    if (res->has_blkio_leaf_weight)
+        return berth_cgroup_unsupported("linux.resources.blockIO.leafWeight",
+                                        "cgroup v2 has no leaf weights", err);
+    if (res->has_net_class_id || res->n_net_priorities > 0)
+        return berth_cgroup_unsupported(res->has_net_class_id
+                                            ? "linux.resources.network.classID"
+                                            : "linux.resources.network.priorities",
+                                        "cgroup v2 has no net_cls or net_prio controller", err);
     v2_needed(res, ctrls);
     int r = v2_enable(h, ctrls, err);
     if (r >= 0)
@@ -469,15 +587,9 @@ static int v2_apply(const struct berth_cgroup_hier *h, const struct berth_resour
         r = v2_io_weight(dir, res, err);
     if (r >= 0 && wants_io_max(res))
         r = v2_io_max(dir, res, err);
-    if (r >= 0 && res->n_devices > 0)
-        r = v2_devices(dir, res, err);
+    if (r >= 0 && res->n_hugepages > 0)
+        r = v2_hugetlb(dir, res, err);
     return r < 0 ? r : 0;
-}
-
-static int v2_set_devices(struct berth_cgroup *cg, const struct berth_resources *res,
-                          struct berth_error **err)
-{
-    return res->n_devices > 0 ? v2_devices(cg->h[0].dir, res, err) : 0;
 }
 
 /* ---- driver ---- */
@@ -529,35 +641,48 @@ static int v2_prepare(struct berth_cgroup *cg, struct berth_error **err)
 }
 
 static int v2_setup(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
-                    struct berth_error **err)
+                    bool placed, struct berth_error **err)
 {
     struct berth_cgroup_hier *h = &cg->h[0];
     char buf[24];
 
     /* made by prepare already: no second mkdir */
     int r = h->created > 0 ? 1 : berth_cgroup_hier_create(cg, h, err);
-    if (r < 0)
-        return r;
-    if (r > 0 && res) {
+    if (r >= 0)
+        r = berth_cgroup_refuse_joined(h, res, err);
+    if (r >= 0 && h->created > 0 && res)
         r = v2_apply(h, res, err);
-        if (r < 0)
-            return r;
-    }
-    /* after CLONE_INTO_CGROUP the pid is already there: writing is a no-op */
+    if (r < 0 || placed)
+        return r < 0 ? r : 0;
     snprintf(buf, sizeof(buf), "%d", (int)pid);
     return berth_cgroup_write(h->dir, "cgroup.procs", buf, err);
 }
 
+static int v2_kill_all(struct berth_cgroup *cg, struct berth_error **err)
+{
+    /* cgroup.kill: Linux 5.14 */
+    return berth_cgroup_write(cg->h[0].dir, "cgroup.kill", "1", NULL) == 0 ? 1 : 0;
+}
+
 /* cgroup.kill (5.14+) kills the whole subtree at once, racing no fork;
- * older kernels get the per-pid SIGKILL loop of berth_cgroup_hier_remove. */
+ * older kernels get the per-pid SIGKILL loop of berth_cgroup_hier_remove.
+ * The device filter goes explicitly: a removed cgroup releases its programs
+ * only once the kernel has freed it, which can be much later. */
 static int v2_destroy(struct berth_cgroup *cg, struct berth_error **err)
 {
     struct berth_cgroup_hier *h = &cg->h[0];
 
     if (h->created == 0)
         return 0;
-    if (berth_cgroup_write(h->dir, "cgroup.kill", "1", NULL) == 0)
+    if (v2_kill_all(cg, NULL) > 0)
         (void)v2_wait_event(h->dir, "populated", "0", 1000000, NULL);
+    if (cg->dev_prog_id) {
+        _cleanup_close_ int dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = dfd < 0 ? 0 : detach_prog(dfd, cg->dev_prog_id, h->dir, err);
+        if (r < 0)
+            return r;
+        cg->dev_prog_id = 0;
+    }
     return berth_cgroup_hier_remove(h, err);
 }
 
@@ -579,6 +704,36 @@ static int v2_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **
                            h->dir);
 }
 
+static bool v2_frozen(struct berth_cgroup *cg)
+{
+    uint64_t v = 0;
+    return berth_cgroup_read_key(cg->h[0].dir, "cgroup.events", "frozen", &v, NULL) >= 0 && v == 1;
+}
+
+static const char *v2_procs_dir(const struct berth_cgroup *cg)
+{
+    return cg->h[0].dir;
+}
+
+/* memory.events counts the whole subtree ("oom_kill N"). */
+static int v2_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
+{
+    return berth_cgroup_read_key(cg->h[0].dir, "memory.events", "oom_kill", ret, err);
+}
+
+/* With a cgroup namespace a cgroup2 mount shows the container's own cgroup
+ * as the root; without one, a bind of its directory does the same. */
+static int v2_mount_inside(const struct berth_cgroup *cg, int rootfd, const char *dest,
+                           unsigned long flags, bool cgroupns, struct berth_error **err)
+{
+    if (cgroupns)
+        return berth_mount_fs(rootfd, "cgroup2", "cgroup2", dest, flags, NULL, err);
+    struct berth_mount b = {.source = cg->h[0].dir,
+                            .destination = (char *)dest,
+                            .flags = MS_BIND | (flags & BERTH_REMOUNT_FLAGS)};
+    return berth_mount_bind(rootfd, &b, err);
+}
+
 const struct berth_cgroup_ops berth_cgroup_v2_ops = {
     .mode = BERTH_CGROUP_V2,
     .prepare = v2_prepare,
@@ -586,4 +741,9 @@ const struct berth_cgroup_ops berth_cgroup_v2_ops = {
     .set_devices = v2_set_devices,
     .destroy = v2_destroy,
     .freeze = v2_freeze,
+    .frozen = v2_frozen,
+    .kill_all = v2_kill_all,
+    .procs_dir = v2_procs_dir,
+    .oom_kills = v2_oom_kills,
+    .mount_inside = v2_mount_inside,
 };

@@ -1,4 +1,5 @@
 #include "cgroup.h"
+#include "cgroup-internal.h"
 #include "cleanup.h"
 #include "error.h"
 #include "log.h"
@@ -21,6 +22,16 @@
 /* The v1 controllers berth manages; other hierarchies are left alone. */
 static const char *const managed_v1[] = {
     "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer",
+};
+
+/* Managed only when the config needs them (enum berth_cgroup_want). */
+static const struct {
+    const char *name;
+    unsigned want;
+} optional_v1[] = {
+    {"hugetlb", BERTH_CGROUP_WANT_HUGETLB},
+    {"net_cls", BERTH_CGROUP_WANT_NET},
+    {"net_prio", BERTH_CGROUP_WANT_NET},
 };
 
 /* json_decrefp comes with jansson (>= 2.11) */
@@ -80,22 +91,6 @@ int berth_cgroup_path_validate(const char *path, struct berth_error **err)
     }
 }
 
-/* "a" + "/" + "b" with exactly one slash between; b may be "" or "/". */
-static char *join(const char *a, const char *b)
-{
-    size_t la = strlen(a);
-
-    while (la > 1 && a[la - 1] == '/')
-        la--;
-    while (*b == '/')
-        b++;
-    if (*b == '\0')
-        return xasprintf("%.*s", (int)la, a);
-    if (la == 1 && a[0] == '/')
-        return xasprintf("/%s", b);
-    return xasprintf("%.*s/%s", (int)la, a, b);
-}
-
 /* Splits one line of /proc/self/cgroup ("ID:CONTROLLERS:PATH") in place. */
 static bool split_line(char *line, char **ret_ctrls, char **ret_path)
 {
@@ -128,10 +123,13 @@ static bool list_has(const char *list, char sep, const char *word)
     return false;
 }
 
-static bool is_managed(const char *ctrls)
+static bool is_managed(const char *ctrls, unsigned want)
 {
     for (size_t i = 0; i < ARRAY_SIZE(managed_v1); i++)
         if (list_has(ctrls, ',', managed_v1[i]))
+            return true;
+    for (size_t i = 0; i < ARRAY_SIZE(optional_v1); i++)
+        if ((want & optional_v1[i].want) && list_has(ctrls, ',', optional_v1[i].name))
             return true;
     return false;
 }
@@ -140,7 +138,7 @@ static bool is_managed(const char *ctrls)
  * itself, or one of its controllers' names (often a symlink to it). */
 static char *v1_mount_dir(const char *root, const char *ctrls)
 {
-    char *dir = join(root, ctrls);
+    char *dir = berth_cgroup_join(root, ctrls);
     if (access(dir, F_OK) == 0)
         return dir;
     free(dir);
@@ -148,7 +146,7 @@ static char *v1_mount_dir(const char *root, const char *ctrls)
     _cleanup_free_ char *copy = xstrdup(ctrls);
     char *save = NULL;
     for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-        dir = join(root, c);
+        dir = berth_cgroup_join(root, c);
         if (access(dir, F_OK) == 0)
             return dir;
         free(dir);
@@ -175,25 +173,25 @@ static int add_hier(struct berth_cgroup *cg, const char *name, const char *mnt, 
         if (r < 0)
             return r;
     }
-    _cleanup_free_ char *base = join(mnt, path[0] == '/' ? "" : self);
+    _cleanup_free_ char *base = berth_cgroup_join(mnt, path[0] == '/' ? "" : self);
     cg->h = xrealloc(cg->h, (cg->n_h + 1) * sizeof(*cg->h));
     cg->h[cg->n_h++] = (struct berth_cgroup_hier){
         .name = xstrdup(name),
-        .dir = join(base, path),
+        .dir = berth_cgroup_join(base, path),
         .created = 0,
     };
     return 0;
 }
 
 static int fill_v1(struct berth_cgroup *cg, const char *self_cgroup, const char *path,
-                   struct berth_error **err)
+                   unsigned want, struct berth_error **err)
 {
     _cleanup_free_ char *text = xstrdup(self_cgroup);
     char *save = NULL;
 
     for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         char *ctrls, *self;
-        if (!split_line(l, &ctrls, &self) || *ctrls == '\0' || !is_managed(ctrls))
+        if (!split_line(l, &ctrls, &self) || *ctrls == '\0' || !is_managed(ctrls, want))
             continue;
         _cleanup_free_ char *mnt = v1_mount_dir(cg->root, ctrls);
         if (mnt == NULL)
@@ -233,7 +231,7 @@ static int check_root(const char *root, struct berth_error **err)
 
 struct berth_cgroup *berth_cgroup_new(enum berth_cgroup_mode mode, const char *root,
                                       const char *self_cgroup, const char *cgroups_path,
-                                      const char *id, struct berth_error **err)
+                                      const char *id, unsigned want, struct berth_error **err)
 {
     _cleanup_free_ char *def = NULL;
     int r;
@@ -257,7 +255,7 @@ struct berth_cgroup *berth_cgroup_new(enum berth_cgroup_mode mode, const char *r
     switch (mode) {
     case BERTH_CGROUP_V1:
         cg->ops = &berth_cgroup_v1_ops;
-        r = fill_v1(cg, self_cgroup ? self_cgroup : "", cgroups_path, err);
+        r = fill_v1(cg, self_cgroup ? self_cgroup : "", cgroups_path, want, err);
         break;
     case BERTH_CGROUP_V2:
         cg->ops = &berth_cgroup_v2_ops;
@@ -298,29 +296,13 @@ char *berth_cgroup_to_json(const struct berth_cgroup *cg)
                             json_string(cg->ops->mode == BERTH_CGROUP_V2 ? "v2" : "v1")) < 0 ||
         json_object_set_new(o, "root", json_string(cg->root)) < 0 ||
         json_object_set_new(o, "absolute", json_boolean(cg->absolute)) < 0 ||
+        json_object_set_new(o, "devProgId", json_integer(cg->dev_prog_id)) < 0 ||
         json_object_set_new(o, "hierarchies", a) < 0)
         abort();
     char *s = json_dumps(o, JSON_COMPACT);
     if (s == NULL)
         abort();
     return s;
-}
-
-/* Number of path components of `dir` below `root`, or -1 when dir is not
- * strictly below root. */
-static int depth_below(const char *root, const char *dir)
-{
-    size_t rl = strlen(root);
-    int n = 0;
-
-    while (rl > 1 && root[rl - 1] == '/')
-        rl--;
-    if (strncmp(dir, root, rl) != 0 || (dir[rl] != '/' && rl > 1) || dir[rl] == '\0')
-        return -1;
-    for (const char *p = dir + rl; *p; p++)
-        if (*p == '/' && p[1] != '\0')
-            n++;
-    return rl == 1 ? n + 1 : n;
 }
 
 static int hier_from_json(struct berth_cgroup *cg, json_t *j, struct berth_error **err)
@@ -332,7 +314,7 @@ static int hier_from_json(struct berth_cgroup *cg, json_t *j, struct berth_error
     if (json_unpack_ex(j, &je, 0, "{s:s, s:s, s:I}", "name", &name, "dir", &dir, "created",
                        &created) < 0)
         return berth_error_set(err, EINVAL, "invalid cgroup state: hierarchy: %s", je.text);
-    int depth = depth_below(cg->root, dir);
+    int depth = berth_cgroup_depth_below(cg->root, dir);
     if (depth < 0 || berth_cgroup_path_validate(dir, NULL) < 0)
         return berth_error_set(err, EINVAL, "invalid cgroup state: bad directory '%s'", dir);
     if (created < 0 || created > depth)
@@ -368,6 +350,11 @@ static int cgroup_from_json(struct berth_cgroup *cg, json_t *o, struct berth_err
         return r;
     cg->root = xstrdup(root);
     cg->absolute = absolute;
+    json_t *prog = json_object_get(o, "devProgId");
+    if (prog && (!json_is_integer(prog) || json_integer_value(prog) < 0 ||
+                 json_integer_value(prog) > UINT32_MAX))
+        return berth_error_set(err, EINVAL, "invalid cgroup state: bad 'devProgId'");
+    cg->dev_prog_id = prog ? (uint32_t)json_integer_value(prog) : 0;
     if (!json_is_array(hs) || json_array_size(hs) == 0 ||
         (streq(mode, "v2") && json_array_size(hs) != 1))
         return berth_error_set(err, EINVAL, "invalid cgroup state: bad 'hierarchies'");
@@ -394,10 +381,23 @@ struct berth_cgroup *berth_cgroup_from_json(const char *json, struct berth_error
     return TAKE_PTR(cg);
 }
 
-int berth_cgroup_set_devices(struct berth_cgroup *cg, const struct berth_resources *res,
-                             struct berth_error **err)
+int berth_cgroup_plan(struct berth_cgroup *cg, struct berth_error **err)
 {
-    return cg->ops->set_devices(cg, res, err);
+    for (size_t i = 0; i < cg->n_h; i++) {
+        struct berth_cgroup_hier *h = &cg->h[i];
+        int depth = berth_cgroup_depth_below(cg->root, h->dir);
+        if (depth < 0)
+            depth = berth_cgroup_depth_below("/", h->dir);
+        h->created = 0;
+        for (int up = 0; up < depth; up++, h->created++) {
+            _cleanup_free_ char *level = berth_cgroup_level(h->dir, (unsigned)up);
+            if (access(level, F_OK) == 0)
+                break;
+            if (errno != ENOENT)
+                return berth_error_set(err, errno, "cannot look up cgroup '%s'", level);
+        }
+    }
+    return 0;
 }
 
 int berth_cgroup_prepare(struct berth_cgroup *cg, struct berth_error **err)
@@ -406,9 +406,15 @@ int berth_cgroup_prepare(struct berth_cgroup *cg, struct berth_error **err)
 }
 
 int berth_cgroup_setup(struct berth_cgroup *cg, const struct berth_resources *res, pid_t pid,
-                       struct berth_error **err)
+                       bool placed, struct berth_error **err)
 {
-    return cg->ops->setup(cg, res, pid, err);
+    return cg->ops->setup(cg, res, pid, placed, err);
+}
+
+int berth_cgroup_set_devices(struct berth_cgroup *cg, const struct berth_device_rule *rules,
+                             size_t n, struct berth_error **err)
+{
+    return cg->ops->set_devices(cg, rules, n, err);
 }
 
 int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err)
@@ -419,6 +425,45 @@ int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err)
 int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **err)
 {
     return cg->ops->freeze(cg, frozen, err);
+}
+
+int berth_cgroup_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
+{
+    return cg->ops->oom_kills(cg, ret, err);
+}
+
+int berth_cgroup_mount_inside(const struct berth_cgroup *cg, int rootfd, const char *dest,
+                              unsigned long flags, bool cgroupns, struct berth_error **err)
+{
+    return cg->ops->mount_inside(cg, rootfd, dest, flags, cgroupns, err);
+}
+
+int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error **err)
+{
+    return berth_cgroup_tree_pids(cg->ops->procs_dir(cg), ret, ret_n, err);
+}
+
+/* Frozen, the tree cannot fork a process past the walk; one already frozen
+ * (a paused container) stays so. Without a freezer the walk is repeated
+ * until it finds no one new, which a fork bomb could outrun. */
+int berth_cgroup_signal_all(struct berth_cgroup *cg, int sig, struct berth_error **err)
+{
+    const char *dir = cg->ops->procs_dir(cg);
+    int r;
+
+    if (sig == SIGKILL && (r = cg->ops->kill_all(cg, err)) != 0)
+        return r < 0 ? r : 0;
+    bool was_frozen = cg->ops->frozen(cg);
+    _cleanup_error_ struct berth_error *no_freeze = NULL;
+    bool froze = !was_frozen && cg->ops->freeze(cg, true, &no_freeze) >= 0;
+    r = berth_cgroup_tree_signal(dir, sig, err);
+    for (int i = 0; r >= 0 && !froze && !was_frozen && i < 3; i++)
+        r = berth_cgroup_tree_signal(dir, sig, err);
+    if (froze) {
+        _cleanup_error_ struct berth_error *ignored = NULL;
+        (void)cg->ops->freeze(cg, false, &ignored);
+    }
+    return r < 0 ? r : 0;
 }
 
 /* runc's linear map of [2, 262144] onto [1, 10000]. */
@@ -457,241 +502,4 @@ int berth_cgroup_swap_v2(int64_t limit, int64_t swap, int64_t *ret)
         return -EINVAL;
     *ret = swap - limit;
     return 0;
-}
-
-/* ---- Shared by the drivers. ---- */
-
-char *berth_cgroup_level(const char *dir, unsigned up)
-{
-    char *p = xstrdup(dir);
-
-    for (unsigned i = 0; i < up; i++) {
-        char *s = strrchr(p, '/');
-        if (s == NULL || s == p) {
-            p[1] = '\0';
-            break;
-        }
-        *s = '\0';
-    }
-    return p;
-}
-
-/* mkdir -p of `dir`, making at most its last `depth` components (those
- * above must exist). The deepest directory is tried first: its parent
- * usually exists, and every EEXIST on the way down from the root costs a
- * path walk. *made counts the trailing components made. When a mkdir fails
- * below levels made here, those are removed again: counted, they would not
- * be trailing ones. */
-static int mkdir_p(const char *dir, int depth, unsigned *made, struct berth_error **err)
-{
-    if (mkdir(dir, 0755) == 0) {
-        (*made)++;
-        return 0;
-    }
-    if (errno == EEXIST)
-        return 0;
-    if (errno != ENOENT || depth <= 1)
-        return berth_error_set(err, errno, "cannot create cgroup '%s'", dir);
-
-    _cleanup_free_ char *parent = berth_cgroup_level(dir, 1);
-    unsigned above = *made;
-    int r = mkdir_p(parent, depth - 1, made, err);
-    if (r < 0)
-        return r;
-    if (mkdir(dir, 0755) == 0) {
-        (*made)++;
-        return 0;
-    }
-    if (errno == EEXIST)
-        return 0;
-    r = berth_error_set(err, errno, "cannot create cgroup '%s'", dir);
-    for (unsigned up = 1; *made > above; up++, (*made)--) {
-        _cleanup_free_ char *p = berth_cgroup_level(dir, up);
-        (void)rmdir(p);
-    }
-    return r;
-}
-
-int berth_cgroup_hier_create(struct berth_cgroup *cg, struct berth_cgroup_hier *h,
-                             struct berth_error **err)
-{
-    unsigned made = 0;
-    int depth = depth_below(cg->root, h->dir);
-    int r = mkdir_p(h->dir, depth < 0 ? depth_below("/", h->dir) : depth, &made, err);
-
-    if (made > h->created)
-        h->created = made;
-    if (r < 0)
-        return r;
-    if (h->created > 0)
-        return 1;
-    if (!cg->absolute)
-        return berth_error_set(err, EEXIST, "cgroup '%s' already exists", h->dir);
-    berth_log(BERTH_LOG_DEBUG, "joining existing cgroup '%s', its limits are left unchanged",
-              h->dir);
-    return 0;
-}
-
-bool berth_cgroup_backoff(unsigned long long *state, unsigned long long limit_us)
-{
-    if (*state >= limit_us)
-        return false;
-    unsigned long long d = *state == 0 ? 1000 : *state;
-    if (d > 50000)
-        d = 50000;
-    if (d > limit_us - *state)
-        d = limit_us - *state;
-    struct timespec ts = {.tv_sec = d / 1000000, .tv_nsec = (d % 1000000) * 1000};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-    *state += d;
-    return true;
-}
-
-int berth_cgroup_kill_procs(const char *dir, struct berth_error **err)
-{
-    _cleanup_free_ char *path = join(dir, "cgroup.procs");
-    _cleanup_free_ char *procs = NULL;
-
-    int r = read_file_at(AT_FDCWD, path, &procs, NULL, NULL);
-    if (r == -ENOENT)
-        return 0;
-    if (r < 0)
-        return berth_error_set(err, -r, "cannot read '%s'", path);
-    for (char *s = procs; *s;) {
-        char *e = strchrnul(s, '\n');
-        bool last = *e == '\0';
-        long long pid;
-        *e = '\0';
-        if (parse_i64(s, &pid) == 0 && pid > 0 && kill((pid_t)pid, SIGKILL) < 0 && errno != ESRCH)
-            return berth_error_set(err, errno, "cannot kill process %lld of cgroup '%s'", pid, dir);
-        s = last ? e : e + 1;
-    }
-    return 0;
-}
-
-static int remove_tree(const char *dir, struct berth_error **err);
-
-/* Child cgroups the container made below its own (cgroupns, nested
- * runtimes) keep the parent busy; they are the container's, so they go. */
-static int remove_children(const char *dir, struct berth_error **err)
-{
-    _cleanup_closedir_ DIR *d = opendir(dir);
-    struct dirent *de;
-
-    if (d == NULL)
-        return errno == ENOENT ? 0 : berth_error_set(err, errno, "cannot list cgroup '%s'", dir);
-    while ((de = readdir(d)) != NULL) {
-        if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
-            continue;
-        _cleanup_free_ char *child = join(dir, de->d_name);
-        int r = remove_tree(child, err);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-/* rmdir fails with EBUSY until the killed tasks have exited. */
-static int remove_tree(const char *dir, struct berth_error **err)
-{
-    unsigned long long waited = 0;
-
-    /* The usual case, an empty cgroup with no children, costs one rmdir. */
-    if (rmdir(dir) == 0 || errno == ENOENT)
-        return 0;
-    int r = remove_children(dir, err);
-    if (r < 0)
-        return r;
-    for (;;) {
-        r = berth_cgroup_kill_procs(dir, err);
-        if (r < 0)
-            return r;
-        if (rmdir(dir) == 0 || errno == ENOENT)
-            return 0;
-        int saved = errno;
-        if (saved != EBUSY || !berth_cgroup_backoff(&waited, 1000000))
-            return berth_error_set(err, saved, "cannot remove cgroup '%s'", dir);
-    }
-}
-
-int berth_cgroup_hier_remove(struct berth_cgroup_hier *h, struct berth_error **err)
-{
-    if (h->created == 0)
-        return 0;
-    int r = remove_tree(h->dir, err);
-    if (r < 0)
-        return r;
-    for (unsigned up = 1; up < h->created; up++) {
-        _cleanup_free_ char *p = berth_cgroup_level(h->dir, up);
-        if (rmdir(p) == 0 || errno == ENOENT)
-            continue;
-        if (errno == EBUSY || errno == ENOTEMPTY)
-            break; /* shared with another container: its ancestors are too */
-        return berth_error_set(err, errno, "cannot remove cgroup '%s'", p);
-    }
-    h->created = 0;
-    return 0;
-}
-
-int berth_cgroup_write(const char *dir, const char *file, const char *value,
-                       struct berth_error **err)
-{
-    _cleanup_free_ char *path = join(dir, file);
-    return write_file_at(AT_FDCWD, path, value, strlen(value), err);
-}
-
-int berth_cgroup_read(const char *dir, const char *file, char **ret, struct berth_error **err)
-{
-    _cleanup_free_ char *path = join(dir, file);
-    return read_file_at(AT_FDCWD, path, ret, NULL, err);
-}
-
-bool berth_cgroup_has_file(const char *dir, const char *file)
-{
-    _cleanup_free_ char *path = join(dir, file);
-    return access(path, F_OK) == 0;
-}
-
-int berth_cgroup_writer_open(struct berth_cgroup_writer *w, struct berth_error **err)
-{
-    if (w->fd >= 0)
-        return 0;
-    for (const char *const *f = w->files; *f; f++) {
-        _cleanup_free_ char *path = join(w->dir, *f);
-        w->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-        if (w->fd >= 0) {
-            w->file = *f;
-            return 0;
-        }
-        if (errno != ENOENT)
-            return berth_error_set(err, errno, "cannot open '%s'", path);
-    }
-    _cleanup_free_ char *path = join(w->dir, w->files[0]);
-    return berth_error_set(err, ENOENT, "cannot open '%s'", path);
-}
-
-int berth_cgroup_writer_put(struct berth_cgroup_writer *w, const char *value,
-                            struct berth_error **err)
-{
-    size_t len = strlen(value);
-    ssize_t n;
-
-    int r = berth_cgroup_writer_open(w, err);
-    if (r < 0)
-        return r;
-    while ((n = write(w->fd, value, len)) < 0 && errno == EINTR)
-        ;
-    if (n >= 0 && (size_t)n == len)
-        return 0;
-    int saved = n < 0 ? errno : EIO; /* the kernel takes a record whole or not at all */
-    _cleanup_free_ char *path = join(w->dir, w->file);
-    return berth_error_set(err, saved, "cannot write '%.*s' to '%s'", (int)(len > 64 ? 64 : len),
-                           value, path);
-}
-
-void berth_cgroup_writer_close(struct berth_cgroup_writer *w)
-{
-    closep(&w->fd);
-    w->fd = -1;
 }

@@ -1,10 +1,15 @@
+/* Creating a container (container.h): the state record first, then the
+ * cgroup, the init (launch.h) and the handshake that sets it up. */
 #include "container.h"
 #include "cgroup.h"
 #include "cleanup.h"
 #include "devices.h"
 #include "error.h"
+#include "fault.h"
 #include "init.h"
+#include "launch.h"
 #include "log.h"
+#include "lsm.h"
 #include "oci.h"
 #include "state.h"
 #include "sync.h"
@@ -13,46 +18,70 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/sched.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
+#define DEFAULT_CGROUP_ROOT "/sys/fs/cgroup"
 
 struct create_ctx {
     const struct berth_create_opts *o;
+    char *config_text;
     struct berth_config *config;
     struct berth_cgroup *cgroup;
-    char *bundle;  /* absolute */
+    char *bundle; /* absolute */
+    char *created;
     int dirfd;     /* state directory, locked */
     int cgroup_fd; /* v2: for CLONE_INTO_CGROUP */
     int fifo_fd;
+    int pidns_fd; /* a PID namespace joined by path */
     int sync[2];
-    pid_t pid;
+    struct berth_launched init;
     unsigned long long pid_start;
-    int pidfd;
 };
+
+/* A sysctl may only change the container's own namespace: one joined by
+ * path that is the runtime's own (the host's, as a rule) is refused. */
+static int check_sysctl_namespaces(const struct berth_config *c, struct berth_error **err)
+{
+    for (size_t i = 0; i < c->n_sysctls; i++) {
+        int t = berth_sysctl_namespace(c->sysctls[i].key);
+        struct stat joined, own;
+        if (t < 0 || c->ns[t].path == NULL)
+            continue;
+        _cleanup_free_ char *self = xasprintf("/proc/self/ns/%s", berth_ns_proc_name(t));
+        if (stat(c->ns[t].path, &joined) < 0)
+            return berth_error_set(err, errno, "cannot open %s namespace '%s'", berth_ns_name(t),
+                                   c->ns[t].path);
+        if (stat(self, &own) == 0 && own.st_dev == joined.st_dev && own.st_ino == joined.st_ino)
+            return berth_error_set(err, EINVAL,
+                                   "invalid config: 'linux.sysctl' key '%s' would change the host: "
+                                   "the %s namespace '%s' is the runtime's own",
+                                   c->sysctls[i].key, berth_ns_name(t), c->ns[t].path);
+    }
+    return 0;
+}
 
 static int load_config(struct create_ctx *x, struct berth_error **err)
 {
     char real[PATH_MAX];
     struct stat st;
+    size_t len = 0;
 
     if (realpath(x->o->bundle, real) == NULL)
         return berth_error_set(err, errno, "cannot use bundle '%s'", x->o->bundle);
     x->bundle = xstrdup(real);
-    x->config = berth_config_load(x->bundle, err);
+    _cleanup_free_ char *path = xasprintf("%s/config.json", x->bundle);
+    int r = read_file_at(AT_FDCWD, path, &x->config_text, &len, err);
+    if (r < 0)
+        return r;
+    x->config = berth_config_parse(x->config_text, len, x->bundle, err);
     if (x->config == NULL)
-        return -(*err)->errnum;
+        return berth_error_wrap(err, "%s", path);
     const char *root = x->config->root_path;
     if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
         return berth_error_set(err, errno ? errno : ENOTDIR, "invalid config: 'root.path' '%s'",
@@ -61,45 +90,97 @@ static int load_config(struct create_ctx *x, struct berth_error **err)
         return berth_error_set(err, EINVAL,
                                "invalid config: 'process.terminal' needs a console socket, "
                                "which this version does not support yet");
-    return 0;
+    r = berth_lsm_check(x->config, err);
+    return r < 0 ? r : check_sysctl_namespaces(x->config, err);
 }
 
-static int make_cgroup(struct create_ctx *x, struct berth_error **err)
+static unsigned cgroup_wants(const struct berth_resources *res)
 {
+    unsigned want = 0;
+    if (res->n_hugepages > 0)
+        want |= BERTH_CGROUP_WANT_HUGETLB;
+    if (res->has_net_class_id || res->n_net_priorities > 0)
+        want |= BERTH_CGROUP_WANT_NET;
+    return want;
+}
+
+static int plan_cgroup(struct create_ctx *x, struct berth_error **err)
+{
+    const char *root = x->o->cgroup_root ? x->o->cgroup_root : DEFAULT_CGROUP_ROOT;
     enum berth_cgroup_mode mode;
     _cleanup_free_ char *self = NULL;
-    int r = berth_cgroup_detect("/sys/fs/cgroup", &mode, err);
+
+    int r = berth_cgroup_detect(root, &mode, err);
     if (r < 0 || (r = read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL, err)) < 0)
         return r;
-    x->cgroup =
-        berth_cgroup_new(mode, "/sys/fs/cgroup", self, x->config->cgroups_path, x->o->id, err);
+    x->cgroup = berth_cgroup_new(mode, root, self, x->config->cgroups_path, x->o->id,
+                                 cgroup_wants(&x->config->resources), err);
     if (x->cgroup == NULL)
         return -(*err)->errnum;
+    return berth_cgroup_plan(x->cgroup, err);
+}
+
+static int write_record(struct create_ctx *x, enum berth_phase phase, struct berth_error **err)
+{
+    _cleanup_free_ char *cg = x->cgroup ? berth_cgroup_to_json(x->cgroup) : NULL;
+    struct berth_state s = {
+        .id = (char *)x->o->id,
+        .phase = phase,
+        .owner = getpid(),
+        .owner_start = proc_start_time(getpid()),
+        .pid = x->init.pid,
+        .pid_start = x->pid_start,
+        .bundle = x->bundle,
+        .rootfs = x->config->root_path,
+        .created = x->created,
+        .oci_version = x->config->oci_version,
+        .annotations_json = x->config->annotations_json,
+        .cgroup_json = cg,
+        .has_pidns = x->config->ns[BERTH_NS_PID].enabled,
+    };
+    return berth_state_write(x->dirfd, &s, err);
+}
+
+/* v2 makes the directory now, to clone straight into it. */
+static int prepare_cgroup(struct create_ctx *x, struct berth_error **err)
+{
     /* -1 with no error set is the v1 answer "no fd" (cgroup.h) */
-    r = berth_cgroup_prepare(x->cgroup, err);
+    int r = berth_cgroup_prepare(x->cgroup, err);
     if (r < 0 && *err != NULL)
         return r;
     x->cgroup_fd = r;
     return 0;
 }
 
-static int join_pidns(const struct berth_config *c, struct berth_error **err)
+static int open_pidns(struct create_ctx *x, struct berth_error **err)
 {
-    const char *path = c->ns[BERTH_NS_PID].path;
-    if (!c->ns[BERTH_NS_PID].enabled || path == NULL)
+    const char *path = x->config->ns[BERTH_NS_PID].path;
+    if (!x->config->ns[BERTH_NS_PID].enabled || path == NULL)
         return 0;
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    x->pidns_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (x->pidns_fd < 0)
         return berth_error_set(err, errno, "cannot open pid namespace '%s'", path);
-    /* only changes the namespace of our future children */
-    if (setns(fd, CLONE_NEWPID) < 0)
-        return berth_error_set(err, errno, "cannot join pid namespace '%s'", path);
+    return 0;
+}
+
+/* The init gets the read side and keeps a write side too (O_RDWR): see
+ * berth_state_status. */
+static int make_fifo(struct create_ctx *x, struct berth_error **err)
+{
+    if (!x->o->wait_start)
+        return 0;
+    if (mkfifoat(x->dirfd, BERTH_EXEC_FIFO, 0600) < 0)
+        return berth_error_set(err, errno, "cannot create the exec fifo");
+    x->fifo_fd = openat(x->dirfd, BERTH_EXEC_FIFO, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (x->fifo_fd < 0)
+        return berth_error_set(err, errno, "cannot open the exec fifo");
     return 0;
 }
 
 static uint64_t clone_flags(const struct berth_config *c)
 {
     uint64_t f = 0;
+    /* the cgroup namespace is made by the init once it is in its cgroup */
     for (int t = 0; t < BERTH_NS_COUNT; t++)
         if (c->ns[t].enabled && c->ns[t].path == NULL && t != BERTH_NS_CGROUP)
             f |= (uint64_t)berth_ns_clone_flag(t);
@@ -108,58 +189,28 @@ static uint64_t clone_flags(const struct berth_config *c)
 
 static int spawn_init(struct create_ctx *x, struct berth_error **err)
 {
-    /* The init runs this binary until it execs the payload. Non-dumpable, its
-     * /proc/PID/exe, fd/ and mem are closed to the container's processes
-     * (they would need CAP_SYS_PTRACE in our user namespace), which is what
-     * the CVE-2019-5736 attack needs to reach the runtime binary. The flag is
-     * copied to the child and reset by the kernel at the payload's execve. */
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-        return berth_error_set(err, errno, "cannot make the runtime non-dumpable");
-    struct clone_args ca = {
-        .flags = clone_flags(x->config) | CLONE_PIDFD,
-        .pidfd = (uint64_t)(uintptr_t)&x->pidfd,
-        .exit_signal = SIGCHLD,
-    };
-    if (x->cgroup_fd >= 0) {
-        ca.flags |= CLONE_INTO_CGROUP;
-        ca.cgroup = (uint64_t)x->cgroup_fd;
-    }
-    long pid = syscall(SYS_clone3, &ca, sizeof(ca));
-    if (pid < 0)
-        return berth_error_set(err, errno, "cannot create the container init");
-    if (pid == 0) {
-        close(x->sync[0]);
-        struct berth_init_args a = {.config = x->config,
-                                    .cgroup = x->cgroup,
-                                    .bundle = x->bundle,
-                                    .sync_fd = x->sync[1],
-                                    .fifo_fd = x->fifo_fd};
-        berth_init_main(&a);
-    }
-    x->pid = (pid_t)pid;
-    /* read now: the child cannot exec (and so change or lose it) before GO */
-    x->pid_start = proc_start_time(x->pid);
+    _cleanup_free_ char *cg = berth_cgroup_to_json(x->cgroup);
+    struct berth_init_args a = {.config = x->config,
+                                .cgroup = x->cgroup,
+                                .bundle = x->bundle,
+                                .sync_fd = x->sync[1],
+                                .fifo_fd = x->fifo_fd,
+                                .error_prefix = x->o->error_prefix};
+    struct berth_launch l = {.args = &a,
+                             .config_text = x->config_text,
+                             .cgroup_json = cg,
+                             .flags = clone_flags(x->config),
+                             .cgroup_fd = x->cgroup_fd,
+                             .pidns_fd = x->pidns_fd,
+                             .stdio = x->o->stdio,
+                             .sync_fd = x->sync[0]};
+    int r = berth_launch(&l, &x->init, err);
+    if (r < 0)
+        return r;
+    /* read now: the init cannot exec (and so change or lose it) before GO */
+    x->pid_start = proc_start_time(x->init.pid);
     close(TAKE_FD(x->sync[1]));
     return 0;
-}
-
-static int write_state(struct create_ctx *x, struct berth_error **err)
-{
-    _cleanup_free_ char *created = berth_rfc3339_now();
-    _cleanup_free_ char *cg = x->cgroup ? berth_cgroup_to_json(x->cgroup) : NULL;
-    struct berth_state s = {
-        .id = (char *)x->o->id,
-        .pid = x->pid,
-        .pid_start = x->pid_start,
-        .bundle = x->bundle,
-        .rootfs = x->config->root_path,
-        .created = created,
-        .oci_version = x->config->oci_version,
-        .annotations_json = x->config->annotations_json,
-        .cgroup_json = cg,
-        .has_pidns = x->config->ns[BERTH_NS_PID].enabled,
-    };
-    return berth_state_write(x->dirfd, &s, err);
 }
 
 static int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
@@ -179,22 +230,27 @@ static int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
     return r < 0 ? berth_error_wrap(err, "cannot write pid file '%s'", path) : 0;
 }
 
-/* Runs in the parent while the child builds its rootfs: the cgroup work and
- * the mount work overlap on two CPUs. */
-/* The device rules wait for the child's device nodes (cgroup.h). */
-static int apply_devices(struct create_ctx *x, struct berth_error **err)
+static int expect(int fd, enum berth_sync_type want, const char *what, struct berth_error **err)
 {
-    struct berth_resources res = {0};
-    _cleanup_free_ struct berth_device_rule *rules =
-        berth_devices_cgroup_rules(x->config, &res.n_devices);
-    res.devices = rules;
-    int r = berth_sync_recv(x->sync[0], err);
+    int r = berth_sync_recv(fd, NULL, err);
     if (r < 0)
         return r;
-    if (r != BERTH_SYNC_DEVICES)
-        return berth_error_set(err, EPROTO, "unexpected message from the container init");
-    if ((r = berth_cgroup_set_devices(x->cgroup, &res, err)) < 0)
+    if (r != (int)want)
+        return berth_error_set(err, EPROTO, "the container init %s",
+                               r == 0 ? "exited during setup" : what);
+    return 0;
+}
+
+/* The device rules wait for the child's device nodes (cgroup.h), and their
+ * record (v2: the filter's id) for the final state write. */
+static int apply_devices(struct create_ctx *x, struct berth_error **err)
+{
+    size_t n = 0;
+    _cleanup_free_ struct berth_device_rule *rules = berth_devices_cgroup_rules(x->config, &n);
+    int r = expect(x->sync[0], BERTH_SYNC_DEVICES, "sent an unexpected message", err);
+    if (r < 0 || (r = berth_cgroup_set_devices(x->cgroup, rules, n, err)) < 0)
         return r;
+    berth_fault("create:devices");
     return berth_sync_send(x->sync[0], BERTH_SYNC_DEVICES_SET, err);
 }
 
@@ -202,102 +258,130 @@ static int apply_devices(struct create_ctx *x, struct berth_error **err)
  * the mount work overlap on two CPUs. */
 static int parent_side(struct create_ctx *x, struct berth_error **err)
 {
-    struct berth_resources res = x->config->resources;
-    res.n_devices = 0;
-    int r = berth_cgroup_setup(x->cgroup, &res, x->pid, err);
+    int r =
+        berth_cgroup_setup(x->cgroup, &x->config->resources, x->init.pid, x->cgroup_fd >= 0, err);
     if (r < 0)
         return r;
+    berth_fault("create:cgroup-setup");
     if ((r = berth_sync_send(x->sync[0], BERTH_SYNC_GO, err)) < 0)
         return r;
-    /* while the child finishes its rootfs */
-    if ((r = write_state(x, err)) < 0 || (r = apply_devices(x, err)) < 0)
+    berth_fault("create:go");
+    if ((r = apply_devices(x, err)) < 0)
         return r;
-    r = berth_sync_recv(x->sync[0], err);
+    /* while the child finishes its setup */
+    if ((r = write_record(x, BERTH_PHASE_CREATED, err)) < 0)
+        return r;
+    berth_fault("create:final-record");
+    if (x->o->wait_start)
+        r = expect(x->sync[0], BERTH_SYNC_READY, "sent an unexpected message", err);
+    else if ((r = berth_sync_recv(x->sync[0], NULL, err)) > 0)
+        r = berth_error_set(err, EPROTO, "unexpected message from the container init");
     if (r < 0)
         return r;
-    if (x->o->wait_start && r != BERTH_SYNC_READY)
-        return berth_error_set(err, EPROTO, "the container init exited during setup");
-    if (!x->o->wait_start && r != 0)
-        return berth_error_set(err, EPROTO, "unexpected message from the container init");
-    if (x->o->pid_file)
-        return write_pid_file(x->o->pid_file, x->pid, err);
+    berth_fault("create:ready");
+    if (x->o->pid_file && (r = write_pid_file(x->o->pid_file, x->init.pid, err)) < 0)
+        return r;
+    berth_fault("create:pid-file");
     return 0;
 }
 
 /* When the parent fails to talk to or set up the child, the child has often
  * failed first (a namespace path that does not exist, say) and left its
- * error on the socket: that error is the one to report. */
+ * error on the socket: that error is the one to report. A re-executed init
+ * that could not even start exits with the errno of its exec. */
 static int prefer_child_error(struct create_ctx *x, int r, struct berth_error **err)
 {
     struct berth_error *child = NULL;
     struct pollfd p = {.fd = x->sync[0], .events = POLLIN};
-    if (poll(&p, 1, 0) != 1 || berth_sync_recv(x->sync[0], &child) >= 0 || child == NULL)
-        return r;
-    berth_error_clear(err);
-    *err = child;
-    return -child->errnum;
-}
+    siginfo_t si = {0};
 
-static int make_fifo(struct create_ctx *x, struct berth_error **err)
-{
-    if (!x->o->wait_start)
-        return 0;
-    if (mkfifoat(x->dirfd, BERTH_EXEC_FIFO, 0600) < 0)
-        return berth_error_set(err, errno, "cannot create the exec fifo");
-    x->fifo_fd = openat(x->dirfd, BERTH_EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (x->fifo_fd < 0)
-        return berth_error_set(err, errno, "cannot open the exec fifo");
-    return 0;
-}
-
-static void undo_create(struct create_ctx *x)
-{
-    _cleanup_error_ struct berth_error *ignored = NULL;
-    if (x->pid > 0) {
-        if (x->pidfd >= 0)
-            syscall(SYS_pidfd_send_signal, x->pidfd, SIGKILL, NULL, 0);
-        while (waitpid(x->pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+    if (x->sync[0] >= 0 && poll(&p, 1, 0) == 1 && berth_sync_recv(x->sync[0], NULL, &child) < 0 &&
+        child != NULL) {
+        berth_error_clear(err);
+        *err = child;
+        return -child->errnum;
     }
-    if (x->cgroup)
-        berth_cgroup_destroy(x->cgroup, &ignored);
-    berth_error_clear(&ignored);
-    if (x->dirfd >= 0)
-        berth_state_remove(x->o->state_root, x->o->id, &ignored);
-}
-
-static void free_ctx(struct create_ctx *x)
-{
-    int fds[] = {x->dirfd, x->cgroup_fd, x->fifo_fd, x->sync[0], x->sync[1], x->pidfd};
-    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    berth_cgroup_free(x->cgroup);
-    berth_config_free(x->config);
-    free(x->bundle);
+    berth_error_clear(&child);
+    if (x->init.pidfd >= 0 &&
+        syscall(SYS_waitid, P_PIDFD, x->init.pidfd, &si, WEXITED | WNOHANG | WNOWAIT, NULL) == 0 &&
+        si.si_pid > 0 && si.si_code == CLD_EXITED && si.si_status > 0 && si.si_status < 127 &&
+        r == -EPROTO) {
+        berth_error_clear(err);
+        return berth_error_set(err, si.si_status, "cannot start the container init");
+    }
+    return r;
 }
 
 static int create_steps(struct create_ctx *x, struct berth_error **err)
 {
     int r;
-    if ((r = load_config(x, err)) < 0)
-        return r;
-    if ((r = berth_state_create(x->o->state_root, x->o->id, err)) < 0)
+    if ((r = load_config(x, err)) < 0 ||
+        (r = berth_state_create(x->o->state_root, x->o->id, err)) < 0)
         return r;
     x->dirfd = r;
-    if ((r = make_cgroup(x, err)) < 0 || (r = make_fifo(x, err)) < 0 ||
-        (r = berth_sync_pair(x->sync, err)) < 0 || (r = join_pidns(x->config, err)) < 0 ||
-        (r = spawn_init(x, err)) < 0)
+    berth_fault("create:state-dir");
+    x->created = berth_rfc3339_now();
+    /* the record names the cgroups before any exists */
+    if ((r = plan_cgroup(x, err)) < 0 || (r = write_record(x, BERTH_PHASE_CREATING, err)) < 0)
         return r;
+    berth_fault("create:record");
+    if ((r = prepare_cgroup(x, err)) < 0)
+        return r;
+    berth_fault("create:cgroup-dir");
+    if ((r = make_fifo(x, err)) < 0 || (r = berth_sync_pair(x->sync, err)) < 0 ||
+        (r = open_pidns(x, err)) < 0 || (r = spawn_init(x, err)) < 0)
+        return r < 0 ? prefer_child_error(x, r, err) : r;
+    berth_fault("create:spawned");
     r = parent_side(x, err);
     return r < 0 ? prefer_child_error(x, r, err) : r;
 }
 
-int berth_container_create(const struct berth_create_opts *o, pid_t *ret_pid, int *ret_pidfd,
+/* A step that fails to undo keeps the record, which names what is left,
+ * for delete --force. */
+static void undo_create(struct create_ctx *x)
+{
+    _cleanup_error_ struct berth_error *e = NULL;
+    bool keep = false;
+
+    if (x->init.pid > 0) {
+        if (x->init.pidfd >= 0)
+            syscall(SYS_pidfd_send_signal, x->init.pidfd, SIGKILL, NULL, 0);
+        while (waitpid(x->init.pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    if (x->cgroup && berth_cgroup_destroy(x->cgroup, &e) < 0) {
+        keep = true;
+        berth_log(BERTH_LOG_DEBUG, "create '%s': %s, keeping its state for delete", x->o->id,
+                  e->msg);
+    }
+    if (x->dirfd >= 0 && !keep)
+        berth_state_remove(x->o->state_root, x->o->id, NULL);
+}
+
+static void free_ctx(struct create_ctx *x)
+{
+    int fds[] = {x->dirfd, x->cgroup_fd, x->fifo_fd, x->pidns_fd, x->sync[0], x->sync[1]};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    berth_launched_release(&x->init);
+    berth_cgroup_free(x->cgroup);
+    berth_config_free(x->config);
+    free(x->config_text);
+    free(x->bundle);
+    free(x->created);
+}
+
+int berth_container_create(const struct berth_create_opts *o, struct berth_container **ret,
                            struct berth_error **err)
 {
-    struct create_ctx x = {
-        .o = o, .dirfd = -1, .cgroup_fd = -1, .fifo_fd = -1, .sync = {-1, -1}, .pidfd = -1};
+    struct create_ctx x = {.o = o,
+                           .dirfd = -1,
+                           .cgroup_fd = -1,
+                           .fifo_fd = -1,
+                           .pidns_fd = -1,
+                           .sync = {-1, -1},
+                           .init = {.pidfd = -1}};
     int r = berth_state_validate_id(o->id, err);
     if (r < 0)
         return r;
@@ -305,9 +389,29 @@ int berth_container_create(const struct berth_create_opts *o, pid_t *ret_pid, in
     if (r < 0) {
         undo_create(&x);
     } else {
-        *ret_pid = x.pid;
-        *ret_pidfd = TAKE_FD(x.pidfd);
+        struct berth_container *c = xzalloc(sizeof(*c));
+        c->id = xstrdup(o->id);
+        c->state_root = xstrdup(o->state_root);
+        c->pid = x.init.pid;
+        c->pidfd = TAKE_FD(x.init.pidfd);
+        c->status_fd = o->keep_status ? TAKE_FD(x.sync[0]) : -1;
+        c->cgroup = TAKE_PTR(x.cgroup);
+        *ret = c;
     }
     free_ctx(&x);
     return r;
+}
+
+void berth_container_free(struct berth_container *c)
+{
+    if (c == NULL)
+        return;
+    if (c->pidfd >= 0)
+        close(c->pidfd);
+    if (c->status_fd >= 0)
+        close(c->status_fd);
+    berth_cgroup_free(c->cgroup);
+    free(c->id);
+    free(c->state_root);
+    free(c);
 }

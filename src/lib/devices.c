@@ -29,11 +29,14 @@ static const struct {
     {"/dev/stderr", "/proc/self/fd/2"}, {"/dev/core", "/proc/kcore"},
 };
 
+/* Config devices (`replace`) refuse symlinks on the way: the node must land
+ * in the container's /dev, not wherever a link in the image points. */
 static int make_node(int rootfd, const char *path, mode_t mode, dev_t dev, bool replace,
                      struct berth_error **err)
 {
     const char *name = NULL;
-    _cleanup_close_ int dfd = berth_fs_open_parent_in_root(rootfd, path, &name, err);
+    enum berth_mkpath mk = BERTH_MKPATH_DIR | (replace ? BERTH_MKPATH_NO_SYMLINKS : 0);
+    _cleanup_close_ int dfd = berth_fs_open_parent_in_root(rootfd, path, mk, &name, err);
     if (dfd < 0)
         return dfd;
     if (replace)
@@ -56,8 +59,8 @@ static int make_defaults(int rootfd, struct berth_error **err)
     }
     for (size_t i = 0; i < ARRAY_SIZE(default_links); i++) {
         const char *name = NULL;
-        _cleanup_close_ int dfd =
-            berth_fs_open_parent_in_root(rootfd, default_links[i].path, &name, err);
+        _cleanup_close_ int dfd = berth_fs_open_parent_in_root(rootfd, default_links[i].path,
+                                                               BERTH_MKPATH_DIR, &name, err);
         if (dfd < 0)
             return dfd;
         if (symlinkat(default_links[i].target, dfd, name) < 0 && errno != EEXIST)
@@ -77,7 +80,8 @@ static int make_config_device(int rootfd, const struct berth_device *d, struct b
     if (!d->has_uid && !d->has_gid)
         return 0;
     const char *name = NULL;
-    _cleanup_close_ int dfd = berth_fs_open_parent_in_root(rootfd, d->path, &name, err);
+    _cleanup_close_ int dfd = berth_fs_open_parent_in_root(
+        rootfd, d->path, BERTH_MKPATH_DIR | BERTH_MKPATH_NO_SYMLINKS, &name, err);
     if (dfd < 0)
         return dfd;
     if (fchownat(dfd, name, d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
@@ -109,18 +113,16 @@ static void add_rule(struct berth_device_rule *r, size_t *n, char type, int64_t 
     snprintf(d->access, sizeof(d->access), "%s", access);
 }
 
-static bool is_deny_all(const struct berth_device_rule *d)
-{
-    return !d->allow && d->type == 'a' && d->major < 0 && d->minor < 0;
-}
-
 struct berth_device_rule *berth_devices_cgroup_rules(const struct berth_config *c, size_t *ret_n)
 {
     const struct berth_resources *res = &c->resources;
-    size_t cap = res->n_devices + ARRAY_SIZE(default_devices) + 5, n = 0, i = 0;
+    size_t cap = res->n_devices + ARRAY_SIZE(default_devices) + 6, n = 0;
     struct berth_device_rule *r = xzalloc(cap * sizeof(*r));
-    while (i < res->n_devices && is_deny_all(&res->devices[i]))
-        r[n++] = res->devices[i++];
+
+    if (res->n_devices == 0)
+        r[n++] = (struct berth_device_rule){.allow = false, .type = 'a', .major = -1, .minor = -1};
+    for (size_t i = 0; i < res->n_devices; i++)
+        r[n++] = res->devices[i];
     add_rule(r, &n, 'c', -1, -1, "m");
     add_rule(r, &n, 'b', -1, -1, "m");
     for (size_t k = 0; k < ARRAY_SIZE(default_devices); k++)
@@ -128,8 +130,6 @@ struct berth_device_rule *berth_devices_cgroup_rules(const struct berth_config *
     add_rule(r, &n, 'c', 5, 2, "rwm");    /* /dev/ptmx */
     add_rule(r, &n, 'c', 136, -1, "rwm"); /* /dev/pts/N */
     add_rule(r, &n, 'c', 5, 1, "rwm");    /* /dev/console */
-    for (; i < res->n_devices; i++)
-        r[n++] = res->devices[i];
     *ret_n = n;
     return r;
 }

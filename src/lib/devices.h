@@ -15,11 +15,12 @@ int berth_devices_create(int rootfd, const struct berth_config *c, int defaults,
 
 struct berth_device_rule;
 
-/* The device cgroup rules to apply: the config's leading deny-all rules, then
- * allow rules for mknod of any node and for the default devices, /dev/ptmx
- * and /dev/pts/N, then the config's remaining rules. The last matching rule
- * wins, so the defaults survive the usual "deny all" while a rule the user
- * wrote about one of them still has the last word. linux.devices entries get
- * no rule of their own: as with runc, they need an allow rule in the config.
+/* The device cgroup rules to apply, in order (the last matching one wins):
+ * the config's rules in the config's order, then allow rules for mknod of
+ * any node and for the default devices, /dev/ptmx, /dev/pts/N and
+ * /dev/console, as crun does: the devices berth itself creates always work.
+ * A config without rules gets "deny all" first, on both cgroup drivers (the
+ * v1 kernel default would allow everything). linux.devices entries get no
+ * rule of their own: as with runc, they need an allow rule in the config.
  * Returns a new array (caller frees) of *ret_n rules. */
 struct berth_device_rule *berth_devices_cgroup_rules(const struct berth_config *c, size_t *ret_n);

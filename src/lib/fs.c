@@ -12,11 +12,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int openat2_in_root(int rootfd, const char *path, int flags)
+static int openat2_in_root(int rootfd, const char *path, int flags, enum berth_mkpath mk)
 {
     struct open_how how = {
         .flags = flags | O_CLOEXEC,
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+                   ((mk & BERTH_MKPATH_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : 0),
     };
     while (*path == '/')
         path++;
@@ -56,7 +57,7 @@ static int create_component(int parentfd, const char *name, bool file)
  * costs four syscalls. */
 static int open_or_create(int rootfd, char *rel, enum berth_mkpath mk)
 {
-    int fd = openat2_in_root(rootfd, rel, O_PATH);
+    int fd = openat2_in_root(rootfd, rel, O_PATH, mk);
     if (fd != -ENOENT)
         return fd;
     char *slash = strrchr(rel, '/');
@@ -66,10 +67,10 @@ static int open_or_create(int rootfd, char *rel, enum berth_mkpath mk)
     int pfd;
     if (slash) {
         *slash = '\0';
-        pfd = open_or_create(rootfd, rel, BERTH_MKPATH_DIR);
+        pfd = open_or_create(rootfd, rel, BERTH_MKPATH_DIR | (mk & BERTH_MKPATH_NO_SYMLINKS));
         *slash = '/';
     } else {
-        pfd = openat2_in_root(rootfd, ".", O_PATH);
+        pfd = openat2_in_root(rootfd, ".", O_PATH, mk);
     }
     if (pfd < 0)
         return pfd;
@@ -77,14 +78,14 @@ static int open_or_create(int rootfd, char *rel, enum berth_mkpath mk)
     close(pfd);
     if (r < 0)
         return r;
-    return openat2_in_root(rootfd, rel, O_PATH);
+    return openat2_in_root(rootfd, rel, O_PATH, mk);
 }
 
 int berth_fs_open_in_root(int rootfd, const char *path, enum berth_mkpath mk,
                           struct berth_error **err)
 {
-    if (mk == BERTH_MKPATH_NONE) {
-        int fd = openat2_in_root(rootfd, path, O_PATH);
+    if ((mk & (BERTH_MKPATH_DIR | BERTH_MKPATH_FILE)) == 0) {
+        int fd = openat2_in_root(rootfd, path, O_PATH, mk);
         if (fd < 0)
             return berth_error_set(err, -fd, "cannot resolve '%s' in the rootfs", path);
         return fd;
@@ -102,8 +103,8 @@ int berth_fs_open_in_root(int rootfd, const char *path, enum berth_mkpath mk,
     return fd;
 }
 
-int berth_fs_open_parent_in_root(int rootfd, const char *path, const char **ret_name,
-                                 struct berth_error **err)
+int berth_fs_open_parent_in_root(int rootfd, const char *path, enum berth_mkpath mk,
+                                 const char **ret_name, struct berth_error **err)
 {
     const char *slash = strrchr(path, '/');
     const char *name = slash ? slash + 1 : path;
@@ -112,7 +113,7 @@ int berth_fs_open_parent_in_root(int rootfd, const char *path, const char **ret_
     _cleanup_free_ char *parent = slash ? strndup(path, slash - path) : xstrdup(".");
     if (parent == NULL)
         abort();
-    int fd = berth_fs_open_in_root(rootfd, *parent ? parent : "/", BERTH_MKPATH_DIR, err);
+    int fd = berth_fs_open_in_root(rootfd, *parent ? parent : "/", mk | BERTH_MKPATH_DIR, err);
     if (fd < 0)
         return fd;
     *ret_name = name;

@@ -1,16 +1,21 @@
 #include "init.h"
 #include "caps.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "error.h"
 #include "fs.h"
+#include "lsm.h"
 #include "net.h"
 #include "oci.h"
 #include "rootfs.h"
 #include "seccomp-filter.h"
+#include "signals.h"
+#include "spawn.h"
 #include "sync.h"
 #include "util.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -19,13 +24,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 struct init_state {
     const struct berth_init_args *a;
@@ -34,7 +36,7 @@ struct init_state {
 
 static int expect(int fd, enum berth_sync_type want, struct berth_error **err)
 {
-    int r = berth_sync_recv(fd, err);
+    int r = berth_sync_recv(fd, NULL, err);
     if (r < 0)
         return r;
     if (r != (int)want)
@@ -183,7 +185,9 @@ static int switch_user(const struct berth_process *p, struct berth_error **err)
 {
     const struct berth_user *u = &p->user;
     int r;
-    if (p->caps.present && (r = berth_caps_drop_bounding(&p->caps, err)) < 0)
+    /* An absent process.capabilities means empty sets (runc): every
+     * capability not configured goes, also for uid 0. */
+    if ((r = berth_caps_drop_bounding(&p->caps, err)) < 0)
         return r;
     if (setgroups(u->n_additional_gids, u->additional_gids) < 0)
         return berth_error_set(err, errno, "cannot set additional groups");
@@ -195,16 +199,18 @@ static int switch_user(const struct berth_process *p, struct berth_error **err)
         return berth_error_set(err, errno, "cannot set uid %u", (unsigned)u->uid);
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
         return berth_error_set(err, errno, "cannot reset keepcaps");
-    if (p->caps.present && (r = berth_caps_apply(&p->caps, err)) < 0)
+    if ((r = berth_caps_apply(&p->caps, err)) < 0)
         return r;
     if (u->has_umask)
         umask(u->umask);
     return 0;
 }
 
-/* Create mode: block until `start` writes to exec.fifo. The read end was
- * opened non-blocking before clone; poll() only reports it readable once a
- * writer has come, so the wait costs nothing. */
+/* Create mode: block until `start` writes to exec.fifo. It was opened for
+ * reading and writing, non-blocking, before clone: poll() reports it
+ * readable once a byte is there, and a writer coming and going without one
+ * (`state` checking that the init still waits) is no event at all. Closing
+ * it right after the read tells the same check that the init has gone on. */
 static int wait_start(int fifo_fd, struct berth_error **err)
 {
     struct pollfd pfd = {.fd = fifo_fd, .events = POLLIN};
@@ -228,7 +234,7 @@ static int final_steps(const struct berth_config *c, const char *exe, struct ber
 {
     const struct berth_process *p = &c->process;
     int r = set_rlimits(p, err);
-    if (r < 0)
+    if (r < 0 || (r = berth_lsm_apply_exec(p, err)) < 0)
         return r;
     /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
      * user switch may drop: load it first then (runc does the same). */
@@ -279,17 +285,13 @@ static int setup(struct init_state *st, char **ret_exe, struct berth_error **err
     return expect(st->a->sync_fd, BERTH_SYNC_DEVICES_SET, err);
 }
 
-static void close_other_fds(int keep1, int keep2)
+/* The init dies with the runtime until it is set up: a runtime killed
+ * mid-create leaves no process behind. One that died before the prctl
+ * closed its end of the sync socket, and the init, which goes on only when
+ * told so there, exits at the next read. */
+static void die_with_parent(void)
 {
-    int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
-    if (lo < 0)
-        lo = hi;
-    /* everything else is closed now: nothing of the runtime's can leak, and
-     * the state directory's lock stays with the runtime alone */
-    syscall(SYS_close_range, 3, lo - 1, 0);
-    if (hi > lo)
-        syscall(SYS_close_range, lo + 1, hi - 1, 0);
-    syscall(SYS_close_range, hi + 1, ~0U, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 }
 
 _Noreturn void berth_init_main(const struct berth_init_args *a)
@@ -297,33 +299,159 @@ _Noreturn void berth_init_main(const struct berth_init_args *a)
     _cleanup_error_ struct berth_error *err = NULL;
     _cleanup_free_ char *exe = NULL;
     struct init_state st = {.a = a};
-    sigset_t none;
 
-    close_other_fds(a->sync_fd, a->fifo_fd);
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* Not dumpable, /proc/PID of the init (its fds, memory, exe) is closed
+     * to the container's processes; the kernel resets the flag at the
+     * payload's execve. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    die_with_parent();
+    /* everything else is closed now: nothing of the runtime's can leak, and
+     * the state directory's lock stays with the runtime alone */
+    int keep[] = {a->sync_fd, a->fifo_fd};
+    close_fds_except(keep, ARRAY_SIZE(keep));
     if (setup(&st, &exe, &err) < 0)
         goto fail;
+    /* set up: the container lives on without the runtime (and the flag
+     * would outlive the payload's execve) */
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     if (a->fifo_fd >= 0) {
         if (berth_sync_send(a->sync_fd, BERTH_SYNC_READY, &err) < 0)
             goto fail;
-        close(a->sync_fd);
         if (wait_start(a->fifo_fd, &err) < 0)
             goto fail_late;
         close(a->fifo_fd);
     }
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    berth_signals_reset();
     final_steps(a->config, exe, &err);
     if (a->fifo_fd < 0)
         goto fail;
-fail_late : {
-    /* `create` has returned: the container's stderr is the only witness */
-    _cleanup_free_ char *msg = berth_error_format(err);
-    dprintf(STDERR_FILENO, "berth-runtime: %s\n", msg);
+fail_late:
+    /* `create` has returned: whoever kept the sync socket hears of it, and
+     * the container's stderr is the last witness */
+    berth_sync_send_error(a->sync_fd, err);
+    if (a->error_prefix) {
+        _cleanup_free_ char *msg = berth_error_format(err);
+        dprintf(STDERR_FILENO, "%s: %s\n", a->error_prefix, msg);
+    }
     _exit(127);
-}
 fail:
     berth_sync_send_error(a->sync_fd, err);
     _exit(127);
+}
+
+static int init_trampoline(void *arg)
+{
+    berth_init_main(arg);
+}
+
+_Noreturn void berth_init_spawn_joined(const struct berth_init_args *a, int pidns_fd,
+                                       uint64_t flags, int cgroup_fd)
+{
+    _cleanup_error_ struct berth_error *err = NULL;
+    struct berth_spawn s = {.flags = flags | CLONE_PARENT,
+                            .cgroup_fd = cgroup_fd,
+                            .stdio = {-1, -1, -1},
+                            .exe_fd = -1,
+                            .fn = init_trampoline,
+                            .arg = (void *)a};
+    int pidfd = -1;
+
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    die_with_parent();
+    /* only the namespace of the children changes */
+    if (setns(pidns_fd, CLONE_NEWPID) < 0) {
+        berth_error_set(&err, errno, "cannot join the pid namespace");
+        goto fail;
+    }
+    close(pidns_fd);
+    pid_t pid = berth_spawn(&s, &pidfd, &err);
+    if (pid < 0)
+        goto fail;
+    close(pidfd);
+    _exit(berth_sync_send_value(a->sync_fd, BERTH_SYNC_CHILD, pid, &err) < 0 ? EPIPE : 0);
+fail:
+    berth_sync_send_error(a->sync_fd, err);
+    _exit(127);
+}
+
+/* The arguments of a re-executed init, sent by launch.c. */
+struct image_args {
+    struct berth_init_args a;
+    struct berth_config *config;
+    struct berth_cgroup *cgroup;
+    char *bundle, *prefix;
+    int pidns_fd, cgroup_fd;
+    uint64_t flags;
+};
+
+static int parse_image_args(const char *blob, struct image_args *ia, struct berth_error **err)
+{
+    json_error_t je;
+    const char *config, *bundle, *cgroup = NULL, *prefix = NULL;
+    json_int_t fifo, pidns, cgroup_fd, flags;
+
+    _cleanup_(json_decrefp) json_t *o = json_loads(blob, 0, &je);
+    if (o == NULL ||
+        json_unpack_ex(o, &je, 0, "{s:s, s:s, s?s, s?s, s:I, s:I, s:I, s:I}", "config", &config,
+                       "bundle", &bundle, "cgroup", &cgroup, "prefix", &prefix, "fifo", &fifo,
+                       "pidns", &pidns, "cgroup_fd", &cgroup_fd, "flags", &flags) < 0)
+        return berth_error_set(err, EPROTO, "bad arguments for the container init: %s", je.text);
+    ia->bundle = xstrdup(bundle);
+    ia->prefix = prefix ? xstrdup(prefix) : NULL;
+    ia->config = berth_config_parse(config, strlen(config), ia->bundle, err);
+    if (ia->config == NULL)
+        return -(*err)->errnum;
+    if (cgroup && (ia->cgroup = berth_cgroup_from_json(cgroup, err)) == NULL)
+        return -(*err)->errnum;
+    ia->a = (struct berth_init_args){.config = ia->config,
+                                     .cgroup = ia->cgroup,
+                                     .bundle = ia->bundle,
+                                     .fifo_fd = (int)fifo,
+                                     .error_prefix = ia->prefix};
+    ia->pidns_fd = (int)pidns;
+    ia->cgroup_fd = (int)cgroup_fd;
+    ia->flags = (uint64_t)flags;
+    return 0;
+}
+
+/* The sync socket must be one: a hand-run "--berth-init 1" gets nowhere. */
+static bool is_seqpacket(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof(type);
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET;
+}
+
+_Noreturn static void image_main(const char *fd_arg)
+{
+    _cleanup_error_ struct berth_error *err = NULL;
+    _cleanup_free_ char *blob = NULL;
+    struct image_args ia = {.pidns_fd = -1, .cgroup_fd = -1};
+    long long fd;
+
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (parse_i64(fd_arg, &fd) < 0 || fd < 3 || fd > INT32_MAX || !is_seqpacket((int)fd)) {
+        dprintf(STDERR_FILENO, "%s is for the runtime's own use\n", BERTH_INIT_ARG);
+        _exit(EINVAL);
+    }
+    if (berth_sync_recv_data((int)fd, BERTH_SYNC_INIT, &blob, NULL, &err) < 0 ||
+        parse_image_args(blob, &ia, &err) < 0) {
+        berth_sync_send_error((int)fd, err);
+        _exit(127);
+    }
+    ia.a.sync_fd = (int)fd;
+    /* they had to survive our exec, not the payload's */
+    int passed[] = {ia.a.sync_fd, ia.a.fifo_fd, ia.pidns_fd, ia.cgroup_fd};
+    for (size_t i = 0; i < ARRAY_SIZE(passed); i++)
+        if (passed[i] >= 0)
+            (void)fcntl(passed[i], F_SETFD, FD_CLOEXEC);
+    if (ia.pidns_fd >= 0)
+        berth_init_spawn_joined(&ia.a, ia.pidns_fd, ia.flags, ia.cgroup_fd);
+    berth_init_main(&ia.a);
+}
+
+void berth_init_dispatch(int argc, char **argv)
+{
+    if (argc == 3 && streq(argv[1], BERTH_INIT_ARG))
+        image_main(argv[2]);
 }

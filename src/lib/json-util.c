@@ -161,3 +161,31 @@ int jget_object_array(json_t *obj, const char *key, const char *path, size_t ele
     }
     return 1;
 }
+
+static bool has_content(json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+    case JSON_FALSE:
+        return false;
+    case JSON_OBJECT:
+        return json_object_size(v) > 0;
+    case JSON_ARRAY:
+        return json_array_size(v) > 0;
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    default:
+        return true;
+    }
+}
+
+int jrefuse(json_t *obj, const char *key, const char *path, struct berth_error **err)
+{
+    json_t *v = obj ? json_object_get(obj, key) : NULL;
+    if (v == NULL || !has_content(v))
+        return 0;
+    return berth_error_set(err, EINVAL, "invalid config: '%s%s%s' is not supported", path,
+                           *path ? "." : "", key);
+}

@@ -39,3 +39,8 @@ typedef int (*jparse_elem_fn)(json_t *elem, const char *path, void *out, struct 
  * Returns 1 if present, 0 if absent (outputs untouched), or -EINVAL. */
 int jget_object_array(json_t *obj, const char *key, const char *path, size_t elem_size,
                       jparse_elem_fn fn, void *ret_array, size_t *ret_n, struct berth_error **err);
+
+/* Refuses a field berth cannot honour: EINVAL "invalid config: 'PATH.KEY'
+ * is not supported" when obj[key] is present with content (null, false, 0,
+ * "", [] and {} count as absent). Returns 0 otherwise. */
+int jrefuse(json_t *obj, const char *key, const char *path, struct berth_error **err);

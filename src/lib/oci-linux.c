@@ -89,6 +89,33 @@ static int parse_namespaces(json_t *lx, struct berth_config *c, struct berth_err
     return 0;
 }
 
+/* Whether an absolute path, read lexically ("." and ".." applied, repeated
+ * slashes folded), names something strictly below /dev. */
+static bool below_dev(const char *p)
+{
+    int depth = 0;
+    bool in_dev = false;
+
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (*p == '\0')
+            return in_dev && depth >= 2;
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (depth > 0)
+                depth--;
+        } else if (!(n == 1 && p[0] == '.')) {
+            if (depth == 0)
+                in_dev = n == 3 && strncmp(p, "dev", 3) == 0;
+            depth++;
+        }
+        if (depth == 0)
+            in_dev = false;
+        p += n;
+    }
+}
+
 static int parse_device(json_t *o, const char *path, void *out, struct berth_error **err)
 {
     _cleanup_free_ char *type = NULL;
@@ -104,6 +131,11 @@ static int parse_device(json_t *o, const char *path, void *out, struct berth_err
     d->type = type[0];
     if (d->path[0] != '/')
         return berth_error_set(err, EINVAL, "invalid config: '%s.path' must be absolute", path);
+    /* A node elsewhere would land on the rootfs' own disk and outlive the
+     * container. */
+    if (!below_dev(d->path))
+        return berth_error_set(err, EINVAL, "invalid config: '%s.path' ('%s') is not below /dev",
+                               path, d->path);
     bool need_nums = d->type != 'p';
     bool has_major = false, has_minor = false;
     if ((r = jget_int(o, "major", path, 0, UINT32_MAX, &d->major, &has_major, err)) < 0 ||
@@ -151,9 +183,7 @@ static int parse_sysctl(json_t *lx, struct berth_config *c, struct berth_error *
     return 0;
 }
 
-/* Only namespaced sysctls may be set: anything else would change the host
- * (runc applies the same rule). Returns the namespace a key needs, or -1. */
-static int sysctl_namespace(const char *key)
+int berth_sysctl_namespace(const char *key)
 {
     static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
                                       "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
@@ -173,7 +203,7 @@ static int sysctl_namespace(const char *key)
 static int check_sysctls(const struct berth_config *c, struct berth_error **err)
 {
     for (size_t i = 0; i < c->n_sysctls; i++) {
-        int t = sysctl_namespace(c->sysctls[i].key);
+        int t = berth_sysctl_namespace(c->sysctls[i].key);
         if (t < 0)
             return berth_error_set(err, EINVAL,
                                    "invalid config: 'linux.sysctl' key '%s' is not namespaced: "
@@ -185,6 +215,19 @@ static int check_sysctls(const struct berth_config *c, struct berth_error **err)
                                    c->sysctls[i].key, berth_ns_name(t));
     }
     return 0;
+}
+
+/* runc's systemd form "slice:prefix:name" (slice may be empty): three
+ * colon-separated parts, no slash. */
+static bool is_systemd_path(const char *p)
+{
+    int colons = 0;
+    for (const char *s = p; *s; s++) {
+        if (*s == '/')
+            return false;
+        colons += *s == ':';
+    }
+    return colons == 2 && p[strlen(p) - 1] != ':';
 }
 
 static int parse_paths(json_t *lx, struct berth_config *c, struct berth_error **err)
@@ -203,6 +246,12 @@ static int parse_paths(json_t *lx, struct berth_config *c, struct berth_error **
                 return berth_error_set(err, EINVAL,
                                        "invalid config: 'linux.%s' entry '%s' must be absolute",
                                        l == 0 ? "maskedPaths" : "readonlyPaths", *p);
+    if (c->cgroups_path && is_systemd_path(c->cgroups_path))
+        return berth_error_set(err, EINVAL,
+                               "invalid config: 'linux.cgroupsPath' '%s' is a systemd unit path "
+                               "(slice:prefix:name), which needs the systemd cgroup driver: berth "
+                               "supports cgroupfs paths only",
+                               c->cgroups_path);
     if (c->cgroups_path && (r = berth_cgroup_path_validate(c->cgroups_path, err)) < 0)
         return berth_error_wrap(err, "invalid config: 'linux.cgroupsPath'");
     if ((r = jget_string(lx, "rootfsPropagation", "linux", false, &prop, err)) < 0)
@@ -230,11 +279,28 @@ static int check_mount_ns(const struct berth_config *c, struct berth_error **err
     return 0;
 }
 
+/* Fields of "linux" berth does not implement: a config that sets one is
+ * refused, never run as if the field were not there. */
+static int refuse_unsupported(json_t *lx, struct berth_error **err)
+{
+    static const char *const keys[] = {"uidMappings", "gidMappings",  "intelRdt",  "personality",
+                                       "timeOffsets", "memoryPolicy", "netDevices"};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        int r = jrefuse(lx, keys[i], "linux", err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 int berth_oci_parse_linux(json_t *lx, struct berth_config *c, struct berth_error **err)
 {
     int r;
     if (lx == NULL)
         return check_mount_ns(c, err);
+    if ((r = refuse_unsupported(lx, err)) < 0 ||
+        (r = jget_string(lx, "mountLabel", "linux", false, &c->mount_label, err)) < 0)
+        return r;
     if ((r = parse_namespaces(lx, c, err)) < 0 || (r = parse_devices(lx, c, err)) < 0 ||
         (r = parse_sysctl(lx, c, err)) < 0 || (r = check_sysctls(c, err)) < 0 ||
         (r = parse_paths(lx, c, err)) < 0 || (r = berth_oci_parse_seccomp(lx, c, err)) < 0 ||
@@ -258,6 +324,7 @@ void berth_oci_free_linux(struct berth_config *c)
     strv_freep(&c->masked_paths);
     strv_freep(&c->readonly_paths);
     free(c->cgroups_path);
+    free(c->mount_label);
     berth_oci_free_seccomp(c->seccomp);
     berth_oci_free_resources(&c->resources);
 }

@@ -9,6 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* swappiness is 0..100; runc reads -1 (and its uint64 wrap-around) as "not
+ * set", which docker sends by default. */
+static int parse_swappiness(json_t *o, struct berth_resources *r, struct berth_error **err)
+{
+    json_t *v = json_object_get(o, "swappiness");
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (json_is_integer(v) && json_integer_value(v) == -1)
+        return 0;
+    if (json_is_real(v) && json_real_value(v) >= 18446744073709551615.0)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100)
+        return berth_error_set(
+            err, EINVAL, "invalid config: 'linux.resources.memory.swappiness' must be 0..100");
+    r->has_mem_swappiness = true;
+    r->mem_swappiness = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
 static int parse_memory(json_t *res, struct berth_resources *r, struct berth_error **err)
 {
     json_t *o = NULL;
@@ -19,8 +38,17 @@ static int parse_memory(json_t *res, struct berth_resources *r, struct berth_err
     if ((rc = jget_int(o, "limit", P, -1, INT64_MAX, &r->mem_limit, &r->has_mem_limit, err)) < 0 ||
         (rc = jget_int(o, "reservation", P, -1, INT64_MAX, &r->mem_reservation,
                        &r->has_mem_reservation, err)) < 0 ||
-        (rc = jget_int(o, "swap", P, -1, INT64_MAX, &r->mem_swap, &r->has_mem_swap, err)) < 0)
+        (rc = jget_int(o, "swap", P, -1, INT64_MAX, &r->mem_swap, &r->has_mem_swap, err)) < 0 ||
+        (rc = jget_int(o, "kernel", P, -1, INT64_MAX, &r->mem_kernel, &r->has_mem_kernel, err)) <
+            0 ||
+        (rc = jget_int(o, "kernelTCP", P, -1, INT64_MAX, &r->mem_kernel_tcp, &r->has_mem_kernel_tcp,
+                       err)) < 0 ||
+        (rc = jget_bool(o, "disableOOMKiller", P, &r->disable_oom_killer, err)) < 0 ||
+        (rc = parse_swappiness(o, r, err)) < 0)
         return rc;
+    if ((rc = jget_bool(o, "useHierarchy", P, &r->use_hierarchy, err)) < 0)
+        return rc;
+    r->has_use_hierarchy = json_is_boolean(json_object_get(o, "useHierarchy"));
     if (r->has_mem_swap && r->mem_swap != -1 && r->has_mem_limit && r->mem_limit != -1 &&
         r->mem_swap < r->mem_limit)
         return berth_error_set(err, EINVAL,
@@ -40,7 +68,13 @@ static int parse_cpu(json_t *res, struct berth_resources *r, struct berth_error 
         (rc = jget_int(o, "quota", P, -1, INT64_MAX, &r->cpu_quota, &r->has_cpu_quota, err)) < 0 ||
         (rc = jget_u64(o, "period", P, &r->cpu_period, &r->has_cpu_period, err)) < 0 ||
         (rc = jget_string(o, "cpus", P, false, &r->cpu_cpus, err)) < 0 ||
-        (rc = jget_string(o, "mems", P, false, &r->cpu_mems, err)) < 0)
+        (rc = jget_string(o, "mems", P, false, &r->cpu_mems, err)) < 0 ||
+        (rc = jget_u64(o, "burst", P, &r->cpu_burst, &r->has_cpu_burst, err)) < 0 ||
+        (rc = jget_int(o, "realtimeRuntime", P, -1, INT64_MAX, &r->cpu_rt_runtime,
+                       &r->has_cpu_rt_runtime, err)) < 0 ||
+        (rc = jget_u64(o, "realtimePeriod", P, &r->cpu_rt_period, &r->has_cpu_rt_period, err)) <
+            0 ||
+        (rc = jget_int(o, "idle", P, 0, 1, &r->cpu_idle, &r->has_cpu_idle, err)) < 0)
         return rc;
     if (r->has_cpu_shares && r->cpu_shares != 0 && (r->cpu_shares < 2 || r->cpu_shares > 262144))
         return berth_error_set(err, EINVAL,
@@ -200,6 +234,62 @@ static int parse_blkio(json_t *res, struct berth_resources *r, struct berth_erro
     return 0;
 }
 
+static int parse_hugepage(json_t *o, const char *path, void *out, struct berth_error **err)
+{
+    struct berth_hugepage_limit *h = out;
+    bool has_limit = false;
+    int rc;
+
+    if ((rc = jget_string(o, "pageSize", path, true, &h->page_size, err)) < 0 ||
+        (rc = jget_u64(o, "limit", path, &h->limit, &has_limit, err)) < 0)
+        return rc;
+    /* the size names a cgroup file: "2MB", "1GB", "64KB" */
+    size_t digits = strspn(h->page_size, "0123456789");
+    if (digits == 0 || !(streq(h->page_size + digits, "KB") || streq(h->page_size + digits, "MB") ||
+                         streq(h->page_size + digits, "GB")))
+        return berth_error_set(err, EINVAL,
+                               "invalid config: '%s.pageSize' ('%s') must be a size such as 2MB",
+                               path, h->page_size);
+    if (!has_limit)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.limit' is required", path);
+    return 0;
+}
+
+static int parse_net_priority(json_t *o, const char *path, void *out, struct berth_error **err)
+{
+    struct berth_net_priority *p = out;
+    int64_t prio = 0;
+    bool has_prio = false;
+    int rc;
+
+    if ((rc = jget_string(o, "name", path, true, &p->name, err)) < 0 ||
+        (rc = jget_int(o, "priority", path, 0, UINT32_MAX, &prio, &has_prio, err)) < 0)
+        return rc;
+    if (*p->name == '\0' || strlen(p->name) >= 16 || strpbrk(p->name, " /\n\t"))
+        return berth_error_set(err, EINVAL,
+                               "invalid config: '%s.name' ('%s') is not an interface name", path,
+                               p->name);
+    if (!has_prio)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.priority' is required", path);
+    p->priority = (uint32_t)prio;
+    return 0;
+}
+
+static int parse_network(json_t *res, struct berth_resources *r, struct berth_error **err)
+{
+    json_t *o = NULL;
+    int64_t id = 0;
+    int rc = jget_object(res, "network", "linux.resources", &o, err);
+    if (rc <= 0)
+        return rc;
+    if ((rc = jget_int(o, "classID", "linux.resources.network", 0, UINT32_MAX, &id,
+                       &r->has_net_class_id, err)) < 0)
+        return rc;
+    r->net_class_id = (uint32_t)id;
+    return jget_object_array(o, "priorities", "linux.resources.network", sizeof(*r->net_priorities),
+                             parse_net_priority, &r->net_priorities, &r->n_net_priorities, err);
+}
+
 static int parse_pids(json_t *res, struct berth_resources *r, struct berth_error **err)
 {
     json_t *o = NULL;
@@ -220,9 +310,61 @@ int berth_oci_parse_resources(json_t *lx, struct berth_config *c, struct berth_e
     struct berth_resources *r = &c->resources;
     if ((rc = parse_memory(res, r, err)) < 0 || (rc = parse_cpu(res, r, err)) < 0 ||
         (rc = parse_devices(res, r, err)) < 0 || (rc = parse_pids(res, r, err)) < 0 ||
-        (rc = parse_blkio(res, r, err)) < 0)
+        (rc = parse_blkio(res, r, err)) < 0 || (rc = parse_network(res, r, err)) < 0 ||
+        (rc = jget_object_array(res, "hugepageLimits", "linux.resources", sizeof(*r->hugepages),
+                                parse_hugepage, &r->hugepages, &r->n_hugepages, err)) < 0)
+        return rc;
+    /* not implemented: refused rather than run without them */
+    if ((rc = jrefuse(res, "rdma", "linux.resources", err)) < 0 ||
+        (rc = jrefuse(res, "unified", "linux.resources", err)) < 0)
         return rc;
     return 0;
+}
+
+const char *berth_resources_first_field(const struct berth_resources *r)
+{
+    const struct {
+        bool set;
+        const char *name;
+    } fields[] = {
+        {r->has_mem_limit, "linux.resources.memory.limit"},
+        {r->has_mem_reservation, "linux.resources.memory.reservation"},
+        {r->has_mem_swap, "linux.resources.memory.swap"},
+        {r->has_mem_kernel, "linux.resources.memory.kernel"},
+        {r->has_mem_kernel_tcp, "linux.resources.memory.kernelTCP"},
+        {r->has_mem_swappiness, "linux.resources.memory.swappiness"},
+        {r->disable_oom_killer, "linux.resources.memory.disableOOMKiller"},
+        {r->has_use_hierarchy, "linux.resources.memory.useHierarchy"},
+        {r->has_cpu_shares, "linux.resources.cpu.shares"},
+        {r->has_cpu_quota, "linux.resources.cpu.quota"},
+        {r->has_cpu_period, "linux.resources.cpu.period"},
+        {r->has_cpu_burst, "linux.resources.cpu.burst"},
+        {r->has_cpu_rt_runtime, "linux.resources.cpu.realtimeRuntime"},
+        {r->has_cpu_rt_period, "linux.resources.cpu.realtimePeriod"},
+        {r->has_cpu_idle, "linux.resources.cpu.idle"},
+        {r->cpu_cpus && *r->cpu_cpus, "linux.resources.cpu.cpus"},
+        {r->cpu_mems && *r->cpu_mems, "linux.resources.cpu.mems"},
+        {r->has_pids_limit, "linux.resources.pids.limit"},
+        {r->has_blkio_weight, "linux.resources.blockIO.weight"},
+        {r->has_blkio_leaf_weight, "linux.resources.blockIO.leafWeight"},
+        {r->n_blkio_weight_devices > 0, "linux.resources.blockIO.weightDevice"},
+        {r->n_blkio_throttle[BERTH_THROTTLE_READ_BPS] > 0,
+         "linux.resources.blockIO.throttleReadBpsDevice"},
+        {r->n_blkio_throttle[BERTH_THROTTLE_WRITE_BPS] > 0,
+         "linux.resources.blockIO.throttleWriteBpsDevice"},
+        {r->n_blkio_throttle[BERTH_THROTTLE_READ_IOPS] > 0,
+         "linux.resources.blockIO.throttleReadIOPSDevice"},
+        {r->n_blkio_throttle[BERTH_THROTTLE_WRITE_IOPS] > 0,
+         "linux.resources.blockIO.throttleWriteIOPSDevice"},
+        {r->n_devices > 0, "linux.resources.devices"},
+        {r->n_hugepages > 0, "linux.resources.hugepageLimits"},
+        {r->has_net_class_id, "linux.resources.network.classID"},
+        {r->n_net_priorities > 0, "linux.resources.network.priorities"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+        if (fields[i].set)
+            return fields[i].name;
+    return NULL;
 }
 
 void berth_oci_free_resources(struct berth_resources *r)
@@ -231,6 +373,12 @@ void berth_oci_free_resources(struct berth_resources *r)
     free(r->cpu_mems);
     free(r->devices);
     free(r->blkio_weight_devices);
+    for (size_t i = 0; i < r->n_hugepages; i++)
+        free(r->hugepages[i].page_size);
+    free(r->hugepages);
+    for (size_t i = 0; i < r->n_net_priorities; i++)
+        free(r->net_priorities[i].name);
+    free(r->net_priorities);
     for (int t = 0; t < BERTH_THROTTLE_COUNT; t++)
         free(r->blkio_throttle[t]);
 }

@@ -93,6 +93,10 @@ int berth_oci_parse_seccomp(json_t *lx, struct berth_config *c, struct berth_err
     int r = jget_object(lx, "seccomp", "linux", &o, err);
     if (r <= 0)
         return r;
+    /* the notify listener (SCMP_ACT_NOTIFY's agent) is not implemented */
+    if ((r = jrefuse(o, "listenerPath", "linux.seccomp", err)) < 0 ||
+        (r = jrefuse(o, "listenerMetadata", "linux.seccomp", err)) < 0)
+        return r;
     c->seccomp = xzalloc(sizeof(*c->seccomp));
     if ((r = parse_body(o, c->seccomp, err)) < 0)
         return r;

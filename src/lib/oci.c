@@ -228,8 +228,61 @@ static int parse_process(json_t *root, struct berth_process *p, struct berth_err
         return r;
     p->oom_score_adj = (int)v;
     if ((r = parse_user(o, &p->user, err)) < 0 || (r = parse_caps(o, &p->caps, err)) < 0 ||
-        (r = parse_rlimits(o, p, err)) < 0)
+        (r = parse_rlimits(o, p, err)) < 0 ||
+        (r = jget_string(o, "apparmorProfile", "process", false, &p->apparmor_profile, err)) < 0 ||
+        (r = jget_string(o, "selinuxLabel", "process", false, &p->selinux_label, err)) < 0)
         return r;
+    /* not implemented: refused rather than run without them */
+    static const char *const unsupported[] = {"ioPriority", "scheduler", "execCPUAffinity"};
+    for (size_t i = 0; i < ARRAY_SIZE(unsupported); i++)
+        if ((r = jrefuse(o, unsupported[i], "process", err)) < 0)
+            return r;
+    return 0;
+}
+
+/* Hooks come with the runtime's part 2; a config that asks for one must
+ * not start without it. */
+static int refuse_hooks(json_t *root, struct berth_error **err)
+{
+    json_t *hooks = NULL, *v;
+    const char *key;
+    int r = jget_object(root, "hooks", "", &hooks, err);
+    if (r <= 0)
+        return r;
+    json_object_foreach(hooks, key, v)
+    {
+        if ((r = jrefuse(hooks, key, "hooks", err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Options OCI runtimes implement themselves rather than pass to the
+ * kernel; berth does not have them yet, and the kernel would either refuse
+ * them with a bare EINVAL or, for a bind mount, never see them. */
+static const char *const unsupported_mount_opts[] = {"tmpcopyup", "notmpcopyup",  "idmap",
+                                                     "ridmap",    "copy-symlink", "nocopyup"};
+
+static int check_mount_data(const struct berth_mount *m, const char *path, struct berth_error **err)
+{
+    if (m->data == NULL)
+        return 0;
+    _cleanup_free_ char *copy = xstrdup(m->data);
+    for (char *save = NULL, *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(o, '=');
+        if (eq)
+            *eq = '\0';
+        for (size_t i = 0; i < ARRAY_SIZE(unsupported_mount_opts); i++)
+            if (streq(o, unsupported_mount_opts[i]))
+                return berth_error_set(
+                    err, EINVAL, "invalid config: '%s.options' '%s' is not supported yet", path, o);
+        /* a bind mount passes no data to any file system: it would be lost */
+        if (m->is_bind)
+            return berth_error_set(err, EINVAL,
+                                   "invalid config: '%s.options' '%s' is not an option a bind "
+                                   "mount can take",
+                                   path, o);
+    }
     return 0;
 }
 
@@ -252,13 +305,15 @@ static int parse_one_mount(json_t *o, const char *path, void *out, struct berth_
     m->flags = mo.flags;
     m->propagation = mo.propagation;
     m->data = mo.data;
+    m->rec_set = mo.rec_set;
+    m->rec_clr = mo.rec_clr;
     m->is_bind = (mo.flags & MS_BIND) || streq(m->type, "bind");
     if (m->is_bind && m->source == NULL)
         return berth_error_set(err, EINVAL, "invalid config: '%s.source' is required for a bind",
                                path);
     if (!m->is_bind && m->type == NULL)
         return berth_error_set(err, EINVAL, "invalid config: '%s.type' is required", path);
-    return 0;
+    return check_mount_data(m, path, err);
 }
 
 static int parse_mounts(json_t *root, struct berth_config *c, struct berth_error **err)
@@ -280,7 +335,7 @@ static int parse_top(json_t *root, const char *bundle, struct berth_config *c,
         (r = parse_process(root, &c->process, err)) < 0 ||
         (r = jget_string(root, "hostname", "", false, &c->hostname, err)) < 0 ||
         (r = jget_string(root, "domainname", "", false, &c->domainname, err)) < 0 ||
-        (r = parse_mounts(root, c, err)) < 0)
+        (r = parse_mounts(root, c, err)) < 0 || (r = refuse_hooks(root, err)) < 0)
         return r;
     if ((r = jget_object(root, "annotations", "", &o, err)) < 0)
         return r;
@@ -332,6 +387,8 @@ static void free_process(struct berth_process *p)
     for (size_t i = 0; i < ARRAY_SIZE(vecs); i++)
         strv_freep(&vecs[i]);
     free(p->cwd);
+    free(p->apparmor_profile);
+    free(p->selinux_label);
     free(p->user.additional_gids);
     free(p->rlimits);
 }

@@ -57,6 +57,8 @@ struct berth_process {
     bool no_new_privileges;
     bool has_oom_score_adj;
     int oom_score_adj;
+    char *apparmor_profile; /* NULL: none; needs AppArmor on the host */
+    char *selinux_label;    /* NULL: none; needs SELinux on the host */
 };
 
 struct berth_mount {
@@ -67,6 +69,7 @@ struct berth_mount {
     unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC) or 0 */
     char *data;                /* the options that are not flags, comma separated */
     bool is_bind;
+    unsigned long long rec_set, rec_clr; /* recursive MOUNT_ATTR_* ("rro" …) */
 };
 
 struct berth_device {
@@ -148,13 +151,34 @@ enum berth_blkio_throttle_type {
     BERTH_THROTTLE_COUNT,
 };
 
+/* linux.resources.hugepageLimits[] */
+struct berth_hugepage_limit {
+    char *page_size; /* "2MB", "1GB": the kernel's hugetlb.<size>.* file name part */
+    uint64_t limit;  /* bytes */
+};
+
+/* linux.resources.network.priorities[] */
+struct berth_net_priority {
+    char *name; /* interface */
+    uint32_t priority;
+};
+
 /* linux.resources; each has_* says the field was given. */
 struct berth_resources {
     bool has_mem_limit, has_mem_reservation, has_mem_swap;
     int64_t mem_limit, mem_reservation, mem_swap; /* bytes, -1 = unlimited */
+    bool has_mem_kernel, has_mem_kernel_tcp;
+    int64_t mem_kernel, mem_kernel_tcp; /* bytes, -1 = unlimited (v1 kmem) */
+    bool has_mem_swappiness;
+    uint64_t mem_swappiness; /* 0..100 */
+    bool disable_oom_killer;
+    bool has_use_hierarchy, use_hierarchy;
     bool has_cpu_shares, has_cpu_quota, has_cpu_period;
     uint64_t cpu_shares, cpu_period;
     int64_t cpu_quota; /* -1 = unlimited */
+    bool has_cpu_burst, has_cpu_rt_runtime, has_cpu_rt_period, has_cpu_idle;
+    uint64_t cpu_burst, cpu_rt_period;
+    int64_t cpu_rt_runtime, cpu_idle;
     char *cpu_cpus, *cpu_mems;
     bool has_pids_limit;
     int64_t pids_limit; /* <= 0 means unlimited */
@@ -167,7 +191,18 @@ struct berth_resources {
     size_t n_blkio_throttle[BERTH_THROTTLE_COUNT];
     struct berth_device_rule *devices;
     size_t n_devices;
+    struct berth_hugepage_limit *hugepages;
+    size_t n_hugepages;
+    bool has_net_class_id;
+    uint32_t net_class_id;
+    struct berth_net_priority *net_priorities;
+    size_t n_net_priorities;
 };
+
+/* The JSON path of the first linux.resources field `r` sets
+ * ("linux.resources.memory.limit"), or NULL when it sets none; device rules
+ * count. For refusals that must name a field. */
+const char *berth_resources_first_field(const struct berth_resources *r);
 
 struct berth_config {
     char *oci_version;
@@ -189,6 +224,7 @@ struct berth_config {
     struct berth_resources resources;
     bool has_resources;
     char *cgroups_path;     /* NULL: default */
+    char *mount_label;      /* linux.mountLabel (SELinux), or NULL */
     char *annotations_json; /* compact JSON object text, or NULL */
 };
 
@@ -211,6 +247,11 @@ const char *berth_ns_name(enum berth_ns_type t);
 int berth_ns_clone_flag(enum berth_ns_type t);
 /* The /proc/PID/ns/<file> name of a namespace type ("net" for network). */
 const char *berth_ns_proc_name(enum berth_ns_type t);
+
+/* The namespace (BERTH_NS_NET, _IPC, _UTS) a sysctl key belongs to, or -1
+ * for a key that is not namespaced: only namespaced sysctls may be set,
+ * anything else would change the host (runc applies the same rule). */
+int berth_sysctl_namespace(const char *key);
 
 /* rlimit name ("RLIMIT_NOFILE") to resource number; -1 if unknown. */
 int berth_rlimit_from_name(const char *name);

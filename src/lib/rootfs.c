@@ -1,9 +1,12 @@
 #include "rootfs.h"
 #include "cgroup.h"
+#include "mount.h"
 #include "cleanup.h"
 #include "devices.h"
 #include "error.h"
 #include "fs.h"
+#include "lsm.h"
+#include "mountopt.h"
 #include "oci.h"
 #include "util.h"
 
@@ -16,128 +19,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define REMOUNT_FLAGS                                                                              \
-    (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |     \
-     MS_STRICTATIME)
-
-static int set_propagation(int rootfd, const char *dest, unsigned long prop,
-                           struct berth_error **err)
-{
-    char buf[32];
-    /* Reopen: the fd taken before mounting names the covered directory, not
-     * the new mount on top of it. */
-    _cleanup_close_ int fd = berth_fs_open_in_root(rootfd, dest, BERTH_MKPATH_NONE, err);
-    if (fd < 0)
-        return fd;
-    if (mount(NULL, berth_fd_path(fd, buf), NULL, prop, NULL) < 0)
-        return berth_error_set(err, errno, "cannot set propagation of '%s'", dest);
-    return 0;
-}
-
-static int remount_bind(int rootfd, const char *dest, unsigned long flags, struct berth_error **err)
-{
-    char buf[32];
-    struct statvfs sv;
-    _cleanup_close_ int fd = berth_fs_open_in_root(rootfd, dest, BERTH_MKPATH_NONE, err);
-    if (fd < 0)
-        return fd;
-    /* Keep the flags the mount already has (nosuid, nodev…): dropping them
-     * on remount is refused inside user namespaces and surprising elsewhere. */
-    if (fstatvfs(fd, &sv) == 0) {
-        flags |= (sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
-        flags |= (sv.f_flag & ST_NODEV) ? MS_NODEV : 0;
-        flags |= (sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
-    }
-    if (mount(NULL, berth_fd_path(fd, buf), NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
-        return berth_error_set(err, errno, "cannot remount '%s'", dest);
-    return 0;
-}
-
-static int mount_bind(int rootfd, const struct berth_mount *m, struct berth_error **err)
-{
-    struct stat st;
-    char buf[32];
-
-    if (stat(m->source, &st) < 0)
-        return berth_error_set(err, errno, "cannot bind mount '%s'", m->source);
-    enum berth_mkpath mk = S_ISDIR(st.st_mode) ? BERTH_MKPATH_DIR : BERTH_MKPATH_FILE;
-    _cleanup_close_ int fd = berth_fs_open_in_root(rootfd, m->destination, mk, err);
-    if (fd < 0)
-        return fd;
-    if (mount(m->source, berth_fd_path(fd, buf), NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
-        return berth_error_set(err, errno, "cannot bind mount '%s' on '%s'", m->source,
-                               m->destination);
-    if (m->flags & REMOUNT_FLAGS) {
-        int r = remount_bind(rootfd, m->destination, m->flags & REMOUNT_FLAGS, err);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-static int mount_fs(int rootfd, const char *src, const char *type, const char *dest,
-                    unsigned long flags, const char *data, struct berth_error **err)
-{
-    char buf[32];
-    _cleanup_close_ int fd = berth_fs_open_in_root(rootfd, dest, BERTH_MKPATH_DIR, err);
-    if (fd < 0)
-        return fd;
-    if (mount(src ? src : type, berth_fd_path(fd, buf), type, flags & ~(MS_BIND | MS_REC), data) <
-        0)
-        return berth_error_set(err, errno, "cannot mount '%s' on '%s'", type, dest);
-    return 0;
-}
-
-/* cgroup v1 inside: a tmpfs with one directory per hierarchy, each showing
- * the container's own cgroup (bind mounts of it). */
-static int mount_cgroup_v1(int rootfd, const struct berth_mount *m, const struct berth_cgroup *cg,
-                           struct berth_error **err)
-{
-    unsigned long fl = m->flags & ~MS_RDONLY;
-    int r = mount_fs(rootfd, "tmpfs", "tmpfs", m->destination, fl, "mode=755", err);
-    for (size_t i = 0; r >= 0 && i < cg->n_h; i++) {
-        struct berth_mount b = {.source = cg->h[i].dir,
-                                .flags = MS_BIND | (m->flags & REMOUNT_FLAGS)};
-        b.destination = xasprintf("%s/%s", m->destination, cg->h[i].name);
-        r = mount_bind(rootfd, &b, err);
-        free(b.destination);
-        /* co-mounted hierarchies get per-controller links, as on the host */
-        char *comma = strchr(cg->h[i].name, ',');
-        for (char *p = cg->h[i].name; r >= 0 && comma && p;) {
-            char *e = strchr(p, ',');
-            _cleanup_free_ char *name = e ? strndup(p, e - p) : xstrdup(p);
-            _cleanup_free_ char *link = xasprintf("%s/%s", m->destination, name);
-            const char *ln = NULL;
-            _cleanup_close_ int dfd = berth_fs_open_parent_in_root(rootfd, link, &ln, err);
-            if (dfd < 0)
-                return dfd;
-            (void)symlinkat(cg->h[i].name, dfd, ln);
-            p = e ? e + 1 : NULL;
-        }
-    }
-    if (r >= 0 && (m->flags & MS_RDONLY))
-        r = remount_bind(rootfd, m->destination, m->flags & REMOUNT_FLAGS, err);
-    return r;
-}
-
 static int mount_cgroup(const struct berth_rootfs_ctx *ctx, int rootfd, const struct berth_mount *m,
                         struct berth_error **err)
 {
-    const struct berth_cgroup *cg = ctx->cgroup;
     int r = ctx->before_cgroup_mount ? ctx->before_cgroup_mount(ctx->data, err) : 0;
     if (r < 0)
         return r;
-    if (cg == NULL)
+    if (ctx->cgroup == NULL)
         return berth_error_set(err, EINVAL, "cannot mount cgroup on '%s': no cgroup",
                                m->destination);
-    if (cg->ops->mode == BERTH_CGROUP_V1)
-        return mount_cgroup_v1(rootfd, m, cg, err);
-    if (ctx->config->ns[BERTH_NS_CGROUP].enabled)
-        return mount_fs(rootfd, "cgroup2", "cgroup2", m->destination, m->flags, NULL, err);
-    struct berth_mount b = {.source = cg->h[0].dir,
-                            .destination = m->destination,
-                            .flags = MS_BIND | (m->flags & REMOUNT_FLAGS)};
-    return mount_bind(rootfd, &b, err);
+    return berth_cgroup_mount_inside(ctx->cgroup, rootfd, m->destination, m->flags,
+                                     ctx->config->ns[BERTH_NS_CGROUP].enabled, err);
 }
 
 static int do_mount(const struct berth_rootfs_ctx *ctx, int rootfd, const struct berth_mount *m,
@@ -147,11 +39,15 @@ static int do_mount(const struct berth_rootfs_ctx *ctx, int rootfd, const struct
     if (streq(m->type, "cgroup") || streq(m->type, "cgroup2"))
         r = mount_cgroup(ctx, rootfd, m, err);
     else if (m->is_bind)
-        r = mount_bind(rootfd, m, err);
-    else
-        r = mount_fs(rootfd, m->source, m->type, m->destination, m->flags, m->data, err);
+        r = berth_mount_bind(rootfd, m, err);
+    else {
+        _cleanup_free_ char *data =
+            berth_lsm_mount_data(m->type, m->data, ctx->config->mount_label);
+        r = berth_mount_fs(rootfd, m->source, m->type, m->destination, m->flags,
+                           data ? data : m->data, err);
+    }
     if (r >= 0 && m->propagation)
-        r = set_propagation(rootfd, m->destination, m->propagation, err);
+        r = berth_mount_propagation(rootfd, m->destination, m->propagation, err);
     return r;
 }
 
@@ -238,7 +134,7 @@ static int readonly_path(const char *path, struct berth_error **err)
         return 0;
     if (mount(berth_fd_path(fd, buf), buf, NULL, MS_BIND | MS_REC, NULL) < 0)
         return berth_error_set(err, errno, "cannot make '%s' read-only", path);
-    return remount_bind(AT_FDCWD, path, MS_RDONLY, err);
+    return berth_mount_remount_bind(AT_FDCWD, path, MS_RDONLY, err);
 }
 
 /* Runs with the working directory at the new "/", so AT_FDCWD lookups
@@ -255,7 +151,7 @@ int berth_rootfs_finish(const struct berth_config *c, struct berth_error **err)
     for (char **p = c->masked_paths; p && *p; p++)
         if ((r = mask_path(*p, err)) < 0)
             return r;
-    if (c->root_readonly && (r = remount_bind(AT_FDCWD, "/", MS_RDONLY, err)) < 0)
+    if (c->root_readonly && (r = berth_mount_remount_bind(AT_FDCWD, "/", MS_RDONLY, err)) < 0)
         return r;
     if (c->rootfs_propagation && mount(NULL, "/", NULL, c->rootfs_propagation, NULL) < 0)
         return berth_error_set(err, errno, "cannot set the rootfs propagation");

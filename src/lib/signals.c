@@ -107,3 +107,16 @@ const char *berth_signal_name(int sig)
         return rtmax_names[from_max];
     return NULL;
 }
+
+void berth_signals_reset(void)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigset_t none;
+
+    /* SIGKILL, SIGSTOP and the C library's reserved signals refuse with
+     * EINVAL: nothing to reset there */
+    for (int sig = 1; sig < NSIG; sig++)
+        (void)sigaction(sig, &dfl, NULL);
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}

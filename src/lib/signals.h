@@ -13,3 +13,8 @@ int berth_signal_parse(const char *s);
  * static string, or NULL for numbers that have no name (0, glibc's reserved
  * 32 and 33, anything above SIGRTMAX). */
 const char *berth_signal_name(int sig);
+
+/* Every signal's disposition back to SIG_DFL and an empty signal mask, for a
+ * process about to exec a payload: an ignored signal (SIG_IGN) or a blocked
+ * one would otherwise survive execve(2) and reach the container. */
+void berth_signals_reset(void);

@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 int berth_state_validate_id(const char *id, struct berth_error **err)
 {
@@ -45,11 +46,13 @@ static int mkdir_p(const char *path, mode_t mode)
     return mkdir(path, mode) == 0 || errno == EEXIST ? 0 : -errno;
 }
 
-static int lock_dir(int fd, const char *id, struct berth_error **err)
+static int lock_dir(int fd, int how, const char *id, struct berth_error **err)
 {
-    while (flock(fd, LOCK_EX) < 0)
+    while (flock(fd, how) < 0)
         if (errno != EINTR)
-            return berth_error_set(err, errno, "cannot lock container '%s'", id);
+            return errno == EWOULDBLOCK
+                       ? -EWOULDBLOCK
+                       : berth_error_set(err, errno, "cannot lock container '%s'", id);
     return 0;
 }
 
@@ -66,32 +69,58 @@ int berth_state_create(const char *root, const char *id, struct berth_error **er
             return berth_error_set(err, EEXIST, "container '%s' already exists", id);
         return berth_error_set(err, errno, "cannot create state directory for '%s'", id);
     }
-    int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return berth_error_set(err, errno, "cannot open state directory for '%s'", id);
-    if ((r = lock_dir(fd, id, err)) < 0) {
-        close(fd);
-        return r;
-    }
-    return fd;
+    /* nobody else can know the directory yet: this cannot wait */
+    if ((r = lock_dir(fd, LOCK_EX, id, err)) < 0)
+        return r == -EWOULDBLOCK ? berth_error_set(err, EBUSY, "container '%s' is busy", id) : r;
+    return TAKE_FD(fd);
 }
 
-int berth_state_open(const char *root, const char *id, struct berth_error **err)
+int berth_state_open(const char *root, const char *id, enum berth_lock lock, bool *ret_busy,
+                     struct berth_error **err)
 {
+    static const int how[] = {
+        [BERTH_LOCK_WRITE] = LOCK_EX,
+        [BERTH_LOCK_TRY_WRITE] = LOCK_EX | LOCK_NB,
+        [BERTH_LOCK_READ] = LOCK_SH | LOCK_NB,
+    };
     int r = berth_state_validate_id(id, err);
     if (r < 0)
         return r;
+    if (ret_busy)
+        *ret_busy = false;
     _cleanup_free_ char *path = xasprintf("%s/%s", root, id);
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENOENT)
         return berth_error_set(err, ENOENT, "container '%s' does not exist", id);
     if (fd < 0)
         return berth_error_set(err, errno, "cannot open state of '%s'", id);
-    if ((r = lock_dir(fd, id, err)) < 0) {
-        close(fd);
-        return r;
+    r = lock_dir(fd, how[lock], id, err);
+    if (r == -EWOULDBLOCK && ret_busy)
+        *ret_busy = true;
+    else if (r < 0)
+        return r == -EWOULDBLOCK ? berth_error_set(err, EBUSY, "container '%s' is busy", id) : r;
+    return TAKE_FD(fd);
+}
+
+int berth_state_lock_wait(int dirfd, const char *id, unsigned long long timeout_us,
+                          struct berth_error **err)
+{
+    unsigned long long waited = 0;
+    struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
+
+    for (;;) {
+        int r = lock_dir(dirfd, LOCK_EX | LOCK_NB, id, err);
+        if (r != -EWOULDBLOCK)
+            return r;
+        if (waited >= timeout_us)
+            return berth_error_set(err, EBUSY, "container '%s' is busy: another process holds it",
+                                   id);
+        nanosleep(&ts, NULL);
+        waited += 10000;
     }
-    return fd;
 }
 
 static void set_str(json_t *o, const char *key, const char *v)
@@ -104,6 +133,10 @@ int berth_state_write(int dirfd, const struct berth_state *s, struct berth_error
 {
     json_t *o = json_object();
     set_str(o, "id", s->id);
+    json_object_set_new(o, "phase",
+                        json_string(s->phase == BERTH_PHASE_CREATED ? "created" : "creating"));
+    json_object_set_new(o, "owner", json_integer(s->owner));
+    json_object_set_new(o, "owner_start", json_integer((json_int_t)s->owner_start));
     json_object_set_new(o, "pid", json_integer(s->pid));
     json_object_set_new(o, "pid_start", json_integer((json_int_t)s->pid_start));
     set_str(o, "bundle", s->bundle);
@@ -138,6 +171,11 @@ int berth_state_read(int dirfd, struct berth_state **ret, struct berth_error **e
     }
     struct berth_state *s = xzalloc(sizeof(*s));
     s->id = get_str(o, "id");
+    s->phase = streq(json_string_value(json_object_get(o, "phase")), "created")
+                   ? BERTH_PHASE_CREATED
+                   : BERTH_PHASE_CREATING;
+    s->owner = (pid_t)json_integer_value(json_object_get(o, "owner"));
+    s->owner_start = (unsigned long long)json_integer_value(json_object_get(o, "owner_start"));
     s->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
     s->pid_start = (unsigned long long)json_integer_value(json_object_get(o, "pid_start"));
     s->bundle = get_str(o, "bundle");
@@ -163,15 +201,28 @@ void berth_state_free(struct berth_state *s)
     free(s);
 }
 
-enum berth_status berth_state_status(int dirfd, const struct berth_state *s)
+/* Whether the init still waits for `start`: it holds the fifo open (read
+ * and write) until it has read start's byte. Opening the write end without
+ * blocking fails with ENXIO once no one holds a read end. */
+static bool fifo_waiting(int dirfd)
 {
-    struct stat st;
+    int fd = openat(dirfd, BERTH_EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+enum berth_status berth_state_status(int dirfd, const struct berth_state *s, bool busy)
+{
+    if (s == NULL || s->phase == BERTH_PHASE_CREATING)
+        return busy ? BERTH_STATUS_CREATING : BERTH_STATUS_STOPPED;
     if (s->pid <= 0)
-        return BERTH_STATUS_CREATING;
+        return BERTH_STATUS_STOPPED;
     unsigned long long start = proc_start_time(s->pid);
     if (start == 0 || start != s->pid_start)
         return BERTH_STATUS_STOPPED;
-    if (fstatat(dirfd, BERTH_EXEC_FIFO, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    if (fifo_waiting(dirfd))
         return BERTH_STATUS_CREATED;
     return BERTH_STATUS_RUNNING;
 }
@@ -180,26 +231,6 @@ const char *berth_status_name(enum berth_status st)
 {
     static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
     return names[st];
-}
-
-char *berth_state_oci_json(const struct berth_state *s, enum berth_status st)
-{
-    json_t *o = json_object();
-    set_str(o, "ociVersion", s->oci_version);
-    set_str(o, "id", s->id);
-    json_object_set_new(o, "status", json_string(berth_status_name(st)));
-    if (st != BERTH_STATUS_STOPPED)
-        json_object_set_new(o, "pid", json_integer(s->pid));
-    else
-        json_object_set_new(o, "pid", json_integer(0));
-    set_str(o, "bundle", s->bundle);
-    set_str(o, "rootfs", s->rootfs);
-    set_str(o, "created", s->created);
-    json_t *ann = s->annotations_json ? json_loads(s->annotations_json, 0, NULL) : NULL;
-    json_object_set_new(o, "annotations", ann ? ann : json_object());
-    char *text = json_dumps(o, JSON_INDENT(2));
-    json_decref(o);
-    return text;
 }
 
 int berth_state_remove(const char *root, const char *id, struct berth_error **err)

@@ -1,4 +1,5 @@
 #include "sync.h"
+#include "cleanup.h"
 #include "error.h"
 #include "util.h"
 
@@ -9,9 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* A data message is its header (value = total length) followed by pieces of
+ * at most DATA_PIECE bytes, each one packet. */
+#define DATA_PIECE (32 * 1024)
+#define DATA_MAX   (64 * 1024 * 1024)
+
 struct sync_msg {
     int type;
-    int errnum;
+    int errnum; /* ERROR: the errno; value messages: the value */
     char text[1024];
 };
 
@@ -22,11 +28,10 @@ int berth_sync_pair(int fds[2], struct berth_error **err)
     return 0;
 }
 
-static int send_msg(int fd, const struct sync_msg *m)
+static int send_raw(int fd, const void *buf, size_t len)
 {
-    size_t len = offsetof(struct sync_msg, text) + strlen(m->text) + 1;
     for (;;) {
-        ssize_t w = send(fd, m, len, MSG_NOSIGNAL);
+        ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
         if (w >= 0)
             return 0;
         if (errno != EINTR)
@@ -34,13 +39,37 @@ static int send_msg(int fd, const struct sync_msg *m)
     }
 }
 
-int berth_sync_send(int fd, enum berth_sync_type type, struct berth_error **err)
+static int send_msg(int fd, const struct sync_msg *m)
 {
-    struct sync_msg m = {.type = type};
+    return send_raw(fd, m, offsetof(struct sync_msg, text) + strlen(m->text) + 1);
+}
+
+int berth_sync_send_value(int fd, enum berth_sync_type type, int value, struct berth_error **err)
+{
+    struct sync_msg m = {.type = type, .errnum = value};
     int r = send_msg(fd, &m);
     if (r < 0)
         return berth_error_set(err, -r, "cannot write to the sync socket");
     return 0;
+}
+
+int berth_sync_send(int fd, enum berth_sync_type type, struct berth_error **err)
+{
+    return berth_sync_send_value(fd, type, 0, err);
+}
+
+int berth_sync_send_data(int fd, enum berth_sync_type type, const void *data, size_t len,
+                         struct berth_error **err)
+{
+    if (len > DATA_MAX)
+        return berth_error_set(err, E2BIG, "sync message of %zu bytes is too large", len);
+    int r = berth_sync_send_value(fd, type, (int)len, err);
+    for (size_t off = 0; r >= 0 && off < len; off += DATA_PIECE) {
+        size_t n = len - off < DATA_PIECE ? len - off : DATA_PIECE;
+        if ((r = send_raw(fd, (const char *)data + off, n)) < 0)
+            return berth_error_set(err, -r, "cannot write to the sync socket");
+    }
+    return r;
 }
 
 void berth_sync_send_error(int fd, const struct berth_error *e)
@@ -50,16 +79,22 @@ void berth_sync_send_error(int fd, const struct berth_error *e)
     (void)send_msg(fd, &m);
 }
 
-int berth_sync_recv(int fd, struct berth_error **err)
+static ssize_t recv_raw(int fd, void *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = recv(fd, buf, len, 0);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+int berth_sync_recv(int fd, int *ret_value, struct berth_error **err)
 {
     struct sync_msg m;
-    ssize_t n;
+    ssize_t n = recv_raw(fd, &m, sizeof(m));
 
-    do
-        n = recv(fd, &m, sizeof(m), 0);
-    while (n < 0 && errno == EINTR);
     if (n < 0)
-        return berth_error_set(err, errno, "cannot read from the sync socket");
+        return berth_error_set(err, (int)-n, "cannot read from the sync socket");
     if (n == 0)
         return 0;
     if ((size_t)n < offsetof(struct sync_msg, text))
@@ -68,5 +103,31 @@ int berth_sync_recv(int fd, struct berth_error **err)
         m.text[sizeof(m.text) - 1] = '\0';
         return berth_error_set(err, m.errnum, "%s", m.text);
     }
+    if (ret_value)
+        *ret_value = m.errnum;
     return m.type;
+}
+
+int berth_sync_recv_data(int fd, enum berth_sync_type type, char **ret, size_t *ret_len,
+                         struct berth_error **err)
+{
+    int len = 0;
+    int r = berth_sync_recv(fd, &len, err);
+    if (r < 0)
+        return r;
+    if (r != (int)type || len < 0 || len > DATA_MAX)
+        return berth_error_set(err, EPROTO, "unexpected message on the sync socket (%d)", r);
+    _cleanup_free_ char *buf = xmalloc((size_t)len + 1);
+    for (size_t off = 0; off < (size_t)len;) {
+        ssize_t n = recv_raw(fd, buf + off, (size_t)len - off);
+        if (n <= 0)
+            return berth_error_set(err, n < 0 ? (int)-n : EPROTO,
+                                   "cannot read from the sync socket");
+        off += (size_t)n;
+    }
+    buf[len] = '\0';
+    *ret = TAKE_PTR(buf);
+    if (ret_len)
+        *ret_len = (size_t)len;
+    return 0;
 }

@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "fault.h"
 
 void *xmalloc(size_t n)
 {
@@ -229,4 +233,51 @@ unsigned long long proc_start_time(pid_t pid)
             p++;
     }
     return p ? strtoull(p, NULL, 10) : 0;
+}
+
+static bool fd_kept(int fd, const int *keep, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (keep[i] == fd)
+            return true;
+    return false;
+}
+
+static int close_range_except(const int *keep, size_t n)
+{
+    unsigned lo = 3;
+
+    if (berth_fault("close-range"))
+        return -ENOSYS;
+    for (;;) {
+        /* the lowest kept fd at or above lo ends the range to close */
+        unsigned next = ~0U;
+        for (size_t i = 0; i < n; i++)
+            if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
+                next = (unsigned)keep[i];
+        unsigned hi = next == ~0U ? ~0U : next - 1;
+        if (next > lo && syscall(SYS_close_range, lo, hi, 0) < 0)
+            return -errno;
+        if (next == ~0U)
+            return 0;
+        lo = next + 1;
+    }
+}
+
+void close_fds_except(const int *keep, size_t n)
+{
+    if (close_range_except(keep, n) == 0)
+        return;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return;
+    /* closing while listing is safe: readdir works on the directory fd,
+     * which is kept until the end */
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        long long fd;
+        if (parse_i64(de->d_name, &fd) < 0 || fd < 3 || fd == dirfd(d) || fd_kept(fd, keep, n))
+            continue;
+        close((int)fd);
+    }
+    closedir(d);
 }

@@ -45,5 +45,10 @@ static inline bool streq(const char *a, const char *b)
  * Missing is success. */
 int rm_rf_at(int dirfd, const char *name, struct berth_error **err);
 
+/* Closes every fd >= 3 except the n in `keep`, with close_range(2), or by
+ * walking /proc/self/fd where close_range is missing or filtered (kernels
+ * before 5.9, seccomp profiles that predate it). Best effort: never fails. */
+void close_fds_except(const int *keep, size_t n);
+
 /* Start time (field 22 of /proc/PID/stat) of a live process, 0 if gone. */
 unsigned long long proc_start_time(pid_t pid);

@@ -61,8 +61,7 @@ int cmd_create(int argc, char **argv)
 {
     struct create_args a;
     struct berth_error *err = NULL;
-    pid_t pid;
-    int pidfd = -1;
+    struct berth_container *c = NULL;
     int r = parse_create_args(argc, argv, false, &a);
     if (r != 0)
         return r;
@@ -70,9 +69,10 @@ int cmd_create(int argc, char **argv)
                                   .id = a.id,
                                   .bundle = a.bundle,
                                   .pid_file = a.pid_file,
-                                  .wait_start = true};
-    if (berth_container_create(&o, &pid, &pidfd, &err) < 0)
+                                  .wait_start = true,
+                                  .error_prefix = "berth-runtime"};
+    if (berth_container_create(&o, &c, &err) < 0)
         return rt_fail(err);
-    close(pidfd);
+    berth_container_free(c);
     return 0;
 }

@@ -1,50 +1,42 @@
 #include "runtime.h"
 #include "cleanup.h"
+#include "container.h"
 #include "error.h"
-#include "state.h"
 #include "util.h"
 
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
-#include <unistd.h>
 
-static json_t *entry(const struct berth_state *s, enum berth_status st)
+static json_t *entry(const struct berth_container_info *i)
 {
-    return json_pack("{s:s?,s:s,s:i,s:s,s:s?,s:s?,s:s?,s:s}", "ociVersion", s->oci_version, "id",
-                     s->id, "pid", st == BERTH_STATUS_STOPPED ? 0 : (int)s->pid, "status",
-                     berth_status_name(st), "bundle", s->bundle, "rootfs", s->rootfs, "created",
-                     s->created, "owner", "root");
+    return json_pack("{s:s?,s:s,s:i,s:s,s:s?,s:s?,s:s?,s:s}", "ociVersion", i->oci_version, "id",
+                     i->id, "pid", (int)i->pid, "status", berth_status_name(i->status), "bundle",
+                     i->bundle, "rootfs", i->rootfs, "created", i->created, "owner", "root");
 }
 
-static int print_list(char **ids, bool json, bool quiet)
+static void print_list(struct berth_container_info **v, size_t n, bool json, bool quiet)
 {
     json_t *arr = json_array();
     if (!json && !quiet)
         printf("%-20s %-8s %-10s %-40s %-31s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
                "OWNER");
-    for (char **id = ids; *id; id++) {
-        struct berth_state *s = NULL;
-        _cleanup_close_ int fd = berth_state_open(arg_root, *id, NULL);
-        if (fd < 0 || berth_state_read(fd, &s, NULL) < 0)
-            continue; /* removed while we listed */
-        enum berth_status st = berth_state_status(fd, s);
+    for (size_t k = 0; k < n; k++) {
+        const struct berth_container_info *i = v[k];
         if (json)
-            json_array_append_new(arr, entry(s, st));
+            json_array_append_new(arr, entry(i));
         else if (quiet)
-            printf("%s\n", s->id);
+            printf("%s\n", i->id);
         else
-            printf("%-20s %-8d %-10s %-40s %-31s %s\n", s->id,
-                   st == BERTH_STATUS_STOPPED ? 0 : s->pid, berth_status_name(st), s->bundle,
-                   s->created, "root");
-        berth_state_free(s);
+            printf("%-20s %-8d %-10s %-40s %-31s %s\n", i->id, (int)i->pid,
+                   berth_status_name(i->status), i->bundle ? i->bundle : "",
+                   i->created ? i->created : "", "root");
     }
     if (json) {
         _cleanup_free_ char *text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
         puts(text);
     }
     json_decref(arr);
-    return 0;
 }
 
 int cmd_list(int argc, char **argv)
@@ -53,6 +45,8 @@ int cmd_list(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {NULL, 0, NULL, 0}};
     struct berth_error *err = NULL;
+    struct berth_container_info **v = NULL;
+    size_t n = 0;
     bool json = false, quiet = false;
     int c;
     while ((c = getopt_long(argc, argv, "f:q", opts, NULL)) != -1) {
@@ -67,8 +61,9 @@ int cmd_list(int argc, char **argv)
     }
     if (optind != argc)
         return rt_usage("list [--format table|json] [--quiet]");
-    _cleanup_strv_ char **ids = NULL;
-    if (berth_state_list(arg_root, &ids, &err) < 0)
+    if (berth_container_list(arg_root, &v, &n, &err) < 0)
         return rt_fail(err);
-    return print_list(ids, json, quiet);
+    print_list(v, n, json, quiet);
+    berth_container_infos_free(v, n);
+    return 0;
 }

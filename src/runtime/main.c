@@ -1,6 +1,8 @@
 #include "runtime.h"
 #include "cleanup.h"
 #include "error.h"
+#include "init.h"
+#include "kernel.h"
 #include "log.h"
 #include "state.h"
 #include "util.h"
@@ -126,7 +128,8 @@ static int parse_globals(int argc, char **argv)
             arg_debug = true;
             break;
         case 's':
-            break; /* accepted for compatibility; cgroupfs is always used */
+            return rt_error("--systemd-cgroup is not supported: berth manages cgroups through "
+                            "cgroupfs only");
         case 'f':
             if (!streq(optarg, "text") && !streq(optarg, "json"))
                 return rt_error("invalid --log-format '%s': use text or json", optarg);
@@ -148,6 +151,8 @@ static int parse_globals(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a container's init re-executed from a read-only view of this binary */
+    berth_init_dispatch(argc, argv);
     const char *env_root = getenv("BERTH_ROOT");
     if (env_root && *env_root)
         arg_root = env_root;
@@ -158,6 +163,10 @@ int main(int argc, char **argv)
     if (optind >= argc)
         return rt_error("no command given; see --help");
     const char *cmd = argv[optind];
+    struct berth_error *err = NULL;
+    /* `spec` only writes a file: it works on any kernel */
+    if (!streq(cmd, "spec") && berth_kernel_check(&err) < 0)
+        return rt_fail(err);
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
         if (streq(cmd, commands[i].name)) {
             int sub_argc = argc - optind;
