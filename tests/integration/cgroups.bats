@@ -228,11 +228,26 @@ add_kmsg_device() {
     [ "$output" = ok ]
 }
 
-@test "devices: a deny rule for /dev/null makes writing it fail" {
-    requires_berth "runc appends its default allow rules after the configured ones"
+@test "devices: the config's rules apply in its order, the default devices last (as runc, crun)" {
+    # /dev/net/tun opens without any capability
+    update_config '.linux.devices = [{path: "/dev/berth-tun", type: "c", major: 10, minor: 200,
+                                      fileMode: 438, uid: 0, gid: 0}]'
+    # the later deny of writes wins over the earlier allow; a deny rule for
+    # /dev/null does not take away a device every container has
     update_config '.linux.resources.devices = [{allow: false, access: "rwm"},
+                                               {allow: true, type: "c", major: 10, minor: 200, access: "rw"},
+                                               {allow: false, type: "c", major: 10, minor: 200, access: "w"},
                                                {allow: false, type: "c", major: 1, minor: 3, access: "rwm"}]'
-    set_cmd 'berth-probe open-write /dev/null; berth-probe open-write /dev/zero; true'
+    set_cmd 'berth-probe open-write /dev/berth-tun; berth-probe open-read /dev/berth-tun
+             berth-probe open-write /dev/null; true'
+    run -0 ctr_run
+    assert_eq "$output" $'EPERM\nok\nok'
+}
+
+@test "devices: a config without device rules gets deny-all and the defaults, on both drivers" {
+    add_kmsg_device
+    update_config 'del(.linux.resources.devices)'
+    set_cmd 'berth-probe open-write /dev/berth-kmsg; berth-probe open-write /dev/null; true'
     run -0 ctr_run
     assert_eq "$output" $'EPERM\nok'
 }

@@ -180,3 +180,83 @@ seccomp_errno_rule() { # SYSCALL ERRNO [ARGS_JSON]
     [[ "${lines[1]}" != ok* ]]
     assert_eq "$(sha256sum <"$BERTH_RUNTIME")" "$sum" "the runtime binary changed"
 }
+
+@test "issue-11: a config without process.capabilities runs with every set empty" {
+    update_config 'del(.process.capabilities)'
+    set_args berth-probe caps
+    run -0 ctr_run
+    local set
+    for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+        assert_eq "$(awk -v s="$set:" '$1 == s { print $2 }' <<<"$output")" 0000000000000000 "$set"
+    done
+}
+
+@test "issue-11: signals the runtime's caller ignored or blocked do not reach the payload" {
+    set_args grep -E "^Sig(Ign|Blk)" /proc/self/status
+    # a shell with SIGINT and SIGUSR1 ignored, as a caller's may be
+    run -0 bash -c 'trap "" INT USR1; exec "$0" --root "$1" run -b "$2" "$3" </dev/null' \
+        "$BERTH_RUNTIME" "$ROOT" "$BUNDLE" "$CID"
+    assert_eq "$(awk '{ print $2 }' <<<"$output" | xargs)" "0000000000000000 0000000000000000"
+}
+
+@test "issue-11: no runtime fd leaks where close_range is missing (the /proc/self/fd walk)" {
+    requires_berth "a berth fault-injection point"
+    set_args berth-probe fds
+    exec 7<"$BUNDLE/config.json" 8<"$BUNDLE/config.json" 9<"$BUNDLE/config.json"
+    BERTH_TEST_FAULT=close-range:fail run -0 ctr_run
+    exec 7<&- 8<&- 9<&-
+    assert_eq "$(cut -d' ' -f1 <<<"$output" | xargs)" "0 1 2"
+}
+
+@test "issue-11: a kernel older than the minimum is refused with the version named" {
+    requires_berth "berth's minimum kernel check"
+    run setarch "$(uname -m)" --uname-2.6 "$BERTH_RUNTIME" --root "$ROOT" run -b "$BUNDLE" "$CID"
+    [ "$status" -eq 1 ]
+    assert_one_line "$output"
+    [[ "$output" == *"berth needs Linux 5.7 or later, this kernel is 2.6."* ]]
+    assert_eq "$(rt list -q)" ""
+}
+
+# The pid of host process PID in its own PID namespace.
+ns_pid() {
+    awk '$1 == "NSpid:" { print $NF }' "/proc/$1/status"
+}
+
+# The attack of CVE-2019-5736 from a container that shares a PID namespace:
+# the victim's payload is a script whose interpreter is /proc/self/exe, so
+# it runs the runtime binary; the attacker, uid 0 with CAP_SYS_PTRACE, holds
+# /proc/PID/exe of every process it sees and, once they exited, opens it
+# for writing and appends to it. The victim is held at its first write (its
+# stderr is a full pipe) so that the attacker surely sees it run.
+@test "issue-11: a container sharing a PID namespace cannot overwrite the runtime binary" {
+    requires_berth "berth's exe protection (runc uses a memfd copy)"
+    local copy=$TMP/rt/berth-runtime before vpid
+    mkdir "$TMP/rt"
+    cp "$BERTH_RUNTIME" "$copy"
+    before=$(sha256sum <"$copy")
+    set_caps $DEFAULT_CAPS CAP_SYS_PTRACE
+    set_args berth-probe exe-attack 8
+    remember_id "$CID"
+    "$copy" --root "$ROOT" run -d -b "$BUNDLE" "$CID" </dev/null >"$TMP/attack" 2>&1 3>&-
+    make_bundle "$TMP/b2" "$CID2"
+    set_namespace_path "$TMP/b2" pid "/proc/$(ctr_pid)/ns/pid"
+    printf '#!/proc/self/exe\n' >"$TMP/b2/rootfs/victim"
+    chmod 755 "$TMP/b2/rootfs/victim"
+    set_args_of "$TMP/b2" /victim
+    mkfifo "$TMP/err"
+    exec 7<>"$TMP/err"
+    head -c 65536 /dev/zero >&7
+    remember_id "$CID2"
+    "$copy" --root "$ROOT" run -d -b "$TMP/b2" "$CID2" </dev/null >/dev/null 2>"$TMP/err" 3>&-
+    # the victim runs the binary and waits on its stderr; the attacker saw it
+    vpid=$(rt state "$CID2" | jq -r .pid)
+    retry 100 0.05 grep -q "^grabbed $(ns_pid "$vpid") " "$TMP/attack"
+    [ "$(readlink "/proc/$vpid/exe")" != "$copy" ]
+    timeout 2 cat <&7 >/dev/null || true
+    exec 7>&-
+    retry 200 0.1 grep -qx done "$TMP/attack"
+    cat "$TMP/attack"
+    grep -qE '^[0-9]+ (EROFS|ETXTBSY|EPERM|EACCES)$' "$TMP/attack"
+    refute grep -qE '^[0-9]+ ok$' "$TMP/attack"
+    assert_eq "$(sha256sum <"$copy")" "$before" "the runtime binary changed"
+}

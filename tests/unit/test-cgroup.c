@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
+#include "cgroup-internal.h"
 #include "cleanup.h"
 #include "error.h"
 #include "oci.h"
@@ -162,7 +162,7 @@ static void test_new_v1_relative(void **state)
     char *root = make_v1_root();
     _cleanup_error_ struct berth_error *e = NULL;
 
-    struct berth_cgroup *cg = berth_cgroup_new(BERTH_CGROUP_V1, root, self_v1, NULL, "c1", &e);
+    struct berth_cgroup *cg = berth_cgroup_new(BERTH_CGROUP_V1, root, self_v1, NULL, "c1", 0, &e);
     assert_non_null(cg);
     assert_null(e);
     assert_ptr_equal(cg->ops, &berth_cgroup_v1_ops);
@@ -176,7 +176,7 @@ static void test_new_v1_relative(void **state)
     assert_dir(cg, 5, root, "freezer", "freezer/berth-c1");
     berth_cgroup_free(cg);
 
-    cg = berth_cgroup_new(BERTH_CGROUP_V1, root, self_v1, "pod/ctr", "c1", &e);
+    cg = berth_cgroup_new(BERTH_CGROUP_V1, root, self_v1, "pod/ctr", "c1", 0, &e);
     assert_non_null(cg);
     assert_dir(cg, 2, root, "memory", "memory/user.slice/app/pod/ctr");
     berth_cgroup_free(cg);
@@ -188,7 +188,7 @@ static void test_new_v1_absolute(void **state)
     char *root = make_v1_root();
 
     struct berth_cgroup *cg =
-        berth_cgroup_new(BERTH_CGROUP_V1, root, self_v1, "/kube/pod1/c1", "x", NULL);
+        berth_cgroup_new(BERTH_CGROUP_V1, root, self_v1, "/kube/pod1/c1", "x", 0, NULL);
     assert_non_null(cg);
     assert_true(cg->absolute);
     assert_dir(cg, 0, root, "pids", "pids/kube/pod1/c1");
@@ -204,14 +204,14 @@ static void test_new_v1_comount_by_name(void **state)
     mkdirs(root, "cpu");
 
     struct berth_cgroup *cg =
-        berth_cgroup_new(BERTH_CGROUP_V1, root, "3:cpu,cpuacct:/a\n", NULL, "c", NULL);
+        berth_cgroup_new(BERTH_CGROUP_V1, root, "3:cpu,cpuacct:/a\n", NULL, "c", 0, NULL);
     assert_non_null(cg);
     assert_int_equal(cg->n_h, 1);
     assert_dir(cg, 0, root, "cpu,cpuacct", "cpu/a/berth-c");
     berth_cgroup_free(cg);
 
     _cleanup_error_ struct berth_error *e = NULL;
-    assert_null(berth_cgroup_new(BERTH_CGROUP_V1, root, "3:memory:/\n", NULL, "c", &e));
+    assert_null(berth_cgroup_new(BERTH_CGROUP_V1, root, "3:memory:/\n", NULL, "c", 0, &e));
     assert_int_equal(e->errnum, ENOENT);
     remove_tmpdir(root);
 }
@@ -220,24 +220,24 @@ static void test_new_v2(void **state)
 {
     const char *root = "/sys/fs/cgroup";
 
-    struct berth_cgroup *cg = berth_cgroup_new(BERTH_CGROUP_V2, root, self_v1, NULL, "c1", NULL);
+    struct berth_cgroup *cg = berth_cgroup_new(BERTH_CGROUP_V2, root, self_v1, NULL, "c1", 0, NULL);
     assert_non_null(cg);
     assert_ptr_equal(cg->ops, &berth_cgroup_v2_ops);
     assert_dir(cg, 0, root, "", "user.slice/app/berth-c1");
     berth_cgroup_free(cg);
 
-    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/\n", "a/b", "c1", NULL);
+    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/\n", "a/b", "c1", 0, NULL);
     assert_non_null(cg);
     assert_dir(cg, 0, root, "", "a/b");
     berth_cgroup_free(cg);
 
-    cg = berth_cgroup_new(BERTH_CGROUP_V2, "/sys/fs/cgroup/", "0::/x\n", "/m/n", "c1", NULL);
+    cg = berth_cgroup_new(BERTH_CGROUP_V2, "/sys/fs/cgroup/", "0::/x\n", "/m/n", "c1", 0, NULL);
     assert_non_null(cg);
     assert_dir(cg, 0, root, "", "m/n");
     berth_cgroup_free(cg);
 
     _cleanup_error_ struct berth_error *e = NULL;
-    assert_null(berth_cgroup_new(BERTH_CGROUP_V2, root, "4:memory:/\n", NULL, "c1", &e));
+    assert_null(berth_cgroup_new(BERTH_CGROUP_V2, root, "4:memory:/\n", NULL, "c1", 0, &e));
     assert_int_equal(e->errnum, ENOENT);
 }
 
@@ -259,14 +259,14 @@ static void test_new_invalid(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         _cleanup_error_ struct berth_error *e = NULL;
         struct berth_cgroup *cg = berth_cgroup_new(cases[i].mode, cases[i].root, cases[i].self,
-                                                   cases[i].path, cases[i].id, &e);
+                                                   cases[i].path, cases[i].id, 0, &e);
         if (cg != NULL)
             fail_msg("case %zu accepted", i);
         assert_int_equal(e->errnum, EINVAL);
     }
     /* an absolute path does not depend on the caller's cgroup */
     struct berth_cgroup *cg =
-        berth_cgroup_new(BERTH_CGROUP_V2, "/sys/fs/cgroup", "0::/../x\n", "/c", "c", NULL);
+        berth_cgroup_new(BERTH_CGROUP_V2, "/sys/fs/cgroup", "0::/../x\n", "/c", "c", 0, NULL);
     assert_non_null(cg);
     berth_cgroup_free(cg);
 }
@@ -291,7 +291,7 @@ static void test_json_roundtrip(void **state)
     char *root = make_v1_root();
 
     struct berth_cgroup *cg =
-        berth_cgroup_new(BERTH_CGROUP_V1, root, self_v1, "/kube/pod1/c1", "x", NULL);
+        berth_cgroup_new(BERTH_CGROUP_V1, root, self_v1, "/kube/pod1/c1", "x", 0, NULL);
     assert_non_null(cg);
     cg->h[0].created = 2;
     cg->h[3].created = 1;
@@ -305,15 +305,21 @@ static void test_json_roundtrip(void **state)
     berth_cgroup_free(back);
     berth_cgroup_free(cg);
 
-    cg = berth_cgroup_new(BERTH_CGROUP_V2, "/sys/fs/cgroup", "0::/u\n", "a/b", "x", NULL);
+    cg = berth_cgroup_new(BERTH_CGROUP_V2, "/sys/fs/cgroup", "0::/u\n", "a/b", "x", 0, NULL);
     cg->h[0].created = 2;
     _cleanup_free_ char *json2 = berth_cgroup_to_json(cg);
     assert_string_equal(json2, "{\"mode\":\"v2\",\"root\":\"/sys/fs/cgroup\",\"absolute\":false,"
-                               "\"hierarchies\":[{\"name\":\"\",\"dir\":\"/sys/fs/cgroup/u/a/"
-                               "b\",\"created\":2}]}");
+                               "\"devProgId\":0,\"hierarchies\":[{\"name\":\"\",\"dir\":\"/sys/"
+                               "fs/cgroup/u/a/b\",\"created\":2}]}");
     back = berth_cgroup_from_json(json2, NULL);
     assert_non_null(back);
     assert_same(cg, back);
+    berth_cgroup_free(back);
+    /* the id of the device filter berth attached survives the round trip */
+    cg->dev_prog_id = 77;
+    _cleanup_free_ char *json3 = berth_cgroup_to_json(cg);
+    back = berth_cgroup_from_json(json3, NULL);
+    assert_int_equal(back->dev_prog_id, 77);
     berth_cgroup_free(back);
     berth_cgroup_free(cg);
     remove_tmpdir(root);
@@ -552,7 +558,7 @@ static struct berth_cgroup *fake_cgroup(enum berth_cgroup_mode mode, const char 
                                         const char *self, const char *path, unsigned created)
 {
     _cleanup_error_ struct berth_error *e = NULL;
-    struct berth_cgroup *cg = berth_cgroup_new(mode, root, self, path, "t1", &e);
+    struct berth_cgroup *cg = berth_cgroup_new(mode, root, self, path, "t1", 0, &e);
     assert_non_null(cg);
     for (size_t i = 0; i < cg->n_h; i++)
         cg->h[i].created = created;
@@ -587,8 +593,6 @@ static void test_v1_setup(void **state)
         .pids_limit = 64,
         .has_blkio_weight = true,
         .blkio_weight = 300,
-        .devices = rules,
-        .n_devices = ARRAY_SIZE(rules),
     };
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, NULL, 1);
     _cleanup_error_ struct berth_error *e = NULL;
@@ -596,7 +600,7 @@ static void test_v1_setup(void **state)
     assert_int_equal(cg->n_h, ARRAY_SIZE(v1_hiers));
     assert_int_equal(berth_cgroup_prepare(cg, &e), -1);
     assert_null(e);
-    assert_int_equal(berth_cgroup_setup(cg, &res, 4242, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 4242, false, &e), 0);
     assert_null(e);
     assert_v1(root, "memory", "memory.limit_in_bytes", "1048576");
     assert_v1(root, "memory", MEMSW_FILE, "2097152");
@@ -609,6 +613,9 @@ static void test_v1_setup(void **state)
     assert_file(root, "cpuset/u/cpuset.cpus", "0-3");
     assert_v1(root, "pids", "pids.max", "64");
     assert_v1(root, "blkio", "blkio.bfq.weight", "300");
+    /* setup leaves the device rules to set_devices */
+    assert_v1(root, "devices", "devices.deny", "");
+    assert_int_equal(berth_cgroup_set_devices(cg, rules, ARRAY_SIZE(rules), &e), 0);
     assert_v1(root, "devices", "devices.deny", "a");
     assert_v1(root, "devices", "devices.allow", "c 1:3 rwm");
     for (size_t i = 0; i < ARRAY_SIZE(v1_hiers); i++)
@@ -631,10 +638,9 @@ static void test_v1_setup_other_values(void **state)
         .cpu_quota = -1,
         .has_mem_limit = true,
         .mem_limit = -1,
-        .devices = rules2,
-        .n_devices = 2,
     };
-    assert_int_equal(berth_cgroup_setup(cg, &res2, 7, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res2, 7, false, &e), 0);
+    assert_int_equal(berth_cgroup_set_devices(cg, rules2, 2, &e), 0);
     assert_v1(root, "pids", "pids.max", "max");
     assert_v1(root, "cpu,cpuacct", "cpu.cfs_quota_us", "-1");
     assert_v1(root, "memory", "memory.limit_in_bytes", "-1");
@@ -662,7 +668,7 @@ static void test_v1_setup_errors(void **state)
     _cleanup_free_ char *memsw = xasprintf("%s/memory/u/berth-t1/" MEMSW_FILE, root);
     assert_int_equal(unlink(memsw), 0);
     _cleanup_error_ struct berth_error *e = NULL;
-    assert_int_equal(berth_cgroup_setup(cg, &swap, 1, &e), -EOPNOTSUPP);
+    assert_int_equal(berth_cgroup_setup(cg, &swap, 1, false, &e), -EOPNOTSUPP);
     assert_non_null(strstr(e->msg, MEMSW_FILE));
     berth_error_clear(&e);
     /* the pid goes in before the limits (the first attach waits for an RCU
@@ -670,18 +676,18 @@ static void test_v1_setup_errors(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(v1_hiers); i++)
         assert_v1(root, v1_hiers[i], "cgroup.procs", "1");
     swap.mem_swap = 100; /* no swap beyond the limit: nothing to enforce */
-    assert_int_equal(berth_cgroup_setup(cg, &swap, 1, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &swap, 1, false, &e), 0);
 
     _cleanup_free_ char *bfq = xasprintf("%s/blkio/u/berth-t1/blkio.bfq.weight", root);
     assert_int_equal(unlink(bfq), 0);
-    assert_int_equal(berth_cgroup_setup(cg, &blkio, 1, &e), -EOPNOTSUPP);
+    assert_int_equal(berth_cgroup_setup(cg, &blkio, 1, false, &e), -EOPNOTSUPP);
     assert_non_null(strstr(e->msg, "blkio.weight"));
     berth_error_clear(&e);
     berth_cgroup_free(cg);
 
     /* existing and not created by berth: a relative path is a conflict */
     cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, NULL, 0);
-    assert_int_equal(berth_cgroup_setup(cg, NULL, 1, &e), -EEXIST);
+    assert_int_equal(berth_cgroup_setup(cg, NULL, 1, false, &e), -EEXIST);
     berth_error_clear(&e);
     berth_cgroup_free(cg);
     remove_tmpdir(root);
@@ -715,10 +721,17 @@ static void test_v1_blkio(void **state)
     mkfiles(root, "blkio/u/berth-t1", "blkio.bfq.weight_device", "", throttle[0], "", throttle[1],
             "", throttle[2], "", throttle[3], "", NULL);
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, NULL, 1);
-    assert_int_equal(berth_cgroup_setup(cg, &res, 5, &e), 0);
+    /* no CFQ: leaf weights cannot be honoured, and are refused, named */
+    assert_int_equal(berth_cgroup_setup(cg, &res, 5, false, &e), -EOPNOTSUPP);
+    assert_non_null(strstr(e->msg, "cannot honour 'linux.resources.blockIO.leafWeight'"));
+    berth_error_clear(&e);
+    res.has_blkio_leaf_weight = false;
+    wdev[1].weight = 150;
+    wdev[1].leaf_weight = wdev[2].leaf_weight = 0;
+    assert_int_equal(berth_cgroup_setup(cg, &res, 5, false, &e), 0);
     assert_null(e);
     assert_v1(root, "blkio", "blkio.bfq.weight", "300");
-    assert_v1(root, "blkio", "blkio.bfq.weight_device", "8:0 2008:32 10");
+    assert_v1(root, "blkio", "blkio.bfq.weight_device", "8:0 2008:16 1508:32 10");
     assert_false(exists(root, "blkio/u/berth-t1/blkio.leaf_weight"));
     assert_v1(root, "blkio", throttle[0], "8:0 10485768:16 0");
     assert_v1(root, "blkio", throttle[1], "");
@@ -727,9 +740,13 @@ static void test_v1_blkio(void **state)
     assert_v1(root, "blkio", "cgroup.procs", "5");
 
     /* CFQ's files win, leaf weights included */
+    res.has_blkio_leaf_weight = true;
+    wdev[1].weight = 0;
+    wdev[1].leaf_weight = 300;
+    wdev[2].leaf_weight = 20;
     mkfiles(root, "blkio/u/berth-t1", "blkio.weight", "", "blkio.weight_device", "",
             "blkio.leaf_weight", "", "blkio.leaf_weight_device", "", NULL);
-    assert_int_equal(berth_cgroup_setup(cg, &res, 5, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 5, false, &e), 0);
     assert_v1(root, "blkio", "blkio.weight", "300");
     assert_v1(root, "blkio", "blkio.weight_device", "8:0 2008:32 10");
     assert_v1(root, "blkio", "blkio.leaf_weight", "500");
@@ -741,7 +758,7 @@ static void test_v1_blkio(void **state)
     _cleanup_free_ char *bfq = xasprintf("%s/blkio/u/berth-t1/blkio.bfq.weight_device", root);
     assert_int_equal(unlink(wd), 0);
     assert_int_equal(unlink(bfq), 0);
-    assert_int_equal(berth_cgroup_setup(cg, &res, 5, &e), -EOPNOTSUPP);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 5, false, &e), -EOPNOTSUPP);
     _cleanup_free_ char *want = xasprintf(
         "cannot set blkio weight in cgroup '%s/blkio/u/berth-t1': neither 'blkio.weight_device' "
         "nor 'blkio.bfq.weight_device' exists (no CFQ or BFQ scheduler)",
@@ -756,22 +773,36 @@ static void test_v1_blkio(void **state)
     };
     _cleanup_free_ char *wbps = xasprintf("%s/blkio/u/berth-t1/%s", root, throttle[1]);
     assert_int_equal(unlink(wbps), 0);
-    assert_int_equal(berth_cgroup_setup(cg, &only_throttle, 5, &e), -ENOENT);
+    assert_int_equal(berth_cgroup_setup(cg, &only_throttle, 5, false, &e), -ENOENT);
     _cleanup_free_ char *want2 = xasprintf("cannot open '%s'", wbps);
     assert_string_equal(e->msg, want2);
     berth_cgroup_free(cg);
     remove_tmpdir(root);
 }
 
-/* An existing cgroup named by an absolute path is joined, limits untouched. */
+/* An existing cgroup named by an absolute path is joined; a limit or a
+ * device rule in it is refused, naming the field, and nothing is written. */
 static void test_v1_join_absolute(void **state)
 {
     char *root = make_v1_tree("berth-t1");
     struct berth_resources res = {.has_pids_limit = true, .pids_limit = 5};
+    struct berth_device_rule rule = {true, 'c', 1, 3, "rwm"};
+    struct berth_resources dev = {.devices = &rule, .n_devices = 1};
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V1, root, self_fake, "/u/berth-t1", 0);
     _cleanup_error_ struct berth_error *e = NULL;
 
-    assert_int_equal(berth_cgroup_setup(cg, &res, 99, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 99, false, &e), -EINVAL);
+    assert_non_null(strstr(e->msg, "cannot apply 'linux.resources.pids.limit' to cgroup"));
+    assert_non_null(strstr(e->msg, "berth did not create it"));
+    berth_error_clear(&e);
+    assert_int_equal(berth_cgroup_setup(cg, &dev, 99, false, &e), -EINVAL);
+    assert_non_null(strstr(e->msg, "'linux.resources.devices'"));
+    berth_error_clear(&e);
+    assert_v1(root, "pids", "cgroup.procs", "");
+    assert_int_equal(berth_cgroup_setup(cg, NULL, 99, false, &e), 0);
+    /* berth's default device policy stays out of a cgroup it did not make */
+    assert_int_equal(berth_cgroup_set_devices(cg, &rule, 1, &e), 0);
+    assert_v1(root, "devices", "devices.allow", "");
     assert_v1(root, "pids", "pids.max", "max");
     assert_v1(root, "pids", "cgroup.procs", "99");
     assert_v1(root, "cpuset", "cpuset.mems", ""); /* not berth's: not copied */
@@ -789,7 +820,8 @@ static void test_create_remove(void **state)
     _cleanup_error_ struct berth_error *e = NULL;
     mkdirs(root, "u/a/sibling");
 
-    struct berth_cgroup *cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/u\n", "a/b/c", "x", &e);
+    struct berth_cgroup *cg =
+        berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/u\n", "a/b/c", "x", 0, &e);
     assert_non_null(cg);
     int fd = berth_cgroup_prepare(cg, &e);
     assert_true(fd >= 0);
@@ -814,7 +846,7 @@ static void test_create_remove(void **state)
     berth_cgroup_free(cg);
 
     /* a busy created parent is kept */
-    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/u\n", "p/q", "x", &e);
+    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/u\n", "p/q", "x", 0, &e);
     fd = berth_cgroup_prepare(cg, &e);
     assert_true(fd >= 0);
     close(fd);
@@ -835,7 +867,7 @@ static void test_create_remove(void **state)
     memset(longname, 'x', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';
     _cleanup_free_ char *path = xasprintf("n/%s", longname);
-    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/u\n", path, "x", &e);
+    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/u\n", path, "x", 0, &e);
     assert_non_null(cg);
     assert_int_equal(berth_cgroup_prepare(cg, &e), -ENAMETOOLONG);
     berth_error_clear(&e);
@@ -844,7 +876,7 @@ static void test_create_remove(void **state)
     berth_cgroup_free(cg);
 
     /* nothing is made above the root */
-    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/missing/deeper\n", "c", "x", &e);
+    cg = berth_cgroup_new(BERTH_CGROUP_V2, root, "0::/missing/deeper\n", "c", "x", 0, &e);
     _cleanup_free_ char *gone = xasprintf("%s-gone", root);
     free(cg->root);
     cg->root = xstrdup(gone);
@@ -898,7 +930,7 @@ static void test_v2_setup(void **state)
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V2, root, "0::/u\n", "pod/ctr", 2);
     _cleanup_error_ struct berth_error *e = NULL;
 
-    assert_int_equal(berth_cgroup_setup(cg, &res, 4242, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 4242, false, &e), 0);
     assert_null(e);
     assert_file(root, "u/pod/cgroup.subtree_control", "+memory +cpu +cpuset +pids +io");
     assert_file(root, "u/cgroup.subtree_control", "cpuset cpu io memory hugetlb pids");
@@ -931,7 +963,7 @@ static void test_v2_setup_other_values(void **state)
         .has_pids_limit = true,
         .pids_limit = -1,
     };
-    assert_int_equal(berth_cgroup_setup(cg, &res2, 1, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res2, 1, false, &e), 0);
     assert_file(root, "u/pod/ctr/memory.max", "max");
     assert_file(root, "u/pod/ctr/cpu.max", "max 20000");
     assert_file(root, "u/pod/ctr/pids.max", "max");
@@ -939,7 +971,7 @@ static void test_v2_setup_other_values(void **state)
 
     struct berth_resources bad_swap = {
         .has_mem_limit = true, .mem_limit = 300, .has_mem_swap = true, .mem_swap = 200};
-    assert_int_equal(berth_cgroup_setup(cg, &bad_swap, 1, &e), -EINVAL);
+    assert_int_equal(berth_cgroup_setup(cg, &bad_swap, 1, false, &e), -EINVAL);
     berth_error_clear(&e);
 
     assert_int_equal(berth_cgroup_freeze(cg, true, &e), 0);
@@ -953,7 +985,7 @@ static void test_v2_setup_other_values(void **state)
 static void test_v2_io(void **state)
 {
     char *root = make_v2_tree("io memory\n");
-    struct berth_blkio_weight_device wdev[] = {{8, 0, 200, 0}, {8, 16, 0, 300}, {8, 32, 1000, 0}};
+    struct berth_blkio_weight_device wdev[] = {{8, 0, 200, 0}, {8, 16, 0, 0}, {8, 32, 1000, 0}};
     struct berth_blkio_throttle rbps[] = {{8, 0, 1000}, {8, 16, 0}, {8, 0, 3000}};
     struct berth_blkio_throttle wbps[] = {{8, 0, 2000}};
     struct berth_blkio_throttle riops[] = {{8, 16, 10}};
@@ -961,8 +993,6 @@ static void test_v2_io(void **state)
     struct berth_resources res = {
         .has_blkio_weight = true,
         .blkio_weight = 500,
-        .has_blkio_leaf_weight = true, /* no v2 counterpart: ignored */
-        .blkio_leaf_weight = 100,
         .blkio_weight_devices = wdev,
         .n_blkio_weight_devices = ARRAY_SIZE(wdev),
         .blkio_throttle = {rbps, wbps, riops, wiops},
@@ -973,7 +1003,12 @@ static void test_v2_io(void **state)
 
     mkfiles(root, "u/pod/ctr", "io.max", "", NULL);
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V2, root, "0::/u\n", "pod/ctr", 2);
-    assert_int_equal(berth_cgroup_setup(cg, &res, 9, &e), 0);
+    /* leaf weights have no v2 counterpart: refused, not dropped */
+    struct berth_resources leaf = {.has_blkio_leaf_weight = true, .blkio_leaf_weight = 100};
+    assert_int_equal(berth_cgroup_setup(cg, &leaf, 9, false, &e), -EOPNOTSUPP);
+    assert_non_null(strstr(e->msg, "'linux.resources.blockIO.leafWeight'"));
+    berth_error_clear(&e);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 9, false, &e), 0);
     assert_null(e);
     assert_file(root, "u/pod/cgroup.subtree_control", "+io");
     /* one write per line; the fake file keeps them all */
@@ -989,7 +1024,7 @@ static void test_v2_io(void **state)
     assert_int_equal(unlink(iow), 0);
     struct berth_resources only_max = {.blkio_throttle = {[BERTH_THROTTLE_READ_IOPS] = riops},
                                        .n_blkio_throttle = {[BERTH_THROTTLE_READ_IOPS] = 1}};
-    assert_int_equal(berth_cgroup_setup(cg, &only_max, 9, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &only_max, 9, false, &e), 0);
     assert_file(root, "u/pod/cgroup.subtree_control", "+io");
     assert_file(root, "u/pod/ctr/io.max", "8:16 riops=10");
 
@@ -997,13 +1032,13 @@ static void test_v2_io(void **state)
     mkfiles(root, "u/pod/ctr", "io.bfq.weight", "", NULL);
     res.n_blkio_throttle[0] = res.n_blkio_throttle[1] = 0;
     res.n_blkio_throttle[2] = res.n_blkio_throttle[3] = 0;
-    assert_int_equal(berth_cgroup_setup(cg, &res, 9, &e), 0);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 9, false, &e), 0);
     assert_file(root, "u/pod/ctr/io.bfq.weight", "5008:0 2008:32 1000");
 
     /* no weight file at all */
     _cleanup_free_ char *bfq = xasprintf("%s/u/pod/ctr/io.bfq.weight", root);
     assert_int_equal(unlink(bfq), 0);
-    assert_int_equal(berth_cgroup_setup(cg, &res, 9, &e), -EOPNOTSUPP);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 9, false, &e), -EOPNOTSUPP);
     assert_non_null(strstr(e->msg, "neither 'io.weight' nor 'io.bfq.weight' exists"));
     berth_cgroup_free(cg);
     remove_tmpdir(root);
@@ -1017,7 +1052,7 @@ static void test_v2_missing_controller(void **state)
     struct berth_cgroup *cg = fake_cgroup(BERTH_CGROUP_V2, root, "0::/u\n", "pod/ctr", 2);
     _cleanup_error_ struct berth_error *e = NULL;
 
-    assert_int_equal(berth_cgroup_setup(cg, &res, 1, &e), -EOPNOTSUPP);
+    assert_int_equal(berth_cgroup_setup(cg, &res, 1, false, &e), -EOPNOTSUPP);
     _cleanup_free_ char *want =
         xasprintf("cgroup controller 'pids' is not enabled in '%s/u/cgroup.subtree_control'", root);
     assert_string_equal(e->msg, want);
