@@ -100,7 +100,7 @@ ln -sf /proc/self/fd /dev/fd
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
-echo "+cpu +cpuset +io +memory +pids" >/sys/fs/cgroup/cgroup.subtree_control
+echo "+cpu +cpuset +io +memory +pids +hugetlb" >/sys/fs/cgroup/cgroup.subtree_control
 sh /test.sh
 rc=$?
 echo "# cgroups.bats on pure cgroup v2"

@@ -67,7 +67,8 @@ static int write_opt(const char *dir, const char *file, const char *value, const
         _cleanup_free_ char *why = xasprintf("cgroup '%s' has no '%s'", dir, file);
         return berth_cgroup_unsupported(field, why, err);
     }
-    return berth_cgroup_write(dir, file, value, err);
+    int r = berth_cgroup_write(dir, file, value, err);
+    return r < 0 ? berth_error_wrap(err, "cannot honour '%s'", field) : r;
 }
 
 static int write_opt_i64(const char *dir, const char *file, int64_t v, const char *field,

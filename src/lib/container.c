@@ -349,10 +349,11 @@ static void undo_create(struct create_ctx *x)
         while (waitpid(x->init.pid, NULL, 0) < 0 && errno == EINTR)
             ;
     }
-    if (x->cgroup && berth_cgroup_destroy(x->cgroup, &e) < 0) {
+    if (x->cgroup &&
+        (berth_fault("create:undo-cgroup") || berth_cgroup_destroy(x->cgroup, &e) < 0)) {
         keep = true;
         berth_log(BERTH_LOG_DEBUG, "create '%s': %s, keeping its state for delete", x->o->id,
-                  e->msg);
+                  e ? e->msg : "undo failed");
     }
     if (x->dirfd >= 0 && !keep)
         berth_state_remove(x->o->state_root, x->o->id, NULL);

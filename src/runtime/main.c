@@ -79,9 +79,10 @@ static void debug_sink(enum berth_log_level level, const char *msg, void *userda
 {
     if (level == BERTH_LOG_DEBUG && !arg_debug)
         return;
-    log_line(level == BERTH_LOG_DEBUG ? "debug" : "info", msg);
+    bool debug = level == BERTH_LOG_DEBUG;
+    log_line(debug ? "debug" : "info", msg);
     if (arg_log == NULL)
-        fprintf(stderr, "berth-runtime: debug: %s\n", msg);
+        fprintf(stderr, "berth-runtime: %s%s\n", debug ? "debug: " : "", msg);
 }
 
 static const struct {

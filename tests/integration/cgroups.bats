@@ -241,7 +241,10 @@ add_kmsg_device() {
     set_cmd 'berth-probe open-write /dev/berth-tun; berth-probe open-read /dev/berth-tun
              berth-probe open-write /dev/null; true'
     run -0 ctr_run
-    assert_eq "$output" $'EPERM\nok\nok'
+    # ENODEV: the cgroup let the open through, no tun driver is loaded
+    assert_eq "${lines[0]}" EPERM
+    [[ "${lines[1]}" =~ ^(ok|ENODEV)$ ]]
+    assert_eq "${lines[2]}" ok
 }
 
 @test "devices: a config without device rules gets deny-all and the defaults, on both drivers" {
@@ -262,4 +265,161 @@ add_kmsg_device() {
     # /dev/tty opens only with a controlling terminal: the cgroup must not
     # be what refuses it.
     refute grep -qx "tty EPERM" <<<"$output"
+}
+
+# cg_dir_of ID CONTROLLER: the container's cgroup directory (running or not),
+# read from its state record.
+cg_dir_of() {
+    local dir
+    dir=$(jq -r --arg c "$2" '.cgroup | fromjson | .hierarchies[] |
+        select(.name == "" or (.name | split(",") | index($c))) | .dir' "$ROOT/$1/state.json")
+    echo "$dir"
+}
+
+@test "issue-11: memory kernelTCP, swappiness and disableOOMKiller are applied on v1" {
+    cgroup_v2_only && skip "cgroup v1 settings (the v2 lane checks that v2 refuses them)"
+    update_config '.linux.resources.memory = {kernelTCP: 16777216, swappiness: 7,
+                                              disableOOMKiller: true}'
+    start_sleeper
+    assert_eq "$(cg_read "$CID" memory memory.kmem.tcp.limit_in_bytes)" 16777216
+    assert_eq "$(cg_read "$CID" memory memory.swappiness)" 7
+    assert_eq "$(cg_read "$CID" memory memory.oom_control | awk '$1 == "oom_kill_disable" { print $2 }')" 1
+}
+
+@test "issue-11: cpu burst and idle are applied" {
+    local dir
+    update_config '.linux.resources.cpu = {quota: 50000, period: 100000, burst: 20000, idle: 1}'
+    start_sleeper
+    dir=$(cgroup_dir "$(ctr_pid)" cpu)
+    if cgroup_v2_only; then
+        assert_eq "$(cat "$dir/cpu.max.burst")" 20000
+    else
+        assert_eq "$(cat "$dir/cpu.cfs_burst_us")" 20000
+    fi
+    assert_eq "$(cat "$dir/cpu.idle")" 1
+}
+
+@test "issue-11: limits this host's cgroups cannot take are refused, named, leaving nothing" {
+    requires_berth "berth's refusals"
+    local field jq_expr n=0
+    cp "$BUNDLE/config.json" "$TMP/config.json"
+    while IFS='|' read -r field jq_expr; do
+        # hugetlb: the v2 lane applies it; v1 hosts may mount the hierarchy
+        case $field in
+        *hugepageLimits) [ ! -d /sys/fs/cgroup/hugetlb ] && ! cgroup_v2_only || continue ;;
+        *network.classID) [ ! -d /sys/fs/cgroup/net_cls ] || continue ;;
+        esac
+        cp "$TMP/config.json" "$BUNDLE/config.json"
+        update_config "$jq_expr"
+        run --separate-stderr ctr_run
+        [ "$status" -eq 1 ] || { echo "$field: status $status" >&2; return 1; }
+        [[ "$stderr" == *"cannot honour '$field'"* ]] || { echo "$field: $stderr" >&2; return 1; }
+        assert_eq "$(rt list -q)" ""
+        assert_eq "$(find /sys/fs/cgroup -type d -name "$CID*")" ""
+        n=$((n + 1))
+    done <<'EOT'
+linux.resources.hugepageLimits|.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 2097152}]
+linux.resources.network.classID|.linux.resources.network = {classID: 1048577}
+linux.resources.memory.useHierarchy|.linux.resources.memory = {useHierarchy: false}
+EOT
+    [ "$n" -gt 0 ] || skip "this host has every controller"
+}
+
+# An existing cgroup named by an absolute path is joined: berth writes only
+# to cgroups it created, so a config that would set anything there (a
+# device rule included) is refused, and the cgroup is left as it was.
+@test "issue-11: a joined cgroup with limits or device rules is refused, untouched" {
+    local ctrl dirs=() abs=/$CID-existing
+    # at each hierarchy's root: one absolute path names the same cgroup in
+    # all of them (our own cgroup differs between hierarchies here)
+    if cgroup_v2_only; then
+        dirs=("/sys/fs/cgroup$abs")
+    else
+        for ctrl in $(v1_controllers); do
+            dirs+=("/sys/fs/cgroup/$ctrl$abs")
+        done
+    fi
+    mkdir -p "${dirs[@]}"
+    if ! cgroup_v2_only; then
+        # as whoever made it would: a v1 cpuset takes no task before this
+        cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset$abs/cpuset.cpus"
+        cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset$abs/cpuset.mems"
+    fi
+    # the teardown removes directories named after the test's ids
+    update_config '.linux.cgroupsPath = $p | .linux.resources = {memory: {limit: 33554432}}' \
+        --arg p "$abs"
+    run --separate-stderr ctr_run
+    [ "$status" -eq 1 ]
+    is_berth && [[ "$stderr" == *"'linux.resources.memory.limit'"*"did not create it"* ]]
+    update_config '.linux.resources = {devices: [{allow: false, access: "rwm"}]}'
+    run --separate-stderr ctr_run
+    [ "$status" -eq 1 ]
+    is_berth && [[ "$stderr" == *"'linux.resources.devices'"* ]]
+    # joined without anything to set: it runs there, and the cgroup stays
+    update_config 'del(.linux.resources)'
+    remove_namespace cgroup
+    set_args cat /proc/self/cgroup
+    run -0 ctr_run
+    [[ "$output" == *"$CID-existing"* ]]
+    for d in "${dirs[@]}"; do
+        [ -d "$d" ]
+    done
+    if ! cgroup_v2_only; then
+        assert_eq "$(cat "/sys/fs/cgroup/memory$abs/memory.limit_in_bytes")" \
+            "$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+    fi
+}
+
+@test "issue-11: kill --all reaches processes in the container's own child cgroups" {
+    local sub
+    if cgroup_v2_only; then
+        add_namespace cgroup
+        sub=/sys/fs/cgroup/sub
+    else
+        sub=/sys/fs/cgroup/freezer/sub
+    fi
+    update_config '(.mounts[] | select(.type == "cgroup" or .type == "cgroup2") | .options) |= map(select(. != "ro"))'
+    set_cmd "mkdir $sub && sleep 1000 & sleep 0.2; echo \$! > $sub/cgroup.procs && echo moved \$!
+             sleep 1000"
+    ctr_run_detached
+    wait_for_output "$CID" moved
+    local moved dir
+    moved=$(awk '/^moved/ { print $2 }' "$BATS_TEST_TMPDIR/$CID.out")
+    dir=$(cg_dir_of "$CID" freezer)
+    [ -n "$(cat "$dir/sub/cgroup.procs")" ]
+    # TERM reaches the process in the child cgroup (the init, PID 1 of its
+    # namespace, has no handler and ignores it)
+    run -0 rt kill --all "$CID" TERM
+    retry 50 0.1 test -z "$(cat "$dir/sub/cgroup.procs")"
+    run -0 rt kill --all "$CID" KILL
+    wait_for_status "$CID" stopped
+    retry 50 0.1 test -z "$(find "$dir" -name cgroup.procs -exec cat {} +)"
+}
+
+@test "issue-11: kill --all KILL stops a container that forks without end" {
+    set_cmd 'while :; do sleep 1000 & done'
+    ctr_run_detached
+    retry 50 0.1 test "$(find "$(cg_dir_of "$CID" pids)" -name cgroup.procs -exec cat {} + | wc -l)" -gt 20
+    run -0 rt kill --all "$CID" KILL
+    wait_for_status "$CID" stopped
+    retry 50 0.1 test -z "$(find "$(cg_dir_of "$CID" pids)" -name cgroup.procs -exec cat {} +)"
+}
+
+@test "issue-11: an OOM kill is reported as one, and counted in the container's cgroup" {
+    update_config '.linux.resources.memory = {limit: 33554432, swap: 33554432}'
+    set_args berth-probe memhog 128
+    run --separate-stderr ctr_run
+    [ "$status" -eq 137 ]
+    is_berth && [[ "$stderr" == *"container '$CID' was killed by the OOM killer"* ]]
+    # detached, the kernel's own count says the same
+    ctr_run_detached "$CID2"
+    wait_for_status "$CID2" stopped
+    local dir kills
+    dir=$(cg_dir_of "$CID2" memory)
+    if cgroup_v2_only; then
+        kills=$(awk '$1 == "oom_kill" { print $2 }' "$dir/memory.events")
+    else
+        kills=$(awk '$1 == "oom_kill" { print $2 }' "$dir/memory.oom_control")
+    fi
+    [ "$kills" -ge 1 ]
 }

@@ -145,3 +145,14 @@ load helpers
     run -0 ctr_run
     [ "$output" = absolute-root ]
 }
+
+@test "issue-11: a sysctl in a network namespace joined by path (not the host's) is applied" {
+    bg_helper unshare --net sleep 100
+    retry 50 0.05 test "$(readlink "/proc/$BG_PID/ns/net")" != "$(readlink /proc/self/ns/net)"
+    set_namespace_path "$BUNDLE" network "/proc/$BG_PID/ns/net"
+    update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+    set_args cat /proc/sys/net/ipv4/ip_forward
+    run -0 ctr_run
+    assert_eq "$output" 1
+    assert_eq "$(nsenter --net="/proc/$BG_PID/ns/net" cat /proc/sys/net/ipv4/ip_forward)" 1
+}

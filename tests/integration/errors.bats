@@ -10,8 +10,10 @@ load helpers
 # files; sets st and stderr. A create that wrongly succeeds must not hold
 # bats' pipes.
 try_create() {
+    local verb=${1:-create}
     st=0
-    rt "${1:-create}" --bundle "$BUNDLE" "$CID" </dev/null >"$TMP/out" 2>"$TMP/err" 3>&- || st=$?
+    shift || true
+    rt "$verb" "$@" --bundle "$BUNDLE" "$CID" </dev/null >"$TMP/out" 2>"$TMP/err" 3>&- || st=$?
     stderr=$(cat "$TMP/err")
     remember_id "$CID"
 }
@@ -229,4 +231,123 @@ assert_config_error() {
     [ "$status" -eq 1 ]
     [[ "$stderr" == *"must include a mount namespace"* ]]
     [ -z "$(ls "$ROOT" 2>/dev/null)" ]
+}
+
+# Fields berth cannot honour are refused, named, with nothing left behind:
+# never run as if they were not there.
+@test "issue-11: fields berth does not implement are refused, named" {
+    requires_berth "berth's refusals"
+    local field jq_expr
+    cp "$BUNDLE/config.json" "$TMP/config.json"
+    while IFS='|' read -r field jq_expr; do
+        cp "$TMP/config.json" "$BUNDLE/config.json"
+        update_config "$jq_expr"
+        assert_config_error "'$field'"
+    done <<'EOT'
+hooks.prestart|.hooks = {prestart: [{path: "/bin/true"}]}
+hooks.createRuntime|.hooks = {createRuntime: [{path: "/bin/true"}]}
+linux.uidMappings|.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+linux.intelRdt|.linux.intelRdt = {closID: "x"}
+linux.personality|.linux.personality = {domain: "LINUX32"}
+linux.timeOffsets|.linux.timeOffsets = {monotonic: {secs: 1}}
+linux.netDevices|.linux.netDevices = {eth9: {}}
+process.scheduler|.process.scheduler = {policy: "SCHED_OTHER"}
+process.ioPriority|.process.ioPriority = {class: "IOPRIO_CLASS_IDLE"}
+linux.resources.rdma|.linux.resources.rdma = {mlx5_1: {hcaHandles: 3}}
+linux.resources.unified|.linux.resources.unified = {"memory.high": "1000000"}
+linux.seccomp.listenerPath|.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW", listenerPath: "/run/x.sock"}
+linux.cgroupsPath|.linux.cgroupsPath = "system.slice:berth:test"
+EOT
+}
+
+@test "issue-11: hooks that are present but empty are fine" {
+    update_config '.hooks = {prestart: [], poststop: []}'
+    run -0 ctr_run
+}
+
+@test "issue-11: security labels for a module the host does not run are refused, named" {
+    requires_berth "berth's LSM checks"
+    local field jq_expr
+    if grep -qs Y /sys/module/apparmor/parameters/enabled; then
+        skip "this host runs AppArmor"
+    fi
+    [ ! -d /sys/fs/selinux ] || skip "this host runs SELinux"
+    cp "$BUNDLE/config.json" "$TMP/config.json"
+    while IFS='|' read -r field jq_expr; do
+        cp "$TMP/config.json" "$BUNDLE/config.json"
+        update_config "$jq_expr"
+        assert_config_error "'$field'"
+    done <<'EOT'
+process.apparmorProfile|.process.apparmorProfile = "docker-default"
+process.selinuxLabel|.process.selinuxLabel = "system_u:system_r:container_t:s0"
+linux.mountLabel|.linux.mountLabel = "system_u:object_r:container_file_t:s0"
+EOT
+}
+
+@test "issue-11: --systemd-cgroup is refused, named" {
+    requires_berth "berth's refusal"
+    run rt --systemd-cgroup run -b "$BUNDLE" "$CID"
+    [ "$status" -eq 1 ]
+    assert_one_line "$output"
+    [[ "$output" == *"--systemd-cgroup"* ]]
+}
+
+@test "issue-11: a device path outside /dev is refused, and no node is made" {
+    update_config '.linux.devices = [{path: "/dev/../../etc/berth-node", type: "c", major: 1, minor: 3}]'
+    assert_config_error "linux.devices[0].path"
+    [ ! -e "$BUNDLE/rootfs/etc/berth-node" ]
+}
+
+@test "issue-11: a device path through a symlink in the image is refused, and no node is made" {
+    requires_berth "berth refuses symlinks on the way to a device node"
+    # /dev is a tmpfs in the default config; without it the node would be
+    # made on the image's disk, here through a link out of /dev
+    update_config 'del(.mounts[] | select(.destination == "/dev"))'
+    mkdir -p "$BUNDLE/rootfs/dev"
+    ln -s ../etc "$BUNDLE/rootfs/dev/evil"
+    update_config '.linux.devices = [{path: "/dev/evil/berth-node", type: "c", major: 1, minor: 3}]'
+    try_create
+    assert_eq "$st" 1
+    assert_one_line "$stderr"
+    [[ "$stderr" == *"'/dev/evil'"*"Too many levels of symbolic links"* ]]
+    [ ! -e "$BUNDLE/rootfs/etc/berth-node" ]
+    assert_eq "$(rt list -q)" ""
+}
+
+@test "issue-11: a bind mount with an option it cannot take is refused, named" {
+    requires_berth "berth's refusal"
+    mkdir "$TMP/host"
+    update_config '.mounts += [{destination: "/mnt", type: "bind", source: $s,
+                                options: ["rbind", "mode=0755"]}]' --arg s "$TMP/host"
+    assert_config_error "'mode'"
+}
+
+@test "issue-11: tmpcopyup and idmap are refused as not supported yet" {
+    requires_berth "berth's refusal"
+    update_config '.mounts += [{destination: "/data", type: "tmpfs", source: "tmpfs",
+                                options: ["tmpcopyup"]}]'
+    assert_config_error "'tmpcopyup' is not supported yet"
+}
+
+@test "issue-11: a sysctl for a namespace joined by path that is the runtime's own is refused" {
+    requires_berth "runc makes the same check for the network namespace only"
+    local before
+    before=$(cat /proc/sys/net/ipv4/ip_forward)
+    set_namespace_path "$BUNDLE" network /proc/self/ns/net
+    update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+    assert_config_error "would change the host"
+    assert_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$before"
+}
+
+@test "issue-11: a parent-side failure after the cgroups exist leaves nothing (cpus 999)" {
+    update_config '.linux.resources.cpu = {cpus: "999"}'
+    assert_config_error "cpuset.cpus"
+}
+
+@test "issue-11: a pid file in a missing directory fails the create and leaves nothing" {
+    leak_snapshot
+    try_create create --pid-file "$TMP/missing/dir/pid"
+    assert_eq "$st" 1
+    is_berth && [[ "$stderr" == *"pid file"* ]]
+    assert_clean
 }

@@ -272,3 +272,26 @@ assert_nothing_escaped() { # HOST_PATH
     run ctr_run
     assert_nothing_escaped "/etc/berth-escape-$CID"
 }
+
+@test "issue-11: rbind with ro makes every submount read-only too" {
+    mkdir -p "$TMP/host/sub"
+    host_mount -t tmpfs -o size=1m berth-test "$TMP/host/sub"
+    bind_mount "$TMP/host" /mnt/host rbind ro
+    set_cmd 'berth-probe errno-of create /mnt/host/top; berth-probe errno-of create /mnt/host/sub/below; true'
+    run -0 ctr_run
+    assert_eq "$output" $'EROFS\nEROFS'
+    [ ! -e "$TMP/host/sub/below" ]
+    # the host's own submount stays writable
+    touch "$TMP/host/sub/still-writable"
+}
+
+@test "issue-11: runc's recursive options apply to every submount (rro, rnoexec)" {
+    mkdir -p "$TMP/host/sub"
+    host_mount -t tmpfs -o size=1m berth-test "$TMP/host/sub"
+    cp "$BERTH_PROBE" "$TMP/host/sub/probe-copy"
+    bind_mount "$TMP/host" /mnt/host rbind rro rnoexec
+    set_cmd 'berth-probe errno-of create /mnt/host/sub/below; /mnt/host/sub/probe-copy exe; echo "exec-status=$?"'
+    run -0 ctr_run
+    assert_eq "${lines[0]}" EROFS
+    assert_eq "${lines[-1]}" exec-status=126
+}

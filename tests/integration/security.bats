@@ -260,3 +260,35 @@ ns_pid() {
     refute grep -qE '^[0-9]+ ok$' "$TMP/attack"
     assert_eq "$(sha256sum <"$copy")" "$before" "the runtime binary changed"
 }
+
+@test "issue-11: where open_tree is missing the init runs from a sealed memfd copy" {
+    requires_berth "a berth fault-injection point"
+    set_args sleep 100
+    BERTH_TEST_FAULT=exe-open-tree:fail ctr_create
+    local pid
+    pid=$(ctr_pid)
+    [[ "$(readlink "/proc/$pid/exe")" == "/memfd:berth-runtime (deleted)" ]]
+    ctr_start
+    assert_eq "$(ctr_status)" running
+}
+
+@test "issue-11: a binary on a read-only mount starts the init in process, also in a joined PID namespace" {
+    requires_berth "berth's exe protection"
+    mkdir "$TMP/robin"
+    cp "$BERTH_RUNTIME" "$TMP/robin/berth-runtime"
+    host_mount --bind "$TMP/robin" "$TMP/robin"
+    mount -o remount,bind,ro "$TMP/robin"
+    local ro=$TMP/robin/berth-runtime pid
+    set_args sleep 100
+    remember_id "$CID"
+    "$ro" --root "$ROOT" create -b "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1 3>&-
+    pid=$(ctr_pid)
+    # not re-executed: the init runs the caller's own (read-only) binary
+    assert_eq "$(readlink "/proc/$pid/exe")" "$ro"
+    make_bundle "$TMP/b2" "$CID2"
+    set_namespace_path "$TMP/b2" pid "/proc/$pid/ns/pid"
+    set_cmd_of "$TMP/b2" 'readlink /proc/self/ns/pid'
+    remember_id "$CID2"
+    run -0 "$ro" --root "$ROOT" run -b "$TMP/b2" "$CID2" </dev/null
+    assert_eq "$output" "$(readlink "/proc/$pid/ns/pid")"
+}

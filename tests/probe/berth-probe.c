@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/bpf.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -432,6 +433,41 @@ static int cmd_exe_attack(char **argv)
     return 0;
 }
 
+/* How many BPF_PROG_TYPE_CGROUP_DEVICE programs the kernel holds. */
+static int cmd_bpf_device_progs(char **argv)
+{
+    union bpf_attr attr;
+    unsigned id = 0;
+    int n = 0;
+
+    for (;;) {
+        memset(&attr, 0, sizeof(attr));
+        attr.start_id = id;
+        if (syscall(__NR_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof(attr)) < 0)
+            break;
+        id = attr.next_id;
+        memset(&attr, 0, sizeof(attr));
+        attr.prog_id = id;
+        int fd = (int)syscall(__NR_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof(attr));
+        if (fd < 0)
+            continue;
+        struct bpf_prog_info info;
+        memset(&info, 0, sizeof(info));
+        memset(&attr, 0, sizeof(attr));
+        attr.info.bpf_fd = (unsigned)fd;
+        attr.info.info_len = sizeof(info);
+        attr.info.info = (unsigned long)&info;
+        if (syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) == 0 &&
+            info.type == BPF_PROG_TYPE_CGROUP_DEVICE)
+            n++;
+        close(fd);
+    }
+    if (errno != ENOENT)
+        return report(-1);
+    printf("%d\n", n);
+    return 0;
+}
+
 static const struct command commands[] = {
     {"errno-of", 2, cmd_errno_of, "mkdir|rmdir|unlink|create|mknod|chdir|stat PATH"},
     {"open-write", 1, cmd_open_write, "PATH"},
@@ -451,6 +487,7 @@ static const struct command commands[] = {
     {"caps", 0, cmd_caps, ""},
     {"exe", 0, cmd_exe, ""},
     {"exe-attack", 1, cmd_exe_attack, "SECONDS"},
+    {"bpf-device-progs", 0, cmd_bpf_device_progs, ""},
 };
 
 static int usage(void)

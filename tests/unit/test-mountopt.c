@@ -58,6 +58,25 @@ static void test_data(void **state)
     free(r.data);
 }
 
+/* runc's recursive options, and the flags an rbind carries down (issue 11) */
+static void test_recursive(void **state)
+{
+    const char *o[] = {"rbind", "rro", "rnosuid", "rnoatime", "rsuid", NULL};
+    struct berth_mount_opts r;
+    unsigned long long set, clr;
+
+    parse(o, &r);
+    assert_true(r.flags & MS_REC);
+    assert_int_equal(r.rec_set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME);
+    assert_int_equal(r.rec_clr, MOUNT_ATTR_NOSUID | MOUNT_ATTR__ATIME);
+    assert_null(r.data);
+    berth_mount_flags_to_attr(MS_RDONLY | MS_NOEXEC | MS_STRICTATIME, &set, &clr);
+    assert_int_equal(set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_STRICTATIME);
+    assert_int_equal(clr, MOUNT_ATTR__ATIME);
+    berth_mount_flags_to_attr(0, &set, &clr);
+    assert_int_equal(set | clr, 0);
+}
+
 static void test_propagation_keyword(void **state)
 {
     unsigned long f = 0;
@@ -77,6 +96,7 @@ int main(void)
         cmocka_unit_test(test_bind_and_propagation),
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_propagation_keyword),
+        cmocka_unit_test(test_recursive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

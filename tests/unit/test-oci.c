@@ -85,6 +85,9 @@ static void test_full(void **state)
     berth_config_free(c);
 }
 
+/* a minimal valid config up to the comma before what a case adds */
+#define PRE "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},"
+
 /* Each malformed config must fail with EINVAL and a message naming the field. */
 static const struct {
     const char *json, *needle;
@@ -154,6 +157,29 @@ static const struct {
     {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},"
      "\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]}}",
      "cannot join a mount namespace"},
+    /* fields berth cannot honour: refused, named (issue 11) */
+    {PRE "\"hooks\":{\"prestart\":[{\"path\":\"/x\"}]}}", "'hooks.prestart' is not supported"},
+    {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"intelRdt\":{\"closID\":\"a\"}}}",
+     "'linux.intelRdt' is not supported"},
+    {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"unified\":{"
+         "\"a.b\":\"1\"}}}}",
+     "'linux.resources.unified' is not supported"},
+    {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"cgroupsPath\":\"s.slice:p:n\"}}",
+     "systemd unit path"},
+    {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"devices\":[{\"type\":\"c\","
+         "\"path\":\"/dev/../etc/x\",\"major\":1,\"minor\":3}]}}",
+     "'linux.devices[0].path' ('/dev/../etc/x') is not below /dev"},
+    {PRE "\"mounts\":[{\"destination\":\"/m\",\"source\":\"/s\",\"options\":[\"bind\","
+         "\"size=1m\"]}]}",
+     "'size' is not an option a bind mount can take"},
+    {PRE "\"mounts\":[{\"destination\":\"/m\",\"type\":\"tmpfs\",\"options\":[\"idmap\"]}]}",
+     "'idmap' is not supported yet"},
+    {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"memory\":{"
+         "\"swappiness\":101}}}}",
+     "memory.swappiness"},
+    {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{"
+         "\"hugepageLimits\":[{\"pageSize\":\"../x\",\"limit\":1}]}}}",
+     "hugepageLimits[0].pageSize"},
 };
 
 static void test_bad(void **state)
@@ -170,6 +196,35 @@ static void test_bad(void **state)
         assert_null(strchr(e->msg, '\n'));
         berth_error_clear(&e);
     }
+}
+
+/* The resource fields of issue 11, and what counts as "not set". */
+static void test_resources_extra(void **state)
+{
+    static const char json[] =
+        PRE "\"hooks\":{\"prestart\":[]},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+            "\"resources\":{\"memory\":{\"swappiness\":-1,\"kernelTCP\":4096,"
+            "\"disableOOMKiller\":true},\"cpu\":{\"burst\":10,\"idle\":1},"
+            "\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}],"
+            "\"network\":{\"classID\":7,\"priorities\":[{\"name\":\"eth0\",\"priority\":3}]}}}}";
+    struct berth_error *e = NULL;
+    struct berth_config *c = berth_config_parse(json, strlen(json), "/b", &e);
+    if (c == NULL)
+        fail_msg("%s", e->msg);
+    const struct berth_resources *r = &c->resources;
+    assert_false(r->has_mem_swappiness); /* -1 is docker's "not set" */
+    assert_true(r->has_mem_kernel_tcp);
+    assert_true(r->disable_oom_killer);
+    assert_int_equal(r->cpu_burst, 10);
+    assert_int_equal(r->cpu_idle, 1);
+    assert_int_equal(r->n_hugepages, 1);
+    assert_string_equal(r->hugepages[0].page_size, "2MB");
+    assert_true(r->has_net_class_id);
+    assert_string_equal(r->net_priorities[0].name, "eth0");
+    assert_string_equal(berth_resources_first_field(r), "linux.resources.memory.kernelTCP");
+    berth_config_free(c);
+    struct berth_resources none = {0};
+    assert_null(berth_resources_first_field(&none));
 }
 
 static void test_defaults(void **state)
@@ -324,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_bad),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_resources_extra),
         cmocka_unit_test(test_blkio),
         cmocka_unit_test(test_blkio_bad),
         cmocka_unit_test(test_ns_names),

@@ -9,5 +9,9 @@ cpu	.linux.resources.cpu = {quota: 20000, period: 100000, shares: 1024, cpus: "0
 devices	.linux.devices = [{path: "/dev/kmsg2", type: "c", major: 1, minor: 11, fileMode: 438}] | .process.args = ["sh", "-c", "berth-probe open-write /dev/null; berth-probe open-write /dev/kmsg2"]
 cgns	.process.args = ["sh", "-c", "cat /proc/self/cgroup; ls /sys/fs/cgroup/cgroup.procs"]
 sleeper	.process.args = ["sleep", "1000"]
+into	.linux.cgroupsPath = "/berth-v2-into" | .process.args = ["cat", "/proc/self/cgroup"]
+huge	.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 4194304}] | .process.args = ["cat", "/sys/fs/cgroup/hugetlb.2MB.max"]
+swappy	.linux.resources.memory = {swappiness: 10} | .process.args = ["true"]
+unsafe	.linux.resources.network = {classID: 1048577} | .process.args = ["true"]
 EOT
 }

@@ -62,6 +62,36 @@ check "delete removes the cgroup" [ ! -d /sys/fs/cgroup/berth-v2-life ]
 $R create -b /bundles/sleeper v2-force
 $R delete --force v2-force
 check "delete --force of a created container removes its cgroup" [ ! -d /sys/fs/cgroup/berth-v2-force ]
+# The runner sits in a cgroup that may hold one process (itself): a child
+# cloned there first and moved afterwards would be refused (EAGAIN); only
+# one cloned straight into its own cgroup gets through.
+mkdir /sys/fs/cgroup/v2-runner
+echo 1 >/sys/fs/cgroup/v2-runner/pids.max
+out=$(sh -c 'echo $$ >/sys/fs/cgroup/v2-runner/cgroup.procs &&
+    exec /bin/berth-runtime --root /run/berth run -b /bundles/into v2-into' 2>&1)
+echo "# into: $out"
+check "the init is cloned straight into its cgroup (CLONE_INTO_CGROUP)" [ "$out" = "0::/" ]
+rmdir /sys/fs/cgroup/v2-runner
+
+run_case huge
+check "hugepageLimits set hugetlb.2MB.max" [ "$out" = 4194304 ]
+run_case swappy
+check "memory.swappiness, which v2 lacks, is refused, named" \
+    expr "$out" : ".*cannot honour 'linux.resources.memory.swappiness'" >/dev/null
+run_case unsafe
+check "network.classID, which v2 lacks, is refused, named" \
+    expr "$out" : ".*cannot honour 'linux.resources.network.classID'" >/dev/null
+
+# the device filter goes with the container, at once
+before=$(berth-probe bpf-device-progs)
+$R create -b /bundles/sleeper v2-prog
+during=$(berth-probe bpf-device-progs)
+$R delete --force v2-prog
+after=$(berth-probe bpf-device-progs)
+echo "# device programs: $before $during $after"
+check "create attaches one device filter" [ "$during" = $((before + 1)) ]
+check "delete detaches it" [ "$after" = "$before" ]
+
 left=$(ls -d /sys/fs/cgroup/berth-* 2>/dev/null | wc -l)
 check "no cgroup is left behind" [ "$left" = 0 ]
 
