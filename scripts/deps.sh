@@ -13,6 +13,8 @@ packages=(
   qemu-system-x86 cpio xz-utils
   # the peers, measured side by side in bench/
   crun runc hyperfine time
+  # Docker's default seccomp profile, for bench/start-latency (bench/docker-seccomp.sh)
+  golang-github-docker-docker-dev
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps.sh: run as root (apt-get install)" >&2
