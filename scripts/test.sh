@@ -8,7 +8,7 @@ root=$PWD
 
 echo "== format check (.clang-format)"
 if command -v clang-format >/dev/null; then
-  clang-format --dry-run --Werror src/lib/*.[ch] src/runtime/*.[ch] tests/unit/*.c \
+  clang-format --dry-run --Werror src/lib/*.[ch] src/runtime/*.[ch] tests/unit/*.c tests/api/*.c \
     tests/probe/*.c tests/fuzz/*.c
   echo "clang-format: clean"
 fi
@@ -45,6 +45,7 @@ scripts/v2-lane.sh
 echo "== integration tests"
 export BERTH_RUNTIME=$root/build/src/runtime/berth-runtime
 export BERTH_PROBE=$root/build/tests/probe/berth-probe
+export BERTH_API=$root/build/tests/api/berth-api
 snap=$(mktemp /tmp/berth-leak.XXXXXX)
 scripts/leakcheck.sh snapshot "$snap"
 log=$(mktemp /tmp/berth-bats.XXXXXX)

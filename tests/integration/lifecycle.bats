@@ -356,3 +356,24 @@ full_config() {
     rt delete "$CID"
     retry 20 0.1 "$LEAKCHECK" compare "$TMP/leaks"
 }
+
+@test "issue-11: a foreground run forwards every signal, SIGPWR, SIGTSTP and SIGRTMIN+3 too" {
+    # 37 is SIGRTMIN+3 for glibc (systemd's halt); busybox traps it by number
+    set_cmd 'for s in PWR TSTP USR1 37; do trap "echo got-$s" $s; done
+             trap "echo got-INT; exit 3" INT; echo ready; while :; do sleep 0.05; done'
+    remember_id "$CID"
+    "$BERTH_RUNTIME" --root "$ROOT" run -b "$BUNDLE" "$CID" </dev/null >"$TMP/out" 2>&1 3>&- &
+    local rpid=$! s
+    echo "$rpid" >>"$BATS_TEST_TMPDIR/pids"
+    retry 200 0.05 grep -qx ready "$TMP/out"
+    for s in PWR TSTP USR1 RTMIN+3; do
+        kill -s "$s" "$rpid"
+        retry 100 0.05 grep -qx "got-$( [ "$s" = RTMIN+3 ] && echo 37 || echo "$s")" "$TMP/out"
+    done
+    # the runtime was not stopped by SIGTSTP: it still forwards
+    kill -INT "$rpid"
+    local st=0
+    wait "$rpid" || st=$?
+    assert_eq "$st" 3
+    grep -qx got-INT "$TMP/out"
+}
