@@ -2,6 +2,9 @@
 #include "cleanup.h"
 #include "error.h"
 #include "fault.h"
+#include "log.h"
+
+#include <string.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,8 +72,9 @@ int berth_exe_open_protected(struct berth_error **err)
     int fd = open_ro_mount();
     if (fd >= 0)
         return fd;
-    /* no open_tree/mount_setattr (before 5.12), or not allowed to use them */
-    if (fd != -ENOSYS && fd != -EPERM && fd != -EINVAL)
-        return berth_error_set(err, -fd, "cannot make a read-only view of the runtime binary");
+    /* no open_tree/mount_setattr (before 5.12), not allowed to use them, or
+     * a binary they cannot bind (replaced on disk): a copy is as safe */
+    berth_log(BERTH_LOG_DEBUG, "no read-only mount of the runtime binary (%s), copying it",
+              strerror(-fd));
     return copy_to_memfd(err);
 }

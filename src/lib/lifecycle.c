@@ -21,6 +21,8 @@
  * the creator, and how long it then waits for the lock. */
 #define CREATE_GRACE_US (1000 * 1000)
 #define TAKEOVER_US     (5 * 1000 * 1000)
+/* How long start and kill wait for a container another command holds. */
+#define LOCK_WAIT_US (10 * 1000 * 1000)
 
 static void state_freep(struct berth_state **s)
 {
@@ -32,18 +34,22 @@ static void cgroup_freep(struct berth_cgroup **cg)
     berth_cgroup_free(*cg);
 }
 
-/* Opens and locks (exclusively, waiting) a container's state and reads its
- * record; returns the locked dir fd. */
+/* Opens and locks (exclusively) a container's state and reads its record;
+ * returns the locked dir fd. A lock held past LOCK_WAIT_US (a create that
+ * hangs) is EBUSY rather than a command that never returns. */
 static int open_state(const char *root, const char *id, struct berth_state **ret,
                       struct berth_error **err)
 {
-    int fd = berth_state_open(root, id, BERTH_LOCK_WRITE, NULL, err);
+    bool busy = false;
+    int fd = berth_state_open(root, id, BERTH_LOCK_TRY_WRITE, &busy, err);
     if (fd < 0)
         return fd;
-    int r = berth_state_read(fd, ret, err);
+    int r = busy ? berth_state_lock_wait(fd, id, LOCK_WAIT_US, err) : 0;
+    if (r >= 0)
+        r = berth_state_read(fd, ret, err);
     if (r < 0) {
         close(fd);
-        return berth_error_wrap(err, "cannot read the state of '%s'", id);
+        return r == -EBUSY ? r : berth_error_wrap(err, "cannot read the state of '%s'", id);
     }
     return fd;
 }

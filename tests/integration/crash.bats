@@ -68,6 +68,10 @@ CREATE_POINTS="create:state-dir create:record create:cgroup-dir create:spawned c
     assert_eq "$(jq -r .status <<<"$output")" creating
     run -0 timeout 5 "$BERTH_RUNTIME" --root "$ROOT" list -q
     assert_eq "$output" "$CID"
+    # kill gives up after a while (10 s) instead of hanging with it
+    run timeout 30 "$BERTH_RUNTIME" --root "$ROOT" kill "$CID" KILL
+    assert_eq "$status" 1
+    [[ "$output" == *"is busy"* ]]
     # a stuck create is taken over within seconds
     run -0 timeout 20 "$BERTH_RUNTIME" --root "$ROOT" delete --force "$CID"
     run wait "$creator"
