@@ -39,21 +39,25 @@ build_static() {
 }
 
 # bash, jq and bats with the libraries they link, and the cgroup tests of
-# the integration suite: the guest runs tests/integration/cgroups.bats too.
+# the integration suite: the guest runs the cgroup, control (pause, update,
+# events) and exec tests of tests/integration too.
 add_bats() {
     local r=$1 f lib
     mkdir -p "$r/usr/bin" "$r/usr/lib" "$r/usr/libexec" "$r/src/tests" "$r/src/scripts"
-    for f in /usr/bin/bash /usr/bin/jq; do
+    # GNU find and realpath: scripts/leakcheck.sh needs -printf and -m
+    for f in /usr/bin/bash /usr/bin/jq /usr/bin/find /usr/bin/realpath; do
         cp "$f" "$r/usr/bin/"
         for lib in $(ldd "$f" | grep -o '/[^ ]*'); do
             mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib"
         done
     done
+    ln -sf ../usr/bin/bash "$r/bin/bash"
     ln -sf ../../bin/busybox "$r/usr/bin/env"
     cp /usr/bin/bats "$r/usr/bin/"
     cp -a /usr/lib/bats-core "$r/usr/lib/" && cp -a /usr/libexec/bats-core "$r/usr/libexec/"
     mkdir -p "$r/src/tests/integration"
-    cp tests/integration/helpers.bash tests/integration/cgroups.bats "$r/src/tests/integration/"
+    cp tests/integration/helpers.bash tests/integration/cgroups.bats \
+        tests/integration/control.bats tests/integration/exec.bats "$r/src/tests/integration/"
     cp scripts/mkbundle.sh scripts/leakcheck.sh "$r/src/scripts/"
     cp build-v2/static/tests/probe/berth-probe "$r/bin/"
 }
@@ -91,7 +95,7 @@ exec switch_root /new /stage2
 EOI
     cat >"$r/stage2" <<'EOI'
 #!/bin/sh
-export PATH=/bin:/usr/bin
+export PATH=/usr/bin:/bin
 mkdir -p /proc /sys /dev /tmp /run
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -103,9 +107,10 @@ mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 echo "+cpu +cpuset +io +memory +pids +hugetlb" >/sys/fs/cgroup/cgroup.subtree_control
 sh /test.sh
 rc=$?
-echo "# cgroups.bats on pure cgroup v2"
+echo "# cgroups.bats, control.bats and exec.bats on pure cgroup v2"
 BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
-    TMPDIR=/tmp bats /src/tests/integration/cgroups.bats || rc=1
+    TMPDIR=/tmp bats /src/tests/integration/cgroups.bats /src/tests/integration/control.bats \
+    /src/tests/integration/exec.bats || rc=1
 echo "v2-lane-exit $rc" >/dev/ttyS1
 poweroff -f
 EOI

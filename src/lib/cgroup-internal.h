@@ -36,6 +36,10 @@ struct berth_cgroup_ops {
     /* The directory whose tree holds every process of the container. */
     const char *(*procs_dir)(const struct berth_cgroup *cg);
     int (*oom_kills)(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err);
+    int (*update)(struct berth_cgroup *cg, const struct berth_resources *res,
+                  struct berth_error **err);
+    /* Fills *ret, zeroed by the caller (cgroup-stats.c). */
+    int (*stats)(struct berth_cgroup *cg, struct berth_cgroup_stats *ret, struct berth_error **err);
     int (*mount_inside)(const struct berth_cgroup *cg, int rootfd, const char *dest,
                         unsigned long flags, bool cgroupns, struct berth_error **err);
 };
@@ -52,7 +56,17 @@ struct berth_cgroup {
 extern const struct berth_cgroup_ops berth_cgroup_v1_ops;
 extern const struct berth_cgroup_ops berth_cgroup_v2_ops;
 
+/* The drivers' stats operations (cgroup-stats.c). */
+int berth_cgroup_v1_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *ret,
+                          struct berth_error **err);
+int berth_cgroup_v2_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *ret,
+                          struct berth_error **err);
+
 /* ---- Helpers the drivers share (cgroup-util.c). ---- */
+
+/* The v1 hierarchy that holds controller `ctrl` ("memory" matches a
+ * "cpu,memory" co-mount too), or NULL. */
+struct berth_cgroup_hier *berth_cgroup_find_hier(const struct berth_cgroup *cg, const char *ctrl);
 
 /* "a" + "/" + "b" with exactly one slash between (caller frees). */
 char *berth_cgroup_join(const char *a, const char *b);

@@ -394,3 +394,18 @@ int berth_cgroup_read_key(const char *dir, const char *file, const char *key, ui
     }
     return 0;
 }
+
+struct berth_cgroup_hier *berth_cgroup_find_hier(const struct berth_cgroup *cg, const char *ctrl)
+{
+    size_t cl = strlen(ctrl);
+
+    for (size_t i = 0; i < cg->n_h; i++) {
+        for (const char *s = cg->h[i].name; *s;) {
+            size_t l = strcspn(s, ",");
+            if (l == cl && strncmp(s, ctrl, cl) == 0)
+                return &cg->h[i];
+            s += l + (s[l] == ',');
+        }
+    }
+    return NULL;
+}

@@ -18,17 +18,7 @@
 
 static struct berth_cgroup_hier *v1_find(const struct berth_cgroup *cg, const char *ctrl)
 {
-    size_t cl = strlen(ctrl);
-
-    for (size_t i = 0; i < cg->n_h; i++) {
-        for (const char *s = cg->h[i].name; *s;) {
-            size_t l = strcspn(s, ",");
-            if (l == cl && strncmp(s, ctrl, cl) == 0)
-                return &cg->h[i];
-            s += l + (s[l] == ',');
-        }
-    }
-    return NULL;
+    return berth_cgroup_find_hier(cg, ctrl);
 }
 
 /* Where `ctrl`'s files are written: 1 with *ret_dir set, 0 when the cgroup
@@ -629,6 +619,18 @@ static bool v1_frozen(struct berth_cgroup *cg)
            strncmp(state, "FROZEN", 6) == 0;
 }
 
+/* `update`: what setup writes, into the directories berth made. */
+static int v1_update(struct berth_cgroup *cg, const struct berth_resources *res,
+                     struct berth_error **err)
+{
+    for (size_t i = 0; i < cg->n_h; i++) {
+        int r = berth_cgroup_refuse_joined(&cg->h[i], res, err);
+        if (r < 0)
+            return r;
+    }
+    return v1_apply(cg, res, err);
+}
+
 static int v1_kill_all(struct berth_cgroup *cg, struct berth_error **err)
 {
     return 0; /* no cgroup.kill in v1: freeze and walk */
@@ -704,5 +706,7 @@ const struct berth_cgroup_ops berth_cgroup_v1_ops = {
     .kill_all = v1_kill_all,
     .procs_dir = v1_procs_dir,
     .oom_kills = v1_oom_kills,
+    .update = v1_update,
+    .stats = berth_cgroup_v1_stats,
     .mount_inside = v1_mount_inside,
 };

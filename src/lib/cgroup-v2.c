@@ -658,6 +658,46 @@ static int v2_setup(struct berth_cgroup *cg, const struct berth_resources *res, 
     return berth_cgroup_write(h->dir, "cgroup.procs", buf, err);
 }
 
+/* A memory.max value: bytes, or -1 for "max". */
+static int read_limit(const char *dir, const char *file, int64_t *ret, struct berth_error **err)
+{
+    _cleanup_free_ char *text = NULL;
+    long long v;
+
+    int r = berth_cgroup_read(dir, file, &text, err);
+    if (r < 0)
+        return r;
+    text[strcspn(text, "\n")] = '\0';
+    if (streq(text, "max")) {
+        *ret = -1;
+        return 0;
+    }
+    if (parse_i64(text, &v) < 0 || v < 0)
+        return berth_error_set(err, EINVAL, "invalid value '%s' in '%s/%s'", text, dir, file);
+    *ret = v;
+    return 0;
+}
+
+/* `update`: what setup writes. memory.swap.max is derived from the memory
+ * limit, so a new swap total without a new limit is taken against the
+ * limit in force. */
+static int v2_update(struct berth_cgroup *cg, const struct berth_resources *res,
+                     struct berth_error **err)
+{
+    struct berth_cgroup_hier *h = &cg->h[0];
+    struct berth_resources r = *res; /* shallow: only read below */
+
+    int rc = berth_cgroup_refuse_joined(h, res, err);
+    if (rc < 0 || h->created == 0)
+        return rc;
+    if (r.has_mem_swap && r.mem_swap > 0 && !r.has_mem_limit) {
+        if ((rc = read_limit(h->dir, "memory.max", &r.mem_limit, err)) < 0)
+            return rc;
+        r.has_mem_limit = true;
+    }
+    return v2_apply(h, &r, err);
+}
+
 static int v2_kill_all(struct berth_cgroup *cg, struct berth_error **err)
 {
     /* cgroup.kill: Linux 5.14 */
@@ -745,5 +785,7 @@ const struct berth_cgroup_ops berth_cgroup_v2_ops = {
     .kill_all = v2_kill_all,
     .procs_dir = v2_procs_dir,
     .oom_kills = v2_oom_kills,
+    .update = v2_update,
+    .stats = berth_cgroup_v2_stats,
     .mount_inside = v2_mount_inside,
 };

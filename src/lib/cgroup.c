@@ -427,6 +427,35 @@ int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error
     return cg->ops->freeze(cg, frozen, err);
 }
 
+int berth_cgroup_open_fd(const struct berth_cgroup *cg, struct berth_error **err)
+{
+    if (cg->ops->mode != BERTH_CGROUP_V2)
+        return -1;
+    int fd = open(cg->h[0].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return berth_error_set(err, errno, "cannot open cgroup '%s'", cg->h[0].dir);
+    return fd;
+}
+
+int berth_cgroup_attach(const struct berth_cgroup *cg, pid_t pid, struct berth_error **err)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof(buf), "%d", (int)pid);
+    for (size_t i = 0; i < cg->n_h; i++) {
+        int r = berth_cgroup_write(cg->h[i].dir, "cgroup.procs", buf, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+bool berth_cgroup_frozen(struct berth_cgroup *cg)
+
+{
+    return cg->ops->frozen(cg);
+}
+
 int berth_cgroup_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err)
 {
     return cg->ops->oom_kills(cg, ret, err);
@@ -441,6 +470,38 @@ int berth_cgroup_mount_inside(const struct berth_cgroup *cg, int rootfd, const c
 int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n, struct berth_error **err)
 {
     return berth_cgroup_tree_pids(cg->ops->procs_dir(cg), ret, ret_n, err);
+}
+
+int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_resources *res,
+                        struct berth_error **err)
+{
+    return cg->ops->update(cg, res, err);
+}
+
+int berth_cgroup_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *ret,
+                       struct berth_error **err)
+{
+    const char *dir = cg->ops->procs_dir(cg);
+
+    memset(ret, 0, sizeof(*ret));
+    if (access(dir, F_OK) < 0)
+        return berth_error_set(err, errno, "cannot read the counters of cgroup '%s'", dir);
+    int r = cg->ops->stats(cg, ret, err);
+    if (r < 0)
+        berth_cgroup_stats_free(ret);
+    return r < 0 ? r : 0;
+}
+
+void berth_cgroup_stats_free(struct berth_cgroup_stats *s)
+{
+    if (s == NULL)
+        return;
+    free(s->cpu_percpu);
+    for (size_t i = 0; i < s->n_memory_stat; i++)
+        free(s->memory_stat[i].key);
+    free(s->memory_stat);
+    free(s->io);
+    memset(s, 0, sizeof(*s));
 }
 
 /* Frozen, the tree cannot fork a process past the walk; one already frozen

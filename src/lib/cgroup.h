@@ -93,6 +93,25 @@ int berth_cgroup_destroy(struct berth_cgroup *cg, struct berth_error **err);
 /* Freezes or thaws every process in the cgroup and below. */
 int berth_cgroup_freeze(struct berth_cgroup *cg, bool frozen, struct berth_error **err);
 
+/* Changes the limits of a cgroup berth created, whose processes are in it
+ * already (`update`): writes what `res` sets, as setup does, without
+ * creating or attaching anything. Device rules are left to set_devices.
+ * EINVAL naming the field for a joined cgroup, EOPNOTSUPP naming it when
+ * the host lacks the controller or file; the kernel's errno when it
+ * refuses a value (a limit below the usage it cannot reclaim: EBUSY).
+ * Fields written before a failure stay written. */
+int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_resources *res,
+                        struct berth_error **err);
+/* Whether the cgroup is frozen now (paused), by berth or anyone. */
+bool berth_cgroup_frozen(struct berth_cgroup *cg);
+
+/* For another process joining the container (exec): an fd to clone it
+ * straight into the cgroup (v2, CLONE_INTO_CGROUP; caller closes), or -1
+ * (v1: attach it with berth_cgroup_attach once it exists). */
+int berth_cgroup_open_fd(const struct berth_cgroup *cg, struct berth_error **err);
+/* Moves `pid` into the container's cgroup, in every hierarchy. */
+int berth_cgroup_attach(const struct berth_cgroup *cg, pid_t pid, struct berth_error **err);
+
 /* Sends `sig` to every process in the cgroup and its descendants, with no
  * window for a fork to escape: v2 SIGKILL is one write of cgroup.kill;
  * otherwise the tree is frozen, signalled and thawed (a paused container
@@ -107,6 +126,53 @@ int berth_cgroup_pids(struct berth_cgroup *cg, pid_t **ret, size_t *ret_n,
 /* How many processes the kernel's OOM killer has killed in the cgroup (and
  * below) since it was created. 0 without a memory controller. */
 int berth_cgroup_oom_kills(struct berth_cgroup *cg, uint64_t *ret, struct berth_error **err);
+
+/* A memory counter, in bytes, as runc reports it: limit UINT64_MAX (v2
+ * "max") or the kernel's own huge number (v1) when there is none; on v2,
+ * swap counts memory plus swap, as v1's memsw does. */
+struct berth_cgroup_mem {
+    uint64_t usage, max, limit, failcnt;
+};
+
+/* One "key value" line of a flat-keyed file (memory.stat). */
+struct berth_cgroup_stat_kv {
+    char *key;
+    uint64_t value;
+};
+
+/* Bytes moved to or from one block device; op is "Read", "Write", "Sync",
+ * "Async", "Discard" or "Total" (v1 names them all, v2 only reads and
+ * writes). */
+struct berth_cgroup_io {
+    uint64_t major, minor;
+    char op[8];
+    uint64_t value;
+};
+
+/* What `events` reports of a cgroup and everything below it. A counter the
+ * host does not have (no swap accounting, no per-CPU usage on v2) is 0. */
+struct berth_cgroup_stats {
+    uint64_t cpu_total, cpu_kernel, cpu_user; /* ns */
+    uint64_t *cpu_percpu;                     /* ns per CPU (v1) */
+    size_t n_cpu_percpu;
+    uint64_t cpu_periods, cpu_throttled_periods, cpu_throttled_time; /* time in ns */
+    struct berth_cgroup_mem memory, swap;
+    bool has_swap; /* the host accounts swap */
+    struct berth_cgroup_stat_kv *memory_stat;
+    size_t n_memory_stat;
+    uint64_t pids_current, pids_limit; /* limit 0: none */
+    struct berth_cgroup_io *io;        /* ioServiceBytesRecursive */
+    size_t n_io;
+    uint64_t oom_kills; /* as berth_cgroup_oom_kills */
+};
+
+/* Reads the cgroup's counters into *ret (zeroed first; free its members
+ * with berth_cgroup_stats_free). A file the host lacks leaves its counter
+ * 0; ENOENT when the cgroup is gone. */
+int berth_cgroup_stats(struct berth_cgroup *cg, struct berth_cgroup_stats *ret,
+                       struct berth_error **err);
+/* Frees what berth_cgroup_stats allocated in `s` (not `s`); NULL is fine. */
+void berth_cgroup_stats_free(struct berth_cgroup_stats *s);
 
 /* Shows the container's cgroup at `dest` inside the rootfs (rootfd): with
  * `cgroupns` a cgroup2 mount (v2), otherwise bind mounts of the container's

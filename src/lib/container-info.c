@@ -2,7 +2,9 @@
  * lock: a record is replaced atomically, and a lock held elsewhere only
  * tells that a create is still running. */
 #include "container.h"
+#include "cgroup.h"
 #include "cleanup.h"
+#include "container-internal.h"
 #include "error.h"
 #include "state.h"
 #include "util.h"
@@ -15,6 +17,28 @@
 static char *dup_or_null(const char *s)
 {
     return s ? xstrdup(s) : NULL;
+}
+
+struct berth_cgroup *berth_container_cgroup(const struct berth_state *s, struct berth_error **err)
+{
+    if (s->cgroup_json == NULL) {
+        berth_error_set(err, ENOENT, "container '%s' has no cgroup", s->id);
+        return NULL;
+    }
+    return berth_cgroup_from_json(s->cgroup_json, err);
+}
+
+/* A frozen cgroup is the one mark a pause leaves (runc reads it the same
+ * way): nothing is recorded, so a thaw by anyone resumes the container. */
+enum berth_status berth_container_status(int dirfd, const struct berth_state *s, bool busy)
+{
+    enum berth_status st = berth_state_status(dirfd, s, busy);
+    if (st != BERTH_STATUS_RUNNING)
+        return st;
+    struct berth_cgroup *cg = berth_container_cgroup(s, NULL);
+    bool frozen = cg && berth_cgroup_frozen(cg);
+    berth_cgroup_free(cg);
+    return frozen ? BERTH_STATUS_PAUSED : st;
 }
 
 int berth_container_state(const char *root, const char *id, struct berth_container_info **ret,
@@ -31,7 +55,7 @@ int berth_container_state(const char *root, const char *id, struct berth_contain
     berth_error_clear(err);
     struct berth_container_info *i = xzalloc(sizeof(*i));
     i->id = xstrdup(id);
-    i->status = berth_state_status(dfd, s, busy);
+    i->status = berth_container_status(dfd, s, busy);
     if (s) {
         i->pid = i->status == BERTH_STATUS_STOPPED ? 0 : s->pid;
         i->bundle = dup_or_null(s->bundle);

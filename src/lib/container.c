@@ -6,6 +6,7 @@
 #include "devices.h"
 #include "error.h"
 #include "fault.h"
+#include "hooks.h"
 #include "init.h"
 #include "launch.h"
 #include "log.h"
@@ -86,10 +87,13 @@ static int load_config(struct create_ctx *x, struct berth_error **err)
     if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
         return berth_error_set(err, errno ? errno : ENOTDIR, "invalid config: 'root.path' '%s'",
                                root);
-    if (x->config->process.terminal)
+    if (x->config->process.terminal && x->o->console_fd == NULL)
         return berth_error_set(err, EINVAL,
-                               "invalid config: 'process.terminal' needs a console socket, "
-                               "which this version does not support yet");
+                               "invalid config: 'process.terminal' needs a console socket "
+                               "(--console-socket) to send the terminal to");
+    if (!x->config->process.terminal && x->o->console_fd != NULL && !x->o->console_optional)
+        return berth_error_set(err, EINVAL,
+                               "a console socket was given but 'process.terminal' is false");
     r = berth_lsm_check(x->config, err);
     return r < 0 ? r : check_sysctl_namespaces(x->config, err);
 }
@@ -190,12 +194,20 @@ static uint64_t clone_flags(const struct berth_config *c)
 static int spawn_init(struct create_ctx *x, struct berth_error **err)
 {
     _cleanup_free_ char *cg = berth_cgroup_to_json(x->cgroup);
-    struct berth_init_args a = {.config = x->config,
-                                .cgroup = x->cgroup,
-                                .bundle = x->bundle,
-                                .sync_fd = x->sync[1],
-                                .fifo_fd = x->fifo_fd,
-                                .error_prefix = x->o->error_prefix};
+    struct berth_init_args a = {
+        .config = x->config,
+        .cgroup = x->cgroup,
+        .bundle = x->bundle,
+        .sync_fd = x->sync[1],
+        .fifo_fd = x->fifo_fd,
+        .error_prefix = x->o->error_prefix,
+        .console_fd = x->o->console_fd && x->config->process.terminal ? *x->o->console_fd : -1,
+        .cgroupns_fd = -1,
+
+        .preserve_fds = x->o->preserve_fds,
+        .new_keyring = !x->o->no_new_keyring,
+        .id = x->o->id};
+
     struct berth_launch l = {.args = &a,
                              .config_text = x->config_text,
                              .cgroup_json = cg,
@@ -213,23 +225,6 @@ static int spawn_init(struct create_ctx *x, struct berth_error **err)
     return 0;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
-{
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "%d", pid);
-    _cleanup_free_ char *copy = xstrdup(path);
-    char *slash = strrchr(copy, '/');
-    const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
-    const char *name = slash ? slash + 1 : copy;
-    if (slash)
-        *slash = '\0';
-    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return berth_error_set(err, errno, "cannot open the directory of pid file '%s'", path);
-    int r = write_file_atomic_at(dfd, name, buf, n, err);
-    return r < 0 ? berth_error_wrap(err, "cannot write pid file '%s'", path) : 0;
-}
-
 static int expect(int fd, enum berth_sync_type want, const char *what, struct berth_error **err)
 {
     int r = berth_sync_recv(fd, NULL, err);
@@ -243,6 +238,32 @@ static int expect(int fd, enum berth_sync_type want, const char *what, struct be
 
 /* The device rules wait for the child's device nodes (cgroup.h), and their
  * record (v2: the filter's id) for the final state write. */
+static bool has_create_hooks(const struct berth_config *c)
+{
+    return c->n_hooks[BERTH_HOOK_PRESTART] || c->n_hooks[BERTH_HOOK_CREATE_RUNTIME] ||
+           c->n_hooks[BERTH_HOOK_CREATE_CONTAINER] || c->n_hooks[BERTH_HOOK_START_CONTAINER];
+}
+
+/* When the init has mounted its rootfs: prestart and createRuntime, here in
+ * the runtime's namespaces; the init runs the container's own hooks. */
+static int runtime_hooks(struct create_ctx *x, struct berth_error **err)
+{
+    if (!has_create_hooks(x->config))
+        return 0;
+    int r = expect(x->sync[0], BERTH_SYNC_HOOKS, "sent an unexpected message", err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *state =
+        berth_hooks_state(x->config, x->o->id, "creating", x->init.pid, x->bundle);
+    if ((r = berth_hooks_run(x->config, BERTH_HOOK_PRESTART, state, false, err)) < 0 ||
+        (r = berth_hooks_run(x->config, BERTH_HOOK_CREATE_RUNTIME, state, false, err)) < 0)
+        return r;
+    /* the container's hooks see it created */
+    _cleanup_free_ char *created =
+        berth_hooks_state(x->config, x->o->id, "created", x->init.pid, x->bundle);
+    return berth_sync_send_data(x->sync[0], BERTH_SYNC_HOOKS_DONE, created, strlen(created), err);
+}
+
 static int apply_devices(struct create_ctx *x, struct berth_error **err)
 {
     size_t n = 0;
@@ -251,6 +272,8 @@ static int apply_devices(struct create_ctx *x, struct berth_error **err)
     if (r < 0 || (r = berth_cgroup_set_devices(x->cgroup, rules, n, err)) < 0)
         return r;
     berth_fault("create:devices");
+    if ((r = runtime_hooks(x, err)) < 0)
+        return r;
     return berth_sync_send(x->sync[0], BERTH_SYNC_DEVICES_SET, err);
 }
 
@@ -269,8 +292,11 @@ static int parent_side(struct create_ctx *x, struct berth_error **err)
     if ((r = apply_devices(x, err)) < 0)
         return r;
     /* while the child finishes its setup */
-    if ((r = write_record(x, BERTH_PHASE_CREATED, err)) < 0)
+    if ((r = write_file_atomic_at(x->dirfd, BERTH_CONFIG_FILE, x->config_text,
+                                  strlen(x->config_text), err)) < 0 ||
+        (r = write_record(x, BERTH_PHASE_CREATED, err)) < 0)
         return r;
+
     berth_fault("create:final-record");
     if (x->o->wait_start)
         r = expect(x->sync[0], BERTH_SYNC_READY, "sent an unexpected message", err);
@@ -282,6 +308,12 @@ static int parent_side(struct create_ctx *x, struct berth_error **err)
     if (x->o->pid_file && (r = write_pid_file(x->o->pid_file, x->init.pid, err)) < 0)
         return r;
     berth_fault("create:pid-file");
+    if (!x->o->wait_start && x->config->n_hooks[BERTH_HOOK_POSTSTART]) {
+        /* run: the process has started */
+        _cleanup_free_ char *state =
+            berth_hooks_state(x->config, x->o->id, "running", x->init.pid, x->bundle);
+        (void)berth_hooks_run(x->config, BERTH_HOOK_POSTSTART, state, true, NULL);
+    }
     return 0;
 }
 

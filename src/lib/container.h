@@ -25,6 +25,11 @@ struct berth_create_opts {
     const char *error_prefix; /* a failure after `create` returned (the payload's exec) is
                                  written to the container's stderr after it; NULL: not */
     bool keep_status;         /* keep the sync socket as berth_container.status_fd */
+    const int *console_fd;    /* process.terminal: a connected UNIX socket that gets the
+                                 pty master (runc's --console-socket); NULL: none */
+    bool console_optional;    /* use console_fd only if process.terminal, else ignore it */
+    int preserve_fds;         /* the caller's fds 3 .. 3+N-1 go to the payload */
+    bool no_new_keyring;      /* keep the caller's session keyring (runc's flag) */
 };
 
 /* A container as its creator holds it: the init is the creator's child. */
@@ -65,7 +70,41 @@ int berth_container_wait(struct berth_container *c, struct berth_exit *ret,
 /* The shell's convention: code, or 128 + signal. */
 int berth_exit_status(const struct berth_exit *e);
 
+/* `exec`: another process in a running container. */
+struct berth_exec_opts {
+    const char *state_root;
+    const char *id;
+    /* A whole process object (runc's --process FILE), replacing the
+     * container's; NULL: the container's process with the changes below. */
+    const char *process_json;
+    char **args; /* NULL-terminated; required without process_json */
+    char **env;  /* KEY=VALUE, added or replacing the container's */
+    const char *cwd;
+    bool has_user;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *additional_gids;
+    size_t n_additional_gids;
+    char **caps;       /* added to bounding, effective and permitted */
+    bool no_new_privs; /* force no_new_privs */
+    bool terminal;     /* a pty, sent over console_fd */
+    const int *console_fd;
+    const int *stdio; /* as berth_create_opts */
+    const char *pid_file;
+    int preserve_fds;
+    const char *error_prefix;
+};
+
+/* Starts the process in the container's namespaces and cgroup, with its
+ * seccomp filter, and the process's user, capabilities, rlimits and
+ * no_new_privs; *ret is the caller's handle (berth_container_wait gives its
+ * exit). EINVAL when the container is not running (created, paused,
+ * stopped). The process never runs the caller's writable binary. */
+int berth_container_exec(const struct berth_exec_opts *o, struct berth_container **ret,
+                         struct berth_error **err);
+
 /* Lets a created container's init exec the payload. EINVAL unless created. */
+
 int berth_container_start(const char *root, const char *id, struct berth_error **err);
 
 /* Sends sig to the init, or with `all` to every process of its cgroup tree
@@ -104,3 +143,50 @@ void berth_container_infos_free(struct berth_container_info **v, size_t n);
 
 /* The runtime-spec state document of `i`, as indented JSON text. */
 char *berth_container_info_oci_json(const struct berth_container_info *i);
+
+/* ---- A running container's cgroup (control.c) ---- */
+
+struct berth_cgroup_stats;
+struct berth_resources;
+
+/* Freezes every process of a running container (status "paused" after),
+ * or thaws a paused one. EINVAL "... it is STATUS, not running|paused"
+ * otherwise, with nothing changed. */
+int berth_container_pause(const char *root, const char *id, struct berth_error **err);
+int berth_container_resume(const char *root, const char *id, struct berth_error **err);
+
+/* The host pids of every process in the container's cgroup tree, sorted,
+ * as a new array of *ret_n entries (caller frees). ESRCH "container 'ID'
+ * is not running" when stopped. Never waits for a lock. */
+int berth_container_pids(const char *root, const char *id, pid_t **ret, size_t *ret_n,
+                         struct berth_error **err);
+
+/* Writes the limits `res` sets into the container's cgroup (berth_cgroup_update);
+ * device rules, when it has some, replace the old ones: deny all, the
+ * given rules, then the default devices'. Checks `res` first (EINVAL,
+ * nothing changed); ESRCH when the container is stopped. */
+int berth_container_update(const char *root, const char *id, const struct berth_resources *res,
+                           struct berth_error **err);
+
+/* The counters of the container's cgroup (free with
+ * berth_cgroup_stats_free). ESRCH when stopped. Never waits for a lock. */
+int berth_container_stats(const char *root, const char *id, struct berth_cgroup_stats *ret,
+                          struct berth_error **err);
+
+enum berth_event {
+    BERTH_EVENT_STATS, /* the counters, every interval */
+    BERTH_EVENT_OOM,   /* the kernel's OOM killer killed a process of the container */
+};
+/* Gets each event (stats only with BERTH_EVENT_STATS, else NULL); returns
+ * >= 0 to go on, -errno to stop the watch. */
+typedef int (*berth_event_fn)(enum berth_event ev, const struct berth_cgroup_stats *stats,
+                              void *userdata);
+
+/* Watches a created, running or paused container until its init exits:
+ * fn gets its stats every `interval_ms` (the first after one interval, as
+ * runc) and an OOM event within about 0.1 s of each OOM kill. Returns 0
+ * once the container stopped; ESRCH when it is stopped already; the
+ * errno fn returned, as "cannot report the events of container 'ID'".
+ * Blocks for as long as the container runs. */
+int berth_container_events(const char *root, const char *id, unsigned interval_ms,
+                           berth_event_fn fn, void *userdata, struct berth_error **err);

@@ -115,7 +115,12 @@ static void add_rule(struct berth_device_rule *r, size_t *n, char type, int64_t 
 
 struct berth_device_rule *berth_devices_cgroup_rules(const struct berth_config *c, size_t *ret_n)
 {
-    const struct berth_resources *res = &c->resources;
+    return berth_devices_resources_rules(&c->resources, ret_n);
+}
+
+struct berth_device_rule *berth_devices_resources_rules(const struct berth_resources *res,
+                                                        size_t *ret_n)
+{
     size_t cap = res->n_devices + ARRAY_SIZE(default_devices) + 6, n = 0;
     struct berth_device_rule *r = xzalloc(cap * sizeof(*r));
 

@@ -24,3 +24,7 @@ struct berth_device_rule;
  * rule of their own: as with runc, they need an allow rule in the config.
  * Returns a new array (caller frees) of *ret_n rules. */
 struct berth_device_rule *berth_devices_cgroup_rules(const struct berth_config *c, size_t *ret_n);
+/* The same for a linux.resources object alone (`update`). */
+struct berth_resources;
+struct berth_device_rule *berth_devices_resources_rules(const struct berth_resources *res,
+                                                        size_t *ret_n);

@@ -1,4 +1,6 @@
 #include "init.h"
+#include "exec.h"
+#include "hooks.h"
 #include "caps.h"
 #include "cgroup.h"
 #include "cleanup.h"
@@ -7,6 +9,7 @@
 #include "lsm.h"
 #include "net.h"
 #include "oci.h"
+#include "process.h"
 #include "rootfs.h"
 #include "seccomp-filter.h"
 #include "signals.h"
@@ -23,6 +26,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/keyctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,6 +36,7 @@
 struct init_state {
     const struct berth_init_args *a;
     bool got_go;
+    char *state_json; /* for the hooks, from the runtime */
 };
 
 static int expect(int fd, enum berth_sync_type want, struct berth_error **err)
@@ -109,103 +114,6 @@ static int set_names(const struct berth_config *c, struct berth_error **err)
     return 0;
 }
 
-static int set_rlimits(const struct berth_process *p, struct berth_error **err)
-{
-    for (size_t i = 0; i < p->n_rlimits; i++) {
-        struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
-        if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-            return berth_error_set(err, errno, "cannot set rlimit %d", p->rlimits[i].resource);
-    }
-    return 0;
-}
-
-static int set_oom_score(const struct berth_process *p, struct berth_error **err)
-{
-    if (p->has_oom_score_adj) {
-        char buf[16];
-        int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
-        int r = write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, n, NULL);
-        if (r < 0)
-            return berth_error_set(err, -r, "cannot set oomScoreAdj to %d", p->oom_score_adj);
-    }
-    return 0;
-}
-
-static const char *env_path(char **env)
-{
-    for (char **e = env; e && *e; e++)
-        if (strncmp(*e, "PATH=", 5) == 0)
-            return *e + 5;
-    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-}
-
-static bool is_executable(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* Looks the payload up in the container's PATH now, so `create` fails when
- * it is missing instead of a later `start` exiting 127. */
-static int find_executable(const struct berth_process *p, char **ret, struct berth_error **err)
-{
-    const char *name = p->args[0];
-    if (strchr(name, '/')) {
-        if (!is_executable(name))
-            return berth_error_set(err, errno ? errno : EACCES, "cannot exec '%s'", name);
-        *ret = xstrdup(name);
-        return 0;
-    }
-    _cleanup_free_ char *path = xstrdup(env_path(p->env));
-    for (char *save = NULL, *dir = strtok_r(path, ":", &save); dir;
-         dir = strtok_r(NULL, ":", &save)) {
-        _cleanup_free_ char *cand = xasprintf("%s/%s", *dir ? dir : ".", name);
-        if (is_executable(cand)) {
-            *ret = TAKE_PTR(cand);
-            return 0;
-        }
-    }
-    return berth_error_set(err, ENOENT, "cannot find executable '%s' in the container's PATH",
-                           name);
-}
-
-static int enter_cwd(const char *cwd, struct berth_error **err)
-{
-    if (chdir(cwd) == 0)
-        return 0;
-    _cleanup_close_ int fd = berth_fs_open_in_root(AT_FDCWD, cwd, BERTH_MKPATH_DIR, err);
-    if (fd < 0)
-        return berth_error_wrap(err, "cannot use process.cwd");
-    if (fchdir(fd) < 0)
-        return berth_error_set(err, errno, "cannot chdir to '%s'", cwd);
-    return 0;
-}
-
-static int switch_user(const struct berth_process *p, struct berth_error **err)
-{
-    const struct berth_user *u = &p->user;
-    int r;
-    /* An absent process.capabilities means empty sets (runc): every
-     * capability not configured goes, also for uid 0. */
-    if ((r = berth_caps_drop_bounding(&p->caps, err)) < 0)
-        return r;
-    if (setgroups(u->n_additional_gids, u->additional_gids) < 0)
-        return berth_error_set(err, errno, "cannot set additional groups");
-    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-        return berth_error_set(err, errno, "cannot keep capabilities across setuid");
-    if (setresgid(u->gid, u->gid, u->gid) < 0)
-        return berth_error_set(err, errno, "cannot set gid %u", (unsigned)u->gid);
-    if (setresuid(u->uid, u->uid, u->uid) < 0)
-        return berth_error_set(err, errno, "cannot set uid %u", (unsigned)u->uid);
-    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-        return berth_error_set(err, errno, "cannot reset keepcaps");
-    if ((r = berth_caps_apply(&p->caps, err)) < 0)
-        return r;
-    if (u->has_umask)
-        umask(u->umask);
-    return 0;
-}
-
 /* Create mode: block until `start` writes to exec.fifo. It was opened for
  * reading and writing, non-blocking, before clone: poll() reports it
  * readable once a byte is there, and a writer coming and going without one
@@ -230,34 +138,34 @@ static int wait_start(int fifo_fd, struct berth_error **err)
     }
 }
 
-static int final_steps(const struct berth_config *c, const char *exe, struct berth_error **err)
+/* In the container (its /dev/pts), before `create` returns: containerd and
+ * podman wait for the pty while creating. */
+static int open_console(const struct berth_init_args *a, struct berth_error **err)
 {
-    const struct berth_process *p = &c->process;
-    int r = set_rlimits(p, err);
-    if (r < 0 || (r = berth_lsm_apply_exec(p, err)) < 0)
-        return r;
-    /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
-     * user switch may drop: load it first then (runc does the same). */
-    if (c->seccomp && !p->no_new_privileges && (r = berth_seccomp_load(c->seccomp, err)) < 0)
-        return r;
-    if ((r = switch_user(p, err)) < 0)
-        return r;
-    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return berth_error_set(err, errno, "cannot set no_new_privs");
-    if (c->seccomp && p->no_new_privileges && (r = berth_seccomp_load(c->seccomp, err)) < 0)
-        return r;
-    execve(exe, p->args, p->env);
-    return berth_error_set(err, errno, "cannot exec '%s'", p->args[0]);
+    if (a->console_fd < 0)
+        return 0;
+    int r = berth_process_console(a->console_fd, &a->config->process, err);
+    close(a->console_fd);
+    return r;
 }
 
-static int check_cwd_inside(struct berth_error **err)
+/* The container exists, mounted, not yet pivoted: the runtime runs prestart
+ * and createRuntime in its namespaces, then we run createContainer in the
+ * container's (their paths resolve in the runtime's view, which we still
+ * have). The state JSON comes back for startContainer. */
+static int create_hooks(struct init_state *st, struct berth_error **err)
 {
-    char buf[4096];
-    /* getcwd() fails (or says "(unreachable)") when the working directory is
-     * outside our root: the CVE-2024-21626 trick with a leaked host fd. */
-    if (getcwd(buf, sizeof(buf)) == NULL || buf[0] != '/')
-        return berth_error_set(err, EPERM, "process.cwd is outside the container root");
-    return 0;
+    const struct berth_config *c = st->a->config;
+    if (!c->n_hooks[BERTH_HOOK_PRESTART] && !c->n_hooks[BERTH_HOOK_CREATE_RUNTIME] &&
+        !c->n_hooks[BERTH_HOOK_CREATE_CONTAINER] && !c->n_hooks[BERTH_HOOK_START_CONTAINER])
+        return 0;
+    /* GO came first on the socket: read it before ours */
+    int r = wait_go(st, err);
+    if (r < 0 || (r = berth_sync_send(st->a->sync_fd, BERTH_SYNC_HOOKS, err)) < 0 ||
+        (r = berth_sync_recv_data(st->a->sync_fd, BERTH_SYNC_HOOKS_DONE, &st->state_json, NULL,
+                                  err)) < 0)
+        return r;
+    return berth_hooks_run(c, BERTH_HOOK_CREATE_CONTAINER, st->state_json, false, err);
 }
 
 static int setup(struct init_state *st, char **ret_exe, struct berth_error **err)
@@ -269,17 +177,18 @@ static int setup(struct init_state *st, char **ret_exe, struct berth_error **err
                                    .after_devices = devices_done,
                                    .data = st};
     int r;
-    if ((r = join_namespaces(c, err)) < 0 || (r = set_oom_score(&c->process, err)) < 0)
+    if ((r = join_namespaces(c, err)) < 0 ||
+        (r = berth_process_set_oom_score(&c->process, err)) < 0)
         return r;
     if (c->ns[BERTH_NS_NET].enabled && c->ns[BERTH_NS_NET].path == NULL &&
         (r = berth_net_loopback_up(err)) < 0)
         return r;
     if (chdir(st->a->bundle) < 0)
         return berth_error_set(err, errno, "cannot enter the bundle '%s'", st->a->bundle);
-    if ((r = berth_rootfs_prepare(&ctx, err)) < 0 || (r = berth_rootfs_pivot(c, err)) < 0 ||
-        (r = berth_rootfs_finish(c, err)) < 0 || (r = wait_go(st, err)) < 0 ||
-        (r = set_names(c, err)) < 0 || (r = enter_cwd(c->process.cwd, err)) < 0 ||
-        (r = check_cwd_inside(err)) < 0 || (r = find_executable(&c->process, ret_exe, err)) < 0)
+    if ((r = berth_rootfs_prepare(&ctx, err)) < 0 || (r = create_hooks(st, err)) < 0 ||
+        (r = berth_rootfs_pivot(c, err)) < 0 || (r = berth_rootfs_finish(c, err)) < 0 ||
+        (r = open_console(st->a, err)) < 0 || (r = wait_go(st, err)) < 0 ||
+        (r = set_names(c, err)) < 0 || (r = berth_process_prepare(&c->process, ret_exe, err)) < 0)
         return r;
     /* nothing of the container's runs before its device rules are in force */
     return expect(st->a->sync_fd, BERTH_SYNC_DEVICES_SET, err);
@@ -292,6 +201,37 @@ static int setup(struct init_state *st, char **ret_exe, struct berth_error **err
 static void die_with_parent(void)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+static void keep_only(const struct berth_init_args *a)
+{
+    int n = 0, keep[3 + a->preserve_fds];
+    keep[n++] = a->sync_fd;
+    keep[n++] = a->fifo_fd;
+    keep[n++] = a->console_fd;
+    for (int i = 0; i < a->preserve_fds; i++)
+        keep[n++] = 3 + i;
+    close_fds_except(keep, (size_t)n);
+}
+
+/* The payload gets fds 3 .. 3+N-1 (--preserve-fds), whatever their flags. */
+static void pass_preserved(const struct berth_init_args *a)
+{
+    for (int i = 0; i < a->preserve_fds; i++)
+        (void)fcntl(3 + i, F_SETFD, 0);
+}
+
+/* runc's default: a session keyring of the container's own, so that no key
+ * of the runtime's caller's session is reachable. Kernels or seccomp
+ * profiles without keyctl: nothing to protect. */
+static int join_keyring(const struct berth_init_args *a, struct berth_error **err)
+{
+    if (!a->new_keyring)
+        return 0;
+    _cleanup_free_ char *name = xasprintf("_ses.%s", a->id ? a->id : "berth");
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS)
+        return berth_error_set(err, errno, "cannot join a new session keyring");
+    return 0;
 }
 
 _Noreturn void berth_init_main(const struct berth_init_args *a)
@@ -307,9 +247,8 @@ _Noreturn void berth_init_main(const struct berth_init_args *a)
     die_with_parent();
     /* everything else is closed now: nothing of the runtime's can leak, and
      * the state directory's lock stays with the runtime alone */
-    int keep[] = {a->sync_fd, a->fifo_fd};
-    close_fds_except(keep, ARRAY_SIZE(keep));
-    if (setup(&st, &exe, &err) < 0)
+    keep_only(a);
+    if (setup(&st, &exe, &err) < 0 || join_keyring(a, &err) < 0)
         goto fail;
     /* set up: the container lives on without the runtime (and the flag
      * would outlive the payload's execve) */
@@ -321,10 +260,19 @@ _Noreturn void berth_init_main(const struct berth_init_args *a)
             goto fail_late;
         close(a->fifo_fd);
     }
+    /* startContainer: in the container, right before its process */
+    if (st.state_json &&
+        berth_hooks_run(a->config, BERTH_HOOK_START_CONTAINER, st.state_json, false, &err) < 0) {
+        if (a->fifo_fd < 0)
+            goto fail;
+        goto fail_late;
+    }
     berth_signals_reset();
-    final_steps(a->config, exe, &err);
+    pass_preserved(a);
+    berth_process_exec(a->config->seccomp, &a->config->process, exe, &err);
     if (a->fifo_fd < 0)
         goto fail;
+
 fail_late:
     /* `create` has returned: whoever kept the sync socket hears of it, and
      * the container's stderr is the last witness */
@@ -379,24 +327,47 @@ struct image_args {
     struct berth_init_args a;
     struct berth_config *config;
     struct berth_cgroup *cgroup;
-    char *bundle, *prefix;
+    char *bundle, *prefix, *id;
     int pidns_fd, cgroup_fd;
     uint64_t flags;
+    int ns_fds[BERTH_NS_COUNT]; /* exec: the container's namespaces */
+    size_t n_ns;
+    bool exec;
 };
+
+static int parse_ns_fds(json_t *o, struct image_args *ia, struct berth_error **err)
+{
+    json_t *ns = json_object_get(o, "ns");
+    if (ns == NULL)
+        return 0;
+    if (!json_is_array(ns) || json_array_size(ns) > BERTH_NS_COUNT)
+        return berth_error_set(err, EPROTO, "bad namespaces for the exec'd process");
+    for (size_t i = 0; i < json_array_size(ns); i++)
+        ia->ns_fds[ia->n_ns++] = (int)json_integer_value(json_array_get(ns, i));
+    ia->exec = true;
+    return 0;
+}
 
 static int parse_image_args(const char *blob, struct image_args *ia, struct berth_error **err)
 {
     json_error_t je;
     const char *config, *bundle, *cgroup = NULL, *prefix = NULL;
-    json_int_t fifo, pidns, cgroup_fd, flags;
+    json_int_t fifo = -1, pidns = -1, cgroup_fd = -1, flags = 0, console = -1, preserve = 0,
+               cgroupns = -1;
+    int keyring = 0;
+    const char *id = NULL;
 
     _cleanup_(json_decrefp) json_t *o = json_loads(blob, 0, &je);
     if (o == NULL ||
-        json_unpack_ex(o, &je, 0, "{s:s, s:s, s?s, s?s, s:I, s:I, s:I, s:I}", "config", &config,
-                       "bundle", &bundle, "cgroup", &cgroup, "prefix", &prefix, "fifo", &fifo,
-                       "pidns", &pidns, "cgroup_fd", &cgroup_fd, "flags", &flags) < 0)
+        json_unpack_ex(
+            o, &je, 0, "{s:s, s:s, s?s, s?s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s?s, s?I}",
+            "config", &config, "bundle", &bundle, "cgroup", &cgroup, "prefix", &prefix, "fifo",
+            &fifo, "pidns", &pidns, "cgroup_fd", &cgroup_fd, "flags", &flags, "console", &console,
+            "preserve", &preserve, "keyring", &keyring, "id", &id, "cgroupns", &cgroupns) < 0)
+
         return berth_error_set(err, EPROTO, "bad arguments for the container init: %s", je.text);
     ia->bundle = xstrdup(bundle);
+    ia->id = id ? xstrdup(id) : NULL;
     ia->prefix = prefix ? xstrdup(prefix) : NULL;
     ia->config = berth_config_parse(config, strlen(config), ia->bundle, err);
     if (ia->config == NULL)
@@ -407,11 +378,17 @@ static int parse_image_args(const char *blob, struct image_args *ia, struct bert
                                      .cgroup = ia->cgroup,
                                      .bundle = ia->bundle,
                                      .fifo_fd = (int)fifo,
-                                     .error_prefix = ia->prefix};
+                                     .error_prefix = ia->prefix,
+                                     .console_fd = (int)console,
+                                     .cgroupns_fd = (int)cgroupns,
+
+                                     .preserve_fds = (int)preserve,
+                                     .new_keyring = keyring,
+                                     .id = ia->id};
     ia->pidns_fd = (int)pidns;
     ia->cgroup_fd = (int)cgroup_fd;
     ia->flags = (uint64_t)flags;
-    return 0;
+    return parse_ns_fds(o, ia, err);
 }
 
 /* The sync socket must be one: a hand-run "--berth-init 1" gets nowhere. */
@@ -441,11 +418,17 @@ _Noreturn static void image_main(const char *fd_arg)
     }
     ia.a.sync_fd = (int)fd;
     /* they had to survive our exec, not the payload's */
-    int passed[] = {ia.a.sync_fd, ia.a.fifo_fd, ia.pidns_fd, ia.cgroup_fd};
+    int passed[] = {ia.a.sync_fd, ia.a.fifo_fd, ia.a.console_fd,
+                    ia.pidns_fd,  ia.cgroup_fd, ia.a.cgroupns_fd};
     for (size_t i = 0; i < ARRAY_SIZE(passed); i++)
         if (passed[i] >= 0)
             (void)fcntl(passed[i], F_SETFD, FD_CLOEXEC);
+    for (size_t i = 0; i < ia.n_ns; i++)
+        (void)fcntl(ia.ns_fds[i], F_SETFD, FD_CLOEXEC);
+    if (ia.exec)
+        berth_exec_spawn_joined(&ia.a, ia.ns_fds, ia.n_ns, ia.cgroup_fd);
     if (ia.pidns_fd >= 0)
+
         berth_init_spawn_joined(&ia.a, ia.pidns_fd, ia.flags, ia.cgroup_fd);
     berth_init_main(&ia.a);
 }

@@ -25,6 +25,11 @@ struct berth_init_args {
     int sync_fd;
     int fifo_fd;              /* create: exec.fifo, read+write, non-blocking; run: -1 */
     const char *error_prefix; /* late errors go to stderr with it; NULL: they do not */
+    int console_fd;           /* process.terminal: where the pty master goes; else -1 */
+    int preserve_fds;         /* fds 3 .. 3+N-1 of the caller go to the payload */
+    bool new_keyring;         /* join a new session keyring (runc's default) */
+    const char *id;           /* names the keyring */
+    int cgroupns_fd;          /* exec: the container's cgroup namespace, joined last; -1 */
 };
 
 _Noreturn void berth_init_main(const struct berth_init_args *a);

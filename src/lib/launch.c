@@ -2,6 +2,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "exe.h"
+#include "exec.h"
 #include "init.h"
 #include "spawn.h"
 #include "sync.h"
@@ -24,12 +25,18 @@ struct exec_desc {
     struct berth_spawn s;
     char fd_arg[16];
     char *argv[4];
-    int keep[4];
+    int *keep;
 };
 
 static int init_fn(void *arg)
 {
     berth_init_main(((const struct berth_launch *)arg)->args);
+}
+
+static int exec_fn(void *arg)
+{
+    const struct berth_launch *l = arg;
+    berth_exec_spawn_joined(l->args, l->ns_fds, l->n_ns, l->cgroup_fd);
 }
 
 static int joined_fn(void *arg)
@@ -38,18 +45,29 @@ static int joined_fn(void *arg)
     berth_init_spawn_joined(l->args, l->pidns_fd, l->flags, l->cgroup_fd);
 }
 
+static json_t *ns_json(const struct berth_launch *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n_ns; i++)
+        json_array_append_new(a, json_integer(l->ns_fds[i]));
+    return a;
+}
+
 /* What a re-executed init needs to rebuild its berth_init_args. */
 static char *image_args(const struct berth_launch *l)
 {
     const struct berth_init_args *a = l->args;
-    bool joined = l->pidns_fd >= 0;
-    _cleanup_(json_decrefp) json_t *o =
-        json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "config", l->config_text, "bundle", a->bundle,
-                  "fifo", (json_int_t)a->fifo_fd, "pidns", (json_int_t)l->pidns_fd, "cgroup_fd",
-                  (json_int_t)(joined ? l->cgroup_fd : -1), "flags", (json_int_t)l->flags);
-    if (o == NULL ||
+    bool joined = l->pidns_fd >= 0 || l->exec;
+    _cleanup_(json_decrefp) json_t *o = json_pack(
+        "{s:s, s:s, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "config", l->config_text, "bundle",
+        a->bundle, "fifo", (json_int_t)a->fifo_fd, "console", (json_int_t)a->console_fd, "preserve",
+        (json_int_t)a->preserve_fds, "keyring", a->new_keyring, "pidns", (json_int_t)l->pidns_fd,
+        "cgroup_fd", (json_int_t)(joined ? l->cgroup_fd : -1), "flags", (json_int_t)l->flags);
+    if (o == NULL || (l->exec && json_object_set_new(o, "ns", ns_json(l)) < 0) ||
         (l->cgroup_json && json_object_set_new(o, "cgroup", json_string(l->cgroup_json)) < 0) ||
-        (a->error_prefix && json_object_set_new(o, "prefix", json_string(a->error_prefix)) < 0))
+        (a->error_prefix && json_object_set_new(o, "prefix", json_string(a->error_prefix)) < 0) ||
+        (a->id && json_object_set_new(o, "id", json_string(a->id)) < 0) ||
+        json_object_set_new(o, "cgroupns", json_integer(a->cgroupns_fd)) < 0)
         abort();
     char *text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)
@@ -71,14 +89,25 @@ static int spawn_image(const struct berth_launch *l, const struct berth_spawn *b
     d->argv[0] = "berth-init";
     d->argv[1] = BERTH_INIT_ARG;
     d->argv[2] = d->fd_arg;
+    d->keep = xzalloc((6 + l->n_ns + (size_t)l->args->preserve_fds) * sizeof(int));
+    for (size_t i = 0; i < l->n_ns; i++)
+        d->keep[n++] = l->ns_fds[i];
+
+    for (int i = 0; i < l->args->preserve_fds; i++)
+        d->keep[n++] = 3 + i;
     d->keep[n++] = l->args->sync_fd;
     if (l->args->fifo_fd >= 0)
         d->keep[n++] = l->args->fifo_fd;
-    if (l->pidns_fd >= 0) {
+    if (l->args->console_fd >= 0)
+        d->keep[n++] = l->args->console_fd;
+    if (l->args->cgroupns_fd >= 0)
+        d->keep[n++] = l->args->cgroupns_fd;
+
+    if (l->pidns_fd >= 0)
         d->keep[n++] = l->pidns_fd;
-        if (l->cgroup_fd >= 0)
-            d->keep[n++] = l->cgroup_fd;
-    }
+    if ((l->pidns_fd >= 0 || l->exec) && l->cgroup_fd >= 0)
+        d->keep[n++] = l->cgroup_fd;
+
     ret->stack = mmap(NULL, BERTH_SPAWN_STACK, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (ret->stack == MAP_FAILED) {
@@ -128,14 +157,17 @@ static int adopt_joined(const struct berth_launch *l, struct berth_launched *ret
 
 int berth_launch(const struct berth_launch *l, struct berth_launched *ret, struct berth_error **err)
 {
-    bool joined = l->pidns_fd >= 0;
+    bool joined = l->pidns_fd >= 0 || l->exec;
     _cleanup_close_ int in = -1, out = -1, errfd = -1;
     struct berth_spawn s = {
         .flags = joined ? 0 : l->flags,
         .cgroup_fd = joined ? -1 : l->cgroup_fd,
         .stdio = {-1, -1, -1},
         .exe_fd = -1,
-        .fn = joined ? joined_fn : init_fn,
+        .fn = l->exec  ? exec_fn
+              : joined ? joined_fn
+                       : init_fn,
+
         .arg = (void *)l,
     };
     int r;
@@ -170,6 +202,8 @@ void berth_launched_release(struct berth_launched *l)
     if (l->stack)
         munmap(l->stack, BERTH_SPAWN_STACK);
     l->stack = NULL;
+    if (l->desc)
+        free(((struct exec_desc *)l->desc)->keep);
     free(l->desc);
     l->desc = NULL;
 }

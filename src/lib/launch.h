@@ -3,6 +3,7 @@
  * of the caller when the caller's binary is safe to expose, else as an
  * exec of a read-only view of it (exe.h); through a helper when the PID
  * namespace is joined by path. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,8 +18,12 @@ struct berth_launch {
     uint64_t flags;                     /* the init's CLONE_NEW* */
     int cgroup_fd;                      /* CLONE_INTO_CGROUP, or -1 */
     int pidns_fd;                       /* a PID namespace to join, or -1 */
-    const int *stdio;                   /* the init's stdin, stdout, stderr; NULL: ours */
-    int sync_fd;                        /* our end of the sync socket */
+    bool exec;                          /* exec: join the container's namespaces */
+    const int *ns_fds;                  /* exec: the init's namespaces, mount last */
+    size_t n_ns;
+
+    const int *stdio; /* the init's stdin, stdout, stderr; NULL: ours */
+    int sync_fd;      /* our end of the sync socket */
 };
 
 struct berth_launched {

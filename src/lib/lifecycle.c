@@ -2,8 +2,11 @@
 #include "container.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "container-internal.h"
 #include "error.h"
 #include "fault.h"
+#include "hooks.h"
+#include "oci.h"
 #include "log.h"
 #include "state.h"
 #include "util.h"
@@ -54,7 +57,33 @@ static int open_state(const char *root, const char *id, struct berth_state **ret
     return fd;
 }
 
+int berth_container_lock(const char *root, const char *id, struct berth_state **ret,
+                         struct berth_error **err)
+{
+    return open_state(root, id, ret, err);
+}
+
+/* poststart and poststop, from the config saved at create; their failures
+ * are warnings (runtime-spec). The text is only parsed when it has such a
+ * hook: start is on every container's path. */
+static void run_saved_hooks(int dfd, const struct berth_state *s, enum berth_hook_kind kind,
+                            const char *status)
+{
+    _cleanup_free_ char *text = NULL, *needle = xasprintf("\"%s\"", berth_hook_name(kind));
+    size_t len = 0;
+    if (read_file_at(dfd, BERTH_CONFIG_FILE, &text, &len, NULL) < 0 || !strstr(text, needle))
+        return;
+    struct berth_config *c = berth_config_parse(text, len, s->bundle ? s->bundle : "/", NULL);
+    if (c == NULL)
+        return;
+    _cleanup_free_ char *state = berth_hooks_state(
+        c, s->id, status, kind == BERTH_HOOK_POSTSTOP ? 0 : s->pid, s->bundle ? s->bundle : "");
+    (void)berth_hooks_run(c, kind, state, true, NULL);
+    berth_config_free(c);
+}
+
 int berth_container_start(const char *root, const char *id, struct berth_error **err)
+
 {
     _cleanup_(state_freep) struct berth_state *s = NULL;
     _cleanup_close_ int dfd = open_state(root, id, &s, err);
@@ -75,6 +104,7 @@ int berth_container_start(const char *root, const char *id, struct berth_error *
     berth_fault("start:written");
     if (unlinkat(dfd, BERTH_EXEC_FIFO, 0) < 0)
         return berth_error_set(err, errno, "cannot remove the exec fifo of '%s'", id);
+    run_saved_hooks(dfd, s, BERTH_HOOK_POSTSTART, "running");
     return 0;
 }
 
@@ -104,6 +134,18 @@ static int signal_all(const struct berth_state *s, int sig, struct berth_error *
     return berth_cgroup_signal_all(cg, sig, err);
 }
 
+/* The v1 freezer holds even SIGKILL until a thaw: a paused container that
+ * is killed is thawed so that it dies, as runc does. Other signals stay
+ * pending until `resume`. */
+static void thaw_killed(const struct berth_state *s)
+{
+    _cleanup_(cgroup_freep) struct berth_cgroup *cg = berth_container_cgroup(s, NULL);
+    _cleanup_error_ struct berth_error *ignored = NULL;
+
+    if (cg && berth_cgroup_frozen(cg))
+        (void)berth_cgroup_freeze(cg, false, &ignored);
+}
+
 int berth_container_kill(const char *root, const char *id, int sig, bool all,
                          struct berth_error **err)
 {
@@ -114,12 +156,12 @@ int berth_container_kill(const char *root, const char *id, int sig, bool all,
     enum berth_status st = berth_state_status(dfd, s, false);
     if (st == BERTH_STATUS_STOPPED && !all)
         return berth_error_set(err, ESRCH, "container '%s' is not running", id);
-    if (all)
-        return signal_all(s, sig, err);
-    int r = signal_pid(s->pid, s->pid_start, sig);
-    if (r < 0)
+    int r = all ? signal_all(s, sig, err) : signal_pid(s->pid, s->pid_start, sig);
+    if (r < 0 && !all)
         return berth_error_set(err, -r, "cannot send signal %d to container '%s'", sig, id);
-    return 0;
+    if (r >= 0 && sig == SIGKILL)
+        thaw_killed(s);
+    return r < 0 ? r : 0;
 }
 
 int berth_exit_status(const struct berth_exit *e)
@@ -216,7 +258,7 @@ int berth_container_delete(const char *root, const char *id, bool force, struct 
     if ((r = berth_state_read(dfd, &s, err)) < 0 && r != -ENOENT)
         return berth_error_wrap(err, "cannot read the state of '%s'", id);
     berth_error_clear(err);
-    enum berth_status st = berth_state_status(dfd, s, false);
+    enum berth_status st = berth_container_status(dfd, s, false);
     if ((st == BERTH_STATUS_RUNNING || st == BERTH_STATUS_PAUSED) && !force)
         return berth_error_set(err, EBUSY, "container '%s' is %s: stop it first or use --force", id,
                                berth_status_name(st));
@@ -224,5 +266,7 @@ int berth_container_delete(const char *root, const char *id, bool force, struct 
         return berth_error_set(err, -r, "cannot kill container '%s'", id);
     if ((r = remove_cgroup(s, err)) < 0)
         return berth_error_wrap(err, "cannot delete container '%s'", id);
+    if (s)
+        run_saved_hooks(dfd, s, BERTH_HOOK_POSTSTOP, "stopped");
     return berth_state_remove(root, id, err);
 }

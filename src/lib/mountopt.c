@@ -170,6 +170,17 @@ static void append_data(char **data, const char *o)
     memcpy(*data + a + 1, o, b + 1);
 }
 
+const char *berth_mount_opt_name(size_t i)
+{
+    if (i < ARRAY_SIZE(flag_opts))
+        return flag_opts[i].name;
+    i -= ARRAY_SIZE(flag_opts);
+    if (i < ARRAY_SIZE(prop_opts))
+        return prop_opts[i].name;
+    i -= ARRAY_SIZE(prop_opts);
+    return i < ARRAY_SIZE(rec_opts) ? rec_opts[i].name : NULL;
+}
+
 void berth_mount_opts_parse(char **options, struct berth_mount_opts *ret)
 {
     memset(ret, 0, sizeof(*ret));

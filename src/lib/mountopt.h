@@ -1,6 +1,7 @@
 #pragma once
 /* Mount options of config.json "mounts[].options" to mount(2) arguments. */
 #include <stdbool.h>
+#include <stddef.h>
 
 struct berth_error;
 
@@ -21,6 +22,10 @@ struct berth_mount_opts {
  * config parser decides what a mount may take); the result's data is owned
  * by the caller. */
 void berth_mount_opts_parse(char **options, struct berth_mount_opts *ret);
+
+/* The i-th option berth_mount_opts_parse knows as a flag, propagation or
+ * recursive option (for `features`), or NULL past the last. */
+const char *berth_mount_opt_name(size_t i);
 
 /* Parses a single propagation keyword ("rslave", "shared", …) to MS_* flags;
  * returns 0 and sets *ret, or -EINVAL. */

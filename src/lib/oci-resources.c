@@ -307,7 +307,13 @@ int berth_oci_parse_resources(json_t *lx, struct berth_config *c, struct berth_e
     if (rc <= 0)
         return rc;
     c->has_resources = true;
-    struct berth_resources *r = &c->resources;
+    return berth_oci_parse_resources_object(res, &c->resources, err);
+}
+
+int berth_oci_parse_resources_object(json_t *res, struct berth_resources *r,
+                                     struct berth_error **err)
+{
+    int rc;
     if ((rc = parse_memory(res, r, err)) < 0 || (rc = parse_cpu(res, r, err)) < 0 ||
         (rc = parse_devices(res, r, err)) < 0 || (rc = parse_pids(res, r, err)) < 0 ||
         (rc = parse_blkio(res, r, err)) < 0 || (rc = parse_network(res, r, err)) < 0 ||

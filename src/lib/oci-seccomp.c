@@ -19,6 +19,11 @@ static const char *const op_names[] = {
     [SCMP_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
+const char *berth_seccomp_op_name(size_t i)
+{
+    return i + 1 < ARRAY_SIZE(op_names) ? op_names[i + 1] : NULL;
+}
+
 static int parse_arg(json_t *o, const char *path, void *out, struct berth_error **err)
 {
     struct berth_seccomp_arg *a = out;

@@ -184,6 +184,22 @@ static int parse_user(json_t *proc, struct berth_user *u, struct berth_error **e
     return 0;
 }
 
+static int parse_console_size(json_t *proc, struct berth_process *p, struct berth_error **err)
+{
+    json_t *o = NULL;
+    int64_t h = 0, w = 0;
+    int r = jget_object(proc, "consoleSize", "process", &o, err);
+    if (r <= 0)
+        return r;
+    if ((r = jget_int(o, "height", "process.consoleSize", 0, UINT16_MAX, &h, NULL, err)) < 0 ||
+        (r = jget_int(o, "width", "process.consoleSize", 0, UINT16_MAX, &w, NULL, err)) < 0)
+        return r;
+    p->has_console_size = true;
+    p->console_height = (unsigned)h;
+    p->console_width = (unsigned)w;
+    return 0;
+}
+
 static int parse_args_env(json_t *proc, struct berth_process *p, struct berth_error **err)
 {
     int r = jget_strv(proc, "args", "process", true, &p->args, err);
@@ -227,8 +243,8 @@ static int parse_process(json_t *root, struct berth_process *p, struct berth_err
             0)
         return r;
     p->oom_score_adj = (int)v;
-    if ((r = parse_user(o, &p->user, err)) < 0 || (r = parse_caps(o, &p->caps, err)) < 0 ||
-        (r = parse_rlimits(o, p, err)) < 0 ||
+    if ((r = parse_console_size(o, p, err)) < 0 || (r = parse_user(o, &p->user, err)) < 0 ||
+        (r = parse_caps(o, &p->caps, err)) < 0 || (r = parse_rlimits(o, p, err)) < 0 ||
         (r = jget_string(o, "apparmorProfile", "process", false, &p->apparmor_profile, err)) < 0 ||
         (r = jget_string(o, "selinuxLabel", "process", false, &p->selinux_label, err)) < 0)
         return r;
@@ -240,21 +256,67 @@ static int parse_process(json_t *root, struct berth_process *p, struct berth_err
     return 0;
 }
 
-/* Hooks come with the runtime's part 2; a config that asks for one must
- * not start without it. */
-static int refuse_hooks(json_t *root, struct berth_error **err)
+static const char *const hook_names[BERTH_HOOK_COUNT] = {
+    [BERTH_HOOK_PRESTART] = "prestart",
+    [BERTH_HOOK_CREATE_RUNTIME] = "createRuntime",
+    [BERTH_HOOK_CREATE_CONTAINER] = "createContainer",
+    [BERTH_HOOK_START_CONTAINER] = "startContainer",
+    [BERTH_HOOK_POSTSTART] = "poststart",
+    [BERTH_HOOK_POSTSTOP] = "poststop",
+};
+
+const char *berth_hook_name(enum berth_hook_kind k)
 {
-    json_t *hooks = NULL, *v;
-    const char *key;
+    return hook_names[k];
+}
+
+static int parse_hook(json_t *o, const char *path, void *out, struct berth_error **err)
+{
+    struct berth_hook *h = out;
+    int64_t timeout = 0;
+    bool has_timeout = false;
+    int r;
+
+    if ((r = jget_string(o, "path", path, true, &h->path, err)) < 0 ||
+        (r = jget_strv(o, "args", path, false, &h->args, err)) < 0 ||
+        (r = jget_strv(o, "env", path, false, &h->env, err)) < 0 ||
+        (r = jget_int(o, "timeout", path, INT32_MIN, INT32_MAX, &timeout, &has_timeout, err)) < 0)
+        return r;
+    if (h->path[0] != '/')
+        return berth_error_set(err, EINVAL, "invalid config: '%s.path' must be absolute", path);
+    if (has_timeout && timeout <= 0)
+        return berth_error_set(err, EINVAL, "invalid config: '%s.timeout' must be positive", path);
+    h->timeout = (int)timeout;
+    if (h->args == NULL)
+        h->args = xzalloc(sizeof(char *));
+    if (h->env == NULL)
+        h->env = xzalloc(sizeof(char *));
+    return 0;
+}
+
+static int parse_hooks(json_t *root, struct berth_config *c, struct berth_error **err)
+{
+    json_t *hooks = NULL;
     int r = jget_object(root, "hooks", "", &hooks, err);
     if (r <= 0)
         return r;
-    json_object_foreach(hooks, key, v)
-    {
-        if ((r = jrefuse(hooks, key, "hooks", err)) < 0)
+    for (int k = 0; k < BERTH_HOOK_COUNT; k++)
+        if ((r = jget_object_array(hooks, hook_names[k], "hooks", sizeof(struct berth_hook),
+                                   parse_hook, &c->hooks[k], &c->n_hooks[k], err)) < 0)
             return r;
-    }
     return 0;
+}
+
+static void free_hooks(struct berth_config *c)
+{
+    for (int k = 0; k < BERTH_HOOK_COUNT; k++) {
+        for (size_t i = 0; i < c->n_hooks[k]; i++) {
+            free(c->hooks[k][i].path);
+            strv_freep(&c->hooks[k][i].args);
+            strv_freep(&c->hooks[k][i].env);
+        }
+        free(c->hooks[k]);
+    }
 }
 
 /* Options OCI runtimes implement themselves rather than pass to the
@@ -335,7 +397,7 @@ static int parse_top(json_t *root, const char *bundle, struct berth_config *c,
         (r = parse_process(root, &c->process, err)) < 0 ||
         (r = jget_string(root, "hostname", "", false, &c->hostname, err)) < 0 ||
         (r = jget_string(root, "domainname", "", false, &c->domainname, err)) < 0 ||
-        (r = parse_mounts(root, c, err)) < 0 || (r = refuse_hooks(root, err)) < 0)
+        (r = parse_mounts(root, c, err)) < 0 || (r = parse_hooks(root, c, err)) < 0)
         return r;
     if ((r = jget_object(root, "annotations", "", &o, err)) < 0)
         return r;
@@ -410,6 +472,7 @@ void berth_config_free(struct berth_config *c)
     }
     free(c->mounts);
     berth_oci_free_linux(c);
+    free_hooks(c);
     free(c->annotations_json);
     free(c);
 }

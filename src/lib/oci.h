@@ -50,6 +50,8 @@ struct berth_process {
     char **env;  /* NULL-terminated, may be empty */
     char *cwd;   /* absolute */
     bool terminal;
+    bool has_console_size;
+    unsigned console_height, console_width; /* process.consoleSize */
     struct berth_user user;
     struct berth_caps caps;
     struct berth_rlimit *rlimits;
@@ -204,7 +206,26 @@ struct berth_resources {
  * count. For refusals that must name a field. */
 const char *berth_resources_first_field(const struct berth_resources *r);
 
+/* hooks.* of config.json, in the lifecycle's order. */
+enum berth_hook_kind {
+    BERTH_HOOK_PRESTART,
+    BERTH_HOOK_CREATE_RUNTIME,
+    BERTH_HOOK_CREATE_CONTAINER,
+    BERTH_HOOK_START_CONTAINER,
+    BERTH_HOOK_POSTSTART,
+    BERTH_HOOK_POSTSTOP,
+    BERTH_HOOK_COUNT,
+};
+
+struct berth_hook {
+    char *path;  /* absolute */
+    char **args; /* NULL-terminated; args[0] is argv[0]; may be empty (path then) */
+    char **env;  /* NULL-terminated, the whole environment */
+    int timeout; /* seconds; 0: none */
+};
+
 struct berth_config {
+
     char *oci_version;
     char *root_path; /* absolute, resolved against the bundle */
     bool root_readonly;
@@ -226,7 +247,12 @@ struct berth_config {
     char *cgroups_path;     /* NULL: default */
     char *mount_label;      /* linux.mountLabel (SELinux), or NULL */
     char *annotations_json; /* compact JSON object text, or NULL */
+    struct berth_hook *hooks[BERTH_HOOK_COUNT];
+    size_t n_hooks[BERTH_HOOK_COUNT];
 };
+
+/* "prestart", "createRuntime", … */
+const char *berth_hook_name(enum berth_hook_kind k);
 
 /* Parses config.json text. `bundle` is the absolute bundle directory, used to
  * resolve a relative root.path and to refuse one that escapes the bundle.

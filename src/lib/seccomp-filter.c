@@ -171,6 +171,40 @@ static int validate_lists(const struct berth_seccomp *s, struct berth_error **er
     return 0;
 }
 
+const char *berth_seccomp_action_name(size_t i)
+{
+    return i < ARRAY_SIZE(action_table) ? action_table[i].name : NULL;
+}
+
+bool berth_seccomp_arch_known(const char *name)
+{
+    return resolve_arch(name) != 0;
+}
+
+const char *berth_seccomp_flag_name(size_t i)
+{
+    return i < ARRAY_SIZE(flag_table) ? flag_table[i].name : NULL;
+}
+
+/* libseccomp's API level says what the library and kernel together can
+ * do: 2 brought TSYNC, 3 the LOG flag, 4 SPEC_ALLOW. */
+bool berth_seccomp_flag_supported(const char *name)
+{
+    const struct flag_name *f = resolve_flag(name);
+    unsigned api = seccomp_api_get();
+
+    if (f == NULL)
+        return false;
+    switch (f->attr) {
+    case SCMP_FLTATR_CTL_TSYNC:
+        return api >= 2;
+    case SCMP_FLTATR_CTL_LOG:
+        return api >= 3;
+    default:
+        return api >= 4;
+    }
+}
+
 int berth_seccomp_validate(const struct berth_seccomp *s, struct berth_error **err)
 {
     uint32_t action;

@@ -2,8 +2,20 @@
 /* linux.seccomp through libseccomp. (Named seccomp-filter, not seccomp, so
  * that it never shadows libseccomp's own <seccomp.h> on the include path.) */
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct berth_error;
 struct berth_seccomp;
+
+/* What `features` lists: the i-th action and flag name berth takes (NULL
+ * past the last; SCMP_ACT_NOTIFY, refused, is not among them), whether the
+ * linked libseccomp knows an OCI architecture name ("SCMP_ARCH_X86_64"),
+ * and whether libseccomp and the kernel support a flag. */
+const char *berth_seccomp_action_name(size_t i);
+bool berth_seccomp_arch_known(const char *name);
+const char *berth_seccomp_flag_name(size_t i);
+bool berth_seccomp_flag_supported(const char *name);
 
 /* Checks names without loading anything: actions (SCMP_ACT_NOTIFY is refused
  * as not supported: berth has no listener), architectures (known to the

@@ -52,6 +52,9 @@ enum berth_lock {
 
 #define BERTH_EXEC_FIFO  "exec.fifo"
 #define BERTH_STATE_FILE "state.json"
+/* The config the container was created with, for exec: the bundle may
+ * change or go away while the container runs. */
+#define BERTH_CONFIG_FILE "config.json"
 
 /* Container ids: [A-Za-z0-9][A-Za-z0-9_.+-]{0,127}; EINVAL otherwise. */
 int berth_state_validate_id(const char *id, struct berth_error **err);

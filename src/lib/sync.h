@@ -15,6 +15,9 @@ enum berth_sync_type {
     BERTH_SYNC_DEVICES_SET, /* parent -> child: the device rules are in force */
     BERTH_SYNC_INIT,        /* parent -> re-executed init: its arguments (data) */
     BERTH_SYNC_CHILD,       /* helper -> parent: the init's pid (value), in a joined PID ns */
+    BERTH_SYNC_HOOKS,       /* child -> parent: mounted, run prestart and createRuntime */
+    BERTH_SYNC_HOOKS_DONE,  /* parent -> child: they ran; the state JSON (data) */
+
 };
 
 /* Creates the pair (both ends O_CLOEXEC). */

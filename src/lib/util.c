@@ -281,3 +281,20 @@ void close_fds_except(const int *keep, size_t n)
     }
     closedir(d);
 }
+
+int write_pid_file(const char *path, pid_t pid, struct berth_error **err)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d", pid);
+    _cleanup_free_ char *copy = xstrdup(path);
+    char *slash = strrchr(copy, '/');
+    const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
+    const char *name = slash ? slash + 1 : copy;
+    if (slash)
+        *slash = '\0';
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return berth_error_set(err, errno, "cannot open the directory of pid file '%s'", path);
+    int r = write_file_atomic_at(dfd, name, buf, n, err);
+    return r < 0 ? berth_error_wrap(err, "cannot write pid file '%s'", path) : 0;
+}

@@ -45,6 +45,9 @@ static inline bool streq(const char *a, const char *b)
  * Missing is success. */
 int rm_rf_at(int dirfd, const char *name, struct berth_error **err);
 
+/* Writes `pid` to `path` atomically (runc's --pid-file). */
+int write_pid_file(const char *path, pid_t pid, struct berth_error **err);
+
 /* Closes every fd >= 3 except the n in `keep`, with close_range(2), or by
  * walking /proc/self/fd where close_range is missing or filtered (kernels
  * before 5.9, seccomp profiles that predate it). Best effort: never fails. */

@@ -1,7 +1,9 @@
 #include "runtime.h"
 #include "cleanup.h"
 #include "container.h"
+#include "console.h"
 #include "create-opts.h"
+#include "process.h"
 #include "error.h"
 #include "log.h"
 
@@ -45,6 +47,35 @@ static int supervise(struct berth_container *c, int sfd, struct berth_exit *ret,
     return berth_container_wait(c, ret, err);
 }
 
+/* A foreground run without --console-socket keeps the pty itself (if the
+ * process wants one) and proxies it; with one, or detached, the caller
+ * does. */
+static int run_container(struct create_args *a, struct berth_container **ret, int *ret_master)
+{
+    struct berth_error *err = NULL;
+    struct berth_create_opts o;
+    _cleanup_close_ int console = -1, ours = -1;
+
+    create_opts_from_args(a, &o);
+    if (a->console_socket && (console = rt_console_connect(a->console_socket)) < 0)
+        return 1;
+    if (console < 0 && !a->detach) {
+        if (rt_console_pair(&ours, &console) < 0)
+            return 1;
+        o.console_optional = true;
+    }
+    if (console >= 0)
+        o.console_fd = &console;
+    if (berth_container_create(&o, ret, &err) < 0)
+        return rt_fail(err);
+    /* the pty, if the process has one, was sent during create (and while
+     * we hold the other end, nothing else makes ours readable) */
+    struct pollfd p = {.fd = ours, .events = POLLIN};
+    if (ours >= 0 && poll(&p, 1, 0) == 1 && (*ret_master = berth_recv_fd(ours, &err)) < 0)
+        return rt_fail(err);
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct create_args a;
@@ -52,6 +83,7 @@ int cmd_run(int argc, char **argv)
     struct berth_container *c = NULL;
     struct berth_exit ex;
     sigset_t mask;
+    int master = -1;
     int r = parse_create_args(argc, argv, true, &a);
     if (r != 0)
         return r;
@@ -61,19 +93,19 @@ int cmd_run(int argc, char **argv)
     if (!a.detach)
         sigprocmask(SIG_BLOCK, &mask, NULL);
     _cleanup_close_ int sfd = a.detach ? -1 : signalfd(-1, &mask, SFD_CLOEXEC);
-    struct berth_create_opts o = {.state_root = arg_root,
-                                  .id = a.id,
-                                  .bundle = a.bundle,
-                                  .pid_file = a.pid_file,
-                                  .wait_start = false,
-                                  .error_prefix = "berth-runtime"};
-    if (berth_container_create(&o, &c, &err) < 0)
-        return rt_fail(err);
+    if ((r = run_container(&a, &c, &master)) != 0)
+        return r;
     if (a.detach) {
         berth_container_free(c);
         return 0;
     }
-    r = supervise(c, sfd, &ex, &err);
+    if (master >= 0) {
+        rt_tty_proxy(master, c->pidfd, sfd);
+        close(master);
+        r = berth_container_wait(c, &ex, &err);
+    } else {
+        r = supervise(c, sfd, &ex, &err);
+    }
     if (r >= 0 && ex.oom_killed)
         berth_log(BERTH_LOG_INFO, "container '%s' was killed by the OOM killer", a.id);
     berth_container_free(c);

@@ -89,8 +89,10 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } commands[] = {
-    {"spec", cmd_spec},   {"create", cmd_create}, {"start", cmd_start},   {"run", cmd_run},
-    {"state", cmd_state}, {"kill", cmd_kill},     {"delete", cmd_delete}, {"list", cmd_list},
+    {"spec", cmd_spec},     {"create", cmd_create}, {"start", cmd_start},       {"run", cmd_run},
+    {"state", cmd_state},   {"kill", cmd_kill},     {"delete", cmd_delete},     {"list", cmd_list},
+    {"exec", cmd_exec},     {"pause", cmd_pause},   {"resume", cmd_resume},     {"ps", cmd_ps},
+    {"update", cmd_update}, {"events", cmd_events}, {"features", cmd_features},
 };
 
 static void print_help(void)
@@ -105,7 +107,14 @@ static void print_help(void)
            "  state   print the state of a container as JSON\n"
            "  kill    send a signal to a container's init\n"
            "  delete  delete a stopped (or, with --force, any) container\n"
-           "  list    list containers\n");
+           "  list    list containers\n"
+           "  exec    run another process in a running container\n"
+           "  pause   freeze every process of a running container\n"
+           "  resume  thaw a paused container\n"
+           "  ps      list a container's processes (ps output, or --format json pids)\n"
+           "  update  change a running container's cgroup limits (update --help)\n"
+           "  events  print a container's stats and OOM kills as JSON lines (--stats: once)\n"
+           "  features  print the OCI features document of this runtime\n");
 }
 
 static int parse_globals(int argc, char **argv)
@@ -165,8 +174,8 @@ int main(int argc, char **argv)
         return rt_error("no command given; see --help");
     const char *cmd = argv[optind];
     struct berth_error *err = NULL;
-    /* `spec` only writes a file: it works on any kernel */
-    if (!streq(cmd, "spec") && berth_kernel_check(&err) < 0)
+    /* `spec` only writes a file, `features` only prints: any kernel will do */
+    if (!streq(cmd, "spec") && !streq(cmd, "features") && berth_kernel_check(&err) < 0)
         return rt_fail(err);
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
         if (streq(cmd, commands[i].name)) {

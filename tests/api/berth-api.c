@@ -5,6 +5,7 @@
  *
  *   berth-api run ROOT ID BUNDLE [CGROUP_ROOT]
  *   berth-api start-status ROOT ID BUNDLE
+ *   berth-api console SOCKET INPUT
  *
  * `run` prints the payload's stdout and stderr as "out: LINE" / "err:
  * LINE", then "exit CODE signal SIG oom 0|1", then "caller unchanged" or
@@ -13,6 +14,7 @@
 #include "container.h"
 #include "error.h"
 #include "init.h"
+#include "process.h"
 #include "sync.h"
 
 #include <fcntl.h>
@@ -22,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 struct caller {
@@ -130,6 +134,32 @@ static int cmd_start_status(char **argv)
     return berth_container_delete(argv[0], argv[1], true, &e) < 0 ? fail(e) : 0;
 }
 
+/* A console socket as containerd's or podman's: listens on `path`, takes
+ * one pty master, types `input` into it and copies what comes out to
+ * stdout until every writer of the pty is gone. */
+static int cmd_console(char **argv)
+{
+    struct berth_error *e = NULL;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char buf[4096];
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[0]);
+    if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0)
+        return perror("console socket"), 1;
+    int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+    int master = c < 0 ? -1 : berth_recv_fd(c, &e);
+    if (master < 0)
+        return fail(e);
+    printf("got a terminal\n");
+    fflush(stdout);
+    if (write(master, argv[1], strlen(argv[1])) < 0)
+        return 1;
+    for (ssize_t n; (n = read(master, buf, sizeof(buf))) > 0;)
+        fwrite(buf, 1, (size_t)n, stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* this binary is the container's init when re-executed as one */
@@ -138,6 +168,9 @@ int main(int argc, char **argv)
         return cmd_run(argv + 2);
     if (argc == 5 && strcmp(argv[1], "start-status") == 0)
         return cmd_start_status(argv + 2);
+    if (argc == 4 && strcmp(argv[1], "console") == 0)
+        return cmd_console(argv + 2);
+
     fprintf(stderr, "usage: berth-api run|start-status ROOT ID BUNDLE [CGROUP_ROOT]\n");
     return 2;
 }

@@ -250,8 +250,6 @@ assert_refused() {
 @test "issue-11: fields berth does not implement are refused, named" {
     requires_berth "berth's refusals"
     assert_refused <<'EOT'
-hooks.prestart|.hooks = {prestart: [{path: "/bin/true"}]}
-hooks.createRuntime|.hooks = {createRuntime: [{path: "/bin/true"}]}
 linux.uidMappings|.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 linux.intelRdt|.linux.intelRdt = {closID: "x"}
 linux.personality|.linux.personality = {domain: "LINUX32"}

@@ -292,3 +292,49 @@ ns_pid() {
     run -0 "$ro" --root "$ROOT" run -b "$TMP/b2" "$CID2" </dev/null
     assert_eq "$output" "$(readlink "/proc/$pid/ns/pid")"
 }
+
+@test "issue-12: a process exec'd into a container cannot expose the runtime binary either" {
+    requires_berth "berth's exe protection"
+    local copy=$TMP/rt/berth-runtime before
+    mkdir "$TMP/rt"
+    cp "$BERTH_RUNTIME" "$copy"
+    before=$(sha256sum <"$copy")
+    set_caps $DEFAULT_CAPS CAP_SYS_PTRACE
+    set_args berth-probe exe-attack 8
+    remember_id "$CID"
+    "$copy" --root "$ROOT" run -d -b "$BUNDLE" "$CID" </dev/null >"$TMP/attack" 2>&1 3>&-
+    printf '#!/proc/self/exe\n' >"$BUNDLE/rootfs/victim"
+    chmod 755 "$BUNDLE/rootfs/victim"
+    mkfifo "$TMP/err"
+    exec 7<>"$TMP/err"
+    head -c 65536 /dev/zero >&7
+    "$copy" --root "$ROOT" exec -d --pid-file "$TMP/vpid" "$CID" /victim \
+        </dev/null >/dev/null 2>"$TMP/err" 3>&-
+    retry 100 0.05 grep -q "^grabbed $(ns_pid "$(cat "$TMP/vpid")") " "$TMP/attack"
+    timeout 2 cat <&7 >/dev/null || true
+    exec 7>&-
+    retry 200 0.1 grep -qx done "$TMP/attack"
+    cat "$TMP/attack"
+    grep -qE '^[0-9]+ (EROFS|ETXTBSY|EPERM|EACCES)$' "$TMP/attack"
+    refute grep -qE '^[0-9]+ ok$' "$TMP/attack"
+    assert_eq "$(sha256sum <"$copy")" "$before" "the runtime binary changed"
+}
+
+@test "issue-12: the container gets a session keyring of its own, unless --no-new-keyring" {
+    update_config '.linux.maskedPaths = []'
+    set_args grep -c "_ses.$CID" /proc/keys
+    run -0 ctr_run
+    assert_eq "$output" 1
+    set_args grep -c "_ses.$CID2" /proc/keys
+    run rt run --no-new-keyring -b "$BUNDLE" "$CID2" </dev/null
+    assert_eq "$output" 0
+}
+
+@test "issue-12: --preserve-fds passes the caller's fds 3 .. 3+N-1 to the container" {
+    set_args berth-probe fds
+    # bats keeps fd 3 for itself: the fds are opened in a shell of our own
+    run -0 bash -c 'exec 3<"$1/config.json" 4<"$1/config.json" 5<"$1/config.json"
+        exec "$0" --root "$2" run --preserve-fds 2 -b "$1" "$3" </dev/null' \
+        "$BERTH_RUNTIME" "$BUNDLE" "$ROOT" "$CID"
+    assert_eq "$(cut -d' ' -f1 <<<"$output" | xargs)" "0 1 2 3 4"
+}

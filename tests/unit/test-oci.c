@@ -158,7 +158,8 @@ static const struct {
      "\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]}}",
      "cannot join a mount namespace"},
     /* fields berth cannot honour: refused, named (issue 11) */
-    {PRE "\"hooks\":{\"prestart\":[{\"path\":\"/x\"}]}}", "'hooks.prestart' is not supported"},
+    {PRE "\"hooks\":{\"prestart\":[{\"path\":\"x\"}]}}",
+     "'hooks.prestart[0].path' must be absolute"},
     {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"intelRdt\":{\"closID\":\"a\"}}}",
      "'linux.intelRdt' is not supported"},
     {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"unified\":{"

@@ -13,5 +13,6 @@ into	.linux.cgroupsPath = "/berth-v2-into" | .process.args = ["cat", "/proc/self
 huge	.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 4194304}] | .process.args = ["cat", "/sys/fs/cgroup/hugetlb.2MB.max"]
 swappy	.linux.resources.memory = {swappiness: 10} | .process.args = ["true"]
 unsafe	.linux.resources.network = {classID: 1048577} | .process.args = ["true"]
+hog	.root.readonly = false | .process.args = ["sh", "-c", "while [ ! -e /tmp/v2-go ]; do sleep 0.1; done; berth-probe memhog 64 >/dev/null; echo $? >/tmp/v2-hog-rc; sleep 1000"]
 EOT
 }

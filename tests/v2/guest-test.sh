@@ -82,6 +82,53 @@ run_case unsafe
 check "network.classID, which v2 lacks, is refused, named" \
     expr "$out" : ".*cannot honour 'linux.resources.network.classID'" >/dev/null
 
+# pause, resume, update and events on v2 (tests/integration/control.bats on v1)
+status_of() {
+    $R state "$1" | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'
+}
+$R create -b /bundles/sleeper v2-ctl
+$R start v2-ctl
+cg=/sys/fs/cgroup/berth-v2-ctl
+$R pause v2-ctl
+check "pause freezes the cgroup (cgroup.freeze)" [ "$(cat $cg/cgroup.freeze)" = 1 ]
+check "a frozen container's state says paused" [ "$(status_of v2-ctl)" = paused ]
+$R resume v2-ctl
+check "resume thaws it" [ "$(cat $cg/cgroup.freeze)$(status_of v2-ctl)" = 0running ]
+$R update --memory 48m --pids-limit 30 v2-ctl
+check "update --memory changes memory.max" [ "$(cat $cg/memory.max)" = 50331648 ]
+check "update --pids-limit changes pids.max" [ "$(cat $cg/pids.max)" = 30 ]
+ev=$($R events --stats v2-ctl)
+echo "# events: $(echo "$ev" | cut -c1-300)"
+check "events --stats reads memory.current and memory.max" \
+    expr "$ev" : '.*"usage":{"limit":50331648,"usage":[1-9]' >/dev/null
+check "events --stats reads pids.current and pids.max" \
+    expr "$ev" : '.*"pids":{"current":1,"limit":30}' >/dev/null
+$R pause v2-ctl
+$R kill v2-ctl KILL
+i=0
+while [ "$(status_of v2-ctl)" != stopped ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "kill KILL ends a paused container" [ "$(status_of v2-ctl)" = stopped ]
+$R delete v2-ctl
+
+rm -f /rootfs/tmp/v2-go /rootfs/tmp/v2-hog-rc
+$R create -b /bundles/hog v2-hog
+$R start v2-hog
+$R update --memory 32m --memory-swap 32m v2-hog
+$R events --interval 1s v2-hog >/tmp/v2-events 2>&1 &
+evpid=$!
+touch /rootfs/tmp/v2-go
+i=0
+while [ ! -s /rootfs/tmp/v2-hog-rc ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+check "update --memory: a process above the new limit is OOM-killed" \
+    [ "$(cat /rootfs/tmp/v2-hog-rc 2>/dev/null)" = 137 ]
+i=0
+while ! grep -q '"type":"oom"' /tmp/v2-events && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "events reports the OOM kill (memory.events)" grep -q '"type":"oom"' /tmp/v2-events
+$R delete --force v2-hog
+i=0
+while kill -0 $evpid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "events ends with the container" [ $i -lt 100 ]
+
 # the device filter goes with the container, at once
 before=$(berth-probe bpf-device-progs)
 $R create -b /bundles/sleeper v2-prog
