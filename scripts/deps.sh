@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
   # build
   gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev
+  # the engine: berthd's HTTP server, berth's client, the image store
+  libmicrohttpd-dev libcurl4-openssl-dev libarchive-dev libssl-dev
   # unit tests, sanitizers, fuzzing
   libcmocka-dev clang libclang-rt-14-dev clang-format
   # integration tests and the busybox bundle
@@ -15,12 +17,22 @@ packages=(
   crun runc hyperfine time
   # Docker's default seccomp profile, for bench/start-latency (bench/docker-seccomp.sh)
   golang-github-docker-docker-dev
+  # the real engines on top of berth-runtime (private instances only) and checkpoint
+  podman containerd umoci skopeo uidmap criu
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps.sh: run as root (apt-get install)" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# containerd's package would start the system's containerd: forbid every
+# service start while installing (the tests run private instances only).
+rcd=/usr/sbin/policy-rc.d
+own_rcd=0
+if [ ! -e "$rcd" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$rcd" && chmod 755 "$rcd" && own_rcd=1
+fi
+trap '[ "$own_rcd" = 1 ] && rm -f "$rcd"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "deps.sh: ${#packages[@]} packages installed"

@@ -54,3 +54,13 @@ console_receiver() {
     [[ "$output" == *"'process.terminal' is false"* ]]
     assert_eq "$(rt list -q)" ""
 }
+
+@test "issue-12: a foreground run passes on the caller's terminal size and each resize" {
+    command -v script >/dev/null || skip "script(1) is not installed"
+    set_cmd 'stty size; sleep 1.5; stty size'
+    # script(1) gives the run a real terminal; the background stty resizes it
+    # while the container sleeps, and the kernel sends the run a SIGWINCH
+    run -0 script -qec "stty rows 10 cols 40; (sleep 0.6; stty rows 12 cols 50 </dev/tty) & \
+        $BERTH_RUNTIME --root $ROOT run -b $BUNDLE $CID" /dev/null
+    [[ "$output" == *"10 40"*"12 50"* ]]
+}
