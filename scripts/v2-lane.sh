@@ -5,15 +5,31 @@
 # with cgroup_no_v1=all, from an initramfs holding a static berth-runtime,
 # busybox, the probe and pre-made bundles, and runs tests/v2/guest-test.sh.
 # The verdict comes back on a second serial port, not the console.
+#
+#   scripts/v2-lane.sh [core|engines]
+#
+# core (the default): guest-test.sh and the cgroup, control, exec, userns
+# and checkpoint tests of tests/integration; engines: podman.bats and
+# containerd.bats, Debian's podman and containerd driving berth-runtime.
+# The two suites have their own guest dirs and may run side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
+suite=${1:-core}
+case $suite in
+core) mem=1024 ;;
+engines) mem=3072 ;; # podman, containerd and their images live in the guest's tmpfs
+*)
+    echo "usage: scripts/v2-lane.sh [core|engines]" >&2
+    exit 2
+    ;;
+esac
 cache=${BERTH_V2_CACHE:-$src/build-v2/cache}
-work=$src/build-v2/guest
+work=$src/build-v2/guest-$suite
 mkdir -p "$cache"
 
 fetch_kernel() {
-    [ -f "$cache/vmlinux" ] && return 0
+    [ -f "$cache/vmlinux" ] && [ -d "$cache/criu-ko" ] && return 0
     local pkg deb off
     pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     [ -n "$pkg" ] || { echo "v2-lane: cannot resolve the Debian kernel package" >&2; exit 1; }
@@ -29,6 +45,12 @@ fetch_kernel() {
     [ "$(head -c 4 "$cache/vmlinux.tmp" | od -An -c | tr -d ' ')" = 177ELF ] ||
         { echo "v2-lane: no ELF kernel in the bzImage" >&2; exit 1; }
     mv "$cache/vmlinux.tmp" "$cache/vmlinux"
+    # criu (checkpoint.bats) needs the socket diag, nf_tables and conntrack
+    # netlink modules, which Debian builds as modules
+    mkdir -p "$cache/criu-ko" && find "$cache/k" \( -name '*_diag.ko' -o -name nf_tables.ko \
+        -o -name nfnetlink.ko -o -name libcrc32c.ko -o -name crc32c_generic.ko \
+        -o -name 'nf_conntrack*.ko' -o -name 'nf_defrag_ipv?.ko' \) \
+        -exec cp {} "$cache/criu-ko/" \;
     rm -rf "$cache/k" "$deb"
 }
 
@@ -38,28 +60,78 @@ build_static() {
     ninja -C build-v2/static src/runtime/berth-runtime tests/probe/berth-probe >/dev/null
 }
 
-# bash, jq and bats with the libraries they link, and the cgroup tests of
-# the integration suite: the guest runs the cgroup, control (pause, update,
-# events) and exec tests of tests/integration too.
-add_bats() {
+# add_host_bins ROOT FILE...: host binaries with the libraries they link
+add_host_bins() {
     local r=$1 f lib
-    mkdir -p "$r/usr/bin" "$r/usr/lib" "$r/usr/libexec" "$r/src/tests" "$r/src/scripts"
-    # GNU find and realpath: scripts/leakcheck.sh needs -printf and -m
-    for f in /usr/bin/bash /usr/bin/jq /usr/bin/find /usr/bin/realpath; do
+    shift
+    mkdir -p "$r/usr/bin"
+    for f in "$@"; do
         cp "$f" "$r/usr/bin/"
         for lib in $(ldd "$f" | grep -o '/[^ ]*'); do
             mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib"
         done
     done
+}
+
+# add_bats ROOT BATS_FILE...: bash, jq and bats, and the given files of the
+# integration suite with their helpers
+add_bats() {
+    local r=$1
+    shift
+    mkdir -p "$r/usr/lib" "$r/usr/libexec" "$r/src/tests/integration" "$r/src/scripts"
+    # GNU find and realpath: scripts/leakcheck.sh needs -printf and -m
+    add_host_bins "$r" /usr/bin/bash /usr/bin/jq /usr/bin/find /usr/bin/realpath
     ln -sf ../usr/bin/bash "$r/bin/bash"
     ln -sf ../../bin/busybox "$r/usr/bin/env"
     cp /usr/bin/bats "$r/usr/bin/"
     cp -a /usr/lib/bats-core "$r/usr/lib/" && cp -a /usr/libexec/bats-core "$r/usr/libexec/"
-    mkdir -p "$r/src/tests/integration"
-    cp tests/integration/helpers.bash tests/integration/cgroups.bats \
-        tests/integration/control.bats tests/integration/exec.bats "$r/src/tests/integration/"
+    cp tests/integration/helpers.bash "$@" "$r/src/tests/integration/"
     cp scripts/mkbundle.sh scripts/leakcheck.sh "$r/src/scripts/"
     cp build-v2/static/tests/probe/berth-probe "$r/bin/"
+}
+
+# core: the cgroup, control (pause, update, events), exec, userns and
+# checkpoint tests; criu with iproute2's ip, GNU tar and gzip that it runs,
+# and its kernel modules
+add_core() {
+    local r=$1
+    add_host_bins "$r" /usr/sbin/criu /usr/sbin/ip /usr/bin/tar /bin/gzip
+    add_bats "$r" tests/integration/cgroups.bats tests/integration/control.bats \
+        tests/integration/exec.bats tests/integration/userns.bats tests/integration/checkpoint.bats
+    mkdir -p "$r/lib/criu-ko" && cp "$cache"/criu-ko/*.ko "$r/lib/criu-ko/"
+    cat >"$r/suite.sh" <<'EOI'
+# criu: its modules, a loopback for its TCP repair probe
+for m in crc32c_generic libcrc32c nfnetlink nf_tables nf_defrag_ipv4 nf_defrag_ipv6 \
+    nf_conntrack nf_conntrack_netlink unix_diag netlink_diag af_packet_diag inet_diag tcp_diag \
+    udp_diag raw_diag; do insmod /lib/criu-ko/$m.ko; done
+ip link set lo up
+sh /test.sh
+rc=$?
+echo "# cgroups.bats, control.bats, exec.bats, userns.bats and checkpoint.bats on pure cgroup v2"
+BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
+    TMPDIR=/tmp bats /src/tests/integration/cgroups.bats /src/tests/integration/control.bats \
+    /src/tests/integration/exec.bats /src/tests/integration/userns.bats \
+    /src/tests/integration/checkpoint.bats || rc=1
+EOI
+}
+
+# engines: podman (with conmon), containerd (with its runc shim and ctr),
+# umoci, GNU tar and script(1) for tests/integration/{podman,containerd}.bats
+add_engines() {
+    local r=$1
+    add_host_bins "$r" /usr/bin/podman /usr/bin/conmon /usr/bin/containerd \
+        /usr/bin/containerd-shim-runc-v2 /usr/bin/ctr /usr/bin/umoci /usr/bin/script /usr/bin/tar
+    add_bats "$r" tests/integration/podman.bats tests/integration/containerd.bats
+    mkdir -p "$r/etc/containers" "$r/var/tmp"
+    cp /etc/containers/policy.json "$r/etc/containers/" 2>/dev/null || true
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
+    printf 'root:x:0:\n' >"$r/etc/group"
+    cat >"$r/suite.sh" <<'EOI'
+echo "# podman.bats and containerd.bats on pure cgroup v2"
+BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
+    TMPDIR=/tmp bats /src/tests/integration/podman.bats /src/tests/integration/containerd.bats
+rc=$?
+EOI
 }
 
 make_initramfs() {
@@ -81,14 +153,14 @@ make_initramfs() {
         jq ".root.path = \"/rootfs\" | $filter" "$base" >"$r/bundles/$name/config.json"
     done < <(cases)
     cp tests/v2/guest-test.sh "$r/test.sh"
-    add_bats "$r"
+    "add_$suite" "$r"
     cat >"$r/init" <<'EOI'
 #!/bin/sh
 # pivot_root cannot leave the initramfs: move everything to a tmpfs first
 mount -t proc proc /proc 2>/dev/null || { mkdir -p /proc && mount -t proc proc /proc; }
 mkdir -p /dev /new && mount -t devtmpfs dev /dev
-mount -t tmpfs -o size=256m tmpfs /new
-for d in bin usr lib lib64 src bundles rootfs test.sh stage2; do
+mount -t tmpfs -o size=2000m tmpfs /new
+for d in bin usr lib lib64 etc var src bundles rootfs test.sh suite.sh stage2; do
     [ -e /$d ] && cp -a /$d /new/
 done
 exec switch_root /new /stage2
@@ -105,12 +177,11 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 echo "+cpu +cpuset +io +memory +pids +hugetlb" >/sys/fs/cgroup/cgroup.subtree_control
-sh /test.sh
-rc=$?
-echo "# cgroups.bats, control.bats and exec.bats on pure cgroup v2"
-BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
-    TMPDIR=/tmp bats /src/tests/integration/cgroups.bats /src/tests/integration/control.bats \
-    /src/tests/integration/exec.bats || rc=1
+# a /dev/ptmx and /dev/pts (terminals, criu), /dev/shm (podman's locks)
+mkdir -p /dev/pts /dev/shm && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+[ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
+mount -t tmpfs tmpfs /dev/shm
+. /suite.sh
 echo "v2-lane-exit $rc" >/dev/ttyS1
 poweroff -f
 EOI
@@ -120,24 +191,28 @@ EOI
 
 boot() {
     rm -f "$work/status" "$work/console"
-    timeout 600 qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64 -machine pc -m 1024 \
+    timeout 1500 qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64 -machine pc -m "$mem" \
         -smp 2 -nodefaults -no-reboot -display none \
         -kernel "$cache/vmlinux" -initrd "$work/initrd" \
         -append "console=ttyS0 rdinit=/init panic=-1 pci=noacpi cryptomgr.notests tsc=reliable no_timer_check audit=0 mitigations=off nokaslr cgroup_no_v1=all quiet" \
         -serial "file:$work/console" -serial "file:$work/status" || true
 }
 
+# the kernel and the static build are shared by the suites: one at a time
+exec 9>"$src/build-v2/.lock"
+flock 9
 fetch_kernel
 build_static
+flock -u 9
 make_initramfs
 start=$(date +%s)
 boot
 sed -n '/^ok \|^not ok \|^# \|^1\.\.\|^v2:/p' "$work/console" | sed 's/\r$//' || true
-echo "v2-lane: $(($(date +%s) - start)) s in the guest"
+echo "v2-lane ($suite): $(($(date +%s) - start)) s in the guest"
 status=$(tr -d '\r' <"$work/status" 2>/dev/null | awk '/v2-lane-exit/ {print $2}')
 if [ "$status" != 0 ]; then
-    echo "v2-lane: FAILED (guest status '${status:-none}'); console tail:" >&2
+    echo "v2-lane ($suite): FAILED (guest status '${status:-none}'); console tail:" >&2
     tail -30 "$work/console" >&2
     exit 1
 fi
-echo "v2-lane: passed"
+echo "v2-lane ($suite): passed"

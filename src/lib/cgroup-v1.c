@@ -452,6 +452,12 @@ static int v1_apply(struct berth_cgroup *cg, const struct berth_resources *res,
 {
     int r = 0;
 
+    if (res->n_unified > 0)
+        return berth_error_set(err, EOPNOTSUPP,
+                               "cannot honour 'linux.resources.unified' key '%s': it is for "
+                               "cgroup v2, and this host's cgroups are v1",
+                               res->unified[0].key);
+
     if (has_memory(res))
         r = v1_memory(cg, res, err);
     if (r >= 0 && has_cpu(res))

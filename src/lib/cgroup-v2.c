@@ -553,10 +553,83 @@ static int v2_enable(const struct berth_cgroup_hier *h, const char **ctrls,
     return 0;
 }
 
+/* The controller a unified key belongs to ("memory" for "memory.high"),
+ * as a static string; "" for the core's "cgroup.*"; NULL if none. */
+static const char *unified_ctrl(const char *key)
+{
+    static const char *const known[] = {"cpu",     "cpuset", "io",   "memory",
+                                        "hugetlb", "pids",   "rdma", "misc"};
+    size_t n = strcspn(key, ".");
+    if (n == 6 && strncmp(key, "cgroup", 6) == 0)
+        return "";
+    for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+        if (strlen(known[i]) == n && strncmp(key, known[i], n) == 0)
+            return known[i];
+    return NULL;
+}
+
+/* Adds the controllers of linux.resources.unified to `ctrls` (room for
+ * 16), naming the key whose controller the cgroup cannot have. */
+static int v2_unified_ctrls(const struct berth_cgroup_hier *h, const struct berth_resources *res,
+                            const char **ctrls, struct berth_error **err)
+{
+    _cleanup_free_ char *top = berth_cgroup_level(h->dir, h->created);
+    _cleanup_free_ char *have = NULL;
+    size_t n = 0;
+
+    if (res->n_unified == 0)
+        return 0;
+    int r = berth_cgroup_read(top, "cgroup.subtree_control", &have, err);
+    while (r >= 0 && ctrls[n])
+        n++;
+    for (size_t i = 0; r >= 0 && i < res->n_unified; i++) {
+        const char *key = res->unified[i].key, *c = unified_ctrl(key);
+        if (c == NULL)
+            return berth_error_set(err, EOPNOTSUPP,
+                                   "cannot honour 'linux.resources.unified' key '%s': it names "
+                                   "no cgroup v2 controller",
+                                   key);
+        if (*c && !has_word(have, c))
+            return berth_error_set(err, EOPNOTSUPP,
+                                   "cannot honour 'linux.resources.unified' key '%s': cgroup "
+                                   "controller '%s' is not enabled in '%s/cgroup.subtree_control'",
+                                   key, c, top);
+        bool listed = *c == '\0';
+        for (size_t j = 0; j < n && !listed; j++)
+            listed = streq(ctrls[j], c);
+        if (!listed && n < 15) {
+            ctrls[n++] = c;
+            ctrls[n] = NULL;
+        }
+    }
+    return r;
+}
+
+/* After the other resources (runc and crun do the same): the raw values
+ * win over what berth derived from the typed fields. */
+static int v2_unified(const char *dir, const struct berth_resources *res, struct berth_error **err)
+{
+    for (size_t i = 0; i < res->n_unified; i++) {
+        const struct berth_unified *u = &res->unified[i];
+        _cleanup_free_ char *path = berth_cgroup_join(dir, u->key);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+            return berth_error_set(err, EOPNOTSUPP,
+                                   "cannot honour 'linux.resources.unified' key '%s': cgroup "
+                                   "'%s' has no such file",
+                                   u->key, dir);
+        if (fd < 0 || write(fd, u->value, strlen(u->value)) < 0)
+            return berth_error_set_sys(err, errno,
+                                       "cannot set 'linux.resources.unified' key '%s' to '%s'",
+                                       u->key, u->value);
+    }
+    return 0;
+}
+
 static int v2_apply(const struct berth_cgroup_hier *h, const struct berth_resources *res,
                     struct berth_error **err)
 {
-    const char *ctrls[7];
+    const char *ctrls[16];
     const char *dir = h->dir;
 
     for (size_t i = 0; i < res->n_blkio_weight_devices; i++)
@@ -572,7 +645,9 @@ static int v2_apply(const struct berth_cgroup_hier *h, const struct berth_resour
                                             : "linux.resources.network.priorities",
                                         "cgroup v2 has no net_cls or net_prio controller", err);
     v2_needed(res, ctrls);
-    int r = v2_enable(h, ctrls, err);
+    int r = v2_unified_ctrls(h, res, ctrls, err);
+    if (r >= 0)
+        r = v2_enable(h, ctrls, err);
     if (r >= 0)
         r = v2_memory(dir, res, err);
     if (r >= 0)
@@ -589,6 +664,8 @@ static int v2_apply(const struct berth_cgroup_hier *h, const struct berth_resour
         r = v2_io_max(dir, res, err);
     if (r >= 0 && res->n_hugepages > 0)
         r = v2_hugetlb(dir, res, err);
+    if (r >= 0)
+        r = v2_unified(dir, res, err);
     return r < 0 ? r : 0;
 }
 

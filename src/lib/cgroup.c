@@ -450,6 +450,14 @@ int berth_cgroup_attach(const struct berth_cgroup *cg, pid_t pid, struct berth_e
     return 0;
 }
 
+const char *berth_cgroup_hier_dir(const struct berth_cgroup *cg, size_t i, const char **ret_name)
+{
+    if (i >= cg->n_h)
+        return NULL;
+    *ret_name = cg->h[i].name;
+    return cg->h[i].dir;
+}
+
 bool berth_cgroup_frozen(struct berth_cgroup *cg)
 
 {
@@ -563,4 +571,70 @@ int berth_cgroup_swap_v2(int64_t limit, int64_t swap, int64_t *ret)
         return -EINVAL;
     *ret = swap - limit;
     return 0;
+}
+
+static int chown_file(const char *dir, const char *file, uid_t uid, gid_t gid,
+                      struct berth_error **err)
+{
+    _cleanup_free_ char *path = file ? berth_cgroup_join(dir, file) : xstrdup(dir);
+    if (chown(path, uid, gid) < 0 && !(file && errno == ENOENT))
+        return berth_error_set(err, errno, "cannot hand cgroup file '%s' to the container's root",
+                               path);
+    return 0;
+}
+
+/* The files of one directory: `delegate` (the kernel's list, one per line)
+ * or, without it, `files`. */
+static int chown_dir(const char *dir, char *delegate, const char *const *files, uid_t uid,
+                     gid_t gid, struct berth_error **err)
+{
+    int r = chown_file(dir, NULL, uid, gid, err);
+    if (delegate) {
+        _cleanup_free_ char *copy = xstrdup(delegate);
+        for (char *save = NULL, *f = strtok_r(copy, "\n", &save); r >= 0 && f;
+             f = strtok_r(NULL, "\n", &save))
+            r = chown_file(dir, f, uid, gid, err);
+        return r;
+    }
+    for (const char *const *f = files; r >= 0 && *f; f++)
+        r = chown_file(dir, *f, uid, gid, err);
+    return r;
+}
+
+int berth_cgroup_chown(const struct berth_cgroup *cg, uid_t uid, gid_t gid,
+                       struct berth_error **err)
+{
+    static const char *const v1_files[] = {"cgroup.procs", "tasks", NULL};
+    static const char *const v2_files[] = {"cgroup.procs", "cgroup.threads",
+                                           "cgroup.subtree_control", NULL};
+    _cleanup_free_ char *delegate = NULL;
+    bool v2 = cg->ops->mode == BERTH_CGROUP_V2;
+
+    if (v2 && read_file_at(AT_FDCWD, "/sys/kernel/cgroup/delegate", &delegate, NULL, NULL) < 0)
+        delegate = NULL;
+    for (size_t i = 0; i < cg->n_h; i++) {
+        if (cg->h[i].created == 0)
+            continue;
+        int r = chown_dir(cg->h[i].dir, delegate, v2 ? v2_files : v1_files, uid, gid, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+bool berth_cgroup_delegated(const struct berth_cgroup *cg)
+{
+    if (cg->ops->mode != BERTH_CGROUP_V2)
+        return false;
+    _cleanup_free_ char *dir = xstrdup(cg->h[0].dir);
+    for (;;) {
+        if (access(dir, F_OK) == 0) {
+            _cleanup_free_ char *procs = berth_cgroup_join(dir, "cgroup.procs");
+            return access(dir, W_OK) == 0 && access(procs, W_OK) == 0;
+        }
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL || slash == dir)
+            return false;
+        *slash = '\0';
+    }
 }

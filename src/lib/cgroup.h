@@ -112,6 +112,11 @@ int berth_cgroup_open_fd(const struct berth_cgroup *cg, struct berth_error **err
 /* Moves `pid` into the container's cgroup, in every hierarchy. */
 int berth_cgroup_attach(const struct berth_cgroup *cg, pid_t pid, struct berth_error **err);
 
+/* The directory of the i-th hierarchy (v2 has one), with its controllers
+ * in *ret_name ("cpu,cpuacct"; "" on v2); NULL past the last. For tools
+ * that take cgroup paths (criu's --freeze-cgroup and --cgroup-root). */
+const char *berth_cgroup_hier_dir(const struct berth_cgroup *cg, size_t i, const char **ret_name);
+
 /* Sends `sig` to every process in the cgroup and its descendants, with no
  * window for a fork to escape: v2 SIGKILL is one write of cgroup.kill;
  * otherwise the tree is frozen, signalled and thawed (a paused container
@@ -180,6 +185,20 @@ void berth_cgroup_stats_free(struct berth_cgroup_stats *s);
  * mount's MS_* (read-only …). */
 int berth_cgroup_mount_inside(const struct berth_cgroup *cg, int rootfd, const char *dest,
                               unsigned long flags, bool cgroupns, struct berth_error **err);
+
+/* Hands the cgroups berth created to `uid`:`gid` (the container's root in
+ * its user namespace), so that it can manage its own subtree: the
+ * directory and, on v2, the files /sys/kernel/cgroup/delegate lists (else
+ * cgroup.procs, cgroup.threads and cgroup.subtree_control), as crun does;
+ * on v1 the directory, cgroup.procs and tasks. Joined cgroups are left
+ * alone; -1 leaves an id unchanged. */
+int berth_cgroup_chown(const struct berth_cgroup *cg, uid_t uid, gid_t gid,
+                       struct berth_error **err);
+
+/* Whether an unprivileged caller may create and fill this cgroup: on v2
+ * when the nearest existing directory of its path is writable (a subtree
+ * delegated to the caller); never on v1, whose hierarchies belong to root. */
+bool berth_cgroup_delegated(const struct berth_cgroup *cg);
 
 /* Pure conversions (unit tested). */
 /* v1 cpu.shares (2..262144) to v2 cpu.weight (1..10000), as runc/crun do. */

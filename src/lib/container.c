@@ -13,7 +13,10 @@
 #include "lsm.h"
 #include "oci.h"
 #include "state.h"
+#include "seccomp-cache.h"
+#include "seccomp-prog.h"
 #include "sync.h"
+#include "userns.h"
 #include "util.h"
 
 #include <errno.h>
@@ -39,7 +42,8 @@ struct create_ctx {
     int dirfd;     /* state directory, locked */
     int cgroup_fd; /* v2: for CLONE_INTO_CGROUP */
     int fifo_fd;
-    int pidns_fd; /* a PID namespace joined by path */
+    int pidns_fd;  /* a PID namespace joined by path */
+    int userns_fd; /* a user namespace joined by path */
     int sync[2];
     struct berth_launched init;
     unsigned long long pid_start;
@@ -108,6 +112,24 @@ static unsigned cgroup_wants(const struct berth_resources *res)
     return want;
 }
 
+/* An unprivileged caller gets a cgroup only where one is delegated to it
+ * (cgroup.h); otherwise none at all (on a v1 host, always none), and a
+ * config that needs one is refused, naming the field. Returns 1 to go on
+ * with the cgroup, 0 without one. */
+static int rootless_cgroup(struct create_ctx *x, struct berth_error **err)
+{
+    if (geteuid() == 0 || berth_cgroup_delegated(x->cgroup))
+        return 1;
+    const char *field = berth_resources_first_field(&x->config->resources);
+    if (field)
+        return berth_error_set(err, EINVAL,
+                               "invalid config: '%s' needs a cgroup, and a rootless container "
+                               "gets none here (no cgroup is delegated to uid %u)",
+                               field, (unsigned)geteuid());
+    berth_cgroup_free(TAKE_PTR(x->cgroup));
+    return 0;
+}
+
 static int plan_cgroup(struct create_ctx *x, struct berth_error **err)
 {
     const char *root = x->o->cgroup_root ? x->o->cgroup_root : DEFAULT_CGROUP_ROOT;
@@ -121,6 +143,8 @@ static int plan_cgroup(struct create_ctx *x, struct berth_error **err)
                                  cgroup_wants(&x->config->resources), err);
     if (x->cgroup == NULL)
         return -(*err)->errnum;
+    if ((r = rootless_cgroup(x, err)) <= 0)
+        return r;
     return berth_cgroup_plan(x->cgroup, err);
 }
 
@@ -148,6 +172,8 @@ static int write_record(struct create_ctx *x, enum berth_phase phase, struct ber
 /* v2 makes the directory now, to clone straight into it. */
 static int prepare_cgroup(struct create_ctx *x, struct berth_error **err)
 {
+    if (x->cgroup == NULL)
+        return 0;
     /* -1 with no error set is the v1 answer "no fd" (cgroup.h) */
     int r = berth_cgroup_prepare(x->cgroup, err);
     if (r < 0 && *err != NULL)
@@ -156,15 +182,24 @@ static int prepare_cgroup(struct create_ctx *x, struct berth_error **err)
     return 0;
 }
 
+/* PID and user namespaces joined by path are joined by a helper that
+ * clones the init (launch.h). */
+static int open_joined(struct create_ctx *x, enum berth_ns_type t, int *ret,
+                       struct berth_error **err)
+{
+    const char *path = x->config->ns[t].path;
+    if (!x->config->ns[t].enabled || path == NULL)
+        return 0;
+    *ret = open(path, O_RDONLY | O_CLOEXEC);
+    if (*ret < 0)
+        return berth_error_set(err, errno, "cannot open %s namespace '%s'", berth_ns_name(t), path);
+    return 0;
+}
+
 static int open_pidns(struct create_ctx *x, struct berth_error **err)
 {
-    const char *path = x->config->ns[BERTH_NS_PID].path;
-    if (!x->config->ns[BERTH_NS_PID].enabled || path == NULL)
-        return 0;
-    x->pidns_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (x->pidns_fd < 0)
-        return berth_error_set(err, errno, "cannot open pid namespace '%s'", path);
-    return 0;
+    int r = open_joined(x, BERTH_NS_PID, &x->pidns_fd, err);
+    return r < 0 ? r : open_joined(x, BERTH_NS_USER, &x->userns_fd, err);
 }
 
 /* The init gets the read side and keeps a write side too (O_RDWR): see
@@ -184,16 +219,23 @@ static int make_fifo(struct create_ctx *x, struct berth_error **err)
 static uint64_t clone_flags(const struct berth_config *c)
 {
     uint64_t f = 0;
-    /* the cgroup namespace is made by the init once it is in its cgroup */
+    /* the cgroup namespace is made by the init once it is in its cgroup,
+     * the time namespace once its offsets can be written (userns.h) */
     for (int t = 0; t < BERTH_NS_COUNT; t++)
-        if (c->ns[t].enabled && c->ns[t].path == NULL && t != BERTH_NS_CGROUP)
+        if (c->ns[t].enabled && c->ns[t].path == NULL && t != BERTH_NS_CGROUP && t != BERTH_NS_TIME)
             f |= (uint64_t)berth_ns_clone_flag(t);
     return f;
 }
 
 static int spawn_init(struct create_ctx *x, struct berth_error **err)
 {
-    _cleanup_free_ char *cg = berth_cgroup_to_json(x->cgroup);
+    _cleanup_free_ char *cg = x->cgroup ? berth_cgroup_to_json(x->cgroup) : NULL;
+    _cleanup_seccomp_prog_ struct berth_seccomp_prog *prog = NULL;
+    /* here, where the state root is reachable and before any namespace
+     * exists; the init only installs it */
+    if (x->config->seccomp &&
+        berth_seccomp_cache_get(x->o->state_root, x->config->seccomp, &prog, err) < 0)
+        return -(*err)->errnum;
     struct berth_init_args a = {
         .config = x->config,
         .cgroup = x->cgroup,
@@ -206,7 +248,9 @@ static int spawn_init(struct create_ctx *x, struct berth_error **err)
 
         .preserve_fds = x->o->preserve_fds,
         .new_keyring = !x->o->no_new_keyring,
-        .id = x->o->id};
+        .no_pivot = x->o->no_pivot,
+        .id = x->o->id,
+        .seccomp = prog};
 
     struct berth_launch l = {.args = &a,
                              .config_text = x->config_text,
@@ -214,6 +258,7 @@ static int spawn_init(struct create_ctx *x, struct berth_error **err)
                              .flags = clone_flags(x->config),
                              .cgroup_fd = x->cgroup_fd,
                              .pidns_fd = x->pidns_fd,
+                             .userns_fd = x->userns_fd,
                              .stdio = x->o->stdio,
                              .sync_fd = x->sync[0]};
     int r = berth_launch(&l, &x->init, err);
@@ -223,6 +268,34 @@ static int spawn_init(struct create_ctx *x, struct berth_error **err)
     x->pid_start = proc_start_time(x->init.pid);
     close(TAKE_FD(x->sync[1]));
     return 0;
+}
+
+/* idmapped mounts are made here, with the host's privileges over their
+ * file systems that the container's user namespace does not give, and
+ * passed to the init, which attaches them (userns.h). */
+static int send_idmaps(struct create_ctx *x, struct berth_error **err)
+{
+    const struct berth_namespace *ns = &x->config->ns[BERTH_NS_USER];
+    size_t n = berth_userns_idmap_count(x->config);
+    int fds[BERTH_SYNC_MAX_FDS];
+    if (n == 0)
+        return 0;
+    if (!ns->enabled)
+        return berth_error_set(err, EINVAL,
+                               "invalid config: an idmapped mount needs a user "
+                               "namespace in 'linux.namespaces'");
+    _cleanup_free_ char *path =
+        ns->path ? xstrdup(ns->path) : xasprintf("/proc/%d/ns/user", (int)x->init.pid);
+    _cleanup_close_ int userns = open(path, O_RDONLY | O_CLOEXEC);
+    if (userns < 0)
+        return berth_error_set(err, errno, "cannot open the user namespace '%s'", path);
+    int r = berth_userns_idmap_mounts(x->config, x->bundle, userns, fds, err);
+    if (r < 0)
+        return r;
+    r = berth_sync_send_fds(x->sync[0], BERTH_SYNC_IDMAPS, fds, n, err);
+    for (size_t i = 0; i < n; i++)
+        close(fds[i]);
+    return r;
 }
 
 static int expect(int fd, enum berth_sync_type want, const char *what, struct berth_error **err)
@@ -269,7 +342,7 @@ static int apply_devices(struct create_ctx *x, struct berth_error **err)
     size_t n = 0;
     _cleanup_free_ struct berth_device_rule *rules = berth_devices_cgroup_rules(x->config, &n);
     int r = expect(x->sync[0], BERTH_SYNC_DEVICES, "sent an unexpected message", err);
-    if (r < 0 || (r = berth_cgroup_set_devices(x->cgroup, rules, n, err)) < 0)
+    if (r < 0 || (x->cgroup && (r = berth_cgroup_set_devices(x->cgroup, rules, n, err)) < 0))
         return r;
     berth_fault("create:devices");
     if ((r = runtime_hooks(x, err)) < 0)
@@ -277,13 +350,36 @@ static int apply_devices(struct create_ctx *x, struct berth_error **err)
     return berth_sync_send(x->sync[0], BERTH_SYNC_DEVICES_SET, err);
 }
 
+/* In a new user namespace the container's root owns the cgroup berth made
+ * for it (as crun does), so that it can manage what is below. */
+static int chown_cgroup(struct create_ctx *x, struct berth_error **err)
+{
+    uid_t uid;
+    gid_t gid;
+    if (x->cgroup == NULL || !berth_userns_new(x->config))
+        return 0;
+    berth_userns_root(x->config, &uid, &gid);
+    if (uid == (uid_t)-1 && gid == (gid_t)-1)
+        return 0;
+    int r = berth_cgroup_chown(x->cgroup, uid, gid, err);
+    /* unprivileged in a delegated subtree: ids of /etc/subuid are not ours
+     * to give */
+    if (r == -EPERM && geteuid() != 0) {
+        berth_log(BERTH_LOG_DEBUG, "%s, ignoring", (*err)->msg);
+        berth_error_clear(err);
+        r = 0;
+    }
+    return r;
+}
+
 /* Runs in the parent while the child builds its rootfs: the cgroup work and
  * the mount work overlap on two CPUs. */
 static int parent_side(struct create_ctx *x, struct berth_error **err)
 {
-    int r =
-        berth_cgroup_setup(x->cgroup, &x->config->resources, x->init.pid, x->cgroup_fd >= 0, err);
-    if (r < 0)
+    int r = x->cgroup ? berth_cgroup_setup(x->cgroup, &x->config->resources, x->init.pid,
+                                           x->cgroup_fd >= 0, err)
+                      : 0;
+    if (r < 0 || (r = chown_cgroup(x, err)) < 0)
         return r;
     berth_fault("create:cgroup-setup");
     if ((r = berth_sync_send(x->sync[0], BERTH_SYNC_GO, err)) < 0)
@@ -361,7 +457,8 @@ static int create_steps(struct create_ctx *x, struct berth_error **err)
         return r;
     berth_fault("create:cgroup-dir");
     if ((r = make_fifo(x, err)) < 0 || (r = berth_sync_pair(x->sync, err)) < 0 ||
-        (r = open_pidns(x, err)) < 0 || (r = spawn_init(x, err)) < 0)
+        (r = open_pidns(x, err)) < 0 || (r = spawn_init(x, err)) < 0 ||
+        (r = send_idmaps(x, err)) < 0)
         return r < 0 ? prefer_child_error(x, r, err) : r;
     berth_fault("create:spawned");
     r = parent_side(x, err);
@@ -393,7 +490,8 @@ static void undo_create(struct create_ctx *x)
 
 static void free_ctx(struct create_ctx *x)
 {
-    int fds[] = {x->dirfd, x->cgroup_fd, x->fifo_fd, x->pidns_fd, x->sync[0], x->sync[1]};
+    int fds[] = {x->dirfd,     x->cgroup_fd, x->fifo_fd, x->pidns_fd,
+                 x->userns_fd, x->sync[0],   x->sync[1]};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);
@@ -413,6 +511,7 @@ int berth_container_create(const struct berth_create_opts *o, struct berth_conta
                            .cgroup_fd = -1,
                            .fifo_fd = -1,
                            .pidns_fd = -1,
+                           .userns_fd = -1,
                            .sync = {-1, -1},
                            .init = {.pidfd = -1}};
     int r = berth_state_validate_id(o->id, err);

@@ -30,6 +30,8 @@ struct berth_create_opts {
     bool console_optional;    /* use console_fd only if process.terminal, else ignore it */
     int preserve_fds;         /* the caller's fds 3 .. 3+N-1 go to the payload */
     bool no_new_keyring;      /* keep the caller's session keyring (runc's flag) */
+    bool no_pivot;            /* runc's --no-pivot, for a ramfs root: MS_MOVE and chroot
+                                 instead of pivot_root (unsafe: the old root stays below) */
 };
 
 /* A container as its creator holds it: the init is the creator's child. */

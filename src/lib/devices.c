@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -42,18 +43,52 @@ static int make_node(int rootfd, const char *path, mode_t mode, dev_t dev, bool 
     if (replace)
         (void)unlinkat(dfd, name, 0);
     if (mknodat(dfd, name, mode, dev) < 0 && !(errno == EEXIST && !replace))
-        return berth_error_set(err, errno, "cannot create device '%s'", path);
+        return berth_error_set_sys(err, errno, "cannot create device '%s'", path);
     /* mknod honours the umask; the spec's fileMode is meant literally */
     if (fchmodat(dfd, name, mode & 07777, AT_SYMLINK_NOFOLLOW) < 0 && errno != EOPNOTSUPP)
-        return berth_error_set(err, errno, "cannot chmod device '%s'", path);
+        return berth_error_set_sys(err, errno, "cannot chmod device '%s'", path);
     return 0;
 }
 
-static int make_defaults(int rootfd, struct berth_error **err)
+/* In a user namespace mknod is refused: the host's node at the same path
+ * is bind mounted on an empty file instead, as runc and crun do. Its mode
+ * and owner are the host's: a chmod or chown would change the host's node. */
+static int bind_node(int rootfd, const char *path, bool replace, struct berth_error **err)
+{
+    const char *name = NULL;
+    char buf[32];
+    struct stat st;
+    enum berth_mkpath mk = BERTH_MKPATH_DIR | (replace ? BERTH_MKPATH_NO_SYMLINKS : 0);
+    _cleanup_close_ int dfd = berth_fs_open_parent_in_root(rootfd, path, mk, &name, err);
+    if (dfd < 0)
+        return dfd;
+    if (stat(path, &st) < 0 || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+        return berth_error_set(err, errno ? errno : ENODEV,
+                               "cannot bind mount device '%s' from the host in a user namespace",
+                               path);
+    if (replace && unlinkat(dfd, name, 0) < 0 && errno == EBUSY) {
+        /* a default device bound here already: the config's replaces it */
+        _cleanup_close_ int old = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (old >= 0 && umount2(berth_fd_path(old, buf), MNT_DETACH) == 0)
+            (void)unlinkat(dfd, name, 0);
+    }
+    _cleanup_close_ int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0000);
+    if (fd < 0 && errno == EEXIST && !replace)
+        return 0;
+    if (fd < 0)
+        return berth_error_set(err, errno, "cannot create device '%s'", path);
+    if (mount(path, berth_fd_path(fd, buf), NULL, MS_BIND, NULL) < 0)
+        return berth_error_set(err, errno, "cannot bind mount device '%s'", path);
+    return 0;
+}
+
+static int make_defaults(int rootfd, bool userns, struct berth_error **err)
 {
     for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
-        int r = make_node(rootfd, default_devices[i].path, S_IFCHR | 0666,
-                          makedev(default_devices[i].major, default_devices[i].minor), false, err);
+        int r = userns ? bind_node(rootfd, default_devices[i].path, false, err)
+                       : make_node(rootfd, default_devices[i].path, S_IFCHR | 0666,
+                                   makedev(default_devices[i].major, default_devices[i].minor),
+                                   false, err);
         if (r < 0)
             return r;
     }
@@ -64,13 +99,18 @@ static int make_defaults(int rootfd, struct berth_error **err)
         if (dfd < 0)
             return dfd;
         if (symlinkat(default_links[i].target, dfd, name) < 0 && errno != EEXIST)
-            return berth_error_set(err, errno, "cannot create link '%s'", default_links[i].path);
+            return berth_error_set_sys(err, errno, "cannot create link '%s'",
+                                       default_links[i].path);
     }
     return 0;
 }
 
-static int make_config_device(int rootfd, const struct berth_device *d, struct berth_error **err)
+static int make_config_device(int rootfd, const struct berth_device *d, bool userns,
+                              struct berth_error **err)
 {
+    /* a fifo needs no privilege */
+    if (userns && d->type != 'p')
+        return bind_node(rootfd, d->path, true, err);
     mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
     mode_t mode = type | (d->has_mode ? d->file_mode : 0666);
     dev_t dev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor);
@@ -86,7 +126,7 @@ static int make_config_device(int rootfd, const struct berth_device *d, struct b
         return dfd;
     if (fchownat(dfd, name, d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
                  AT_SYMLINK_NOFOLLOW) < 0)
-        return berth_error_set(err, errno, "cannot chown device '%s'", d->path);
+        return berth_error_set_sys(err, errno, "cannot chown device '%s'", d->path);
     return 0;
 }
 
@@ -94,10 +134,11 @@ int berth_devices_create(int rootfd, const struct berth_config *c, int defaults,
                          struct berth_error **err)
 {
     int r;
-    if (defaults && (r = make_defaults(rootfd, err)) < 0)
+    bool userns = c->ns[BERTH_NS_USER].enabled;
+    if (defaults && (r = make_defaults(rootfd, userns, err)) < 0)
         return r;
     for (size_t i = 0; i < c->n_devices; i++)
-        if ((r = make_config_device(rootfd, &c->devices[i], err)) < 0)
+        if ((r = make_config_device(rootfd, &c->devices[i], userns, err)) < 0)
             return r;
     return 0;
 }

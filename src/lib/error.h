@@ -13,6 +13,12 @@ struct berth_error {
 int berth_error_set(struct berth_error **err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same for a failed system call: the kernel's EINVAL is no bad input of
+ * the user's, so its text ("Invalid argument") is kept in the message, which
+ * berth_error_format would otherwise leave out. */
+int berth_error_set_sys(struct berth_error **err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Prefixes the message of an existing error with context: "ctx: old".
  * Returns -errnum of the error, or -EINVAL if there was none. */
 int berth_error_wrap(struct berth_error **err, const char *fmt, ...)

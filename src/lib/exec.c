@@ -16,6 +16,8 @@
 #include "signals.h"
 #include "spawn.h"
 #include "state.h"
+#include "seccomp-cache.h"
+#include "seccomp-prog.h"
 #include "sync.h"
 #include "util.h"
 
@@ -81,7 +83,7 @@ static _Noreturn void exec_main(const struct berth_init_args *a)
     berth_signals_reset();
     for (int i = 0; i < a->preserve_fds; i++)
         (void)fcntl(3 + i, F_SETFD, 0);
-    berth_process_exec(a->config->seccomp, &a->config->process, exe, &err);
+    berth_process_exec(a->config->seccomp, a->seccomp, &a->config->process, exe, &err);
 fail:
     berth_sync_send_error(a->sync_fd, err);
     _exit(127);
@@ -286,8 +288,10 @@ static int build_config(struct exec_ctx *x, struct berth_error **err)
 static int open_namespaces(struct exec_ctx *x, struct berth_error **err)
 {
     /* the cgroup namespace is the process's own to join (exec_main) */
-    static const int order[] = {BERTH_NS_IPC, BERTH_NS_UTS,    BERTH_NS_NET,
-                                BERTH_NS_PID, BERTH_NS_CGROUP, BERTH_NS_MNT};
+    /* the user namespace first: the others belong to it, and an
+     * unprivileged caller has its capabilities only in there */
+    static const int order[] = {BERTH_NS_USER, BERTH_NS_IPC,    BERTH_NS_UTS,  BERTH_NS_NET,
+                                BERTH_NS_PID,  BERTH_NS_CGROUP, BERTH_NS_TIME, BERTH_NS_MNT};
     _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, x->s->pid, 0);
     struct pollfd p = {.fd = pidfd, .events = POLLIN};
 
@@ -316,6 +320,10 @@ static int open_namespaces(struct exec_ctx *x, struct berth_error **err)
 static int spawn_process(struct exec_ctx *x, struct berth_error **err)
 {
     const struct berth_exec_opts *o = x->o;
+    _cleanup_seccomp_prog_ struct berth_seccomp_prog *prog = NULL;
+    if (x->config->seccomp &&
+        berth_seccomp_cache_get(o->state_root, x->config->seccomp, &prog, err) < 0)
+        return -(*err)->errnum;
     struct berth_init_args a = {.config = x->config,
                                 .bundle = x->s->bundle,
                                 .sync_fd = x->sync[1],
@@ -324,11 +332,13 @@ static int spawn_process(struct exec_ctx *x, struct berth_error **err)
                                 .console_fd = o->console_fd && o->terminal ? *o->console_fd : -1,
                                 .preserve_fds = o->preserve_fds,
                                 .id = o->id,
-                                .cgroupns_fd = x->cgroupns};
+                                .cgroupns_fd = x->cgroupns,
+                                .seccomp = prog};
     struct berth_launch l = {.args = &a,
                              .config_text = x->config_text,
                              .cgroup_fd = x->cgroup_fd,
                              .pidns_fd = -1,
+                             .userns_fd = -1,
                              .ns_fds = x->ns,
                              .n_ns = x->n_ns,
                              .exec = true,
@@ -342,7 +352,7 @@ static int spawn_process(struct exec_ctx *x, struct berth_error **err)
 /* Waits for the process's exec (EOF on the sync socket) or its error. */
 static int finish(struct exec_ctx *x, struct berth_error **err)
 {
-    int r = x->cgroup_fd >= 0 ? 0 : berth_cgroup_attach(x->cgroup, x->child.pid, err);
+    int r = x->cgroup_fd >= 0 || !x->cgroup ? 0 : berth_cgroup_attach(x->cgroup, x->child.pid, err);
     if (r < 0 || (r = berth_sync_send(x->sync[0], BERTH_SYNC_GO, err)) < 0)
         return r;
     if ((r = berth_sync_recv(x->sync[0], NULL, err)) > 0)
@@ -366,14 +376,20 @@ static int exec_steps(struct exec_ctx *x, struct berth_error **err)
         return r;
     if (x->config->process.terminal && o->console_fd == NULL)
         return berth_error_set(err, EINVAL, "a terminal (--tty) needs a console socket");
-    if (x->cgroup == NULL)
-        return berth_error_set(err, ENOENT, "container '%s' has no cgroup", o->id);
+    /* its init only chrooted (rootfs.h): setns would give the process the
+     * namespace's root, not the container's */
+    if (!x->config->ns[BERTH_NS_MNT].enabled || x->config->ns[BERTH_NS_MNT].path)
+        return berth_error_set(err, EOPNOTSUPP,
+                               "cannot exec in container '%s': it has no mount namespace of its "
+                               "own, its root is a chroot",
+                               o->id);
     if ((r = open_namespaces(x, err)) < 0)
         return r;
-    /* -1 with no error: v1, attached by finish() */
-    if ((r = berth_cgroup_open_fd(x->cgroup, err)) < 0 && *err)
+    /* -1 with no error: v1, attached by finish(); a rootless container may
+     * have no cgroup at all (container.c) */
+    if (x->cgroup && (r = berth_cgroup_open_fd(x->cgroup, err)) < 0 && *err)
         return r;
-    x->cgroup_fd = r;
+    x->cgroup_fd = x->cgroup ? r : -1;
     if ((r = berth_sync_pair(x->sync, err)) < 0 || (r = spawn_process(x, err)) < 0)
         return r;
     return finish(x, err);

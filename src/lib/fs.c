@@ -87,7 +87,7 @@ int berth_fs_open_in_root(int rootfd, const char *path, enum berth_mkpath mk,
     if ((mk & (BERTH_MKPATH_DIR | BERTH_MKPATH_FILE)) == 0) {
         int fd = openat2_in_root(rootfd, path, O_PATH, mk);
         if (fd < 0)
-            return berth_error_set(err, -fd, "cannot resolve '%s' in the rootfs", path);
+            return berth_error_set_sys(err, -fd, "cannot resolve '%s' in the rootfs", path);
         return fd;
     }
     const char *rel = path;
@@ -99,7 +99,7 @@ int berth_fs_open_in_root(int rootfd, const char *path, enum berth_mkpath mk,
         copy[--n] = '\0';
     int fd = open_or_create(rootfd, copy, mk);
     if (fd < 0)
-        return berth_error_set(err, -fd, "cannot create '%s' in the rootfs", path);
+        return berth_error_set_sys(err, -fd, "cannot create '%s' in the rootfs", path);
     return fd;
 }
 

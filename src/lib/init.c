@@ -11,10 +11,11 @@
 #include "oci.h"
 #include "process.h"
 #include "rootfs.h"
-#include "seccomp-filter.h"
+#include "seccomp-prog.h"
 #include "signals.h"
 #include "spawn.h"
 #include "sync.h"
+#include "userns.h"
 #include "util.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ struct init_state {
     const struct berth_init_args *a;
     bool got_go;
     char *state_json; /* for the hooks, from the runtime */
+    int *idmap_fds;   /* per mount, the idmapped tree from the runtime, or -1 */
 };
 
 static int expect(int fd, enum berth_sync_type want, struct berth_error **err)
@@ -81,15 +83,15 @@ static int join_namespaces(const struct berth_config *c, struct berth_error **er
      * children), so it is skipped here. */
     for (int t = 0; t < BERTH_NS_COUNT; t++) {
         fds[t] = -1;
-        if (t == BERTH_NS_PID || !c->ns[t].enabled || c->ns[t].path == NULL)
+        if (t == BERTH_NS_PID || t == BERTH_NS_USER || !c->ns[t].enabled || c->ns[t].path == NULL)
             continue;
         fds[t] = open(c->ns[t].path, O_RDONLY | O_CLOEXEC);
         if (fds[t] < 0 && r == 0)
             r = berth_error_set(err, errno, "cannot open %s namespace '%s'", berth_ns_name(t),
                                 c->ns[t].path);
     }
-    static const int order[] = {BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_NET, BERTH_NS_CGROUP,
-                                BERTH_NS_MNT};
+    static const int order[] = {BERTH_NS_IPC,    BERTH_NS_UTS,  BERTH_NS_NET,
+                                BERTH_NS_CGROUP, BERTH_NS_TIME, BERTH_NS_MNT};
     for (size_t i = 0; r == 0 && i < ARRAY_SIZE(order); i++) {
         int t = order[i];
         if (fds[t] >= 0 && setns(fds[t], berth_ns_clone_flag(t)) < 0)
@@ -142,8 +144,13 @@ static int wait_start(int fifo_fd, struct berth_error **err)
  * podman wait for the pty while creating. */
 static int open_console(const struct berth_init_args *a, struct berth_error **err)
 {
+    /* As runc's init, a session of its own without a terminal too: nothing
+     * of the runtime's session reaches in, and criu can checkpoint it (a
+     * session led from outside the PID namespace cannot be dumped). */
     if (a->console_fd < 0)
-        return 0;
+        return setsid() < 0 && errno != EPERM
+                   ? berth_error_set(err, errno, "cannot start a session for the container")
+                   : 0;
     int r = berth_process_console(a->console_fd, &a->config->process, err);
     close(a->console_fd);
     return r;
@@ -168,6 +175,71 @@ static int create_hooks(struct init_state *st, struct berth_error **err)
     return berth_hooks_run(c, BERTH_HOOK_CREATE_CONTAINER, st->state_json, false, err);
 }
 
+/* Whether we wait, unmapped, for the runtime to write the maps of our new
+ * user namespace (launch.c); a re-executed init did so before its exec. */
+static bool await_maps(const struct berth_init_args *a)
+{
+    return berth_userns_new(a->config) && !a->userns_mapped;
+}
+
+/* Until then we stay dumpable: an unprivileged runtime may only open
+ * /proc/PID/uid_map of a dumpable process (runc's nsexec does the same). A
+ * joined one (launch.c) is entered already. Either way we become its root. */
+static int enter_userns(const struct berth_init_args *a, struct berth_error **err)
+{
+    if (!a->config->ns[BERTH_NS_USER].enabled)
+        return 0;
+    if (await_maps(a)) {
+        /* a helper's clone (launch.c) inherited its undumpable memory */
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+        int r = expect(a->sync_fd, BERTH_SYNC_MAPPED, err);
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (r < 0)
+            return r;
+    }
+    return berth_userns_become_root(err);
+}
+
+/* In a mount namespace of its own the rootfs is built and pivoted into.
+ * Without one, or in one joined by path, the init only chroots (crun's
+ * way); the parser has refused mounts, devices and paths that would need
+ * mounting there. */
+static int build_root(struct init_state *st, const struct berth_rootfs_ctx *ctx,
+                      struct berth_error **err)
+{
+    const struct berth_config *c = st->a->config;
+    int r;
+    if (!c->ns[BERTH_NS_MNT].enabled || c->ns[BERTH_NS_MNT].path) {
+        if ((r = devices_done(st, err)) < 0 || (r = create_hooks(st, err)) < 0)
+            return r;
+        return berth_rootfs_chroot(c, err);
+    }
+    if (chdir(st->a->bundle) < 0)
+        return berth_error_set(err, errno, "cannot enter the bundle '%s'", st->a->bundle);
+    if ((r = berth_rootfs_prepare(ctx, err)) < 0 || (r = create_hooks(st, err)) < 0 ||
+        (r = berth_rootfs_pivot(c, st->a->no_pivot, err)) < 0)
+        return r;
+    return berth_rootfs_finish(c, err);
+}
+
+/* The runtime made the idmapped mounts (userns.h); they come in mount
+ * order, once we are in our user namespace. */
+static int recv_idmaps(struct init_state *st, struct berth_error **err)
+{
+    const struct berth_config *c = st->a->config;
+    int fds[BERTH_SYNC_MAX_FDS];
+    size_t n = berth_userns_idmap_count(c), k = 0;
+    if (n == 0)
+        return 0;
+    int r = berth_sync_recv_fds(st->a->sync_fd, BERTH_SYNC_IDMAPS, fds, n, err);
+    if (r < 0)
+        return r;
+    st->idmap_fds = xmalloc(c->n_mounts * sizeof(int));
+    for (size_t i = 0; i < c->n_mounts; i++)
+        st->idmap_fds[i] = c->mounts[i].idmap ? fds[k++] : -1;
+    return 0;
+}
+
 static int setup(struct init_state *st, char **ret_exe, struct berth_error **err)
 {
     const struct berth_config *c = st->a->config;
@@ -177,18 +249,18 @@ static int setup(struct init_state *st, char **ret_exe, struct berth_error **err
                                    .after_devices = devices_done,
                                    .data = st};
     int r;
-    if ((r = join_namespaces(c, err)) < 0 ||
+    if ((r = enter_userns(st->a, err)) < 0 || (r = recv_idmaps(st, err)) < 0 ||
+        (r = join_namespaces(c, err)) < 0 || (r = berth_timens_setup(c, err)) < 0 ||
         (r = berth_process_set_oom_score(&c->process, err)) < 0)
         return r;
     if (c->ns[BERTH_NS_NET].enabled && c->ns[BERTH_NS_NET].path == NULL &&
         (r = berth_net_loopback_up(err)) < 0)
         return r;
-    if (chdir(st->a->bundle) < 0)
-        return berth_error_set(err, errno, "cannot enter the bundle '%s'", st->a->bundle);
-    if ((r = berth_rootfs_prepare(&ctx, err)) < 0 || (r = create_hooks(st, err)) < 0 ||
-        (r = berth_rootfs_pivot(c, err)) < 0 || (r = berth_rootfs_finish(c, err)) < 0 ||
-        (r = open_console(st->a, err)) < 0 || (r = wait_go(st, err)) < 0 ||
-        (r = set_names(c, err)) < 0 || (r = berth_process_prepare(&c->process, ret_exe, err)) < 0)
+    ctx.idmap_fds = st->idmap_fds;
+    if ((r = build_root(st, &ctx, err)) < 0 || (r = open_console(st->a, err)) < 0 ||
+        (r = wait_go(st, err)) < 0 || (r = set_names(c, err)) < 0 ||
+        (r = berth_personality_apply(c, err)) < 0 ||
+        (r = berth_process_prepare(&c->process, ret_exe, err)) < 0)
         return r;
     /* nothing of the container's runs before its device rules are in force */
     return expect(st->a->sync_fd, BERTH_SYNC_DEVICES_SET, err);
@@ -242,8 +314,10 @@ _Noreturn void berth_init_main(const struct berth_init_args *a)
 
     /* Not dumpable, /proc/PID of the init (its fds, memory, exe) is closed
      * to the container's processes; the kernel resets the flag at the
-     * payload's execve. */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+     * payload's execve. (Awaiting its user namespace's maps: once they
+     * are written.) */
+    if (!await_maps(a))
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     die_with_parent();
     /* everything else is closed now: nothing of the runtime's can leak, and
      * the state directory's lock stays with the runtime alone */
@@ -269,7 +343,7 @@ _Noreturn void berth_init_main(const struct berth_init_args *a)
     }
     berth_signals_reset();
     pass_preserved(a);
-    berth_process_exec(a->config->seccomp, &a->config->process, exe, &err);
+    berth_process_exec(a->config->seccomp, a->seccomp, &a->config->process, exe, &err);
     if (a->fifo_fd < 0)
         goto fail;
 
@@ -292,7 +366,23 @@ static int init_trampoline(void *arg)
     berth_init_main(arg);
 }
 
-_Noreturn void berth_init_spawn_joined(const struct berth_init_args *a, int pidns_fd,
+/* The PID namespace first, while we have the host's capabilities; the
+ * user namespace then owns the namespaces the init is cloned with. */
+static int join_for_init(int pidns_fd, int userns_fd, struct berth_error **err)
+{
+    /* only the namespace of the children changes */
+    if (pidns_fd >= 0 && setns(pidns_fd, CLONE_NEWPID) < 0)
+        return berth_error_set(err, errno, "cannot join the pid namespace");
+    if (userns_fd >= 0 && setns(userns_fd, CLONE_NEWUSER) < 0)
+        return berth_error_set(err, errno, "cannot join the user namespace");
+    if (pidns_fd >= 0)
+        close(pidns_fd);
+    if (userns_fd >= 0)
+        close(userns_fd);
+    return 0;
+}
+
+_Noreturn void berth_init_spawn_joined(const struct berth_init_args *a, int pidns_fd, int userns_fd,
                                        uint64_t flags, int cgroup_fd)
 {
     _cleanup_error_ struct berth_error *err = NULL;
@@ -306,12 +396,8 @@ _Noreturn void berth_init_spawn_joined(const struct berth_init_args *a, int pidn
 
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     die_with_parent();
-    /* only the namespace of the children changes */
-    if (setns(pidns_fd, CLONE_NEWPID) < 0) {
-        berth_error_set(&err, errno, "cannot join the pid namespace");
+    if (join_for_init(pidns_fd, userns_fd, &err) < 0)
         goto fail;
-    }
-    close(pidns_fd);
     pid_t pid = berth_spawn(&s, &pidfd, &err);
     if (pid < 0)
         goto fail;
@@ -327,8 +413,9 @@ struct image_args {
     struct berth_init_args a;
     struct berth_config *config;
     struct berth_cgroup *cgroup;
+    struct berth_seccomp_prog *seccomp;
     char *bundle, *prefix, *id;
-    int pidns_fd, cgroup_fd;
+    int pidns_fd, userns_fd, cgroup_fd;
     uint64_t flags;
     int ns_fds[BERTH_NS_COUNT]; /* exec: the container's namespaces */
     size_t n_ns;
@@ -353,17 +440,18 @@ static int parse_image_args(const char *blob, struct image_args *ia, struct bert
     json_error_t je;
     const char *config, *bundle, *cgroup = NULL, *prefix = NULL;
     json_int_t fifo = -1, pidns = -1, cgroup_fd = -1, flags = 0, console = -1, preserve = 0,
-               cgroupns = -1;
+               cgroupns = -1, userns = -1;
     int keyring = 0;
     const char *id = NULL;
 
     _cleanup_(json_decrefp) json_t *o = json_loads(blob, 0, &je);
     if (o == NULL ||
-        json_unpack_ex(
-            o, &je, 0, "{s:s, s:s, s?s, s?s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s?s, s?I}",
-            "config", &config, "bundle", &bundle, "cgroup", &cgroup, "prefix", &prefix, "fifo",
-            &fifo, "pidns", &pidns, "cgroup_fd", &cgroup_fd, "flags", &flags, "console", &console,
-            "preserve", &preserve, "keyring", &keyring, "id", &id, "cgroupns", &cgroupns) < 0)
+        json_unpack_ex(o, &je, 0,
+                       "{s:s, s:s, s?s, s?s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s?s, s?I, s?I}",
+                       "config", &config, "bundle", &bundle, "cgroup", &cgroup, "prefix", &prefix,
+                       "fifo", &fifo, "pidns", &pidns, "cgroup_fd", &cgroup_fd, "flags", &flags,
+                       "console", &console, "preserve", &preserve, "keyring", &keyring, "id", &id,
+                       "cgroupns", &cgroupns, "userns", &userns) < 0)
 
         return berth_error_set(err, EPROTO, "bad arguments for the container init: %s", je.text);
     ia->bundle = xstrdup(bundle);
@@ -385,7 +473,13 @@ static int parse_image_args(const char *blob, struct image_args *ia, struct bert
                                      .preserve_fds = (int)preserve,
                                      .new_keyring = keyring,
                                      .id = ia->id};
+    ia->a.no_pivot = json_is_true(json_object_get(o, "nopivot"));
+    json_t *prog = json_object_get(o, "seccomp");
+    if (prog && berth_seccomp_prog_from_json(prog, &ia->seccomp, err) < 0)
+        return -(*err)->errnum;
+    ia->a.seccomp = ia->seccomp;
     ia->pidns_fd = (int)pidns;
+    ia->userns_fd = (int)userns;
     ia->cgroup_fd = (int)cgroup_fd;
     ia->flags = (uint64_t)flags;
     return parse_ns_fds(o, ia, err);
@@ -403,7 +497,7 @@ _Noreturn static void image_main(const char *fd_arg)
 {
     _cleanup_error_ struct berth_error *err = NULL;
     _cleanup_free_ char *blob = NULL;
-    struct image_args ia = {.pidns_fd = -1, .cgroup_fd = -1};
+    struct image_args ia = {.pidns_fd = -1, .userns_fd = -1, .cgroup_fd = -1};
     long long fd;
 
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -417,9 +511,11 @@ _Noreturn static void image_main(const char *fd_arg)
         _exit(127);
     }
     ia.a.sync_fd = (int)fd;
+    /* spawned by us, not by a helper: the maps came before the exec */
+    ia.a.userns_mapped = !ia.exec && ia.pidns_fd < 0 && ia.userns_fd < 0;
     /* they had to survive our exec, not the payload's */
-    int passed[] = {ia.a.sync_fd, ia.a.fifo_fd, ia.a.console_fd,
-                    ia.pidns_fd,  ia.cgroup_fd, ia.a.cgroupns_fd};
+    int passed[] = {ia.a.sync_fd, ia.a.fifo_fd, ia.a.console_fd, ia.pidns_fd,
+                    ia.userns_fd, ia.cgroup_fd, ia.a.cgroupns_fd};
     for (size_t i = 0; i < ARRAY_SIZE(passed); i++)
         if (passed[i] >= 0)
             (void)fcntl(passed[i], F_SETFD, FD_CLOEXEC);
@@ -427,9 +523,8 @@ _Noreturn static void image_main(const char *fd_arg)
         (void)fcntl(ia.ns_fds[i], F_SETFD, FD_CLOEXEC);
     if (ia.exec)
         berth_exec_spawn_joined(&ia.a, ia.ns_fds, ia.n_ns, ia.cgroup_fd);
-    if (ia.pidns_fd >= 0)
-
-        berth_init_spawn_joined(&ia.a, ia.pidns_fd, ia.flags, ia.cgroup_fd);
+    if (ia.pidns_fd >= 0 || ia.userns_fd >= 0)
+        berth_init_spawn_joined(&ia.a, ia.pidns_fd, ia.userns_fd, ia.flags, ia.cgroup_fd);
     berth_init_main(&ia.a);
 }
 

@@ -17,6 +17,7 @@
 
 struct berth_config;
 struct berth_cgroup;
+struct berth_seccomp_prog;
 
 struct berth_init_args {
     const struct berth_config *config;
@@ -28,16 +29,21 @@ struct berth_init_args {
     int console_fd;           /* process.terminal: where the pty master goes; else -1 */
     int preserve_fds;         /* fds 3 .. 3+N-1 of the caller go to the payload */
     bool new_keyring;         /* join a new session keyring (runc's default) */
+    bool no_pivot;            /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
     const char *id;           /* names the keyring */
     int cgroupns_fd;          /* exec: the container's cgroup namespace, joined last; -1 */
+    bool userns_mapped;       /* a new user namespace's maps were awaited before our exec */
+    /* config->seccomp compiled by the runtime (seccomp-cache.h); NULL without */
+    const struct berth_seccomp_prog *seccomp;
 };
 
 _Noreturn void berth_init_main(const struct berth_init_args *a);
 
-/* In a helper child: joins the PID namespace `pidns_fd`, clones the init into
+/* In a helper child: joins the PID namespace `pidns_fd` and then the user
+ * namespace `userns_fd` (either may be -1), clones the init into
  * it with `flags` (CLONE_NEW*) as a child of the helper's parent, tells the
  * runtime its pid (BERTH_SYNC_CHILD) and exits. */
-_Noreturn void berth_init_spawn_joined(const struct berth_init_args *a, int pidns_fd,
+_Noreturn void berth_init_spawn_joined(const struct berth_init_args *a, int pidns_fd, int userns_fd,
                                        uint64_t flags, int cgroup_fd);
 
 /* argv[1] of a re-executed init. */

@@ -4,8 +4,10 @@
 #include "exe.h"
 #include "exec.h"
 #include "init.h"
+#include "seccomp-prog.h"
 #include "spawn.h"
 #include "sync.h"
+#include "userns.h"
 #include "util.h"
 
 #include <errno.h>
@@ -42,7 +44,7 @@ static int exec_fn(void *arg)
 static int joined_fn(void *arg)
 {
     const struct berth_launch *l = arg;
-    berth_init_spawn_joined(l->args, l->pidns_fd, l->flags, l->cgroup_fd);
+    berth_init_spawn_joined(l->args, l->pidns_fd, l->userns_fd, l->flags, l->cgroup_fd);
 }
 
 static json_t *ns_json(const struct berth_launch *l)
@@ -57,7 +59,7 @@ static json_t *ns_json(const struct berth_launch *l)
 static char *image_args(const struct berth_launch *l)
 {
     const struct berth_init_args *a = l->args;
-    bool joined = l->pidns_fd >= 0 || l->exec;
+    bool joined = l->pidns_fd >= 0 || l->userns_fd >= 0 || l->exec;
     _cleanup_(json_decrefp) json_t *o = json_pack(
         "{s:s, s:s, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "config", l->config_text, "bundle",
         a->bundle, "fifo", (json_int_t)a->fifo_fd, "console", (json_int_t)a->console_fd, "preserve",
@@ -67,12 +69,29 @@ static char *image_args(const struct berth_launch *l)
         (l->cgroup_json && json_object_set_new(o, "cgroup", json_string(l->cgroup_json)) < 0) ||
         (a->error_prefix && json_object_set_new(o, "prefix", json_string(a->error_prefix)) < 0) ||
         (a->id && json_object_set_new(o, "id", json_string(a->id)) < 0) ||
-        json_object_set_new(o, "cgroupns", json_integer(a->cgroupns_fd)) < 0)
+        (a->no_pivot && json_object_set_new(o, "nopivot", json_true()) < 0) ||
+        (a->seccomp &&
+         json_object_set_new(o, "seccomp", berth_seccomp_prog_to_json(a->seccomp)) < 0) ||
+        json_object_set_new(o, "cgroupns", json_integer(a->cgroupns_fd)) < 0 ||
+        json_object_set_new(o, "userns", json_integer(l->userns_fd)) < 0)
         abort();
     char *text = json_dumps(o, JSON_COMPACT);
     if (text == NULL)
         abort();
     return text;
+}
+
+/* The init of a new user namespace waits, unmapped, for its id maps
+ * (userns.h): we write them as soon as it exists and tell it so. */
+static bool new_userns(const struct berth_launch *l)
+{
+    return !l->exec && berth_userns_new(l->args->config);
+}
+
+static int map_userns(const struct berth_launch *l, pid_t pid, struct berth_error **err)
+{
+    int r = berth_userns_write_maps(pid, l->args->config, err);
+    return r < 0 ? r : berth_sync_send(l->sync_fd, BERTH_SYNC_MAPPED, err);
 }
 
 static int spawn_image(const struct berth_launch *l, const struct berth_spawn *base,
@@ -89,7 +108,7 @@ static int spawn_image(const struct berth_launch *l, const struct berth_spawn *b
     d->argv[0] = "berth-init";
     d->argv[1] = BERTH_INIT_ARG;
     d->argv[2] = d->fd_arg;
-    d->keep = xzalloc((6 + l->n_ns + (size_t)l->args->preserve_fds) * sizeof(int));
+    d->keep = xzalloc((7 + l->n_ns + (size_t)l->args->preserve_fds) * sizeof(int));
     for (size_t i = 0; i < l->n_ns; i++)
         d->keep[n++] = l->ns_fds[i];
 
@@ -105,7 +124,9 @@ static int spawn_image(const struct berth_launch *l, const struct berth_spawn *b
 
     if (l->pidns_fd >= 0)
         d->keep[n++] = l->pidns_fd;
-    if ((l->pidns_fd >= 0 || l->exec) && l->cgroup_fd >= 0)
+    if (l->userns_fd >= 0)
+        d->keep[n++] = l->userns_fd;
+    if ((l->pidns_fd >= 0 || l->userns_fd >= 0 || l->exec) && l->cgroup_fd >= 0)
         d->keep[n++] = l->cgroup_fd;
 
     ret->stack = mmap(NULL, BERTH_SPAWN_STACK, PROT_READ | PROT_WRITE,
@@ -122,10 +143,17 @@ static int spawn_image(const struct berth_launch *l, const struct berth_spawn *b
     d->s.n_keep = n;
     d->s.stack = ret->stack;
     d->s.stack_size = BERTH_SPAWN_STACK;
+    /* it waits for the maps before its exec, which would drop the
+     * capabilities of a process that is not root in its namespace */
+    bool gate = new_userns(l) && l->pidns_fd < 0;
+    d->s.gate_fd = gate ? l->args->sync_fd : -1;
     pid_t pid = berth_spawn(&d->s, &ret->pidfd, err);
     if (pid < 0)
         return pid;
     ret->pid = pid;
+    int r = gate ? map_userns(l, pid, err) : 0;
+    if (r < 0)
+        return r;
     _cleanup_free_ char *blob = image_args(l);
     return berth_sync_send_data(l->sync_fd, BERTH_SYNC_INIT, blob, strlen(blob), err);
 }
@@ -157,7 +185,7 @@ static int adopt_joined(const struct berth_launch *l, struct berth_launched *ret
 
 int berth_launch(const struct berth_launch *l, struct berth_launched *ret, struct berth_error **err)
 {
-    bool joined = l->pidns_fd >= 0 || l->exec;
+    bool joined = l->pidns_fd >= 0 || l->userns_fd >= 0 || l->exec;
     _cleanup_close_ int in = -1, out = -1, errfd = -1;
     struct berth_spawn s = {
         .flags = joined ? 0 : l->flags,
@@ -191,6 +219,9 @@ int berth_launch(const struct berth_launch *l, struct berth_launched *ret, struc
     }
     if (r >= 0 && joined)
         r = adopt_joined(l, ret, err);
+    /* the exec way's init had them before its exec */
+    if (r >= 0 && new_userns(l) && (joined || berth_exe_protected()))
+        r = map_userns(l, ret->pid, err);
     return r;
 }
 

@@ -18,6 +18,7 @@ struct berth_launch {
     uint64_t flags;                     /* the init's CLONE_NEW* */
     int cgroup_fd;                      /* CLONE_INTO_CGROUP, or -1 */
     int pidns_fd;                       /* a PID namespace to join, or -1 */
+    int userns_fd;                      /* a user namespace to join, or -1 */
     bool exec;                          /* exec: join the container's namespaces */
     const int *ns_fds;                  /* exec: the init's namespaces, mount last */
     size_t n_ns;

@@ -1,6 +1,7 @@
 #include "mount.h"
 #include "cleanup.h"
 #include "error.h"
+#include "copyup.h"
 #include "fs.h"
 #include "mountopt.h"
 #include "oci.h"
@@ -22,7 +23,7 @@ int berth_mount_propagation(int rootfd, const char *dest, unsigned long prop,
     if (fd < 0)
         return fd;
     if (mount(NULL, berth_fd_path(fd, buf), NULL, prop, NULL) < 0)
-        return berth_error_set(err, errno, "cannot set propagation of '%s'", dest);
+        return berth_error_set_sys(err, errno, "cannot set propagation of '%s'", dest);
     return 0;
 }
 
@@ -42,7 +43,7 @@ int berth_mount_remount_bind(int rootfd, const char *dest, unsigned long flags,
         flags |= (sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
     }
     if (mount(NULL, berth_fd_path(fd, buf), NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
-        return berth_error_set(err, errno, "cannot remount '%s'", dest);
+        return berth_error_set_sys(err, errno, "cannot remount '%s'", dest);
     return 0;
 }
 
@@ -57,11 +58,12 @@ static int set_attr_recursive(int rootfd, const char *dest, unsigned long long s
     if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0)
         return 0;
     if (errno == ENOSYS)
-        return berth_error_set(err, errno,
-                               "cannot apply the options of '%s' to its submounts: "
-                               "mount_setattr needs Linux 5.12",
+        return berth_error_set_sys(err, errno,
+                                   "cannot apply the options of '%s' to its submounts: "
+                                   "mount_setattr needs Linux 5.12",
+                                   dest);
+    return berth_error_set_sys(err, errno, "cannot apply the options of '%s' to its submounts",
                                dest);
-    return berth_error_set(err, errno, "cannot apply the options of '%s' to its submounts", dest);
 }
 
 /* The flags of an rbind (ro, nosuid, …) reach every submount, not only the
@@ -88,14 +90,31 @@ int berth_mount_bind(int rootfd, const struct berth_mount *m, struct berth_error
     char buf[32];
 
     if (stat(m->source, &st) < 0)
-        return berth_error_set(err, errno, "cannot bind mount '%s'", m->source);
+        return berth_error_set_sys(err, errno, "cannot bind mount '%s' on '%s'", m->source,
+                                   m->destination);
     enum berth_mkpath mk = S_ISDIR(st.st_mode) ? BERTH_MKPATH_DIR : BERTH_MKPATH_FILE;
     _cleanup_close_ int fd = berth_fs_open_in_root(rootfd, m->destination, mk, err);
     if (fd < 0)
         return fd;
     if (mount(m->source, berth_fd_path(fd, buf), NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
-        return berth_error_set(err, errno, "cannot bind mount '%s' on '%s'", m->source,
-                               m->destination);
+        return berth_error_set_sys(err, errno, "cannot bind mount '%s' on '%s'", m->source,
+                                   m->destination);
+    return bind_flags(rootfd, m, err);
+}
+
+int berth_mount_bind_tree(int rootfd, const struct berth_mount *m, int tree_fd,
+                          struct berth_error **err)
+{
+    struct stat st;
+    if (fstat(tree_fd, &st) < 0)
+        return berth_error_set_sys(err, errno, "cannot bind mount '%s'", m->source);
+    enum berth_mkpath mk = S_ISDIR(st.st_mode) ? BERTH_MKPATH_DIR : BERTH_MKPATH_FILE;
+    _cleanup_close_ int fd = berth_fs_open_in_root(rootfd, m->destination, mk, err);
+    if (fd < 0)
+        return fd;
+    if (move_mount(tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return berth_error_set_sys(err, errno, "cannot bind mount the idmapped '%s' on '%s'",
+                                   m->source, m->destination);
     return bind_flags(rootfd, m, err);
 }
 
@@ -108,6 +127,35 @@ int berth_mount_fs(int rootfd, const char *src, const char *type, const char *de
         return fd;
     if (mount(src ? src : type, berth_fd_path(fd, buf), type, flags & ~(MS_BIND | MS_REC), data) <
         0)
-        return berth_error_set(err, errno, "cannot mount '%s' on '%s'", type, dest);
+        return berth_error_set_sys(err, errno, "cannot mount '%s' on '%s'", type, dest);
     return 0;
+}
+
+int berth_mount_tmpfs_copyup(int rootfd, const struct berth_mount *m, const char *data,
+                             struct berth_error **err)
+{
+    unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_RDONLY);
+    char buf[32];
+    _cleanup_close_ int at = berth_fs_open_in_root(rootfd, m->destination, BERTH_MKPATH_DIR, err);
+    if (at < 0)
+        return at;
+    /* The covered directory stays reachable through this fd under the tmpfs. */
+    _cleanup_close_ int src = openat(at, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (src < 0)
+        return berth_error_set_sys(err, errno, "cannot open '%s' to copy it up", m->destination);
+    if (mount(m->source ? m->source : "tmpfs", berth_fd_path(at, buf), "tmpfs", flags, data) < 0)
+        return berth_error_set_sys(err, errno, "cannot mount 'tmpfs' on '%s'", m->destination);
+    _cleanup_close_ int top = berth_fs_open_in_root(rootfd, m->destination, BERTH_MKPATH_NONE, err);
+    if (top < 0)
+        return top;
+    _cleanup_close_ int dst = openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dst < 0)
+        return berth_error_set_sys(err, errno, "cannot open the tmpfs on '%s'", m->destination);
+    int r = berth_copy_root_attrs(src, dst, data, m->destination, err);
+    if (r >= 0)
+        r = berth_copy_tree(src, dst, m->destination, err);
+    /* read-only once filled */
+    if (r >= 0 && (m->flags & MS_RDONLY))
+        r = berth_mount_remount_bind(rootfd, m->destination, MS_RDONLY, err);
+    return r;
 }

@@ -22,9 +22,20 @@ struct berth_mount;
  * "ro" leaves nothing writable below), as do m->rec_set/rec_clr. */
 int berth_mount_bind(int rootfd, const struct berth_mount *m, struct berth_error **err);
 
+/* berth_mount_bind for a detached mount tree `tree_fd` (an idmapped clone
+ * of m->source, userns.h) instead of m->source: attached with move_mount. */
+int berth_mount_bind_tree(int rootfd, const struct berth_mount *m, int tree_fd,
+                          struct berth_error **err);
+
 /* A file system mount (tmpfs, proc, …) on `dest`, created as a directory. */
 int berth_mount_fs(int rootfd, const char *src, const char *type, const char *dest,
                    unsigned long flags, const char *data, struct berth_error **err);
+
+/* A tmpfs on m->destination ("tmpcopyup") that starts with a copy of the
+ * directory it covers (copyup.h), its root with that directory's owner and
+ * mode unless `data` sets them; read-only after the copy if m asks. */
+int berth_mount_tmpfs_copyup(int rootfd, const struct berth_mount *m, const char *data,
+                             struct berth_error **err);
 
 /* Bind remount of the mount at `dest` with `flags` (a BERTH_REMOUNT_FLAGS
  * subset), keeping the nosuid, nodev and noexec it already has. */

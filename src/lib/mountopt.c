@@ -178,7 +178,11 @@ const char *berth_mount_opt_name(size_t i)
     if (i < ARRAY_SIZE(prop_opts))
         return prop_opts[i].name;
     i -= ARRAY_SIZE(prop_opts);
-    return i < ARRAY_SIZE(rec_opts) ? rec_opts[i].name : NULL;
+    if (i < ARRAY_SIZE(rec_opts))
+        return rec_opts[i].name;
+    i -= ARRAY_SIZE(rec_opts);
+    static const char *const extensions[] = {"tmpcopyup", "notmpcopyup", "idmap", "ridmap"};
+    return i < ARRAY_SIZE(extensions) ? extensions[i] : NULL;
 }
 
 void berth_mount_opts_parse(char **options, struct berth_mount_opts *ret)
@@ -190,6 +194,14 @@ void berth_mount_opts_parse(char **options, struct berth_mount_opts *ret)
             continue;
         if (berth_propagation_parse(*o, &prop) == 0) {
             ret->propagation = prop;
+            continue;
+        }
+        if (streq(*o, "idmap") || streq(*o, "ridmap")) {
+            ret->idmap = streq(*o, "idmap") ? BERTH_IDMAP : BERTH_IDMAP_REC;
+            continue;
+        }
+        if (streq(*o, "tmpcopyup") || streq(*o, "notmpcopyup")) {
+            ret->tmpcopyup = streq(*o, "tmpcopyup");
             continue;
         }
         /* OCI runtimes treat "tmpcopyup", "idmap" etc. as their own

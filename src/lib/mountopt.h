@@ -13,7 +13,15 @@ struct berth_mount_opts {
     /* runc's recursive options ("rro", "rnosuid", …) as MOUNT_ATTR_* bits to
      * set and clear on the mount and every submount (mount_setattr(2)) */
     unsigned long long rec_set, rec_clr;
+    bool tmpcopyup; /* "tmpcopyup" (a later "notmpcopyup" clears it): runc's extension */
+    unsigned idmap; /* "idmap" / "ridmap" (runc's and crun's): BERTH_IDMAP(_REC), or 0 */
 };
+
+/* The idmap options: the bind mount is idmapped with the container's user
+ * namespace (mount_setattr MOUNT_ATTR_IDMAP), its top only or, recursively,
+ * every submount too. */
+#define BERTH_IDMAP     1u
+#define BERTH_IDMAP_REC 2u
 
 /* Parses a NULL-terminated option vector. Options the kernel knows as flags
  * become flags; "bind"/"rbind" set MS_BIND (|MS_REC); propagation options go

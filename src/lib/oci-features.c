@@ -43,10 +43,8 @@ static int cmp_name(const void *a, const void *b)
 
 static void linux_lists(struct berth_features *f)
 {
-    /* user and time namespaces are refused (README "Fails closed") */
     for (int t = 0; t < BERTH_NS_COUNT; t++)
-        if (t != BERTH_NS_USER && t != BERTH_NS_TIME)
-            add(&f->namespaces, berth_ns_name(t));
+        add(&f->namespaces, berth_ns_name(t));
     for (int c = 0; c < 64; c++)
         if (berth_cap_name(c))
             add(&f->capabilities, berth_cap_name(c));

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "json-util.h"
 #include "mountopt.h"
+#include "oci-userns.h"
 #include "util.h"
 
 #include <errno.h>
@@ -72,10 +73,6 @@ static int parse_namespaces(json_t *lx, struct berth_config *c, struct berth_err
             return berth_error_set(err, EINVAL,
                                    "invalid config: '%s.type' is an unknown namespace type '%s'",
                                    path, type);
-        if (t == BERTH_NS_USER || t == BERTH_NS_TIME)
-            return berth_error_set(
-                err, EINVAL, "invalid config: '%s.type' '%s' namespaces are not supported yet",
-                path, type);
         if (c->ns[t].enabled)
             return berth_error_set(err, EINVAL, "invalid config: '%s.type' '%s' is listed twice",
                                    path, type);
@@ -263,28 +260,45 @@ static int parse_paths(json_t *lx, struct berth_config *c, struct berth_error **
     return 0;
 }
 
+/* What needs mounting (or a device node) in the container's namespace. */
+static const char *mounting_field(const struct berth_config *c)
+{
+    return c->n_mounts                               ? "mounts"
+           : c->n_devices                            ? "linux.devices"
+           : c->masked_paths && *c->masked_paths     ? "linux.maskedPaths"
+           : c->readonly_paths && *c->readonly_paths ? "linux.readonlyPaths"
+           : c->root_readonly                        ? "root.readonly"
+           : c->rootfs_propagation                   ? "linux.rootfsPropagation"
+                                                     : NULL;
+}
+
 /* The rootfs is built with mounts and pivot_root in the container's own
- * mount namespace; in the host's (or another container's) that would
- * replace its root, so a new one is required, as runc requires it. */
+ * mount namespace. Without one, or in one joined by path, the init only
+ * chroots into root.path (crun's way, issue 12): mounting there would
+ * change the host's mounts or another container's, so whatever needs a
+ * mount is refused, named. */
 static int check_mount_ns(const struct berth_config *c, struct berth_error **err)
 {
-    if (!c->ns[BERTH_NS_MNT].enabled)
+    const struct berth_namespace *ns = &c->ns[BERTH_NS_MNT];
+    const char *field = mounting_field(c);
+    if ((ns->enabled && ns->path == NULL) || field == NULL)
+        return 0;
+    if (!ns->enabled)
         return berth_error_set(err, EINVAL,
-                               "invalid config: 'linux.namespaces' must include a mount namespace");
-    if (c->ns[BERTH_NS_MNT].path)
-        return berth_error_set(err, EINVAL,
-                               "invalid config: 'linux.namespaces' cannot join a mount namespace "
-                               "by path ('%s')",
-                               c->ns[BERTH_NS_MNT].path);
-    return 0;
+                               "invalid config: '%s' needs a mount namespace of the container's "
+                               "own: without one berth only chroots into the rootfs",
+                               field);
+    return berth_error_set(err, EINVAL,
+                           "invalid config: '%s' cannot be set up in a mount namespace joined by "
+                           "path ('%s'): berth only chroots into the rootfs there",
+                           field, ns->path);
 }
 
 /* Fields of "linux" berth does not implement: a config that sets one is
  * refused, never run as if the field were not there. */
 static int refuse_unsupported(json_t *lx, struct berth_error **err)
 {
-    static const char *const keys[] = {"uidMappings", "gidMappings",  "intelRdt",  "personality",
-                                       "timeOffsets", "memoryPolicy", "netDevices"};
+    static const char *const keys[] = {"intelRdt", "memoryPolicy", "netDevices"};
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
         int r = jrefuse(lx, keys[i], "linux", err);
         if (r < 0)
@@ -301,9 +315,10 @@ int berth_oci_parse_linux(json_t *lx, struct berth_config *c, struct berth_error
     if ((r = refuse_unsupported(lx, err)) < 0 ||
         (r = jget_string(lx, "mountLabel", "linux", false, &c->mount_label, err)) < 0)
         return r;
-    if ((r = parse_namespaces(lx, c, err)) < 0 || (r = parse_devices(lx, c, err)) < 0 ||
-        (r = parse_sysctl(lx, c, err)) < 0 || (r = check_sysctls(c, err)) < 0 ||
-        (r = parse_paths(lx, c, err)) < 0 || (r = berth_oci_parse_seccomp(lx, c, err)) < 0 ||
+    if ((r = parse_namespaces(lx, c, err)) < 0 || (r = berth_oci_parse_userns(lx, c, err)) < 0 ||
+        (r = parse_devices(lx, c, err)) < 0 || (r = parse_sysctl(lx, c, err)) < 0 ||
+        (r = check_sysctls(c, err)) < 0 || (r = parse_paths(lx, c, err)) < 0 ||
+        (r = berth_oci_parse_seccomp(lx, c, err)) < 0 ||
         (r = berth_oci_parse_resources(lx, c, err)) < 0)
         return r;
     return check_mount_ns(c, err);
@@ -327,4 +342,5 @@ void berth_oci_free_linux(struct berth_config *c)
     free(c->mount_label);
     berth_oci_free_seccomp(c->seccomp);
     berth_oci_free_resources(&c->resources);
+    berth_oci_free_userns(c);
 }

@@ -5,6 +5,7 @@
 #include "json-util.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,46 @@ static int parse_pids(json_t *res, struct berth_resources *r, struct berth_error
                     &r->has_pids_limit, err);
 }
 
+/* cgroup.* files are the kernel's core interface: membership, freezing,
+ * killing and the controllers are berth's to manage; only the limits on
+ * descendants are a container's to set. */
+static bool unified_key_ok(const char *key)
+{
+    const char *dot = strchr(key, '.');
+    if (dot == NULL || dot == key || dot[1] == '\0' || strchr(key, '/') || strstr(key, ".."))
+        return false;
+    for (const char *p = key; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+            return false;
+    if (strncmp(key, "cgroup.", 7) == 0)
+        return streq(key, "cgroup.max.descendants") || streq(key, "cgroup.max.depth");
+    return true;
+}
+
+static int parse_unified(json_t *res, struct berth_resources *r, struct berth_error **err)
+{
+    json_t *o = NULL, *v;
+    const char *key;
+    int rc = jget_object(res, "unified", "linux.resources", &o, err);
+    if (rc <= 0)
+        return rc;
+    r->unified = xzalloc((json_object_size(o) + 1) * sizeof(*r->unified));
+    json_object_foreach(o, key, v)
+    {
+        if (!json_is_string(v))
+            return berth_error_set(
+                err, EINVAL, "invalid config: 'linux.resources.unified.%s' must be a string", key);
+        if (!unified_key_ok(key))
+            return berth_error_set(err, EINVAL,
+                                   "invalid config: 'linux.resources.unified' key '%s' is not a "
+                                   "controller's interface file (CONTROLLER.NAME)",
+                                   key);
+        r->unified[r->n_unified].key = xstrdup(key);
+        r->unified[r->n_unified++].value = xstrdup(json_string_value(v));
+    }
+    return 0;
+}
+
 int berth_oci_parse_resources(json_t *lx, struct berth_config *c, struct berth_error **err)
 {
     json_t *res = NULL;
@@ -318,11 +359,11 @@ int berth_oci_parse_resources_object(json_t *res, struct berth_resources *r,
         (rc = parse_devices(res, r, err)) < 0 || (rc = parse_pids(res, r, err)) < 0 ||
         (rc = parse_blkio(res, r, err)) < 0 || (rc = parse_network(res, r, err)) < 0 ||
         (rc = jget_object_array(res, "hugepageLimits", "linux.resources", sizeof(*r->hugepages),
-                                parse_hugepage, &r->hugepages, &r->n_hugepages, err)) < 0)
+                                parse_hugepage, &r->hugepages, &r->n_hugepages, err)) < 0 ||
+        (rc = parse_unified(res, r, err)) < 0)
         return rc;
     /* not implemented: refused rather than run without them */
-    if ((rc = jrefuse(res, "rdma", "linux.resources", err)) < 0 ||
-        (rc = jrefuse(res, "unified", "linux.resources", err)) < 0)
+    if ((rc = jrefuse(res, "rdma", "linux.resources", err)) < 0)
         return rc;
     return 0;
 }
@@ -366,6 +407,7 @@ const char *berth_resources_first_field(const struct berth_resources *r)
         {r->n_hugepages > 0, "linux.resources.hugepageLimits"},
         {r->has_net_class_id, "linux.resources.network.classID"},
         {r->n_net_priorities > 0, "linux.resources.network.priorities"},
+        {r->n_unified > 0, "linux.resources.unified"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
         if (fields[i].set)
@@ -387,4 +429,9 @@ void berth_oci_free_resources(struct berth_resources *r)
     free(r->net_priorities);
     for (int t = 0; t < BERTH_THROTTLE_COUNT; t++)
         free(r->blkio_throttle[t]);
+    for (size_t i = 0; i < r->n_unified; i++) {
+        free(r->unified[i].key);
+        free(r->unified[i].value);
+    }
+    free(r->unified);
 }

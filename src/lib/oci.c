@@ -322,8 +322,7 @@ static void free_hooks(struct berth_config *c)
 /* Options OCI runtimes implement themselves rather than pass to the
  * kernel; berth does not have them yet, and the kernel would either refuse
  * them with a bare EINVAL or, for a bind mount, never see them. */
-static const char *const unsupported_mount_opts[] = {"tmpcopyup", "notmpcopyup",  "idmap",
-                                                     "ridmap",    "copy-symlink", "nocopyup"};
+static const char *const unsupported_mount_opts[] = {"copy-symlink", "nocopyup"};
 
 static int check_mount_data(const struct berth_mount *m, const char *path, struct berth_error **err)
 {
@@ -348,6 +347,22 @@ static int check_mount_data(const struct berth_mount *m, const char *path, struc
     return 0;
 }
 
+/* idmap takes the container's own mappings (userns.h); a mount's own
+ * uidMappings/gidMappings are not implemented. */
+static int check_idmap(json_t *o, const struct berth_mount *m, const char *path,
+                       struct berth_error **err)
+{
+    int r;
+    if ((r = jrefuse(o, "uidMappings", path, err)) < 0 ||
+        (r = jrefuse(o, "gidMappings", path, err)) < 0)
+        return r;
+    if (m->idmap && !m->is_bind)
+        return berth_error_set(err, EINVAL,
+                               "invalid config: '%s.options' '%s' is only for bind mounts", path,
+                               m->idmap == BERTH_IDMAP ? "idmap" : "ridmap");
+    return 0;
+}
+
 static int parse_one_mount(json_t *o, const char *path, void *out, struct berth_error **err)
 {
     _cleanup_strv_ char **options = NULL;
@@ -369,12 +384,19 @@ static int parse_one_mount(json_t *o, const char *path, void *out, struct berth_
     m->data = mo.data;
     m->rec_set = mo.rec_set;
     m->rec_clr = mo.rec_clr;
+    m->tmpcopyup = mo.tmpcopyup;
+    m->idmap = mo.idmap;
     m->is_bind = (mo.flags & MS_BIND) || streq(m->type, "bind");
     if (m->is_bind && m->source == NULL)
         return berth_error_set(err, EINVAL, "invalid config: '%s.source' is required for a bind",
                                path);
     if (!m->is_bind && m->type == NULL)
         return berth_error_set(err, EINVAL, "invalid config: '%s.type' is required", path);
+    if (m->tmpcopyup && (m->is_bind || !streq(m->type, "tmpfs")))
+        return berth_error_set(
+            err, EINVAL, "invalid config: '%s.options' 'tmpcopyup' is only for tmpfs mounts", path);
+    if ((r = check_idmap(o, m, path, err)) < 0)
+        return r;
     return check_mount_data(m, path, err);
 }
 

@@ -72,6 +72,8 @@ struct berth_mount {
     char *data;                /* the options that are not flags, comma separated */
     bool is_bind;
     unsigned long long rec_set, rec_clr; /* recursive MOUNT_ATTR_* ("rro" …) */
+    bool tmpcopyup; /* tmpfs only: starts with a copy of the directory it covers */
+    unsigned idmap; /* bind only: BERTH_IDMAP ("idmap") or BERTH_IDMAP_REC ("ridmap"), or 0 */
 };
 
 struct berth_device {
@@ -165,6 +167,12 @@ struct berth_net_priority {
     uint32_t priority;
 };
 
+/* linux.resources.unified: a cgroup v2 interface file and what to write */
+struct berth_unified {
+    char *key; /* a plain file name, "<controller>.<name>" */
+    char *value;
+};
+
 /* linux.resources; each has_* says the field was given. */
 struct berth_resources {
     bool has_mem_limit, has_mem_reservation, has_mem_swap;
@@ -199,6 +207,8 @@ struct berth_resources {
     uint32_t net_class_id;
     struct berth_net_priority *net_priorities;
     size_t n_net_priorities;
+    struct berth_unified *unified; /* written after everything else (v2 only) */
+    size_t n_unified;
 };
 
 /* The JSON path of the first linux.resources field `r` sets
@@ -222,6 +232,21 @@ struct berth_hook {
     char **args; /* NULL-terminated; args[0] is argv[0]; may be empty (path then) */
     char **env;  /* NULL-terminated, the whole environment */
     int timeout; /* seconds; 0: none */
+};
+
+/* linux.uidMappings[] / gidMappings[]: container ids container_id ..
+ * container_id+size-1 are host ids host_id .. host_id+size-1. */
+struct berth_id_mapping {
+    uint32_t container_id, host_id, size;
+};
+
+/* linux.timeOffsets, by clock */
+enum berth_time_clock { BERTH_CLOCK_MONOTONIC, BERTH_CLOCK_BOOTTIME, BERTH_CLOCK_COUNT };
+
+struct berth_time_offset {
+    bool set;
+    int64_t secs;
+    uint32_t nanosecs; /* < 1e9 */
 };
 
 struct berth_config {
@@ -249,6 +274,11 @@ struct berth_config {
     char *annotations_json; /* compact JSON object text, or NULL */
     struct berth_hook *hooks[BERTH_HOOK_COUNT];
     size_t n_hooks[BERTH_HOOK_COUNT];
+    struct berth_id_mapping *uid_mappings, *gid_mappings; /* a new user namespace's */
+    size_t n_uid_mappings, n_gid_mappings;
+    struct berth_time_offset time_offsets[BERTH_CLOCK_COUNT];
+    bool has_personality;
+    unsigned long personality; /* linux.personality: domain | flags, for personality(2) */
 };
 
 /* "prestart", "createRuntime", … */

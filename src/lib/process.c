@@ -5,7 +5,7 @@
 #include "fs.h"
 #include "lsm.h"
 #include "oci.h"
-#include "seccomp-filter.h"
+#include "seccomp-prog.h"
 #include "util.h"
 
 #include <errno.h>
@@ -41,6 +41,13 @@ int berth_process_set_oom_score(const struct berth_process *p, struct berth_erro
             return berth_error_set(err, -r, "cannot set oomScoreAdj to %d", p->oom_score_adj);
     }
     return 0;
+}
+
+static bool setgroups_denied(void)
+{
+    _cleanup_free_ char *s = NULL;
+    return read_file_at(AT_FDCWD, "/proc/self/setgroups", &s, NULL, NULL) >= 0 &&
+           strncmp(s, "deny", 4) == 0;
 }
 
 static const char *env_path(char **env)
@@ -119,7 +126,10 @@ static int switch_user(const struct berth_process *p, struct berth_error **err)
      * capability not configured goes, also for uid 0. */
     if ((r = berth_caps_drop_bounding(&p->caps, err)) < 0)
         return r;
-    if (setgroups(u->n_additional_gids, u->additional_gids) < 0)
+    /* a user namespace whose gid_map an unprivileged runtime wrote has
+     * setgroups denied (userns.h): with no groups to set, none are set */
+    if (setgroups(u->n_additional_gids, u->additional_gids) < 0 &&
+        !(errno == EPERM && u->n_additional_gids == 0 && setgroups_denied()))
         return berth_error_set(err, errno, "cannot set additional groups");
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         return berth_error_set(err, errno, "cannot keep capabilities across setuid");
@@ -136,21 +146,23 @@ static int switch_user(const struct berth_process *p, struct berth_error **err)
     return 0;
 }
 
-int berth_process_exec(const struct berth_seccomp *seccomp, const struct berth_process *p,
-                       const char *exe, struct berth_error **err)
+int berth_process_exec(const struct berth_seccomp *seccomp, const struct berth_seccomp_prog *prog,
+                       const struct berth_process *p, const char *exe, struct berth_error **err)
 {
+    if (!seccomp != !prog)
+        return berth_error_set(err, EPROTO, "the seccomp filter was not compiled");
     int r = set_rlimits(p, err);
     if (r < 0 || (r = berth_lsm_apply_exec(p, err)) < 0)
         return r;
     /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
      * user switch may drop: load it first then (runc does the same). */
-    if (seccomp && !p->no_new_privileges && (r = berth_seccomp_load(seccomp, err)) < 0)
+    if (prog && !p->no_new_privileges && (r = berth_seccomp_install(prog, err)) < 0)
         return r;
     if ((r = switch_user(p, err)) < 0)
         return r;
     if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return berth_error_set(err, errno, "cannot set no_new_privs");
-    if (seccomp && p->no_new_privileges && (r = berth_seccomp_load(seccomp, err)) < 0)
+    if (prog && p->no_new_privileges && (r = berth_seccomp_install(prog, err)) < 0)
         return r;
     execve(exe, p->args, p->env);
     return berth_error_set(err, errno, "cannot exec '%s'", p->args[0]);

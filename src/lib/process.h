@@ -4,6 +4,7 @@
  * depend only on process.* of the config and linux.seccomp. */
 struct berth_process;
 struct berth_seccomp;
+struct berth_seccomp_prog;
 struct berth_error;
 
 /* process.oomScoreAdj of the calling process. */
@@ -15,10 +16,12 @@ int berth_process_set_oom_score(const struct berth_process *p, struct berth_erro
  * now, not at exec. *ret_exe gets the path to exec (caller frees). */
 int berth_process_prepare(const struct berth_process *p, char **ret_exe, struct berth_error **err);
 
-/* rlimits, security labels, the seccomp filter, user, groups and the five
- * capability sets, no_new_privs, then execve. Returns only on failure. */
-int berth_process_exec(const struct berth_seccomp *seccomp, const struct berth_process *p,
-                       const char *exe, struct berth_error **err);
+/* rlimits, security labels, the seccomp filter `prog` (compiled from
+ * `seccomp` by the runtime; one without the other is EPROTO, never a process
+ * without its filter), user, groups and the five capability sets,
+ * no_new_privs, then execve. Returns only on failure. */
+int berth_process_exec(const struct berth_seccomp *seccomp, const struct berth_seccomp_prog *prog,
+                       const struct berth_process *p, const char *exe, struct berth_error **err);
 
 /* process.terminal: opens a new pty in the container's /dev/pts, sets its
  * size (consoleSize), sends the master over `console_fd` (SCM_RIGHTS, with

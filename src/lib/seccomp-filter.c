@@ -3,13 +3,19 @@
 #include "error.h"
 #include "log.h"
 #include "oci.h"
+#include "seccomp-prog.h"
+#include "sha256.h"
 #include "util.h"
 
 #include <ctype.h>
 #include <seccomp.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Longest JSON path we name in messages: "linux.seccomp.syscalls[N].args[M].index" */
 #define FIELD_MAX 96
@@ -335,7 +341,9 @@ static int configure(scmp_filter_ctx ctx, struct berth_error **err)
     return 0;
 }
 
-int berth_seccomp_load(const struct berth_seccomp *s, struct berth_error **err)
+/* The libseccomp context for a profile: everything but the load. */
+static int build_filter(const struct berth_seccomp *s, scmp_filter_ctx *ret,
+                        struct berth_error **err)
 {
     uint32_t default_action;
 
@@ -361,8 +369,160 @@ int berth_seccomp_load(const struct berth_seccomp *s, struct berth_error **err)
         r = add_rule(ctx, &s->rules[i], i, default_action, err);
     if (r < 0)
         return r;
-    r = seccomp_load(ctx);
+    *ret = TAKE_PTR(ctx);
+    return 0;
+}
+
+/* What seccomp_load would pass to seccomp(2): the flags set_flags kept. */
+static unsigned kernel_flags(scmp_filter_ctx ctx)
+{
+    static const struct {
+        enum scmp_filter_attr attr;
+        unsigned flag;
+    } map[] = {
+        {SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
+        {SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
+        {SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+    };
+    unsigned flags = 0;
+
+    for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+        uint32_t v = 0;
+        if (seccomp_attr_get(ctx, map[i].attr, &v) == 0 && v)
+            flags |= map[i].flag;
+    }
+    return flags;
+}
+
+/* libseccomp 2.5 exports only to an fd: a memfd, as a pipe may hold as
+ * little as a page where the user's pipe quota is spent. */
+static int export_prog(scmp_filter_ctx ctx, struct berth_seccomp_prog **ret,
+                       struct berth_error **err)
+{
+    struct stat st;
+
+    _cleanup_close_ int fd = memfd_create("berth-seccomp", MFD_CLOEXEC);
+    if (fd < 0)
+        return berth_error_set(err, errno, "cannot export the seccomp filter");
+    int r = seccomp_export_bpf(ctx, fd);
     if (r < 0)
-        return berth_error_set(err, -r, "cannot load the seccomp filter");
+        return berth_error_set(err, -r, "cannot export the seccomp filter");
+    if (fstat(fd, &st) < 0)
+        return berth_error_set(err, errno, "cannot export the seccomp filter");
+    size_t n = (size_t)st.st_size / sizeof(struct sock_filter);
+    if ((size_t)st.st_size % sizeof(struct sock_filter) || !berth_seccomp_prog_sane(n, 0))
+        return berth_error_set(err, E2BIG, "seccomp filter of %lld bytes cannot be loaded",
+                               (long long)st.st_size);
+    _cleanup_free_ struct sock_filter *insns = xmalloc((size_t)st.st_size);
+    if (pread(fd, insns, (size_t)st.st_size, 0) != st.st_size)
+        return berth_error_set(err, EIO, "cannot export the seccomp filter");
+    struct berth_seccomp_prog *p = xzalloc(sizeof(*p));
+    p->insns = TAKE_PTR(insns);
+    p->n = n;
+    p->flags = kernel_flags(ctx);
+    *ret = p;
+    return 0;
+}
+
+int berth_seccomp_compile(const struct berth_seccomp *s, struct berth_seccomp_prog **ret,
+                          struct berth_error **err)
+{
+    _cleanup_seccomp_ scmp_filter_ctx ctx = NULL;
+
+    int r = build_filter(s, &ctx, err);
+    return r < 0 ? r : export_prog(ctx, ret, err);
+}
+
+int berth_seccomp_load(const struct berth_seccomp *s, struct berth_error **err)
+{
+    _cleanup_seccomp_prog_ struct berth_seccomp_prog *p = NULL;
+
+    int r = berth_seccomp_compile(s, &p, err);
+    return r < 0 ? r : berth_seccomp_install(p, err);
+}
+
+/* The key's serialisation: fixed-width little-endian integers and
+ * length-prefixed strings, so that no two profiles encode alike. */
+static void put_u64(struct berth_sha256 *c, uint64_t v)
+{
+    uint8_t b[8];
+
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    berth_sha256_update(c, b, sizeof(b));
+}
+
+static void put_str(struct berth_sha256 *c, const char *s)
+{
+    size_t n = strlen(s);
+
+    put_u64(c, n);
+    berth_sha256_update(c, s, n);
+}
+
+static int put_rule(struct berth_sha256 *c, const struct berth_seccomp_rule *rule, size_t n,
+                    struct berth_error **err)
+{
+    char field[FIELD_MAX];
+    uint32_t action;
+
+    snprintf(field, sizeof(field), "linux.seccomp.syscalls[%zu].action", n);
+    int r = resolve_action(rule->action, rule->has_errno_ret, rule->errno_ret, field, &action, err);
+    if (r < 0)
+        return r;
+    put_u64(c, action);
+    put_u64(c, strv_length(rule->names));
+    for (char **name = rule->names; name && *name; name++)
+        put_str(c, *name);
+    put_u64(c, rule->n_args);
+    for (size_t i = 0; i < rule->n_args; i++) {
+        put_u64(c, rule->args[i].index);
+        put_u64(c, (uint64_t)rule->args[i].op);
+        put_u64(c, rule->args[i].value);
+        put_u64(c, rule->args[i].value_two);
+    }
+    return 0;
+}
+
+/* Besides the profile: the compiler (libseccomp's version and, as it
+ * depends on the kernel, its API level) and the native architecture. */
+static void put_context(struct berth_sha256 *c)
+{
+    const struct scmp_version *v = seccomp_version();
+
+    put_str(c, "berth-seccomp-cache");
+    put_u64(c, BERTH_SECCOMP_CACHE_FORMAT);
+    put_u64(c, v ? v->major : 0);
+    put_u64(c, v ? v->minor : 0);
+    put_u64(c, v ? v->micro : 0);
+    put_u64(c, seccomp_api_get());
+    put_u64(c, seccomp_arch_native());
+}
+
+int berth_seccomp_key(const struct berth_seccomp *s, uint8_t ret[BERTH_SHA256_LEN],
+                      struct berth_error **err)
+{
+    struct berth_sha256 c;
+    uint32_t action;
+
+    int r = berth_seccomp_validate(s, err);
+    if (r < 0 ||
+        (r = resolve_action(s->default_action, s->has_default_errno_ret, s->default_errno_ret,
+                            "linux.seccomp.defaultAction", &action, err)) < 0)
+        return r;
+    berth_sha256_init(&c);
+    put_context(&c);
+    put_u64(&c, action);
+    put_u64(&c, strv_length(s->architectures));
+    for (char **a = s->architectures; a && *a; a++)
+        put_u64(&c, resolve_arch(*a));
+    put_u64(&c, strv_length(s->flags));
+    for (char **f = s->flags; f && *f; f++)
+        put_u64(&c, resolve_flag(*f)->attr);
+    put_u64(&c, s->n_rules);
+    for (size_t i = 0; i < s->n_rules; i++)
+        if ((r = put_rule(&c, &s->rules[i], i, err)) < 0)
+            return r;
+    berth_sha256_final(&c, ret);
     return 0;
 }

@@ -4,9 +4,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct berth_error;
 struct berth_seccomp;
+struct berth_seccomp_prog;
+
+/* Goes into every cache key (seccomp-cache.h): bump it when the key's
+ * serialisation, the entry format or what compiling produces changes. */
+#define BERTH_SECCOMP_CACHE_FORMAT 1
 
 /* What `features` lists: the i-th action and flag name berth takes (NULL
  * past the last; SCMP_ACT_NOTIFY, refused, is not among them), whether the
@@ -35,3 +41,19 @@ int berth_seccomp_validate(const struct berth_seccomp *s, struct berth_error **e
  * libseccomp does not support (logged at debug). Errors: EINVAL for a profile
  * berth_seccomp_validate rejects, otherwise the errno libseccomp reports. */
 int berth_seccomp_load(const struct berth_seccomp *s, struct berth_error **err);
+
+/* berth_seccomp_load's first half, without touching the calling process:
+ * validates, builds the filter with libseccomp and exports its program
+ * (seccomp_export_bpf) with the flags seccomp_load would pass. *ret is the
+ * caller's (berth_seccomp_prog_free). Errors as berth_seccomp_load's; E2BIG
+ * for a program longer than BPF_MAXINSNS. */
+int berth_seccomp_compile(const struct berth_seccomp *s, struct berth_seccomp_prog **ret,
+                          struct berth_error **err);
+
+/* SHA-256 over everything that decides the compiled program: a canonical
+ * serialisation of the profile as resolved (the default action with its
+ * errno, the architectures, the flags, every rule's action, syscall names
+ * and argument conditions), libseccomp's version and API level, the native
+ * architecture and BERTH_SECCOMP_CACHE_FORMAT. Equal profiles give equal
+ * keys. Errors: EINVAL for a profile berth_seccomp_validate rejects. */
+int berth_seccomp_key(const struct berth_seccomp *s, uint8_t ret[32], struct berth_error **err);

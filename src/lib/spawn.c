@@ -103,6 +103,16 @@ __attribute__((no_sanitize("address", "undefined"))) static int exec_child(void 
     const struct berth_spawn *s = arg;
     long r = 0;
 
+    if (s->gate_fd > 0) {
+        char buf[64];
+        r = raw6(SYS_read, s->gate_fd, (long)buf, sizeof(buf), 0, 0);
+        if (r == 0)
+            r = -EPIPE;
+        if (r >= 0)
+            r = raw6(SYS_setresgid, 0, 0, 0, 0, 0);
+        if (r >= 0)
+            r = raw6(SYS_setresuid, 0, 0, 0, 0, 0);
+    }
     for (int i = 0; r >= 0 && i < 3; i++)
         if (s->stdio[i] >= 0)
             r = raw6(SYS_dup3, s->stdio[i], i, 0, 0, 0);

@@ -29,6 +29,11 @@ struct berth_spawn {
     size_t n_keep;
     void *stack; /* exec with CLONE_VM: the child's stack until its exec */
     size_t stack_size;
+    /* exec into a new user namespace: > 0, the child first waits for a
+     * message on this fd (the runtime has written its id maps), then
+     * becomes uid and gid 0 there, so that its exec keeps its capabilities;
+     * nothing read means the runtime is gone, and the child exits */
+    int gate_fd;
     /* in process (exe_fd < 0) */
     int (*fn)(void *arg);
     void *arg;

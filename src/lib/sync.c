@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,5 +130,83 @@ int berth_sync_recv_data(int fd, enum berth_sync_type type, char **ret, size_t *
     *ret = TAKE_PTR(buf);
     if (ret_len)
         *ret_len = (size_t)len;
+    return 0;
+}
+
+int berth_sync_send_fds(int fd, enum berth_sync_type type, const int *fds, size_t n,
+                        struct berth_error **err)
+{
+    struct sync_msg m = {.type = type, .errnum = (int)n};
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * BERTH_SYNC_MAX_FDS)];
+        struct cmsghdr align;
+    } c;
+    struct iovec iov = {.iov_base = &m, .iov_len = offsetof(struct sync_msg, text) + 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+    if (n > BERTH_SYNC_MAX_FDS)
+        return berth_error_set(err, E2BIG, "cannot pass %zu fds at once", n);
+    if (n > 0) {
+        memset(&c, 0, sizeof(c));
+        mh.msg_control = c.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
+    }
+    while (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR)
+            return berth_error_set(err, errno, "cannot write to the sync socket");
+    return 0;
+}
+
+static void close_passed(struct msghdr *mh)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *v = (int *)CMSG_DATA(cm);
+        for (size_t i = 0; i < k; i++)
+            close(v[i]);
+    }
+}
+
+int berth_sync_recv_fds(int fd, enum berth_sync_type type, int *ret_fds, size_t n,
+                        struct berth_error **err)
+{
+    struct sync_msg m;
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * BERTH_SYNC_MAX_FDS)];
+        struct cmsghdr align;
+    } c;
+    struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf)};
+    ssize_t r;
+
+    while ((r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    if (r < 0)
+        return berth_error_set(err, errno, "cannot read from the sync socket");
+    if (r >= (ssize_t)offsetof(struct sync_msg, text) && m.type == BERTH_SYNC_ERROR) {
+        close_passed(&mh);
+        m.text[sizeof(m.text) - 1] = '\0';
+        return berth_error_set(err, m.errnum, "%s", m.text);
+    }
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    bool ok = r >= (ssize_t)offsetof(struct sync_msg, text) && m.type == (int)type &&
+              m.errnum == (int)n && !(mh.msg_flags & MSG_CTRUNC) &&
+              (n == 0 ||
+               (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int) * n)));
+    if (!ok) {
+        close_passed(&mh);
+        return berth_error_set(err, EPROTO, "unexpected message on the sync socket (%d)",
+                               r > 0 ? m.type : 0);
+    }
+    if (n > 0)
+        memcpy(ret_fds, CMSG_DATA(cm), sizeof(int) * n);
     return 0;
 }

@@ -17,6 +17,8 @@ enum berth_sync_type {
     BERTH_SYNC_CHILD,       /* helper -> parent: the init's pid (value), in a joined PID ns */
     BERTH_SYNC_HOOKS,       /* child -> parent: mounted, run prestart and createRuntime */
     BERTH_SYNC_HOOKS_DONE,  /* parent -> child: they ran; the state JSON (data) */
+    BERTH_SYNC_MAPPED,      /* parent -> child: its new user namespace's id maps are written */
+    BERTH_SYNC_IDMAPS,      /* parent -> child: the idmapped mounts (fds) */
 
 };
 
@@ -29,6 +31,15 @@ int berth_sync_send_value(int fd, enum berth_sync_type type, int value, struct b
 /* A message carrying `len` bytes of any size (sent in pieces). */
 int berth_sync_send_data(int fd, enum berth_sync_type type, const void *data, size_t len,
                          struct berth_error **err);
+
+/* A message carrying `n` fds (at most BERTH_SYNC_MAX_FDS) as SCM_RIGHTS. */
+#define BERTH_SYNC_MAX_FDS 64
+int berth_sync_send_fds(int fd, enum berth_sync_type type, const int *fds, size_t n,
+                        struct berth_error **err);
+/* Receives a message of type `type` carrying exactly `n` fds into ret_fds
+ * (O_CLOEXEC; the caller closes them). */
+int berth_sync_recv_fds(int fd, enum berth_sync_type type, int *ret_fds, size_t n,
+                        struct berth_error **err);
 
 /* Child side: sends e as an ERROR message; best effort, never fails. */
 void berth_sync_send_error(int fd, const struct berth_error *e);

@@ -23,9 +23,9 @@ int parse_create_args(int argc, char **argv, bool allow_detach, struct create_ar
         {NULL, 0, NULL, 0},
     };
     const char *usage = allow_detach ? "run [--bundle DIR] [--pid-file FILE] [--console-socket "
-                                       "PATH] [--preserve-fds N] [--detach] ID"
+                                       "PATH] [--preserve-fds N] [--no-pivot] [--detach] ID"
                                      : "create [--bundle DIR] [--pid-file FILE] [--console-socket "
-                                       "PATH] [--preserve-fds N] ID";
+                                       "PATH] [--preserve-fds N] [--no-pivot] ID";
     long long n;
     int c;
     memset(ret, 0, sizeof(*ret));
@@ -50,7 +50,8 @@ int parse_create_args(int argc, char **argv, bool allow_detach, struct create_ar
             ret->console_socket = optarg;
             break;
         case 'P':
-            return rt_error("--no-pivot is not supported: berth always uses pivot_root");
+            ret->no_pivot = true;
+            break;
         case 'f':
             if (parse_i64(optarg, &n) < 0 || n < 0 || n > 1024)
                 return rt_error("invalid --preserve-fds '%s': use a number of fds", optarg);
@@ -74,7 +75,8 @@ void create_opts_from_args(const struct create_args *a, struct berth_create_opts
                                     .pid_file = a->pid_file,
                                     .error_prefix = "berth-runtime",
                                     .preserve_fds = a->preserve_fds,
-                                    .no_new_keyring = a->no_new_keyring};
+                                    .no_new_keyring = a->no_new_keyring,
+                                    .no_pivot = a->no_pivot};
 }
 
 int cmd_create(int argc, char **argv)

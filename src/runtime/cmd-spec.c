@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,21 +17,23 @@ int cmd_spec(int argc, char **argv)
                                          {"rootless", no_argument, NULL, 'R'},
                                          {NULL, 0, NULL, 0}};
     const char *bundle = ".";
+    bool rootless = false;
     int c;
     while ((c = getopt_long(argc, argv, "b:", opts, NULL)) != -1) {
         if (c == 'b')
             bundle = optarg;
         else if (c == 'R')
-            return rt_error("spec: --rootless is not supported yet");
+            rootless = true;
         else
-            return rt_bad_option(argv, "spec [--bundle DIR]");
+            return rt_bad_option(argv, "spec [--bundle DIR] [--rootless]");
     }
     if (optind != argc)
-        return rt_usage("spec [--bundle DIR]");
+        return rt_usage("spec [--bundle DIR] [--rootless]");
     _cleanup_close_ int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return rt_error("cannot open bundle '%s': %s", bundle, strerror(errno));
-    _cleanup_free_ char *text = berth_spec_default(NULL, 1);
+    _cleanup_free_ char *text =
+        rootless ? berth_spec_rootless(NULL, 1, geteuid(), getegid()) : berth_spec_default(NULL, 1);
     _cleanup_close_ int fd =
         openat(dfd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 && errno == EEXIST)

@@ -10,10 +10,11 @@ struct create_args {
     int preserve_fds;
     bool detach;
     bool no_new_keyring;
+    bool no_pivot;
 };
 
 /* Parses [--bundle|-b DIR] [--pid-file F] [--console-socket PATH]
- * [--preserve-fds N] [--no-new-keyring] [--detach|-d, run only] ID.
+ * [--preserve-fds N] [--no-new-keyring] [--no-pivot] [--detach|-d, run only] ID.
  * Returns 0 or the exit status of a usage error. */
 int parse_create_args(int argc, char **argv, bool allow_detach, struct create_args *ret);
 

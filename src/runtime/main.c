@@ -89,10 +89,15 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } commands[] = {
-    {"spec", cmd_spec},     {"create", cmd_create}, {"start", cmd_start},       {"run", cmd_run},
-    {"state", cmd_state},   {"kill", cmd_kill},     {"delete", cmd_delete},     {"list", cmd_list},
-    {"exec", cmd_exec},     {"pause", cmd_pause},   {"resume", cmd_resume},     {"ps", cmd_ps},
-    {"update", cmd_update}, {"events", cmd_events}, {"features", cmd_features},
+    {"spec", cmd_spec},         {"create", cmd_create},
+    {"start", cmd_start},       {"run", cmd_run},
+    {"state", cmd_state},       {"kill", cmd_kill},
+    {"delete", cmd_delete},     {"list", cmd_list},
+    {"exec", cmd_exec},         {"pause", cmd_pause},
+    {"resume", cmd_resume},     {"ps", cmd_ps},
+    {"update", cmd_update},     {"events", cmd_events},
+    {"features", cmd_features}, {"checkpoint", cmd_checkpoint},
+    {"restore", cmd_restore},
 };
 
 static void print_help(void)
@@ -114,7 +119,9 @@ static void print_help(void)
            "  ps      list a container's processes (ps output, or --format json pids)\n"
            "  update  change a running container's cgroup limits (update --help)\n"
            "  events  print a container's stats and OOM kills as JSON lines (--stats: once)\n"
-           "  features  print the OCI features document of this runtime\n");
+           "  features  print the OCI features document of this runtime\n"
+           "  checkpoint  save a running container to an image with criu (and stop it)\n"
+           "  restore   start a container from a checkpoint image with criu\n");
 }
 
 static int parse_globals(int argc, char **argv)
@@ -159,6 +166,19 @@ static int parse_globals(int argc, char **argv)
     return 0;
 }
 
+/* runc's choice for an unprivileged caller: its own $XDG_RUNTIME_DIR
+ * (else /run/user/UID, where logind would put it); /run/berth is root's. */
+static const char *rootless_root(void)
+{
+    static char buf[4096];
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (xdg && xdg[0] == '/')
+        snprintf(buf, sizeof(buf), "%s/berth", xdg);
+    else
+        snprintf(buf, sizeof(buf), "/run/user/%u/berth", (unsigned)geteuid());
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
     /* a container's init re-executed from a read-only view of this binary */
@@ -166,6 +186,8 @@ int main(int argc, char **argv)
     const char *env_root = getenv("BERTH_ROOT");
     if (env_root && *env_root)
         arg_root = env_root;
+    else if (geteuid() != 0)
+        arg_root = rootless_root();
     opterr = 0; /* one line per error: ours, not getopt's too */
     if (parse_globals(argc, argv) != 0)
         return 1;

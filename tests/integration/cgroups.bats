@@ -423,3 +423,33 @@ EOT
     fi
     [ "$kills" -ge 1 ]
 }
+
+@test "issue-12: linux.resources.unified is written on cgroup v2 and refused, by key, on v1" {
+    update_config '.linux.resources.unified = {"memory.high": "52428800", "pids.max": "7"}'
+    if cgroup_v2_only; then
+        set_cmd 'cat /sys/fs/cgroup/memory.high /sys/fs/cgroup/pids.max'
+        run -0 ctr_run
+        assert_eq "${lines[0]}" 52428800
+        assert_eq "${lines[1]}" 7
+        return
+    fi
+    requires_berth "berth's message"
+    run --separate-stderr ctr_run
+    assert_eq "$status" 1
+    assert_one_line "$stderr"
+    [[ "$stderr" == *"cannot honour 'linux.resources.unified' key 'memory.high'"* ]]
+    [ ! -e "/sys/fs/cgroup/memory$(own_cgroup memory)/$CID" ]
+    [ ! -e "$ROOT/$CID" ]
+}
+
+@test "issue-12: a linux.resources.unified key that is no plain interface file is refused, named" {
+    requires_berth "berth's message"
+    local key
+    for key in ../memory.high memory/x cgroup.procs nodot; do
+        update_config '.linux.resources.unified = {($k): "1"}' --arg k "$key"
+        run --separate-stderr ctr_run
+        assert_eq "$status" 1
+        assert_one_line "$stderr"
+        [[ "$stderr" == *"'linux.resources.unified' key '$key'"* ]]
+    done
+}

@@ -433,12 +433,12 @@ update_refused() {
 @test "features lists only what berth takes" {
     requires_berth "berth's refusals"
     run -0 rt features
-    # the hooks config.json may have; user namespaces and seccomp notify
-    # are refused today
+    # the hooks config.json may have; user and time namespaces are taken,
+    # seccomp notify is refused today
     assert_eq "$(jq -c .hooks <<<"$output")" \
         '["prestart","createRuntime","createContainer","startContainer","poststart","poststop"]'
-    jq -e '.linux.namespaces | index("user") == null' <<<"$output"
+    jq -e '.linux.namespaces | index("user") != null and index("time") != null' <<<"$output"
     jq -e '.linux.seccomp.actions | index("SCMP_ACT_NOTIFY") == null' <<<"$output"
     jq -e '.linux.cgroup.systemd == false and .linux.intelRdt.enabled == false' <<<"$output"
-    jq -e '.mountOptions | index("tmpcopyup") == null' <<<"$output"
+    jq -e '.mountOptions | index("tmpcopyup") != null' <<<"$output"
 }

@@ -58,6 +58,25 @@ static void test_data(void **state)
     free(r.data);
 }
 
+/* runc's "tmpcopyup" is berth's to act on, never fs data (issue 12) */
+static void test_tmpcopyup(void **state)
+{
+    const char *o[] = {"tmpcopyup", "size=1m", "nosuid", NULL};
+    struct berth_mount_opts r;
+    parse(o, &r);
+    assert_true(r.tmpcopyup);
+    assert_string_equal(r.data, "size=1m");
+    free(r.data);
+    const char *o2[] = {"tmpcopyup", "notmpcopyup", NULL};
+    parse(o2, &r);
+    assert_false(r.tmpcopyup);
+    assert_null(r.data);
+    bool listed = false;
+    for (size_t i = 0; berth_mount_opt_name(i); i++)
+        listed |= streq(berth_mount_opt_name(i), "tmpcopyup");
+    assert_true(listed);
+}
+
 /* runc's recursive options, and the flags an rbind carries down (issue 11) */
 static void test_recursive(void **state)
 {
@@ -97,6 +116,7 @@ int main(void)
         cmocka_unit_test(test_data),
         cmocka_unit_test(test_propagation_keyword),
         cmocka_unit_test(test_recursive),
+        cmocka_unit_test(test_tmpcopyup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

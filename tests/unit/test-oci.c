@@ -152,19 +152,25 @@ static const struct {
     {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},\"linux\":{"
      "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}}",
      "needs a network namespace"},
-    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]}}",
-     "must include a mount namespace"},
+    /* without a mount namespace of its own, only a chroot (issue 12) */
     {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},"
-     "\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]}}",
-     "cannot join a mount namespace"},
+     "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"}]}",
+     "'mounts' needs a mount namespace of the container's own"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\",\"readonly\":true},"
+     "\"process\":{\"args\":[\"x\"]},\"linux\":{\"namespaces\":[{\"type\":\"mount\","
+     "\"path\":\"/proc/1/ns/mnt\"}]}}",
+     "'root.readonly' cannot be set up in a mount namespace joined by path ('/proc/1/ns/mnt')"},
+    {"{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"process\":{\"args\":[\"x\"]},"
+     "\"linux\":{\"maskedPaths\":[\"/proc/kcore\"]}}",
+     "'linux.maskedPaths' needs a mount namespace"},
     /* fields berth cannot honour: refused, named (issue 11) */
     {PRE "\"hooks\":{\"prestart\":[{\"path\":\"x\"}]}}",
      "'hooks.prestart[0].path' must be absolute"},
     {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"intelRdt\":{\"closID\":\"a\"}}}",
      "'linux.intelRdt' is not supported"},
     {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"unified\":{"
-         "\"a.b\":\"1\"}}}}",
-     "'linux.resources.unified' is not supported"},
+         "\"memory/../x.y\":\"1\"}}}}",
+     "'linux.resources.unified' key 'memory/../x.y'"},
     {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"cgroupsPath\":\"s.slice:p:n\"}}",
      "systemd unit path"},
     {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"devices\":[{\"type\":\"c\","
@@ -174,7 +180,9 @@ static const struct {
          "\"size=1m\"]}]}",
      "'size' is not an option a bind mount can take"},
     {PRE "\"mounts\":[{\"destination\":\"/m\",\"type\":\"tmpfs\",\"options\":[\"idmap\"]}]}",
-     "'idmap' is not supported yet"},
+     "'idmap' is only for bind mounts"},
+    {PRE "\"mounts\":[{\"destination\":\"/m\",\"type\":\"proc\",\"options\":[\"tmpcopyup\"]}]}",
+     "'tmpcopyup' is only for tmpfs mounts"},
     {PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"resources\":{\"memory\":{"
          "\"swappiness\":101}}}}",
      "memory.swappiness"},
@@ -226,6 +234,35 @@ static void test_resources_extra(void **state)
     berth_config_free(c);
     struct berth_resources none = {0};
     assert_null(berth_resources_first_field(&none));
+}
+
+/* issue 12: resources.unified in its order; a mount namespace that is not
+ * the container's own, with nothing to mount, is taken (a chroot) */
+static void test_unified_and_chroot(void **state)
+{
+    static const char json[] =
+        PRE "\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}],"
+            "\"resources\":{\"unified\":{\"pids.max\":\"7\",\"memory.high\":\"max\","
+            "\"cgroup.max.depth\":\"2\"}}}}";
+    struct berth_error *e = NULL;
+    struct berth_config *c = berth_config_parse(json, strlen(json), "/b", &e);
+    if (c == NULL)
+        fail_msg("%s", e->msg);
+    const struct berth_resources *r = &c->resources;
+    assert_int_equal(r->n_unified, 3);
+    assert_string_equal(r->unified[0].key, "pids.max");
+    assert_string_equal(r->unified[0].value, "7");
+    assert_string_equal(r->unified[1].key, "memory.high");
+    assert_string_equal(r->unified[2].key, "cgroup.max.depth");
+    assert_string_equal(berth_resources_first_field(r), "linux.resources.unified");
+    assert_string_equal(c->ns[BERTH_NS_MNT].path, "/proc/1/ns/mnt");
+    berth_config_free(c);
+    static const char none[] = PRE "\"linux\":{\"sysctl\":{}}}";
+    c = berth_config_parse(none, strlen(none), "/b", &e);
+    if (c == NULL)
+        fail_msg("%s", e->msg);
+    assert_false(c->ns[BERTH_NS_MNT].enabled);
+    berth_config_free(c);
 }
 
 static void test_defaults(void **state)
@@ -379,6 +416,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
         cmocka_unit_test(test_bad),
+        cmocka_unit_test(test_unified_and_chroot),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_resources_extra),
         cmocka_unit_test(test_blkio),

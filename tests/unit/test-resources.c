@@ -188,7 +188,9 @@ static void test_bad_json(void **state)
         {"{\"pids\": {\"limit\": \"ten\"}}", "linux.resources.pids.limit"},
         {"{\"cpu\": {\"shares\": 1}}", "linux.resources.cpu.shares"},
         {"{\"memory\": {\"limit\": 100, \"swap\": 50}}", "linux.resources.memory.swap"},
-        {"{\"unified\": {\"memory.max\": \"1\"}}", "linux.resources.unified"},
+        {"{\"unified\": {\"../memory.max\": \"1\"}}", "linux.resources.unified"},
+        {"{\"unified\": {\"cgroup.procs\": \"1\"}}", "'cgroup.procs'"},
+        {"{\"unified\": {\"memory.high\": 1}}", "linux.resources.unified.memory.high"},
         {"{\"devices\": [{\"allow\": true, \"access\": \"rwx\"}]}", "access"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {

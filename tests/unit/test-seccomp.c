@@ -19,6 +19,10 @@
 #include "error.h"
 #include "oci.h"
 #include "seccomp-filter.h"
+#include "seccomp-prog.h"
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #define STRV(...) ((char *[]){__VA_ARGS__, NULL})
 
@@ -197,6 +201,176 @@ static void test_validate_args(void **state)
     expect_invalid(&s, "'linux.seccomp.syscalls[1].args[0].op'", NULL);
     args[0].op = SCMP_OP_MASKED_EQ + 1;
     expect_invalid(&s, "'linux.seccomp.syscalls[1].args[0].op'", NULL);
+}
+
+static void key_of(const struct berth_seccomp *s, uint8_t out[32])
+{
+    struct berth_error *err = NULL;
+
+    assert_int_equal(berth_seccomp_key(s, out, &err), 0);
+    assert_null(err);
+}
+
+/* One change to good_profile each: every one must change the key. */
+static void m_default_action(struct berth_seccomp *s)
+{
+    s->default_action = "SCMP_ACT_KILL";
+}
+static void m_default_errno(struct berth_seccomp *s)
+{
+    s->default_errno_ret = 2;
+}
+static void m_rule_action(struct berth_seccomp *s)
+{
+    s->rules[0].action = "SCMP_ACT_LOG";
+}
+static void m_rule_errno(struct berth_seccomp *s)
+{
+    s->rules[1].errno_ret = 39;
+}
+static void m_rule_no_errno(struct berth_seccomp *s)
+{
+    s->rules[1].has_errno_ret = false;
+}
+static void m_arg_value(struct berth_seccomp *s)
+{
+    s->rules[1].args[0].value = 2;
+}
+static void m_arg_value_two(struct berth_seccomp *s)
+{
+    s->rules[1].args[1].value_two = 4;
+}
+static void m_arg_op(struct berth_seccomp *s)
+{
+    s->rules[1].args[2].op = SCMP_OP_GE;
+}
+static void m_arg_index(struct berth_seccomp *s)
+{
+    s->rules[1].args[2].index = 2;
+}
+static void m_arg_dropped(struct berth_seccomp *s)
+{
+    s->rules[1].n_args = 2;
+}
+static char *arches_dropped[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
+                                 "SCMP_ARCH_AARCH64", NULL};
+static void m_arch_dropped(struct berth_seccomp *s)
+{
+    s->architectures = arches_dropped;
+}
+static char *arches_swapped[] = {"SCMP_ARCH_X86",     "SCMP_ARCH_X86_64", "SCMP_ARCH_X32",
+                                 "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",    NULL};
+static void m_arch_swapped(struct berth_seccomp *s)
+{
+    s->architectures = arches_swapped;
+}
+static char *flags_dropped[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", NULL};
+static void m_flag_dropped(struct berth_seccomp *s)
+{
+    s->flags = flags_dropped;
+}
+static char *flags_changed[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                "SECCOMP_FILTER_FLAG_TSYNC", NULL};
+static void m_flag_changed(struct berth_seccomp *s)
+{
+    s->flags = flags_changed;
+}
+static char *names_other[] = {"kill", NULL};
+static void m_name(struct berth_seccomp *s)
+{
+    s->rules[2].names = names_other;
+}
+/* "read", "write" vs "readwrite": the names are length-prefixed */
+static char *names_joined[] = {"readwrite", "no_such_syscall_in_any_kernel", NULL};
+static void m_names_split(struct berth_seccomp *s)
+{
+    s->rules[0].names = names_joined;
+}
+static void m_rule_dropped(struct berth_seccomp *s)
+{
+    s->n_rules = 2;
+}
+
+static void test_key(void **state)
+{
+    static void (*const mutations[])(struct berth_seccomp *) = {
+        m_default_action, m_default_errno, m_rule_action,  m_rule_errno,   m_rule_no_errno,
+        m_arg_value,      m_arg_value_two, m_arg_op,       m_arg_index,    m_arg_dropped,
+        m_arch_dropped,   m_arch_swapped,  m_flag_dropped, m_flag_changed, m_name,
+        m_names_split,    m_rule_dropped,
+    };
+    struct berth_seccomp s;
+    struct berth_seccomp_rule rules[3];
+    struct berth_seccomp_arg args[3];
+    uint8_t base[32], again[32], other[32];
+
+    good_profile(&s, rules, args);
+    key_of(&s, base);
+    /* the same profile built again (other memory, same content) */
+    good_profile(&s, rules, args);
+    key_of(&s, again);
+    assert_memory_equal(base, again, sizeof(base));
+    for (size_t i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
+        good_profile(&s, rules, args);
+        mutations[i](&s);
+        key_of(&s, other);
+        if (memcmp(base, other, sizeof(base)) == 0)
+            fail_msg("mutation %zu leaves the key unchanged", i);
+    }
+}
+
+/* The key is over the profile as resolved: spellings of one filter agree. */
+static void test_key_canonical(void **state)
+{
+    struct berth_seccomp a = {.default_action = "SCMP_ACT_ERRNO"};
+    struct berth_seccomp b = {.default_action = "SCMP_ACT_ERRNO",
+                              .has_default_errno_ret = true,
+                              .default_errno_ret = EPERM};
+    struct berth_seccomp c = {.default_action = "SCMP_ACT_ALLOW",
+                              .has_default_errno_ret = true,
+                              .default_errno_ret = 5}; /* errnoRet means nothing there */
+    struct berth_seccomp d = {.default_action = "SCMP_ACT_ALLOW"};
+    uint8_t ka[32], kb[32], kc[32], kd[32];
+    struct berth_error *err = NULL;
+
+    key_of(&a, ka);
+    key_of(&b, kb);
+    key_of(&c, kc);
+    key_of(&d, kd);
+    assert_memory_equal(ka, kb, sizeof(ka));
+    assert_memory_equal(kc, kd, sizeof(kc));
+    assert_memory_not_equal(ka, kc, sizeof(ka));
+    struct berth_seccomp bad = {.default_action = "SCMP_ACT_NOPE"};
+    assert_int_equal(berth_seccomp_key(&bad, ka, &err), -EINVAL);
+    berth_error_clear(&err);
+}
+
+/* Compiling is deterministic (what makes a cache sound) and keeps the
+ * flags seccomp_load would pass. */
+static void test_compile(void **state)
+{
+    struct berth_seccomp s;
+    struct berth_seccomp_rule rules[3];
+    struct berth_seccomp_arg args[3];
+    struct berth_seccomp_prog *p1 = NULL, *p2 = NULL;
+    struct berth_error *err = NULL;
+
+    good_profile(&s, rules, args);
+    assert_int_equal(berth_seccomp_compile(&s, &p1, &err), 0);
+    assert_int_equal(berth_seccomp_compile(&s, &p2, &err), 0);
+    assert_true(p1->n > 0 && p1->n <= BPF_MAXINSNS);
+    assert_int_equal(p1->n, p2->n);
+    assert_memory_equal(p1->insns, p2->insns, p1->n * sizeof(*p1->insns));
+    assert_true(p1->flags & SECCOMP_FILTER_FLAG_TSYNC);
+    assert_int_equal(p1->flags & ~(unsigned)(SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG |
+                                             SECCOMP_FILTER_FLAG_SPEC_ALLOW),
+                     0);
+    berth_seccomp_prog_free(p1);
+    berth_seccomp_prog_free(p2);
+    s.flags = NULL;
+    assert_int_equal(berth_seccomp_compile(&s, &p1, &err), 0);
+    assert_int_equal(p1->flags, 0);
+    berth_seccomp_prog_free(p1);
 }
 
 /* load validates first and leaves the process alone on a bad profile */
@@ -378,6 +552,9 @@ int main(void)
         cmocka_unit_test(test_load_invalid),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_load_default_errno),
+        cmocka_unit_test(test_key),
+        cmocka_unit_test(test_key_canonical),
+        cmocka_unit_test(test_compile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,10 @@ into	.linux.cgroupsPath = "/berth-v2-into" | .process.args = ["cat", "/proc/self
 huge	.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 4194304}] | .process.args = ["cat", "/sys/fs/cgroup/hugetlb.2MB.max"]
 swappy	.linux.resources.memory = {swappiness: 10} | .process.args = ["true"]
 unsafe	.linux.resources.network = {classID: 1048577} | .process.args = ["true"]
+unified	.linux.resources.unified = {"memory.high": "52428800", "pids.max": "7"} | .linux.resources.pids = {limit: 100} | .process.args = ["cat", "/sys/fs/cgroup/memory.high", "/sys/fs/cgroup/pids.max"]
+unifiedbad	.linux.resources.unified = {"nosuch.file": "1"} | .process.args = ["true"]
+uns	.linux.namespaces += [{type: "user"}] | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.resources.pids = {limit: 10} | .mounts |= map(if .type == "cgroup" then .options -= ["ro"] else . end) | .process.args = ["sh", "-c", "cat /proc/self/uid_map; cat /sys/fs/cgroup/pids.max; mkdir /sys/fs/cgroup/sub && echo $$ >/sys/fs/cgroup/sub/cgroup.procs && cat /proc/self/cgroup; echo $$ >/sys/fs/cgroup/cgroup.procs; rmdir /sys/fs/cgroup/sub; berth-probe forkbomb 20"]
+unssleeper	.linux.namespaces += [{type: "user"}] | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.resources.memory = {limit: 67108864} | .process.args = ["sleep", "1000"]
 hog	.root.readonly = false | .process.args = ["sh", "-c", "while [ ! -e /tmp/v2-go ]; do sleep 0.1; done; berth-probe memhog 64 >/dev/null; echo $? >/tmp/v2-hog-rc; sleep 1000"]
 EOT
 }

@@ -81,6 +81,35 @@ check "memory.swappiness, which v2 lacks, is refused, named" \
 run_case unsafe
 check "network.classID, which v2 lacks, is refused, named" \
     expr "$out" : ".*cannot honour 'linux.resources.network.classID'" >/dev/null
+run_case unified
+check "resources.unified writes memory.high" [ "$(echo "$out" | sed -n 1p)" = 52428800 ]
+check "resources.unified is written after pids.limit" [ "$(echo "$out" | sed -n 2p)" = 7 ]
+run_case unifiedbad
+check "a resources.unified key of no controller is refused, named" \
+    expr "$out" : ".*'linux.resources.unified' key 'nosuch.file'" >/dev/null
+
+# a user namespace (tests/integration/userns.bats on v1): the container's root
+# owns its cgroup (delegated, as crun does) and can make a child cgroup
+run_case uns
+check "user namespace: /proc/self/uid_map shows the mapping" \
+    [ "$(echo $(echo "$out" | sed -n 1p))" = "0 100000 65536" ]
+check "user namespace: pids.max applies in its cgroup" [ "$(echo "$out" | sed -n 2p)" = 10 ]
+check "user namespace: its root makes and enters a child cgroup" \
+    [ "$(echo "$out" | sed -n 3p)" = "0::/sub" ]
+forked=$(echo "$out" | sed -n 4p | tr -dc 0-9)
+check "user namespace: a fork bomb stops below the pids limit" [ "${forked:-99}" -lt 10 ]
+$R create -b /bundles/unssleeper v2-uns
+$R start v2-uns
+cg=/sys/fs/cgroup/berth-v2-uns
+check "user namespace: the cgroup belongs to the mapped root" \
+    [ "$(stat -c %u:%g $cg)$(stat -c %u $cg/cgroup.procs)" = "100000:100000100000" ]
+check "user namespace: memory.max applies" [ "$(cat $cg/memory.max)" = 67108864 ]
+out=$($R exec v2-uns cat /proc/self/uid_map /proc/self/cgroup 2>&1)
+echo "# uns exec: $(echo "$out" | tr '\n' '|')"
+check "user namespace: exec joins it, in the container's cgroup" \
+    [ "$(echo $out)" = "0 100000 65536 0::/" ]
+$R delete --force v2-uns
+check "user namespace: delete removes its cgroup" [ ! -d $cg ]
 
 # pause, resume, update and events on v2 (tests/integration/control.bats on v1)
 status_of() {
