@@ -9,7 +9,8 @@ root=$PWD
 echo "== format check (.clang-format)"
 if command -v clang-format >/dev/null; then
   clang-format --dry-run --Werror src/lib/*.[ch] src/runtime/*.[ch] tests/unit/*.c tests/api/*.c \
-    tests/probe/*.c tests/fuzz/*.c
+    tests/probe/*.c tests/fuzz/*.c src/engine-common/*.[ch] src/shim/*.[ch] src/daemon/*.[ch] \
+    src/daemon/api/*.[ch] src/cli/*.[ch]
   echo "clang-format: clean"
 fi
 
@@ -59,15 +60,20 @@ fuzz() {
   [ "$st" = 0 ] || { echo "fuzzing $1 found a failure"; exit 1; }
 }
 
-echo "== fuzz the config parser (60 s, libFuzzer + ASan)"
+echo "== fuzz the config parser (60 s) and berthd's create bodies (30 s), libFuzzer + ASan"
 if command -v clang >/dev/null; then
   [ -f build-fuzz/build.ninja ] ||
     CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
   fuzz fuzz-config corpus-config 60 8192
+  fuzz fuzz-api-body corpus-api-body 30 4096
 fi
 
 echo "== integration tests"
 export BERTH_RUNTIME=$root/build/src/runtime/berth-runtime
+# the engine (issue 13): tests/integration/engine*.bats, docker-cli*.bats
+export BERTHD=$root/build/src/daemon/berthd
+export BERTH=$root/build/src/cli/berth
+export BERTH_SHIM=$root/build/src/shim/berth-shim
 export BERTH_PROBE=$root/build/tests/probe/berth-probe
 export BERTH_API=$root/build/tests/api/berth-api
 snap=$(mktemp /tmp/berth-leak.XXXXXX)

@@ -1,0 +1,80 @@
+#pragma once
+/* berth, the CLI: a client of berthd's API (Docker Engine API over a UNIX
+ * socket, libcurl). One file per command. */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+extern const char *arg_host; /* "unix://PATH" */
+
+struct reply {
+    long status;
+    char *body;
+    size_t len;
+};
+
+/* Prints "berth: MESSAGE" and returns `code`. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The message of an API error reply. */
+int cli_api_error(const struct reply *r, int code);
+
+/* One request; `body` (may be NULL) is sent as JSON. Returns 0 or -1 after
+ * printing why the daemon could not be reached. */
+int cli_call(const char *method, const char *path, json_t *body, struct reply *ret);
+void reply_free(struct reply *r);
+
+/* A streaming GET/POST whose multiplexed frames go to stdout/stderr. */
+int cli_stream(const char *method, const char *path, struct reply *ret);
+
+/* Raw HTTP on the socket, for the hijacked attach and a wait that must be
+ * in flight before start: sends the request and returns the fd. */
+int cli_raw_request(const char *method, const char *path, bool upgrade);
+/* Reads the status line and headers; the status code or -1. */
+int cli_raw_headers(int fd);
+/* Copies multiplexed frames from fd to stdout/stderr until EOF; a signal
+ * read from the signalfd `sfd` (-1: none) goes to on_signal. */
+void cli_demux_fd(int fd, int sfd, void (*on_signal)(int sig, void *ud), void *ud);
+
+/* URL-escapes a path component (container name or id). */
+char *cli_escape(const char *s);
+
+/* cmd-run.c, shared with create and start: run's and create's flags
+ * into a create body (NULL after printing why); create (the new id into
+ * `id`, -1 after printing why); start; the StatusCode of a wait reply;
+ * a signal passed on to the container `ud` names. */
+json_t *cli_create_opts(int argc, char **argv, bool *detach, char **name);
+int cli_create(json_t *body, const char *name, char id[65]);
+int cli_start(const char *id);
+int cli_read_wait(int fd);
+void cli_forward_signal(int sig, void *ud);
+/* Attaches to the created container, starts it, streams its output until
+ * it ends; its exit status (125 after printing why berth failed). */
+int cli_foreground(const char *id, bool autorm);
+/* format.c: a Go-template subset, {{.Field.Sub}} and {{json .Field}}
+ * (\t, \n as in docker), over `obj`; NULL after printing why. */
+char *cli_template(const char *tmpl, json_t *obj);
+/* Prints tab-separated lines as aligned columns (docker's tabwriter, 3 blanks). */
+void cli_print_table(char **lines, size_t n);
+/* POSTs /containers/ID/ACTION?QUERY (query: "" or "?k=v") for each
+ * container in argv[first..], printing each on 204/304; 1 if any failed. */
+int cli_each(int argc, char **argv, int first, const char *action, const char *query);
+
+int cmd_run(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_version(int argc, char **argv);

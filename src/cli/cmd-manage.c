@@ -1,0 +1,188 @@
+/* berth create | start [-a] | kill [-s SIG] | wait | restart [-t] | rename |
+ * pause | unpause: one API call per container. */
+#include "cli.h"
+#include "cleanup.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_each(int argc, char **argv, int first, const char *action, const char *query)
+{
+    int rc = 0;
+    if (first >= argc)
+        return cli_error(1, "%s needs at least one container", argv[0]);
+    for (int i = first; i < argc; i++) {
+        _cleanup_free_ char *id = cli_escape(argv[i]);
+        _cleanup_free_ char *path = xasprintf("/containers/%s/%s%s", id, action, query);
+        struct reply r;
+        if (cli_call("POST", path, NULL, &r) < 0)
+            return 1;
+        if (r.status == 204 || r.status == 304 || r.status == 200)
+            printf("%s\n", argv[i]);
+        else
+            rc = cli_api_error(&r, 1);
+        reply_free(&r);
+    }
+    return rc;
+}
+
+/* flags with no arguments: only -h is known */
+static int no_flags(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-')
+            return i;
+        return cli_error(-1, "unknown flag '%s' for %s; usage: %s", argv[i], argv[0], usage);
+    }
+    return argc;
+}
+
+int cmd_create(int argc, char **argv)
+{
+    bool detach = false;
+    char *name = NULL, id[65];
+    json_t *body = cli_create_opts(argc, argv, &detach, &name);
+    if (body == NULL)
+        return 125;
+    if (detach) {
+        json_decref(body);
+        return cli_error(125, "unknown flag '-d' for create");
+    }
+    int rc = cli_create(body, name, id);
+    json_decref(body);
+    if (rc < 0)
+        return 125;
+    printf("%s\n", id);
+    return 0;
+}
+
+int cmd_start(int argc, char **argv)
+{
+    static const struct option opts[] = {{"attach", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
+    bool attach = false;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+        if (c != 'a')
+            return cli_error(1, "unknown flag '%s' for start; usage: berth start [-a] CONTAINER...",
+                             argv[optind - 1]);
+        attach = true;
+    }
+    if (!attach)
+        return cli_each(argc, argv, optind, "start", "");
+    if (optind + 1 != argc)
+        return cli_error(1, "start -a takes one container");
+    struct reply r;
+    _cleanup_free_ char *q = cli_escape(argv[optind]);
+    _cleanup_free_ char *path = xasprintf("/containers/%s/json", q);
+    if (cli_call("GET", path, NULL, &r) < 0)
+        return 1;
+    if (r.status != 200)
+        return cli_api_error(&r, 1), reply_free(&r), 1;
+    json_t *j = json_loadb(r.body, r.len, 0, NULL);
+    char id[65];
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "Id")));
+    bool autorm = json_is_true(json_object_get(json_object_get(j, "HostConfig"), "AutoRemove"));
+    json_decref(j);
+    reply_free(&r);
+    return cli_foreground(id, autorm);
+}
+
+int cmd_kill(int argc, char **argv)
+{
+    static const struct option opts[] = {{"signal", required_argument, NULL, 's'},
+                                         {NULL, 0, NULL, 0}};
+    const char *sig = "KILL";
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+s:", opts, NULL)) != -1) {
+        if (c != 's')
+            return cli_error(1,
+                             "unknown flag '%s' for kill; usage: berth kill [-s SIGNAL] "
+                             "CONTAINER...",
+                             argv[optind - 1]);
+        sig = optarg;
+    }
+    _cleanup_free_ char *qs = cli_escape(sig);
+    _cleanup_free_ char *query = xasprintf("?signal=%s", qs);
+    return cli_each(argc, argv, optind, "kill", query);
+}
+
+int cmd_restart(int argc, char **argv)
+{
+    static const struct option opts[] = {{"time", required_argument, NULL, 't'},
+                                         {NULL, 0, NULL, 0}};
+    long long t = 10;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+t:", opts, NULL)) != -1) {
+        if (c == 't' && parse_i64(optarg, &t) == 0 && t >= -1)
+            continue;
+        if (c == 't')
+            return cli_error(1, "invalid value '%s' for -t: seconds expected", optarg);
+        return cli_error(1,
+                         "unknown flag '%s' for restart; usage: berth restart [-t SECONDS] "
+                         "CONTAINER...",
+                         argv[optind - 1]);
+    }
+    _cleanup_free_ char *query = xasprintf("?t=%lld", t);
+    return cli_each(argc, argv, optind, "restart", query);
+}
+
+int cmd_pause(int argc, char **argv)
+{
+    int first = no_flags(argc, argv, "berth pause CONTAINER...");
+    return first < 0 ? 1 : cli_each(argc, argv, first, "pause", "");
+}
+
+int cmd_unpause(int argc, char **argv)
+{
+    int first = no_flags(argc, argv, "berth unpause CONTAINER...");
+    return first < 0 ? 1 : cli_each(argc, argv, first, "unpause", "");
+}
+
+int cmd_rename(int argc, char **argv)
+{
+    if (no_flags(argc, argv, "berth rename CONTAINER NEW_NAME") < 0)
+        return 1;
+    if (argc != 3)
+        return cli_error(1, "rename needs two arguments; usage: berth rename CONTAINER NEW_NAME");
+    _cleanup_free_ char *id = cli_escape(argv[1]);
+    _cleanup_free_ char *nm = cli_escape(argv[2]);
+    _cleanup_free_ char *path = xasprintf("/containers/%s/rename?name=%s", id, nm);
+    struct reply r;
+    if (cli_call("POST", path, NULL, &r) < 0)
+        return 1;
+    int rc = r.status == 204 ? 0 : cli_api_error(&r, 1);
+    reply_free(&r);
+    return rc;
+}
+
+int cmd_wait(int argc, char **argv)
+{
+    int rc = 0, first = no_flags(argc, argv, "berth wait CONTAINER...");
+    if (first < 0)
+        return 1;
+    if (first >= argc)
+        return cli_error(1, "wait needs at least one container");
+    for (int i = first; i < argc; i++) {
+        _cleanup_free_ char *id = cli_escape(argv[i]);
+        _cleanup_free_ char *path = xasprintf("/containers/%s/wait", id);
+        struct reply r;
+        if (cli_call("POST", path, NULL, &r) < 0)
+            return 1;
+        json_t *j = json_loadb(r.body ? r.body : "", r.len, JSON_DISABLE_EOF_CHECK, NULL);
+        if (r.status == 200 && json_is_integer(json_object_get(j, "StatusCode")))
+            printf("%lld\n", (long long)json_integer_value(json_object_get(j, "StatusCode")));
+        else
+            rc = cli_api_error(&r, 1);
+        json_decref(j);
+        reply_free(&r);
+    }
+    return rc;
+}

@@ -1,0 +1,175 @@
+/* berth ps [-a] [-q] [--no-trunc] [--filter KEY=VALUE]... [--format table|json|TEMPLATE]
+ * The fields of --format are docker's: ID Names Image Command CreatedAt
+ * RunningFor Status State Labels Ports Mounts Networks Size. */
+#include "cli.h"
+#include "cleanup.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define PS_USAGE                                                                                   \
+    "usage: berth ps [-a] [-q] [--no-trunc] [--filter name=|status=|label=|id=] "                  \
+    "[--format table|json|TEMPLATE]"
+#define PS_TABLE                                                                                   \
+    "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Names}}"
+
+static void ago(json_int_t t, char *buf, size_t len)
+{
+    long s = (long)(time(NULL) - t);
+    if (s < 60)
+        snprintf(buf, len, "%ld seconds ago", s < 0 ? 0 : s);
+    else if (s < 3600)
+        snprintf(buf, len, "%ld minutes ago", s / 60);
+    else if (s < 86400)
+        snprintf(buf, len, "%ld hours ago", s / 3600);
+    else
+        snprintf(buf, len, "%ld days ago", s / 86400);
+}
+
+static char *labels_text(json_t *labels)
+{
+    const char *k;
+    json_t *v;
+    char *s = xstrdup("");
+    json_object_foreach(labels, k, v)
+    {
+        char *n = xasprintf("%s%s%s=%s", s, *s ? "," : "", k, json_string_value(v));
+        free(s);
+        s = n;
+    }
+    return s;
+}
+
+/* docker's ps fields of one container summary, all strings */
+static json_t *fields(json_t *e, bool notrunc)
+{
+    const char *id = json_string_value(json_object_get(e, "Id"));
+    const char *cmd = json_string_value(json_object_get(e, "Command"));
+    const char *name = json_string_value(json_array_get(json_object_get(e, "Names"), 0));
+    time_t created = (time_t)json_integer_value(json_object_get(e, "Created"));
+    char at[64], rf[32];
+    strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S +0000 UTC", gmtime(&created));
+    ago(created, rf, sizeof(rf));
+    _cleanup_free_ char *q =
+        notrunc || strlen(cmd) <= 20 ? xasprintf("\"%s\"", cmd) : xasprintf("\"%.19s…\"", cmd);
+    _cleanup_free_ char *labels = labels_text(json_object_get(e, "Labels"));
+    return json_pack("{s:s%,s:O,s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id,
+                     notrunc ? strlen(id) : (size_t)12, "Image", json_object_get(e, "Image"),
+                     "Command", q, "CreatedAt", at, "RunningFor", rf, "Status",
+                     json_object_get(e, "Status"), "State", json_object_get(e, "State"), "Names",
+                     name ? name + 1 : "", "Labels", labels, "Ports", "", "Mounts", "", "Networks",
+                     "", "Size", "0B");
+}
+
+static char *header(const char *tmpl)
+{
+    static const char *const names[][2] = {
+        {"ID", "CONTAINER ID"}, {"Names", "NAMES"},          {"Image", "IMAGE"},
+        {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"}, {"RunningFor", "CREATED"},
+        {"Status", "STATUS"},   {"State", "STATE"},          {"Labels", "LABELS"},
+        {"Ports", "PORTS"},     {"Mounts", "MOUNTS"},        {"Networks", "NETWORKS"},
+        {"Size", "SIZE"}};
+    json_t *h = json_object();
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        json_object_set_new(h, names[i][0], json_string(names[i][1]));
+    char *s = cli_template(tmpl, h);
+    json_decref(h);
+    return s;
+}
+
+static int print(json_t *list, const char *format, bool quiet, bool notrunc)
+{
+    json_t *e;
+    size_t i, n = 0;
+    bool table = strncmp(format, "table", 5) == 0;
+    const char *tmpl = table ? format + 5 + strspn(format + 5, " ") : format;
+    if (table && *tmpl == '\0')
+        tmpl = PS_TABLE + 6;
+    char **lines = xzalloc((json_array_size(list) + 2) * sizeof(char *));
+    if (table && !quiet && (lines[n++] = header(tmpl)) == NULL)
+        return strv_freep(&lines), 1;
+    int rc = 0;
+    json_array_foreach(list, i, e)
+    {
+        json_t *f = fields(e, notrunc);
+        if (quiet)
+            printf("%s\n", json_string_value(json_object_get(f, "ID")));
+        else if (streq(format, "json"))
+            lines[n++] = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+        else if ((lines[n++] = cli_template(tmpl, f)) == NULL)
+            rc = 1;
+        json_decref(f);
+        if (rc)
+            break;
+    }
+    if (rc == 0 && table)
+        cli_print_table(lines, n);
+    else if (rc == 0)
+        for (i = 0; i < n; i++)
+            printf("%s\n", lines[i]);
+    strv_freep(&lines);
+    return rc;
+}
+
+/* --filter KEY=VALUE into {"KEY":["VALUE",...]} */
+static int add_filter(json_t *f, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL || eq == arg)
+        return cli_error(-1, "bad format of filter '%s' (expected name=value)", arg);
+    _cleanup_free_ char *k = xstrdup(arg);
+    k[eq - arg] = '\0';
+    json_t *vals = json_object_get(f, k);
+    if (vals == NULL)
+        json_object_set_new(f, k, vals = json_array());
+    json_array_append_new(vals, json_string(eq + 1));
+    return 0;
+}
+
+int cmd_ps(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},          {"quiet", no_argument, NULL, 'q'},
+        {"no-trunc", no_argument, NULL, 'T'},     {"filter", required_argument, NULL, 'f'},
+        {"format", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0}};
+    bool all = false, quiet = false, notrunc = false;
+    const char *format = "table";
+    int c;
+    json_t *filters = json_object();
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "aqf:", opts, NULL)) != -1) {
+        if (c == 'a')
+            all = true;
+        else if (c == 'q')
+            quiet = true;
+        else if (c == 'T')
+            notrunc = true;
+        else if (c == 'F')
+            format = optarg;
+        else if (c == 'f' && add_filter(filters, optarg) < 0)
+            return json_decref(filters), 1;
+        else if (c != 'f')
+            return json_decref(filters),
+                   cli_error(1, "unknown flag '%s' for ps; " PS_USAGE, argv[optind - 1]);
+    }
+    if (optind < argc)
+        return json_decref(filters), cli_error(1, "ps takes no arguments; " PS_USAGE);
+    _cleanup_free_ char *ftext = json_dumps(filters, JSON_COMPACT);
+    _cleanup_free_ char *qf = cli_escape(ftext);
+    json_decref(filters);
+    _cleanup_free_ char *path = xasprintf("/containers/json?all=%d&filters=%s", all, qf);
+    struct reply r;
+    if (cli_call("GET", path, NULL, &r) < 0)
+        return 1;
+    if (r.status != 200)
+        return cli_api_error(&r, 1), reply_free(&r), 1;
+    json_t *list = json_loadb(r.body, r.len, 0, NULL);
+    int rc = print(list, format, quiet, notrunc);
+    json_decref(list);
+    reply_free(&r);
+    return rc;
+}

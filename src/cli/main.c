@@ -1,0 +1,62 @@
+/* berth [-H unix://PATH] COMMAND ...: the CLI (issue 13). BERTH_HOST sets
+ * the socket too; with neither, the default socket, and a daemon is
+ * started there if none answers. */
+#include "cli.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+} commands[] = {
+    {"run", cmd_run},         {"ps", cmd_ps},           {"logs", cmd_logs},
+    {"stop", cmd_stop},       {"rm", cmd_rm},           {"images", cmd_images},
+    {"version", cmd_version}, {"create", cmd_create},   {"start", cmd_start},
+    {"kill", cmd_kill},       {"inspect", cmd_inspect}, {"wait", cmd_wait},
+    {"info", cmd_info},       {"restart", cmd_restart}, {"rename", cmd_rename},
+    {"pause", cmd_pause},     {"unpause", cmd_unpause}, {"top", cmd_top},
+    {"exec", cmd_exec},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: berth [-H unix://PATH] COMMAND [OPTIONS]\n"
+               "commands: run create start stop restart kill rm ps logs exec inspect wait top\n"
+               "          pause unpause rename images info version\n");
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    arg_host = getenv("BERTH_HOST");
+    if (arg_host && *arg_host == '\0')
+        arg_host = NULL;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if ((streq(argv[i], "-H") || streq(argv[i], "--host")) && i + 1 < argc) {
+            arg_host = argv[++i];
+        } else if (strncmp(argv[i], "--host=", 7) == 0) {
+            arg_host = argv[i] + 7;
+        } else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (streq(argv[i], "-v") || streq(argv[i], "--version")) {
+            printf("berth version %s\n", BERTH_VERSION);
+            return 0;
+        } else {
+            return cli_error(125, "unknown flag '%s'; see --help", argv[i]);
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 125;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+        if (streq(argv[i], commands[k].name))
+            return commands[k].fn(argc - i, argv + i);
+    return cli_error(125, "unknown command '%s'; see --help", argv[i]);
+}

@@ -1,0 +1,51 @@
+#pragma once
+/* berthd's HTTP API: Docker Engine API paths, bodies and status codes over
+ * libmicrohttpd (thread per connection, so a handler may block: wait,
+ * logs -f, attach). Errors are Docker's {"message": ...}. */
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct berth_error;
+
+#define API_VERSION     "1.41"
+#define API_MIN_VERSION "1.24"
+
+struct request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path; /* without the /vN.NN prefix */
+    char *body;
+    size_t body_len;
+    bool body_too_big;
+};
+
+/* Queues a JSON answer (takes `j`). */
+enum MHD_Result api_json(struct request *r, unsigned status, json_t *j);
+/* Queues {"message": ...} with `status`. */
+enum MHD_Result api_message(struct request *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Queues *err as Docker's error JSON: EINVAL 400, ENOENT 404, EEXIST and
+ * EBUSY 409, else 500 (STYLE.md "Errors"); clears it. */
+enum MHD_Result api_error(struct request *r, struct berth_error *err);
+enum MHD_Result api_empty(struct request *r, unsigned status);
+/* The body as a JSON value; NULL after queueing a 400. */
+json_t *api_body_json(struct request *r, enum MHD_Result *ret);
+const char *api_arg(struct request *r, const char *key);
+/* "1", "true" (any case) are true; absent is `def`. */
+bool api_arg_bool(struct request *r, const char *key, bool def);
+
+enum MHD_Result api_system(struct request *r);     /* /_ping /version /info /images/json */
+enum MHD_Result api_containers(struct request *r); /* /containers/... */
+/* GET .../logs and POST .../attach */
+enum MHD_Result api_logs(struct request *r, const char *id);
+enum MHD_Result api_attach(struct request *r, const char *id);
+
+struct ctr;
+/* exec.c: POST /containers/{id}/exec, and /exec/{id}/start|json */
+enum MHD_Result api_exec_create(struct request *r, struct ctr *c);
+enum MHD_Result api_exec(struct request *r);
+
+/* Starts serving on the listening UNIX socket `fd`. */
+struct MHD_Daemon *api_start(int fd);

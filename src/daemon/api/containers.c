@@ -1,0 +1,376 @@
+/* /containers/...: create, list, inspect, start, wait, stop, kill, delete */
+#include "api.h"
+#include "../daemon.h"
+#include "cleanup.h"
+#include "error.h"
+#include "signals.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static time_t parse_time(const char *s)
+{
+    struct tm tm = {0};
+    if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+        return 0;
+    return timegm(&tm);
+}
+
+static void human_duration(time_t secs, char *buf, size_t len)
+{
+    if (secs < 1)
+        snprintf(buf, len, "Less than a second");
+    else if (secs < 60)
+        snprintf(buf, len, "%ld second%s", (long)secs, secs == 1 ? "" : "s");
+    else if (secs < 3600)
+        snprintf(buf, len, "%ld minute%s", (long)secs / 60, secs / 60 == 1 ? "" : "s");
+    else if (secs < 86400)
+        snprintf(buf, len, "%ld hour%s", (long)secs / 3600, secs / 3600 == 1 ? "" : "s");
+    else
+        snprintf(buf, len, "%ld days", (long)secs / 86400);
+}
+
+static char *status_text(struct ctr *c)
+{
+    char dur[64];
+    time_t now = time(NULL);
+    if (c->status == CTR_RUNNING) {
+        human_duration(now - parse_time(json_string_value(json_object_get(c->state, "StartedAt"))),
+                       dur, sizeof(dur));
+        return xasprintf("Up %s%s", dur, c->paused ? " (Paused)" : "");
+    }
+    if (c->status == CTR_EXITED) {
+        human_duration(now - parse_time(json_string_value(json_object_get(c->exit, "FinishedAt"))),
+                       dur, sizeof(dur));
+        return xasprintf("Exited (%d) %s ago", ctr_exit_code(c), dur);
+    }
+    return xstrdup("Created");
+}
+
+static const char *state_name(const struct ctr *c)
+{
+    return c->paused ? "paused" : ctr_status_name(c->status);
+}
+
+static char *command_line(struct ctr *c)
+{
+    json_t *args = json_object_get(json_object_get(c->rec, "Process"), "Args"), *a;
+    size_t i, len = 1;
+    json_array_foreach(args, i, a) len += strlen(json_string_value(a)) + 1;
+    char *s = xzalloc(len);
+    json_array_foreach(args, i, a)
+    {
+        if (i > 0)
+            strcat(s, " ");
+        strcat(s, json_string_value(a));
+    }
+    return s;
+}
+
+static json_t *summary(struct ctr *c)
+{
+    _cleanup_free_ char *name = xasprintf("/%s", ctr_name(c));
+    _cleanup_free_ char *st = status_text(c);
+    _cleanup_free_ char *cmd = command_line(c);
+    json_t *hc = json_object_get(c->rec, "HostConfig");
+    json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
+    return json_pack("{s:s,s:[s],s:O,s:O,s:s,s:I,s:[],s:o,s:s,s:s,s:{s:O},s:{s:{}},s:[]}", "Id",
+                     c->id, "Names", name, "Image", json_object_get(c->rec, "Image"), "ImageID",
+                     json_object_get(c->rec, "ImageID"), "Command", cmd, "Created",
+                     (json_int_t)parse_time(json_string_value(json_object_get(c->rec, "Created"))),
+                     "Ports", "Labels",
+                     json_is_object(labels) ? json_incref(labels) : json_object(), "State",
+                     state_name(c), "Status", st, "HostConfig", "NetworkMode",
+                     json_object_get(hc, "NetworkMode"), "NetworkSettings", "Networks", "Mounts");
+}
+
+/* One filter value: name= (a substring, as Docker), status=, label=K or K=V. */
+static bool filter_one(struct ctr *c, const char *key, const char *val)
+{
+    if (streq(key, "name"))
+        return strstr(ctr_name(c), val[0] == '/' ? val + 1 : val) != NULL;
+    if (streq(key, "status"))
+        return streq(state_name(c), val);
+    if (streq(key, "id"))
+        return strncmp(c->id, val, strlen(val)) == 0;
+    json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
+    const char *eq = strchr(val, '=');
+    _cleanup_free_ char *k = xstrdup(val);
+    if (eq)
+        k[eq - val] = '\0';
+    const char *have = json_string_value(json_object_get(labels, k));
+    return have && (eq == NULL || streq(have, eq + 1));
+}
+
+/* Docker's rule: every key must match, any one of a key's values. */
+static bool filter_match(struct ctr *c, json_t *filters)
+{
+    const char *key;
+    json_t *vals, *v;
+    size_t i;
+    json_object_foreach(filters, key, vals)
+    {
+        bool any = false;
+        if (json_is_object(vals)) { /* the old form {"VALUE":true} */
+            const char *k2;
+            json_object_foreach(vals, k2, v) any = any || filter_one(c, key, k2);
+        }
+        json_array_foreach(vals, i, v) any = any || filter_one(c, key, json_string_value(v));
+        if (!any)
+            return false;
+    }
+    return true;
+}
+
+static int filters_parse(const char *text, json_t **ret, struct berth_error **err)
+{
+    static const char *const known[] = {"name", "status", "label", "id"};
+    const char *key;
+    json_t *vals, *v;
+    size_t i;
+    *ret = NULL;
+    if (text == NULL || *text == '\0')
+        return 0;
+    json_t *f = json_loads(text, 0, NULL);
+    if (!json_is_object(f)) {
+        json_decref(f);
+        return berth_error_set(err, EINVAL, "invalid filter: '%s'", text);
+    }
+    json_object_foreach(f, key, vals)
+    {
+        bool ok = false;
+        for (i = 0; i < ARRAY_SIZE(known); i++)
+            ok = ok || streq(key, known[i]);
+        json_array_foreach(vals, i, v) ok = ok && json_is_string(v);
+        if (!ok || !(json_is_array(vals) || json_is_object(vals))) {
+            json_decref(f);
+            return berth_error_set(err, EINVAL, "invalid filter '%s'", key);
+        }
+    }
+    *ret = f;
+    return 0;
+}
+
+static enum MHD_Result list(struct request *r)
+{
+    struct ctr **v;
+    size_t n;
+    struct berth_error *err = NULL;
+    json_t *filters = NULL;
+    bool all = api_arg_bool(r, "all", false);
+    if (filters_parse(api_arg(r, "filters"), &filters, &err) < 0)
+        return api_error(r, err);
+    /* as Docker: a status filter shows stopped containers without all */
+    all = all || json_object_get(filters, "status");
+    json_t *out = json_array();
+    ctr_list(&v, &n);
+    for (size_t i = 0; i < n; i++)
+        if ((all || v[i]->status == CTR_RUNNING) && filter_match(v[i], filters))
+            json_array_append_new(out, summary(v[i]));
+    ctrs_free(v, n);
+    json_decref(filters);
+    return api_json(r, 200, out);
+}
+
+static json_t *state_json(struct ctr *c)
+{
+    const char *zero = "0001-01-01T00:00:00Z";
+    json_t *started = json_object_get(c->state ? c->state : c->exit, "StartedAt");
+    const char *fin = json_string_value(json_object_get(c->exit, "FinishedAt"));
+    const char *err = json_string_value(json_object_get(c->exit, "Error"));
+    return json_pack(
+        "{s:s,s:b,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", state_name(c), "Running",
+        c->status == CTR_RUNNING, "Paused", c->paused, "Restarting", 0, "OOMKilled",
+        json_is_true(json_object_get(c->exit, "OOMKilled")), "Dead", 0, "RemovalInProgress", 0,
+        "Pid",
+        c->status == CTR_RUNNING ? (int)json_integer_value(json_object_get(c->state, "Pid")) : 0,
+        "ExitCode", ctr_exit_code(c), "Error", err ? err : "", "StartedAt",
+        json_is_string(started) ? json_string_value(started) : zero, "FinishedAt",
+        fin ? fin : zero);
+}
+
+static enum MHD_Result inspect(struct request *r, struct ctr *c)
+{
+    json_t *proc = json_object_get(c->rec, "Process");
+    json_t *args = json_deep_copy(json_object_get(proc, "Args"));
+    json_t *path = json_incref(json_array_get(args, 0));
+    json_array_remove(args, 0);
+    json_t *cfg = json_deep_copy(json_object_get(c->rec, "Config"));
+    json_object_set(cfg, "Env", json_object_get(proc, "Env"));
+    json_object_set(cfg, "Hostname", json_object_get(proc, "Hostname"));
+    json_object_set(cfg, "WorkingDir", json_object_get(proc, "Cwd"));
+    json_object_set_new(cfg, "Tty", json_false());
+    json_object_set_new(cfg, "OpenStdin", json_false());
+    json_object_set(cfg, "Image", json_object_get(c->rec, "Image"));
+    _cleanup_free_ char *name = xasprintf("/%s", ctr_name(c));
+    _cleanup_free_ char *logpath = xasprintf("%s/%s-json.log", c->dir, c->id);
+    _cleanup_free_ char *upper = xasprintf("%s/upper", c->dir);
+    _cleanup_free_ char *merged = xasprintf("%s/rootfs", c->dir);
+    json_t *hc = json_deep_copy(json_object_get(c->rec, "HostConfig"));
+    if (json_object_get(hc, "LogConfig") == NULL)
+        json_object_set_new(hc, "LogConfig",
+                            json_pack("{s:s,s:{}}", "Type", "json-file", "Config"));
+    json_object_set_new(hc, "RestartPolicy",
+                        json_pack("{s:s,s:i}", "Name", "no", "MaximumRetryCount", 0));
+    return api_json(
+        r, 200,
+        json_pack("{s:s,s:O,s:o,s:o,s:o,s:O,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:{s:{}},s:[],s:s,"
+                  "s:{s:s,s:{s:s,s:s}}}",
+                  "Id", c->id, "Created", json_object_get(c->rec, "Created"), "Path",
+                  path ? path : json_string(""), "Args", args, "State", state_json(c), "Image",
+                  json_object_get(c->rec, "ImageID"), "Name", name, "RestartCount", 0, "Driver",
+                  "overlay2", "Platform", "linux", "LogPath", logpath, "HostConfig", hc, "Config",
+                  cfg, "NetworkSettings", "Networks", "Mounts", "ResolvConfPath", "", "GraphDriver",
+                  "Name", "overlay2", "Data", "UpperDir", upper, "MergedDir", merged));
+}
+
+static enum MHD_Result create(struct request *r)
+{
+    enum MHD_Result ret;
+    struct berth_error *err = NULL;
+    json_t *body = api_body_json(r, &ret);
+    if (body == NULL)
+        return ret;
+    char id[65];
+    const char *name = api_arg(r, "name");
+    int rc = ctr_create(body, name, id, &err);
+    json_decref(body);
+    if (rc < 0)
+        return api_error(r, err);
+    return api_json(r, 201, json_pack("{s:s,s:[]}", "Id", id, "Warnings"));
+}
+
+static int signal_arg(struct request *r, const char *key, int def)
+{
+    const char *s = api_arg(r, key);
+    if (s == NULL || *s == '\0')
+        return def;
+    int sig = berth_signal_parse(s);
+    return sig > 0 ? sig : -1;
+}
+
+static enum MHD_Result action(struct request *r, struct ctr *c, const char *what)
+{
+    struct berth_error *err = NULL;
+    bool modified = true;
+    int rc = 0;
+    if (streq(what, "start")) {
+        rc = ctr_start(c, &modified, &err);
+    } else if (streq(what, "stop")) {
+        const char *t = api_arg(r, "t") ? api_arg(r, "t") : api_arg(r, "timeout");
+        long long secs = 10;
+        if (t && (parse_i64(t, &secs) < 0 || secs < -1))
+            return api_message(r, 400, "invalid value for t: '%s'", t);
+        rc = ctr_stop(c, secs < 0 ? 3600 : (int)secs, &modified, &err);
+    } else if (streq(what, "kill")) {
+        int sig = signal_arg(r, "signal", SIGKILL);
+        if (sig < 0)
+            return api_message(r, 400, "invalid signal: %s", api_arg(r, "signal"));
+        rc = ctr_kill(c, sig, sig == SIGKILL, &err);
+    } else if (streq(what, "pause") || streq(what, "unpause")) {
+        rc = ctr_pause(c, streq(what, "pause"), &err);
+    } else if (streq(what, "rename")) {
+        rc = ctr_rename(c, api_arg(r, "name"), &err);
+    } else if (streq(what, "restart")) {
+        const char *t = api_arg(r, "t") ? api_arg(r, "t") : api_arg(r, "timeout");
+        long long secs = 10;
+        if (t && (parse_i64(t, &secs) < 0 || secs < -1))
+            return api_message(r, 400, "invalid value for t: '%s'", t);
+        rc = ctr_restart(c, secs < 0 ? 3600 : (int)secs, &err);
+    } else if (streq(what, "resize")) {
+        return api_message(r, 400,
+                           "resize: the container has no tty (berth has no tty support yet)");
+    } else {
+        return api_message(r, 404, "page not found");
+    }
+    if (rc < 0)
+        return api_error(r, err);
+    return api_empty(r, modified ? 204 : 304);
+}
+
+/* The answer's headers go out at once, the body once the condition holds:
+ * the docker CLI starts the container only after the headers came. */
+static ssize_t wait_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct ctr_waiter *w = cls;
+    if (pos > 0)
+        return (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
+    int code = ctr_wait_block(w);
+    int n = snprintf(buf, max, "{\"StatusCode\":%d,\"Error\":null}\n", code);
+    return n;
+}
+
+static enum MHD_Result wait_for(struct request *r, struct ctr *c)
+{
+    const char *cond = api_arg(r, "condition");
+    enum wait_cond wc = WAIT_NOT_RUNNING;
+    struct berth_error *err = NULL;
+    if (streq(cond, "next-exit"))
+        wc = WAIT_NEXT_EXIT;
+    else if (streq(cond, "removed"))
+        wc = WAIT_REMOVED;
+    else if (cond && *cond && !streq(cond, "not-running"))
+        return api_message(r, 400, "invalid condition: '%s'", cond);
+    struct ctr_waiter *w = xzalloc(sizeof(*w));
+    if (ctr_wait_prepare(c->id, wc, w, &err) < 0) {
+        free(w);
+        return api_error(r, err);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256, wait_cb, w, free);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result api_containers(struct request *r)
+{
+    const char *rest = r->path + strlen("/containers/");
+    if (streq(rest, "create") && streq(r->method, "POST"))
+        return create(r);
+    if (streq(rest, "json") && streq(r->method, "GET"))
+        return list(r);
+    char ref[256];
+    if (*rest == '/') /* a name given as "/NAME" */
+        rest++;
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (n == 0 || n >= sizeof(ref))
+        return api_message(r, 404, "page not found");
+    memcpy(ref, rest, n);
+    ref[n] = '\0';
+    const char *what = slash ? slash + 1 : "";
+    struct ctr *c = NULL;
+    struct berth_error *err = NULL;
+    if (ctr_find(ref, &c, &err) < 0)
+        return api_error(r, err);
+    enum MHD_Result ret;
+    if (*what == '\0' && streq(r->method, "DELETE")) {
+        ret = ctr_remove(c->id, api_arg_bool(r, "force", false), &err) < 0 ? api_error(r, err)
+                                                                           : api_empty(r, 204);
+    } else if (streq(what, "json") && streq(r->method, "GET")) {
+        ret = inspect(r, c);
+    } else if (streq(what, "logs") && streq(r->method, "GET")) {
+        ret = api_logs(r, c->id);
+    } else if (streq(what, "attach") && streq(r->method, "POST")) {
+        ret = api_attach(r, c->id);
+    } else if (streq(what, "top") && streq(r->method, "GET")) {
+        json_t *top = ctr_top(c, api_arg(r, "ps_args"), &err);
+        ret = top ? api_json(r, 200, top) : api_error(r, err);
+    } else if (streq(what, "exec") && streq(r->method, "POST")) {
+        ret = api_exec_create(r, c);
+    } else if (streq(what, "wait") && streq(r->method, "POST")) {
+        ret = wait_for(r, c);
+    } else if (streq(r->method, "POST")) {
+        ret = action(r, c, what);
+    } else {
+        ret = api_message(r, 404, "page not found");
+    }
+    ctr_free(c);
+    return ret;
+}

@@ -1,0 +1,357 @@
+/* GET /containers/{id}/logs and POST /containers/{id}/attach: both read
+ * the json-file log the shim writes (records on disk are the truth: what
+ * berthd missed while it was down is still there) and send Docker's
+ * multiplexed frames, 8-byte header [stream, 0, 0, 0, size (big endian)]
+ * then the bytes. Attach is the hijacked stream (101, Upgrade: tcp) that
+ * follows the log from the moment of the attach until the container exits. */
+#include "api.h"
+#include "../daemon.h"
+#include "cleanup.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct logreader {
+    char *path, *exit_path, *dir;
+    FILE *f;
+    long start; /* where reading starts once the file exists */
+    bool out, err, follow, timestamps;
+    int rotated;                  /* rotated files PATH.N .. PATH.1 still to read first */
+    struct timespec since, until; /* 0: no bound */
+    char *line;
+    size_t line_cap;
+    char *frame;
+    size_t frame_len, frame_off;
+};
+
+static void reader_free(void *cls)
+{
+    struct logreader *lr = cls;
+    if (lr->f)
+        fclose(lr->f);
+    free(lr->path);
+    free(lr->exit_path);
+    free(lr->dir);
+    free(lr->line);
+    free(lr->frame);
+    free(lr);
+}
+
+/* The offset of the last `n` lines of the file. */
+static long tail_offset(const char *path, long n)
+{
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    long *starts = NULL, count = 0, pos = 0;
+    int c, prev = '\n';
+    while ((c = fgetc(f)) != EOF) {
+        if (prev == '\n') {
+            starts = xrealloc(starts, (size_t)(count + 1) * sizeof(long));
+            starts[count++] = pos;
+        }
+        prev = c;
+        pos++;
+    }
+    long off = n >= count ? 0 : n == 0 ? pos : starts[count - n];
+    free(starts);
+    return off;
+}
+
+static bool exited(struct logreader *lr)
+{
+    return access(lr->exit_path, F_OK) == 0 || access(lr->dir, F_OK) < 0;
+}
+
+static bool open_next(struct logreader *lr)
+{
+    if (lr->rotated > 0) {
+        _cleanup_free_ char *p = xasprintf("%s.%d", lr->path, lr->rotated);
+        lr->f = fopen(p, "re");
+        return lr->f != NULL;
+    }
+    lr->f = fopen(lr->path, "re");
+    return lr->f && fseek(lr->f, lr->start, SEEK_SET) == 0;
+}
+
+/* At the end of the file read now: true when there is another to go on
+ * with (a rotated file read, or the shim rotated or truncated the log). */
+static bool switch_file(struct logreader *lr)
+{
+    struct stat now, cur;
+    if (lr->rotated > 0) {
+        lr->rotated--;
+        fclose(lr->f);
+        lr->f = NULL;
+        return true;
+    }
+    if (!lr->follow || stat(lr->path, &now) < 0 || fstat(fileno(lr->f), &cur) < 0)
+        return false;
+    if (now.st_ino != cur.st_ino) { /* rotated: the old file is complete */
+        fclose(lr->f);
+        lr->f = NULL;
+        lr->start = 0;
+        return true;
+    }
+    if (now.st_size < ftell(lr->f)) { /* truncated (max-file=1) */
+        fseek(lr->f, 0, SEEK_SET);
+        return true;
+    }
+    return false;
+}
+
+static bool before(const char *t, const struct timespec *ts)
+{
+    struct tm tm = {0};
+    const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    long ns = 0;
+    if (rest == NULL)
+        return false;
+    if (*rest == '.') {
+        char frac[10] = "000000000";
+        size_t k = strspn(rest + 1, "0123456789");
+        memcpy(frac, rest + 1, k < 9 ? k : 9);
+        ns = strtol(frac, NULL, 10);
+    }
+    time_t sec = timegm(&tm);
+    return sec < ts->tv_sec || (sec == ts->tv_sec && ns < ts->tv_nsec);
+}
+
+static bool in_window(struct logreader *lr, const char *time)
+{
+    if (lr->since.tv_sec && before(time, &lr->since))
+        return false;
+    if (lr->until.tv_sec && !before(time, &lr->until))
+        return false;
+    return true;
+}
+
+/* One frame from the next complete log line: 1, or 0 when there is none yet. */
+static int next_frame(struct logreader *lr)
+{
+    if (lr->f == NULL && !open_next(lr))
+        return 0;
+    for (;;) {
+        long at = ftell(lr->f);
+        ssize_t n = getline(&lr->line, &lr->line_cap, lr->f);
+        if (n <= 0 || lr->line[n - 1] != '\n') {
+            /* a line the shim is still writing: read it whole later */
+            clearerr(lr->f);
+            fseek(lr->f, at, SEEK_SET);
+            if (n <= 0 && switch_file(lr))
+                return next_frame(lr);
+            return 0;
+        }
+        json_t *j = json_loadb(lr->line, (size_t)n, 0, NULL);
+        const char *log = json_string_value(json_object_get(j, "log"));
+        const char *stream = json_string_value(json_object_get(j, "stream"));
+        const char *time = json_string_value(json_object_get(j, "time"));
+        bool is_err = streq(stream, "stderr");
+        if (log == NULL || (is_err ? !lr->err : !lr->out) || !in_window(lr, time)) {
+            json_decref(j);
+            continue;
+        }
+        size_t len = json_string_length(json_object_get(j, "log"));
+        size_t tlen = lr->timestamps && time ? strlen(time) + 1 : 0;
+        size_t size = tlen + len;
+        lr->frame = xrealloc(lr->frame, 8 + size);
+        unsigned char *h = (unsigned char *)lr->frame;
+        h[0] = is_err ? 2 : 1;
+        h[1] = h[2] = h[3] = 0;
+        h[4] = (unsigned char)(size >> 24);
+        h[5] = (unsigned char)(size >> 16);
+        h[6] = (unsigned char)(size >> 8);
+        h[7] = (unsigned char)size;
+        if (tlen)
+            sprintf(lr->frame + 8, "%s ", time);
+        memcpy(lr->frame + 8 + tlen, log, len);
+        lr->frame_len = 8 + size;
+        lr->frame_off = 0;
+        json_decref(j);
+        return 1;
+    }
+}
+
+/* Fills buf; blocks while following a running container. 0 at the end. */
+static ssize_t reader_fill(struct logreader *lr, char *buf, size_t max)
+{
+    for (;;) {
+        if (lr->frame_off < lr->frame_len) {
+            size_t n = lr->frame_len - lr->frame_off;
+            n = n < max ? n : max;
+            memcpy(buf, lr->frame + lr->frame_off, n);
+            lr->frame_off += n;
+            return (ssize_t)n;
+        }
+        bool done = !lr->follow || exited(lr); /* checked before reading: no line is missed */
+        if (lr->until.tv_sec && !done) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            done = now.tv_sec > lr->until.tv_sec; /* nothing later is wanted */
+        }
+        if (next_frame(lr))
+            continue;
+        if (done)
+            return 0;
+        usleep(20000);
+    }
+}
+
+static ssize_t logs_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    ssize_t n = reader_fill(cls, buf, max);
+    return n > 0 ? n : (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static struct logreader *reader_new(struct request *r, const char *id, bool attach)
+{
+    struct logreader *lr = xzalloc(sizeof(*lr));
+    lr->dir = xasprintf("%s/containers/%s", engine.data_root, id);
+    lr->path = xasprintf("%s/%s-json.log", lr->dir, id);
+    lr->exit_path = xasprintf("%s/exit.json", lr->dir);
+    lr->out = api_arg_bool(r, "stdout", false);
+    lr->err = api_arg_bool(r, "stderr", false);
+    lr->timestamps = api_arg_bool(r, "timestamps", false);
+    lr->follow = attach ? api_arg_bool(r, "stream", true) : api_arg_bool(r, "follow", false);
+    struct stat st;
+    if (attach && !api_arg_bool(r, "logs", false) && !exited(lr) && stat(lr->path, &st) == 0)
+        lr->start = st.st_size;
+    else /* the rotated files first, oldest first */
+        for (int k = 1; k < 1000; k++) {
+            _cleanup_free_ char *p = xasprintf("%s.%d", lr->path, k);
+            if (access(p, F_OK) < 0)
+                break;
+            lr->rotated = k;
+        }
+    return lr;
+}
+
+/* Docker's since/until: unix seconds, with an optional fraction ("" and
+ * "0": none). */
+static int parse_unix(const char *s, struct timespec *ret)
+{
+    char *end;
+    if (s == NULL || *s == '\0')
+        return 0;
+    long long sec = strtoll(s, &end, 10);
+    long ns = 0;
+    if (end == s || sec < 0)
+        return -1;
+    if (*end == '.') {
+        char frac[10] = "000000000";
+        size_t k = strspn(end + 1, "0123456789");
+        if (k == 0 || end[1 + k] != '\0')
+            return -1;
+        memcpy(frac, end + 1, k < 9 ? k : 9);
+        ns = strtol(frac, NULL, 10);
+    } else if (*end) {
+        return -1;
+    }
+    ret->tv_sec = (time_t)sec;
+    ret->tv_nsec = ns;
+    return 0;
+}
+
+enum MHD_Result api_logs(struct request *r, const char *id)
+{
+    const char *tail = api_arg(r, "tail");
+    long long n = -1;
+    if (!api_arg_bool(r, "stdout", false) && !api_arg_bool(r, "stderr", false))
+        return api_message(r, 400, "you must choose at least one stream");
+    if (tail && *tail && !streq(tail, "all") && (parse_i64(tail, &n) < 0 || n < 0))
+        return api_message(r, 400, "invalid value for tail: '%s'", tail);
+    struct timespec since = {0}, until = {0};
+    if (parse_unix(api_arg(r, "since"), &since) < 0)
+        return api_message(r, 400, "invalid value for since: '%s'", api_arg(r, "since"));
+    if (parse_unix(api_arg(r, "until"), &until) < 0)
+        return api_message(r, 400, "invalid value for until: '%s'", api_arg(r, "until"));
+    struct logreader *lr = reader_new(r, id, false);
+    lr->since = since;
+    lr->until = until;
+    if (n >= 0) { /* the last n lines of the current file */
+        lr->start = tail_offset(lr->path, (long)n);
+        lr->rotated = 0;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, logs_cb, lr, reader_free);
+    MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.multiplexed-stream");
+    MHD_add_response_header(resp, "Api-Version", API_VERSION);
+    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+struct upgraded {
+    struct logreader *lr;
+    MHD_socket sock;
+    struct MHD_UpgradeResponseHandle *urh;
+};
+
+static void *attach_main(void *arg)
+{
+    struct upgraded *u = arg;
+    char buf[65536];
+    ssize_t n;
+    while ((n = reader_fill(u->lr, buf, sizeof(buf))) > 0) {
+        size_t off = 0;
+        while (off < (size_t)n) {
+            ssize_t w = send(u->sock, buf + off, (size_t)n - off, MSG_NOSIGNAL);
+            if (w <= 0)
+                goto out;
+            off += (size_t)w;
+        }
+    }
+out:
+    shutdown(u->sock, SHUT_RDWR);
+    MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+    reader_free(u->lr);
+    free(u);
+    return NULL;
+}
+
+static void upgraded_cb(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+                        size_t extra_in_size, MHD_socket sock,
+                        struct MHD_UpgradeResponseHandle *urh)
+{
+    struct upgraded *u = xzalloc(sizeof(*u));
+    u->lr = cls;
+    u->sock = sock;
+    u->urh = urh;
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &at, attach_main, u) != 0)
+        attach_main(u);
+    pthread_attr_destroy(&at);
+}
+
+enum MHD_Result api_attach(struct request *r, const char *id)
+{
+    if (api_arg_bool(r, "stdin", false))
+        return api_message(r, 400, "attaching stdin is not supported by berth yet");
+    struct logreader *lr = reader_new(r, id, true);
+    const char *up = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade");
+    struct MHD_Response *resp;
+    unsigned status = 200;
+    if (up) {
+        resp = MHD_create_response_for_upgrade(upgraded_cb, lr);
+        MHD_add_response_header(resp, "Upgrade", "tcp");
+        MHD_add_response_header(resp, "Connection", "Upgrade");
+        status = 101;
+    } else {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, logs_cb, lr, reader_free);
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.multiplexed-stream");
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}

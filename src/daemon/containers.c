@@ -1,0 +1,534 @@
+/* Container records: lookup, state, start, kill, stop, remove, wait. */
+#include "daemon.h"
+#include "cleanup.h"
+#include "container.h"
+#include "durable.h"
+#include "error.h"
+#include "overlay.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+extern char **environ;
+
+char *ctr_socket_path(const char *id)
+{
+    return xasprintf("%s/shims/%.12s.sock", engine.exec_root, id);
+}
+
+static char *containers_dir(void)
+{
+    return xasprintf("%s/containers", engine.data_root);
+}
+
+void ctr_free(struct ctr *c)
+{
+    if (c == NULL)
+        return;
+    free(c->dir);
+    json_decref(c->rec);
+    json_decref(c->state);
+    json_decref(c->exit);
+    free(c);
+}
+
+void ctrs_free(struct ctr **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ctr_free(v[i]);
+    free(v);
+}
+
+const char *ctr_status_name(enum ctr_status s)
+{
+    return s == CTR_RUNNING ? "running" : s == CTR_EXITED ? "exited" : "created";
+}
+
+const char *ctr_name(const struct ctr *c)
+{
+    const char *n = json_string_value(json_object_get(c->rec, "Name"));
+    return n ? n : "";
+}
+
+int ctr_exit_code(const struct ctr *c)
+{
+    return (int)json_integer_value(json_object_get(c->exit, "ExitCode"));
+}
+
+static bool shim_alive(json_t *state)
+{
+    pid_t pid = (pid_t)json_integer_value(json_object_get(state, "ShimPid"));
+    json_int_t start = json_integer_value(json_object_get(state, "ShimStart"));
+    return pid > 0 && kill(pid, 0) == 0 && (json_int_t)proc_start_time(pid) == start;
+}
+
+static bool frozen(const char *id)
+{
+    struct berth_container_info *i = NULL;
+    struct berth_error *e = NULL;
+    if (berth_container_state(engine.state_root, id, &i, &e) < 0) {
+        berth_error_clear(&e);
+        return false;
+    }
+    bool p = i->status == BERTH_STATUS_PAUSED;
+    berth_container_info_free(i);
+    return p;
+}
+
+/* Reads the records of dir ID; NULL when it is no container (yet). */
+static struct ctr *ctr_load(const char *id)
+{
+    _cleanup_free_ char *cdir = containers_dir();
+    struct ctr *c = xzalloc(sizeof(*c));
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    c->dir = xasprintf("%s/%s", cdir, id);
+    c->rec = json_read_file(c->dir, "container.json", NULL);
+    if (c->rec == NULL) {
+        ctr_free(c);
+        return NULL;
+    }
+    c->exit = json_read_file(c->dir, "exit.json", NULL);
+    c->state = json_read_file(c->dir, "state.json", NULL);
+    if (c->exit)
+        c->status = CTR_EXITED;
+    else if (c->state && shim_alive(c->state))
+        c->status = CTR_RUNNING, c->paused = frozen(id);
+    else if (c->state)
+        c->status = CTR_EXITED; /* its shim died: ctr_adopt_all records it */
+    else
+        c->status = CTR_CREATED;
+    return c;
+}
+
+static bool is_hex_id(const char *s)
+{
+    return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+static int by_created(const void *a, const void *b)
+{
+    const struct ctr *x = *(struct ctr *const *)a, *y = *(struct ctr *const *)b;
+    const char *cx = json_string_value(json_object_get(x->rec, "Created"));
+    const char *cy = json_string_value(json_object_get(y->rec, "Created"));
+    return -strcmp(cx ? cx : "", cy ? cy : "");
+}
+
+int ctr_list(struct ctr ***ret, size_t *ret_n)
+{
+    _cleanup_free_ char *cdir = containers_dir();
+    _cleanup_closedir_ DIR *dir = opendir(cdir);
+    struct ctr **v = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        if (!is_hex_id(de->d_name))
+            continue;
+        struct ctr *c = ctr_load(de->d_name);
+        if (c == NULL)
+            continue;
+        v = xrealloc(v, (n + 1) * sizeof(*v));
+        v[n++] = c;
+    }
+    if (n > 1)
+        qsort(v, n, sizeof(*v), by_created);
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int ctr_find(const char *ref, struct ctr **ret, struct berth_error **err)
+{
+    struct ctr **v;
+    size_t n, hit = (size_t)-1, hits = 0;
+    const char *name = ref[0] == '/' ? ref + 1 : ref;
+    if (*ref == '\0')
+        return berth_error_set(err, ENOENT, "No such container: %s", ref);
+    ctr_list(&v, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (streq(v[i]->id, ref) || streq(ctr_name(v[i]), name)) {
+            hit = i;
+            hits = 1;
+            break;
+        }
+        if (strncmp(v[i]->id, ref, strlen(ref)) == 0) {
+            hit = i;
+            hits++;
+        }
+    }
+    if (hits == 1) {
+        *ret = v[hit];
+        v[hit] = NULL;
+    }
+    ctrs_free(v, n);
+    if (hits > 1)
+        return berth_error_set(err, EINVAL, "multiple IDs found with provided prefix: %s", ref);
+    if (hits == 0)
+        return berth_error_set(err, ENOENT, "No such container: %s", ref);
+    return 0;
+}
+
+/* ---- talking to the shim ---- */
+
+int ctr_shim_request(const char *id, const char *req, char *ret, size_t len, int *ret_fds,
+                     size_t max_fds)
+{
+    _cleanup_free_ char *path = ctr_socket_path(id);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    for (size_t i = 0; i < max_fds; i++)
+        ret_fds[i] = -1;
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return -errno;
+    if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+        return -errno;
+    size_t got = 0;
+    ssize_t n;
+    for (;;) {
+        union {
+            struct cmsghdr h;
+            char buf[CMSG_SPACE(4 * sizeof(int))];
+        } cm;
+        struct iovec iov = {.iov_base = ret + got, .iov_len = len - 1 - got};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (ret_fds) {
+            mh.msg_control = cm.buf;
+            mh.msg_controllen = sizeof(cm.buf);
+        }
+        if (got + 1 >= len || (n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) <= 0)
+            break;
+        struct cmsghdr *h = ret_fds ? CMSG_FIRSTHDR(&mh) : NULL;
+        if (h && h->cmsg_type == SCM_RIGHTS) {
+            size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            int *fds = (int *)CMSG_DATA(h);
+            for (size_t i = 0; i < k; i++)
+                if (i < max_fds)
+                    ret_fds[i] = fds[i];
+                else
+                    close(fds[i]);
+        }
+        got += (size_t)n;
+    }
+    ret[got] = '\0';
+    return got > 0 ? 0 : -EPIPE;
+}
+
+static int shim_request(const char *id, const char *req, char *ret, size_t len)
+{
+    return ctr_shim_request(id, req, ret, len, NULL, 0);
+}
+
+int ctr_kill(struct ctr *c, int sig, bool all, struct berth_error **err)
+{
+    char req[64], rep[512];
+    if (c->status != CTR_RUNNING)
+        return berth_error_set(err, EBUSY, "Container %s is not running", c->id);
+    if (c->paused && sig != SIGKILL)
+        return berth_error_set(err, EBUSY,
+                               "Container %s is paused. Unpause the container before stopping "
+                               "or killing",
+                               c->id);
+    snprintf(req, sizeof(req), "kill %d%s\n", sig, all ? " all" : "");
+    if (shim_request(c->id, req, rep, sizeof(rep)) < 0 || strstr(rep, "\"Ok\"") == NULL)
+        return berth_error_set(err, EBUSY, "Container %s is not running", c->id);
+    return 0;
+}
+
+static bool has_exited(const char *id)
+{
+    _cleanup_free_ char *p = xasprintf("%s/containers/%s/exit.json", engine.data_root, id);
+    _cleanup_free_ char *dir = xasprintf("%s/containers/%s", engine.data_root, id);
+    return access(p, F_OK) == 0 || access(dir, F_OK) < 0;
+}
+
+/* Waits up to `ms` for the shim's exit record. */
+static bool wait_exited(const char *id, long ms)
+{
+    for (long t = 0; t <= ms; t += 10) {
+        if (has_exited(id))
+            return true;
+        usleep(10000);
+    }
+    return has_exited(id);
+}
+
+int ctr_stop(struct ctr *c, int timeout, bool *ret_modified, struct berth_error **err)
+{
+    *ret_modified = c->status == CTR_RUNNING;
+    if (!*ret_modified)
+        return 0;
+    if (c->paused)
+        return ctr_kill(c, SIGTERM, false, err);
+    if (ctr_kill(c, SIGTERM, false, NULL) == 0 && wait_exited(c->id, timeout * 1000L))
+        return 0;
+    ctr_kill(c, SIGKILL, true, NULL);
+    if (!wait_exited(c->id, 10000))
+        return berth_error_set(err, EIO, "cannot stop container %s: it did not exit", c->id);
+    return 0;
+}
+
+/* ---- start ---- */
+
+static int spawn_shim(struct ctr *c, struct berth_error **err)
+{
+    _cleanup_free_ char *sock = ctr_socket_path(c->id);
+    char *argv[] = {(char *)engine.shim,       "--id",     c->id, "--dir", c->dir, "--state-root",
+                    (char *)engine.state_root, "--socket", sock,  NULL};
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return berth_error_set(err, errno, "cannot start the shim");
+    /* fork, then only async-signal-safe calls until the exec: berthd
+     * has threads (lib's spawn.h shadows <spawn.h> here) */
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        dup2(devnull, 0);
+        execve(engine.shim, argv, environ);
+        _exit(127);
+    }
+    int r = pid < 0 ? errno : 0;
+    if (devnull >= 0)
+        close(devnull);
+    close(p[1]);
+    if (r != 0) {
+        close(p[0]);
+        return berth_error_set(err, r, "cannot start the shim '%s'", engine.shim);
+    }
+    char buf[4096];
+    size_t got = 0;
+    ssize_t n;
+    while (got + 1 < sizeof(buf) && (n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+        got += (size_t)n;
+    buf[got] = '\0';
+    close(p[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    buf[strcspn(buf, "\n")] = '\0';
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && strncmp(buf, "ok ", 3) == 0)
+        return 0;
+    const char *msg = strncmp(buf, "error: ", 7) == 0 ? buf + 7 : buf;
+    /* the payload's exec failing is the caller's mistake, as Docker's 400 */
+    int e = strstr(msg, "executable file not found") || strstr(msg, "No such file") ||
+                    strstr(msg, "exec")
+                ? EINVAL
+                : EIO;
+    return berth_error_set(err, e, "failed to start container %s: %s", c->id,
+                           *msg ? msg : "the shim failed");
+}
+
+int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
+{
+    *ret_modified = c->status != CTR_RUNNING;
+    if (!*ret_modified)
+        return 0;
+    /* a restart: the old run's records go, the log and upper dir stay */
+    _cleanup_free_ char *ex = xasprintf("%s/exit.json", c->dir);
+    _cleanup_free_ char *st = xasprintf("%s/state.json", c->dir);
+    unlink(ex);
+    unlink(st);
+    _cleanup_free_ char *shims = xasprintf("%s/shims", engine.exec_root);
+    if (mkdir_p(shims, 0700, err) < 0)
+        return -EIO;
+    int r = spawn_shim(c, err);
+    bool autorm =
+        json_is_true(json_object_get(json_object_get(c->rec, "HostConfig"), "AutoRemove"));
+    /* as Docker: an auto-removed container that cannot start goes too
+     * (a client waiting for its removal would wait for ever) */
+    if (r < 0 && autorm)
+        ctr_remove(c->id, true, NULL);
+    else if (r == 0 && autorm)
+        ctr_watch_autoremove(c->id);
+    return r;
+}
+
+/* The exit codes of the last removed containers, for waits on "removed"
+ * that see the container gone before they saw its exit record. */
+static struct {
+    char id[65];
+    int code;
+} removed[64];
+static unsigned removed_next;
+
+static void remember_removed(const struct ctr *c)
+{
+    unsigned i = removed_next++ % ARRAY_SIZE(removed);
+    snprintf(removed[i].id, sizeof(removed[i].id), "%s", c->id);
+    removed[i].code = c->exit ? ctr_exit_code(c) : 0;
+}
+
+static bool removed_code(const char *id, int *code)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(removed); i++)
+        if (streq(removed[i].id, id))
+            return *code = removed[i].code, true;
+    return false;
+}
+
+/* ---- remove ---- */
+
+/* Undoes what a dead shim may have left: the container, its mount. */
+static void reap_leftovers(struct ctr *c)
+{
+    struct berth_error *e = NULL;
+    if (berth_container_delete(engine.state_root, c->id, true, &e) < 0)
+        berth_error_clear(&e);
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
+    if (berth_overlay_umount(rootfs, &e) < 0)
+        berth_error_clear(&e);
+    _cleanup_free_ char *sock = ctr_socket_path(c->id);
+    unlink(sock);
+}
+
+int ctr_remove(const char *id, bool force, struct berth_error **err)
+{
+    struct ctr *c = NULL;
+    int r = ctr_find(id, &c, err);
+    if (r < 0)
+        return r;
+    if (c->status == CTR_RUNNING && !force) {
+        r = berth_error_set(err, EBUSY,
+                            "cannot remove container \"%s\": container is running: stop the "
+                            "container before removing or force remove",
+                            ctr_name(c));
+        ctr_free(c);
+        return r;
+    }
+    if (c->status == CTR_RUNNING) {
+        ctr_kill(c, SIGKILL, true, NULL);
+        if (c->paused) /* a frozen task dies once thawed */
+            ctr_pause(c, false, NULL);
+        wait_exited(c->id, 10000);
+    }
+    pthread_mutex_lock(&engine.lock);
+    json_decref(c->exit);
+    c->exit = json_read_file(c->dir, "exit.json", NULL);
+    remember_removed(c);
+    reap_leftovers(c);
+    _cleanup_free_ char *cdir = containers_dir();
+    _cleanup_free_ char *gone = xasprintf("%s/.removing-%s", cdir, c->id);
+    if (rename(c->dir, gone) < 0 && errno != ENOENT)
+        r = berth_error_set(err, errno, "cannot remove container %s", c->id);
+    else
+        rm_rf_at(AT_FDCWD, gone, NULL);
+    pthread_mutex_unlock(&engine.lock);
+    ctr_free(c);
+    return r;
+}
+
+/* ---- wait ---- */
+
+int ctr_wait_prepare(const char *ref, enum wait_cond cond, struct ctr_waiter *w,
+                     struct berth_error **err)
+{
+    struct ctr *c = NULL;
+    if (ctr_find(ref, &c, err) < 0)
+        return -ENOENT;
+    memset(w, 0, sizeof(*w));
+    snprintf(w->id, sizeof(w->id), "%s", c->id);
+    w->cond = cond;
+    const char *fin = json_string_value(json_object_get(c->exit, "FinishedAt"));
+    snprintf(w->before, sizeof(w->before), "%s", fin ? fin : "");
+    w->code = ctr_exit_code(c);
+    w->done = cond == WAIT_NOT_RUNNING && c->status != CTR_RUNNING;
+    ctr_free(c);
+    return 0;
+}
+
+int ctr_wait_block(struct ctr_waiter *w)
+{
+    while (!w->done) {
+        struct ctr *now = NULL;
+        if (ctr_find(w->id, &now, NULL) < 0) {
+            pthread_mutex_lock(&engine.lock);
+            removed_code(w->id, &w->code);
+            pthread_mutex_unlock(&engine.lock);
+            break;
+        }
+        const char *fin = json_string_value(json_object_get(now->exit, "FinishedAt"));
+        bool exited = now->status == CTR_EXITED &&
+                      (w->cond == WAIT_NOT_RUNNING || (fin && !streq(fin, w->before)));
+        if (now->exit && (w->cond == WAIT_NOT_RUNNING || (fin && !streq(fin, w->before))))
+            w->code = ctr_exit_code(now);
+        ctr_free(now);
+        if (exited && w->cond != WAIT_REMOVED)
+            break;
+        char rep[256];
+        /* the shim answers "wait" once the container is gone */
+        if (exited || shim_request(w->id, "wait\n", rep, sizeof(rep)) < 0)
+            usleep(20000);
+    }
+    w->done = true;
+    return w->code;
+}
+
+/* ---- adoption, auto-remove ---- */
+
+static void *autoremove_main(void *arg)
+{
+    char *id = arg;
+    struct ctr_waiter w;
+    if (ctr_wait_prepare(id, WAIT_NOT_RUNNING, &w, NULL) == 0) {
+        ctr_wait_block(&w);
+        ctr_remove(id, true, NULL);
+    }
+    free(id);
+    return NULL;
+}
+
+void ctr_watch_autoremove(const char *id)
+{
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    char *arg = xstrdup(id);
+    if (pthread_create(&t, &at, autoremove_main, arg) != 0)
+        free(arg);
+    pthread_attr_destroy(&at);
+}
+
+void ctr_adopt_all(void)
+{
+    _cleanup_free_ char *cdir = containers_dir();
+    _cleanup_closedir_ DIR *dir = opendir(cdir);
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) /* removals a crash interrupted */
+        if (strncmp(de->d_name, ".removing-", 10) == 0)
+            rm_rf_at(dirfd(dir), de->d_name, NULL);
+    struct ctr **v;
+    size_t n;
+    ctr_list(&v, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct ctr *c = v[i];
+        bool autorm =
+            json_is_true(json_object_get(json_object_get(c->rec, "HostConfig"), "AutoRemove"));
+        if (c->status == CTR_EXITED && c->exit == NULL) {
+            /* the shim died without its record: say so, undo what it left */
+            struct timespec ts;
+            char now[40];
+            clock_gettime(CLOCK_REALTIME, &ts);
+            json_t *j =
+                json_pack("{s:i,s:i,s:b,s:s,s:s}", "ExitCode", 255, "Signal", 0, "OOMKilled", 0,
+                          "FinishedAt", fmt_time(&ts, now), "Error", "the container's shim died");
+            reap_leftovers(c);
+            durable_write_json(c->dir, "exit.json", j, NULL);
+            json_decref(j);
+        }
+        if (autorm && c->status == CTR_RUNNING)
+            ctr_watch_autoremove(c->id);
+        else if (autorm && c->status == CTR_EXITED)
+            ctr_remove(c->id, true, NULL);
+    }
+    ctrs_free(v, n);
+}

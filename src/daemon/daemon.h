@@ -1,0 +1,116 @@
+#pragma once
+/* berthd's engine state: the roots, and the container records under
+ * DATA/containers/ID (DESIGN.md "Records on disk are the truth"; the
+ * files of a container dir are described in src/shim/shim.h). berthd keeps
+ * no other copy: each request reads the records, so a SIGKILL of berthd
+ * loses nothing and a restart re-adopts every live shim. */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+struct berth_error;
+
+struct daemon {
+    const char *data_root;
+    const char *exec_root;
+    const char *state_root; /* libberth's: EXEC/runtime */
+    const char *shim;       /* berth-shim's path */
+    const char *runtime;    /* --runtime, as given */
+    pthread_mutex_t lock;   /* creation, names, removal, the image store */
+};
+
+extern struct daemon engine;
+
+enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED };
+
+/* One container as its records show it now. */
+struct ctr {
+    char id[65];
+    char *dir;
+    json_t *rec;   /* container.json (berthd's) */
+    json_t *state; /* state.json (the shim's, once started) or NULL */
+    json_t *exit;  /* exit.json (the shim's, or berthd's for a dead shim) or NULL */
+    enum ctr_status status;
+    bool paused; /* running, its cgroup frozen */
+};
+
+/* Finds a container by full id, name (with or without '/') or unique id
+ * prefix. ENOENT "No such container: X"; EINVAL for an ambiguous prefix. */
+int ctr_find(const char *ref, struct ctr **ret, struct berth_error **err);
+/* Every container, newest first. */
+int ctr_list(struct ctr ***ret, size_t *ret_n);
+void ctr_free(struct ctr *c);
+void ctrs_free(struct ctr **v, size_t n);
+const char *ctr_status_name(enum ctr_status s);
+const char *ctr_name(const struct ctr *c); /* without the '/' */
+int ctr_exit_code(const struct ctr *c);
+
+/* POST /containers/create's body (Docker's ContainerConfig with
+ * HostConfig) into a record; *ret_id the new id. EINVAL for bad or
+ * unsupported input, ENOENT for an unknown image, EEXIST for a name in use. */
+int ctr_create(json_t *body, const char *name, char ret_id[65], struct berth_error **err);
+/* Starts it through a new shim; ret_modified false when already running. */
+int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err);
+/* Sends `sig` through the shim; EBUSY (409) when not running. */
+int ctr_kill(struct ctr *c, int sig, bool all, struct berth_error **err);
+/* The stop signal, `timeout` s, then SIGKILL; false when not running. */
+int ctr_stop(struct ctr *c, int timeout, bool *ret_modified, struct berth_error **err);
+/* Removes it and everything it owns; EBUSY when running without force. */
+int ctr_remove(const char *id, bool force, struct berth_error **err);
+
+enum wait_cond { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
+struct ctr_waiter {
+    char id[65];
+    enum wait_cond cond;
+    char before[48]; /* FinishedAt when the wait began: "next" is another */
+    int code;
+    bool done;
+};
+/* Registers a wait as of now (Docker's semantics: a next-exit wait sent
+ * before start sees the exit of that start). ENOENT when unknown. */
+int ctr_wait_prepare(const char *ref, enum wait_cond cond, struct ctr_waiter *w,
+                     struct berth_error **err);
+/* Blocks until the condition holds; returns the exit code. */
+int ctr_wait_block(struct ctr_waiter *w);
+
+/* Reconciles the records at start: adopts live shims, records the exit of
+ * dead ones, finishes removals and auto-removes. */
+void ctr_adopt_all(void);
+/* Removes the container once it exited (HostConfig.AutoRemove), from a
+ * detached thread. */
+void ctr_watch_autoremove(const char *id);
+
+/* The shim's control socket of container `id`. */
+char *ctr_socket_path(const char *id);
+/* Sends one request line to the shim of `id`; `ret` gets the reply line.
+ * With ret_fds (may be NULL), up to `max_fds` fds passed with the reply
+ * (SCM_RIGHTS) go there, the rest -1. -errno when the shim is gone. */
+int ctr_shim_request(const char *id, const char *req, char *ret, size_t len, int *ret_fds,
+                     size_t max_fds);
+bool ctr_name_taken(const char *name);
+
+/* manage.c: pause/unpause (EBUSY, 409, as Docker when not running, already
+ * paused, not paused), rename (durable; EEXIST for a name in use, EINVAL
+ * for a bad one), restart, and the processes of `top`. */
+int ctr_pause(struct ctr *c, bool pause, struct berth_error **err);
+int ctr_rename(struct ctr *c, const char *name, struct berth_error **err);
+int ctr_restart(struct ctr *c, int timeout, struct berth_error **err);
+/* Docker's top: runs `ps ARGS` (default -ef) and keeps the rows of the
+ * container's processes; {"Titles":[...],"Processes":[[...]...]}. */
+json_t *ctr_top(struct ctr *c, const char *ps_args, struct berth_error **err);
+
+/* exec.c: Docker's exec instances, one record per instance under
+ * DIR/execs/EID.json (config, the shim's Pid once started) and
+ * DIR/execs/EID.exit.json (written by the shim). */
+int exec_create(struct ctr *c, json_t *body, char ret_id[65], struct berth_error **err);
+/* Finds an exec instance: its container's id and record. ENOENT. */
+int exec_find(const char *eid, char ret_cid[65], json_t **ret_rec, struct berth_error **err);
+/* EBUSY when it was started before. */
+int exec_check_fresh(const char *cid, const char *eid, struct berth_error **err);
+/* Has the shim start it; fds[0..2]: its stdin (write end, -1 without
+ * AttachStdin), stdout, stderr (read ends; -1 when detached). */
+int exec_start(const char *cid, const char *eid, bool detach, int fds[3], struct berth_error **err);
+/* Docker's /exec/{id}/json. */
+json_t *exec_inspect(const char *cid, const char *eid, json_t *rec);
+/* Waits up to `ms` for the exec's exit record. */
+bool exec_wait_exit(const char *cid, const char *eid, long ms);

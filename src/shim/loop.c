@@ -1,0 +1,369 @@
+/* The shim's one wait point: epoll over the two log pipes, the init's
+ * pidfd, a signalfd for SIGCHLD (it is a subreaper) and the control
+ * socket with its few clients. */
+#include "shim.h"
+#include "cleanup.h"
+#include "container.h"
+#include "durable.h"
+#include "error.h"
+#include "logbuf.h"
+#include "overlay.h"
+#include "units.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define MAX_CLIENTS 16
+#define MAX_EXECS   32
+/* after the init exits, how long its pipes may stay open (a process of a
+ * container that shares the host's PID namespace may hold them) */
+#define DRAIN_GRACE_MS 2000
+
+enum { TAG_OUT, TAG_ERR, TAG_PIDFD, TAG_SIGNAL, TAG_LISTEN, TAG_CLIENT, TAG_EXEC };
+
+struct exec_proc {
+    char eid[65];
+    struct berth_container *h; /* NULL: a free slot */
+};
+
+struct client {
+    int fd;
+    bool waiting;
+};
+
+struct shim {
+    const struct shim_args *a;
+    struct berth_container *c;
+    int ep;
+    struct log_stream out, err;
+    struct log_writer w;
+    struct client clients[MAX_CLIENTS];
+    struct exec_proc execs[MAX_EXECS];
+    bool exited;
+    struct berth_exit ex;
+};
+
+static void watch(struct shim *s, int fd, uint32_t tag, uint32_t idx)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ((uint64_t)tag << 32) | idx};
+    epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void reply(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(int fd, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        send(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, MSG_NOSIGNAL);
+}
+
+static void status_reply(struct shim *s, int fd)
+{
+    if (!s->exited)
+        reply(fd, "{\"Status\":\"running\",\"Pid\":%d}\n", (int)s->c->pid);
+    else
+        reply(fd, "{\"Status\":\"exited\",\"ExitCode\":%d,\"OOMKilled\":%s}\n",
+              berth_exit_status(&s->ex), s->ex.oom_killed ? "true" : "false");
+}
+
+static void drop_client(struct shim *s, struct client *cl)
+{
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, cl->fd, NULL);
+    close(cl->fd);
+    cl->fd = -1;
+    cl->waiting = false;
+}
+
+static void exec_request(struct shim *s, int fd, const char *eid, bool detach)
+{
+    struct berth_error *e = NULL;
+    struct exec_proc *x = NULL;
+    int fds[3];
+    for (int i = 0; i < MAX_EXECS && x == NULL; i++)
+        if (s->execs[i].h == NULL)
+            x = &s->execs[i];
+    if (s->exited || x == NULL || strlen(eid) != 64) {
+        reply(fd, "{\"Error\":\"%s\"}\n",
+              s->exited ? "the container is not running" : "too many execs at once");
+        return;
+    }
+    if (shim_exec_start(s->a, eid, detach, &x->h, fds, &e) < 0) {
+        _cleanup_free_ char *msg = berth_error_format(e);
+        berth_error_clear(&e);
+        json_t *j = json_pack("{s:s}", "Error", msg);
+        _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+        reply(fd, "%s\n", text);
+        x->h = NULL;
+        return;
+    }
+    snprintf(x->eid, sizeof(x->eid), "%s", eid);
+    watch(s, x->h->pidfd, TAG_EXEC, (uint32_t)(x - s->execs));
+    char text[96];
+    snprintf(text, sizeof(text), "{\"Pid\":%d,\"Stdin\":%s}\n", (int)x->h->pid,
+             fds[0] >= 0 ? "true" : "false");
+    shim_send_fds(fd, text, fds);
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+static void reap_pass(struct shim *s);
+
+static void exec_done(struct shim *s, struct exec_proc *x)
+{
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, x->h->pidfd, NULL);
+    shim_exec_finish(s->a, x->eid, x->h);
+    x->h = NULL;
+    reap_pass(s); /* what queued behind it */
+}
+
+static bool is_exec(struct shim *s, pid_t pid)
+{
+    for (int i = 0; i < MAX_EXECS; i++)
+        if (s->execs[i].h && s->execs[i].h->pid == pid)
+            return true;
+    return false;
+}
+
+static void handle_request(struct shim *s, struct client *cl)
+{
+    char eid[80];
+    char mode[16] = "";
+    char buf[128];
+    ssize_t n = recv(cl->fd, buf, sizeof(buf) - 1, 0);
+    if (n <= 0) {
+        drop_client(s, cl);
+        return;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    int sig = 0;
+    char all[8] = "";
+    if (streq(buf, "status")) {
+        status_reply(s, cl->fd);
+    } else if (streq(buf, "wait")) {
+        cl->waiting = true;
+        return;
+    } else if (sscanf(buf, "exec %79s %15s", eid, mode) >= 1) {
+        exec_request(s, cl->fd, eid, streq(mode, "detach"));
+    } else if (sscanf(buf, "kill %d %7s", &sig, all) >= 1 && sig > 0 && sig < 65) {
+        struct berth_error *e = NULL;
+        if (s->exited ||
+            berth_container_kill(s->a->state_root, s->a->id, sig, streq(all, "all"), &e) < 0) {
+            berth_error_clear(&e);
+            reply(cl->fd, "{\"Error\":\"container %s is not running\"}\n", s->a->id);
+        } else {
+            reply(cl->fd, "{\"Ok\":true}\n");
+        }
+    } else {
+        reply(cl->fd, "{\"Error\":\"unknown request\"}\n");
+    }
+    drop_client(s, cl);
+}
+
+static void accept_client(struct shim *s, int lfd)
+{
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (uint32_t i = 0; i < MAX_CLIENTS; i++) {
+        if (s->clients[i].fd < 0) {
+            s->clients[i].fd = fd;
+            watch(s, fd, TAG_CLIENT, i);
+            return;
+        }
+    }
+    close(fd); /* too many at once: the caller retries or reads the records */
+}
+
+/* Reaps what was reparented to us; the init itself through its pidfd. */
+static void reap_others(struct shim *s, int sfd)
+{
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof(si)) == sizeof(si))
+        ;
+    reap_pass(s);
+}
+
+/* Reaps zombies until the first one that is the init or an exec (those
+ * go through their pidfds, which then reap the rest). */
+static void reap_pass(struct shim *s)
+{
+    for (;;) {
+        siginfo_t info = {0};
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
+            return;
+        if (info.si_pid == s->c->pid || is_exec(s, info.si_pid))
+            return;
+        waitpid(info.si_pid, NULL, WNOHANG);
+    }
+}
+
+static void pump(struct shim *s, struct log_stream *ls)
+{
+    long n = log_stream_pump(ls, &s->w);
+    if (n == 0 || (n < 0 && n != -EAGAIN)) {
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, ls->fd, NULL);
+        close(ls->fd);
+        ls->fd = -1;
+    }
+    log_writer_flush(&s->w, false);
+}
+
+static void write_exit(struct shim *s)
+{
+    struct timespec ts;
+    char now[40];
+    clock_gettime(CLOCK_REALTIME, &ts);
+    json_t *j = json_pack("{s:i,s:i,s:b,s:s}", "ExitCode", berth_exit_status(&s->ex), "Signal",
+                          s->ex.signaled ? s->ex.signal : 0, "OOMKilled", s->ex.oom_killed,
+                          "FinishedAt", fmt_time(&ts, now));
+    durable_write_json(s->a->dir, "exit.json", j, NULL);
+    json_decref(j);
+}
+
+static void dispatch(struct shim *s, uint64_t data, int pidfd, int sfd, int lfd)
+{
+    uint32_t tag = (uint32_t)(data >> 32), idx = (uint32_t)data;
+    struct berth_error *e = NULL;
+    switch (tag) {
+    case TAG_OUT:
+        pump(s, &s->out);
+        break;
+    case TAG_ERR:
+        pump(s, &s->err);
+        break;
+    case TAG_PIDFD:
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, pidfd, NULL);
+        if (berth_container_wait(s->c, &s->ex, &e) < 0) {
+            berth_error_clear(&e);
+            s->ex = (struct berth_exit){.code = 255};
+        }
+        s->exited = true;
+        break;
+    case TAG_SIGNAL:
+        reap_others(s, sfd);
+        break;
+    case TAG_LISTEN:
+        accept_client(s, lfd);
+        break;
+    case TAG_CLIENT:
+        handle_request(s, &s->clients[idx]);
+        break;
+    case TAG_EXEC:
+        exec_done(s, &s->execs[idx]);
+        break;
+    default:
+        break;
+    }
+}
+
+/* After the init and its output are gone: the container's kernel state,
+ * the mount, then the record, then the waiters. */
+static void finish(struct shim *s, const char *rootfs)
+{
+    struct berth_error *e = NULL;
+    log_writer_flush(&s->w, true);
+    for (int i = 0; i < MAX_EXECS; i++) { /* they went with the init's PID namespace */
+        if (s->execs[i].h) {
+            kill(s->execs[i].h->pid, SIGKILL);
+            exec_done(s, &s->execs[i]);
+        }
+    }
+    berth_container_free(s->c);
+    if (berth_container_delete(s->a->state_root, s->a->id, true, &e) < 0)
+        berth_error_clear(&e);
+    if (berth_overlay_umount(rootfs, &e) < 0)
+        berth_error_clear(&e);
+    write_exit(s);
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (s->clients[i].fd >= 0 && s->clients[i].waiting)
+            status_reply(s, s->clients[i].fd);
+        if (s->clients[i].fd >= 0)
+            close(s->clients[i].fd);
+    }
+}
+
+/* max-size and max-file from the record (berthd checked them) */
+static void log_options(const struct shim_args *a, struct log_writer *w)
+{
+    json_t *rec = json_read_file(a->dir, "container.json", NULL);
+    json_t *cfg =
+        json_object_get(json_object_get(json_object_get(rec, "HostConfig"), "LogConfig"), "Config");
+    int64_t size = 0;
+    long long files = 1;
+    const char *s = json_string_value(json_object_get(cfg, "max-size"));
+    if (s && berth_parse_size(s, &size) == 0 && size > 0)
+        w->max_size = (unsigned long long)size;
+    s = json_string_value(json_object_get(cfg, "max-file"));
+    if (s && parse_i64(s, &files) == 0 && files >= 1 && files < 1000)
+        w->max_file = (unsigned)files;
+    else
+        w->max_file = 1;
+    json_decref(rec);
+}
+
+int shim_loop(const struct shim_args *a, struct berth_container *c, int out_fd, int err_fd,
+              int listen_fd, const char *rootfs)
+{
+    static struct shim s; /* the rings: static, not on the stack */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    s.a = a;
+    s.c = c;
+    s.ep = epoll_create1(EPOLL_CLOEXEC);
+    s.out = (struct log_stream){.fd = out_fd, .name = "stdout"};
+    s.err = (struct log_stream){.fd = err_fd, .name = "stderr"};
+    _cleanup_free_ char *log = xasprintf("%s/%s-json.log", a->dir, a->id);
+    s.w.path = log;
+    log_options(a, &s.w);
+    log_writer_open(&s.w);
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        s.clients[i].fd = -1;
+    watch(&s, out_fd, TAG_OUT, 0);
+    watch(&s, err_fd, TAG_ERR, 0);
+    watch(&s, c->pidfd, TAG_PIDFD, 0);
+    watch(&s, sfd, TAG_SIGNAL, 0);
+    watch(&s, listen_fd, TAG_LISTEN, 0);
+    struct timespec exited_at = {0};
+    while (!s.exited || s.out.fd >= 0 || s.err.fd >= 0) {
+        struct epoll_event evs[16];
+        int n = epoll_wait(s.ep, evs, 16, s.exited ? 100 : -1);
+        for (int i = 0; i < n; i++)
+            dispatch(&s, evs[i].data.u64, c->pidfd, sfd, listen_fd);
+        if (s.exited && exited_at.tv_sec == 0)
+            clock_gettime(CLOCK_MONOTONIC, &exited_at);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (s.exited &&
+            (now.tv_sec - exited_at.tv_sec) * 1000 + (now.tv_nsec - exited_at.tv_nsec) / 1000000 >
+                DRAIN_GRACE_MS)
+            break;
+    }
+    /* what is left in the pipes (non-blocking) and in the rings */
+    while (s.out.fd >= 0 && log_stream_pump(&s.out, &s.w) > 0)
+        ;
+    while (s.err.fd >= 0 && log_stream_pump(&s.err, &s.w) > 0)
+        ;
+    finish(&s, rootfs);
+    close(listen_fd);
+    unlink(a->socket);
+    return 0;
+}

@@ -1,0 +1,109 @@
+# Shared set-up of the engine tests (engine.bats, docker-cli.bats): one
+# PRIVATE berthd per file (its own socket, data root and exec root under a
+# temp dir), started in setup_file and stopped by PID in teardown_file,
+# which also removes every container, shim, overlay mount and cgroup the
+# file made.
+#
+# Environment (set by scripts/test.sh):
+#   BERTHD      the berthd binary      BERTH       the berth CLI
+#   BERTH_SHIM  the berth-shim binary
+
+bats_require_minimum_version 1.5.0
+
+engine_setup_file() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root"
+    for v in BERTHD BERTH BERTH_SHIM; do
+        if [ -z "${!v:-}" ] || [ ! -x "${!v}" ]; then
+            echo "$v must name the built binary" >&2
+            return 1
+        fi
+    done
+    # short: the shims' sockets live under it (108 bytes at most)
+    ENGINE_DIR=$(mktemp -d /tmp/berth-engine.XXXXXX)
+    export ENGINE_DIR
+    export SOCK=$ENGINE_DIR/berth.sock
+    export BERTH_HOST=unix://$SOCK
+    engine_start_daemon
+}
+
+# Starts berthd on the file's roots; its PID goes to $ENGINE_DIR/berthd.pid.
+engine_start_daemon() {
+    "$BERTHD" -H "unix://$SOCK" --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
+        --log-level error >>"$ENGINE_DIR/berthd.log" 2>&1 3>&- &
+    echo $! >"$ENGINE_DIR/berthd.pid"
+    for _ in $(seq 100); do
+        [ -S "$SOCK" ] && curl -sf --unix-socket "$SOCK" http://berth/_ping >/dev/null && return 0
+        sleep 0.05
+    done
+    echo "berthd did not start:" >&2
+    cat "$ENGINE_DIR/berthd.log" >&2
+    return 1
+}
+
+engine_stop_daemon() {
+    local pid
+    pid=$(cat "$ENGINE_DIR/berthd.pid" 2>/dev/null) || return 0
+    kill -"${1:-TERM}" "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    rm -f "$ENGINE_DIR/berthd.pid"
+}
+
+# The shims of this file: processes named berth-shim whose arguments name
+# our data root.
+engine_shim_pids() {
+    local p
+    for p in $(pgrep -x berth-shim 2>/dev/null); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$ENGINE_DIR/" && echo "$p"
+    done
+    return 0
+}
+
+engine_teardown_file() {
+    [ -n "${ENGINE_DIR:-}" ] || return 0
+    local id p m
+    if [ -f "$ENGINE_DIR/berthd.pid" ]; then
+        for id in $("$BERTH" ps -a -q 2>/dev/null); do
+            "$BERTH" rm -f "$id" >/dev/null 2>&1 || true
+        done
+    fi
+    engine_stop_daemon TERM
+    for p in $(engine_shim_pids); do
+        kill -KILL "$p" 2>/dev/null || true
+    done
+    # whatever a killed shim left: its mounts, then its cgroups
+    grep -F " $ENGINE_DIR/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    for id in $(ls "$ENGINE_DIR/data/containers" 2>/dev/null); do
+        find /sys/fs/cgroup -depth -type d -name "berth-$id" -exec rmdir {} \; 2>/dev/null || true
+    done
+    rm -rf "$ENGINE_DIR"
+}
+
+# api METHOD PATH [BODY]: curl on the private socket; prints the body, then
+# a last line "HTTP STATUS".
+api() {
+    local method=$1 path=$2 body=${3-}
+    if [ -n "$body" ]; then
+        curl -s --unix-socket "$SOCK" -X "$method" -H 'Content-Type: application/json' \
+            --data-binary "$body" -w '\nHTTP %{http_code}\n' "http://berth$path"
+    else
+        curl -s --unix-socket "$SOCK" -X "$method" -w '\nHTTP %{http_code}\n' "http://berth$path"
+    fi
+}
+
+# wait_for CMD...: retries for up to 5 s.
+wait_for() {
+    for _ in $(seq 100); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    "$@"
+}
+
+# The container's cgroup dirs on the host (any hierarchy).
+cgroup_dirs_of() {
+    find /sys/fs/cgroup -type d -name "berth-$1" 2>/dev/null
+}

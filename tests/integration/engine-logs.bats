@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# The log options of the engine's second slice (issue 13): --log-opt
+# max-size/max-file rotation in the shim's writer, logs -f across rotation,
+# logs --since/--until, and log options berth refuses by name.
+
+load engine-helpers
+
+setup_file() {
+    engine_setup_file
+}
+
+teardown_file() {
+    engine_teardown_file
+}
+
+teardown() {
+    local id
+    if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${status:-}" ]; then
+        echo "last run: status $status, output:"
+        printf '%s\n' "${output:-}" | sed 's/^/  /'
+    fi
+    for id in $("$BERTH" ps -a -q 2>/dev/null); do
+        "$BERTH" rm -f "$id" >/dev/null 2>&1 || true
+    done
+}
+
+@test "--log-opt max-size/max-file: rotation keeps max-file files under max-size, logs reads them all" {
+    run -0 "$BERTH" run -d --log-opt max-size=4k --log-opt max-file=3 busybox \
+        sh -c 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo line-$i; done'
+    id=$output
+    run -0 "$BERTH" wait "$id"
+    log=$ENGINE_DIR/data/containers/$id/$id-json.log
+    [ -f "$log" ] && [ -f "$log.1" ] && [ -f "$log.2" ] && [ ! -e "$log.3" ]
+    for f in "$log" "$log.1" "$log.2"; do
+        [ "$(stat -c %s "$f")" -le 4096 ]
+    done
+    # whole lines only: every file is valid json-file
+    cat "$log.2" "$log.1" "$log" | jq -e -s 'all(.stream == "stdout")'
+    # what is kept is the newest lines, in order, ending with the last
+    run -0 "$BERTH" logs "$id"
+    [ "${lines[-1]}" = line-400 ]
+    first=${lines[0]#line-}
+    [ "$output" = "$(seq "$first" 400 | sed 's/^/line-/')" ]
+    run -0 "$BERTH" inspect -f '{{json .HostConfig.LogConfig}}' "$id"
+    [ "$output" = '{"Type":"json-file","Config":{"max-size":"4k","max-file":"3"}}' ]
+}
+
+@test "logs -f follows across rotation: no line lost or doubled" {
+    run -0 "$BERTH" run -d --log-opt max-size=2k --log-opt max-file=5 busybox \
+        sh -c 'sleep 0.5; i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo line-$i; sleep 0.003; done'
+    id=$output
+    run -0 "$BERTH" logs -f "$id"
+    [ "$output" = "$(seq 1 300 | sed 's/^/line-/')" ]
+    [ -f "$ENGINE_DIR/data/containers/$id/$id-json.log.1" ]
+}
+
+@test "--log-opt max-size alone truncates (max-file 1); the file stays small" {
+    run -0 "$BERTH" run -d --log-opt max-size=2k busybox \
+        sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo line-$i; done'
+    id=$output
+    run -0 "$BERTH" wait "$id"
+    [ ! -e "$ENGINE_DIR/data/containers/$id/$id-json.log.1" ]
+    [ "$(stat -c %s "$ENGINE_DIR/data/containers/$id/$id-json.log")" -le 2048 ]
+    run -0 "$BERTH" logs --tail 1 "$id"
+    [ "$output" = line-300 ]
+}
+
+@test "--log-opt: options berth cannot honour are refused by name, bad values too" {
+    run -125 "$BERTH" run --rm --log-opt mode=non-blocking busybox true
+    [[ "$output" == *"log-opt 'mode' is not supported by berth yet"* ]]
+    run -125 "$BERTH" run --rm --log-opt max-buffer-size=4m busybox true
+    [[ "$output" == *"log-opt 'max-buffer-size' is not supported"* ]]
+    run -125 "$BERTH" run --rm --log-opt max-size=lots busybox true
+    [[ "$output" == *"invalid log-opt max-size 'lots'"* ]]
+    run -125 "$BERTH" run --rm --log-opt max-file=0 --log-opt max-size=1m busybox true
+    [[ "$output" == *"max-file cannot be less than 1"* ]]
+    run -125 "$BERTH" run --rm --log-opt max-file=2 busybox true
+    [[ "$output" == *"max-file cannot be set without max-size"* ]]
+    run -125 "$BERTH" run --rm --log-opt novalue busybox true
+    [[ "$output" == *"invalid log-opt 'novalue'"* ]]
+    run -0 "$BERTH" ps -a -q
+    [ -z "$output" ]
+}
+
+@test "logs --since/--until: RFC 3339, unix seconds and durations" {
+    run -0 "$BERTH" run -d busybox sh -c 'echo early; sleep 1.5; echo late'
+    id=$output
+    run -0 "$BERTH" wait "$id"
+    log=$ENGINE_DIR/data/containers/$id/$id-json.log
+    t_late=$(jq -r 'select(.log == "late\n") | .time' "$log")
+    unix_late=$(date -d "$t_late" +%s.%N)
+    run -0 "$BERTH" logs --since "$t_late" "$id"
+    [ "$output" = late ]
+    run -0 "$BERTH" logs --until "$t_late" "$id"
+    [ "$output" = early ]
+    run -0 "$BERTH" logs --since "$unix_late" "$id"
+    [ "$output" = late ]
+    run -0 "$BERTH" logs --since 1h "$id"
+    [ "$output" = "$(printf 'early\nlate')" ]
+    run -0 "$BERTH" logs --until 1h "$id"
+    [ -z "$output" ]
+    run -0 "$BERTH" logs --since 2099-01-01 "$id"
+    [ -z "$output" ]
+    run -1 "$BERTH" logs --since yesterday "$id"
+    [[ "$output" == *"invalid value 'yesterday' for --since"* ]]
+    run -0 api GET "/containers/$id/logs?stdout=1&since=abc"
+    [[ "$output" == *"invalid value for since: 'abc'"*"HTTP 400" ]]
+}
