@@ -31,10 +31,12 @@ setup_file() {
     export PM=$BATS_FILE_TMPDIR/podman
     export PM_CGROUP=berth-podman-$BERTH_TAG
     mkdir -p "$PM/tmp"
-    # podman with the private configuration, also for script(1) below
+    # podman with the private configuration, also for script(1) below; from
+    # a private dir, as conmon writes its "oom" file into its working dir
     cat >"$PM/podman" <<EOF
 #!/bin/sh
 export CONTAINERS_CONF=$PM/containers.conf CONTAINERS_STORAGE_CONF=$PM/storage.conf
+cd "$PM/tmp" || exit 1
 exec podman --tmpdir "$PM/tmp" "\$@"
 EOF
     chmod 755 "$PM/podman"

@@ -350,10 +350,16 @@ gone() {
     [ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# as_user_named USER COMMAND...: COMMAND as USER; the runtime under test
+# runs from the user's copy (rootless_bundle), since the build dir may be
+# out of the user's reach (a CI clone in a 0700 temporary dir)
 as_user_named() {
     local u=$1 home
     shift
     home=$(getent passwd "$u" | cut -d: -f6)
+    if [ "$1" = "$BERTH_RUNTIME" ]; then
+        set -- "$home/.berth-runtime" "${@:2}"
+    fi
     runuser -u "$u" -- env -i PATH=/usr/bin:/bin HOME="$home" XDG_RUNTIME_DIR="$home/xdg" "$@"
 }
 
@@ -374,6 +380,7 @@ rootless_bundle() {
     RHOME=$(getent passwd "$RUSER" | cut -d: -f6)
     RB=$RHOME/bundle
     mkdir -p "$RB" "$RHOME/xdg"
+    install -m 0755 "$BERTH_RUNTIME" "$RHOME/.berth-runtime"
     chmod 700 "$RHOME/xdg"
     cp -a "$BUNDLE/rootfs" "$RB/rootfs"
     chown -R "$RUSER:" "$RB" "$RHOME/xdg"
