@@ -103,6 +103,12 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
     close(errp[1]);
     if (write_state(a, c->pid, &e) < 0)
         berth_error_clear(&e); /* berthd still learns the pid from our answer */
+    /* The log exists before create returns: an attach made right after it
+     * opens the file at once, and keeps it when --rm removes the dir. */
+    _cleanup_free_ char *log = xasprintf("%s/%s-json.log", a->dir, a->id);
+    int lf = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (lf >= 0)
+        close(lf);
     dprintf(ready, "ok %d\n", (int)c->pid);
     close(ready);
     dup2(devnull, 0);

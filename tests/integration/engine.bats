@@ -4,26 +4,6 @@
 
 load engine-helpers
 
-setup_file() {
-    engine_setup_file
-}
-
-teardown_file() {
-    engine_teardown_file
-}
-
-# Every test leaves no container behind it; a failed one shows its last run.
-teardown() {
-    local id
-    if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${status:-}" ]; then
-        echo "last run: status $status, output:"
-        printf '%s\n' "${output:-}" | sed 's/^/  /'
-    fi
-    for id in $("$BERTH" ps -a -q 2>/dev/null); do
-        "$BERTH" rm -f "$id" >/dev/null 2>&1 || true
-    done
-}
-
 @test "version: the client's and the daemon's" {
     run -0 "$BERTH" version
     [[ "$output" == *"Client:"* ]]
@@ -395,4 +375,13 @@ teardown() {
     run -1 "$BERTHD" --bogus
     [ "$output" = "berthd: invalid option '--bogus'; see --help" ]
     [ ! -e "$ENGINE_DIR/x.sock" ]
+}
+
+@test "issue-13: run --rm of a container that exits at once loses none of its output" {
+    # the attach used to open the log lazily, after --rm could remove it
+    local k
+    for k in $(seq 30); do
+        run -0 "$BERTH" run --rm busybox echo "line-$k"
+        [ "$output" = "line-$k" ]
+    done
 }

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,6 +232,16 @@ static struct logreader *reader_new(struct request *r, const char *id, bool atta
                 break;
             lr->rotated = k;
         }
+    /* An attach holds the file from now on: a container run with --rm may
+     * exit and have its dir removed before the first poll would open it.
+     * Before the first start (the shim, its writer, starts then) the file
+     * is made empty here; the shim only ever appends to it. */
+    if (attach) {
+        int fd = open(lr->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd >= 0)
+            close(fd);
+        open_next(lr);
+    }
     return lr;
 }
 
