@@ -20,6 +20,9 @@ packages=(
   # the real engines on top of berth-runtime (private instances only) and checkpoint
   podman containerd umoci skopeo uidmap criu
 )
+# the docker CLI, for the engine's compatibility tests: Debian's docker.io
+# where the machine has none (its dockerd is never started; see policy-rc.d)
+command -v docker >/dev/null || packages+=(docker.io)
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps.sh: run as root (apt-get install)" >&2
   exit 1
@@ -32,7 +35,7 @@ own_rcd=0
 if [ ! -e "$rcd" ]; then
   printf '#!/bin/sh\nexit 101\n' >"$rcd" && chmod 755 "$rcd" && own_rcd=1
 fi
-trap '[ "$own_rcd" = 1 ] && rm -f "$rcd"' EXIT
+trap '[ "$own_rcd" = 0 ] || rm -f "$rcd"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "deps.sh: ${#packages[@]} packages installed"

@@ -5,34 +5,11 @@
 load engine-helpers
 
 setup_file() {
-    engine_setup_file
-    DOCKER=$(command -v docker || true)
-    export DOCKER
-}
-
-teardown_file() {
-    engine_teardown_file
+    docker_setup_file
 }
 
 setup() {
-    [ -n "$DOCKER" ] || skip "no docker CLI on this machine"
-    # never the system's daemon: every call names our socket
-    unset DOCKER_HOST DOCKER_CONTEXT
-}
-
-teardown() {
-    local id
-    if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${status:-}" ]; then
-        echo "last run: status $status, output:"
-        printf '%s\n' "${output:-}" | sed 's/^/  /'
-    fi
-    for id in $("$BERTH" ps -a -q 2>/dev/null); do
-        "$BERTH" rm -f "$id" >/dev/null 2>&1 || true
-    done
-}
-
-d() {
-    "$DOCKER" -H "unix://$SOCK" "$@"
+    docker_setup
 }
 
 @test "docker version: client and berthd" {

@@ -107,3 +107,47 @@ wait_for() {
 cgroup_dirs_of() {
     find /sys/fs/cgroup -type d -name "berth-$1" 2>/dev/null
 }
+
+# engine_teardown: every test leaves no container behind it; a failed one
+# shows its last run.
+engine_teardown() {
+    local id
+    if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${status:-}" ]; then
+        echo "last run: status $status, output:"
+        printf '%s\n' "${output:-}" | sed 's/^/  /'
+    fi
+    for id in $("$BERTH" ps -a -q 2>/dev/null); do
+        "$BERTH" rm -f "$id" >/dev/null 2>&1 || true
+    done
+}
+
+# The defaults of a file against the private daemon; a file may override.
+setup_file() {
+    engine_setup_file
+}
+
+teardown_file() {
+    engine_teardown_file
+}
+
+teardown() {
+    engine_teardown
+}
+
+# --- the docker CLI (docker-cli*.bats) ---------------------------------------
+
+docker_setup_file() {
+    engine_setup_file
+    DOCKER=$(command -v docker || true)
+    export DOCKER
+}
+
+docker_setup() {
+    [ -n "$DOCKER" ] || skip "no docker CLI on this machine"
+    # never the system's daemon: every call names our socket
+    unset DOCKER_HOST DOCKER_CONTEXT
+}
+
+d() {
+    "$DOCKER" -H "unix://$SOCK" "$@"
+}

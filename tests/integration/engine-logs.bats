@@ -5,25 +5,6 @@
 
 load engine-helpers
 
-setup_file() {
-    engine_setup_file
-}
-
-teardown_file() {
-    engine_teardown_file
-}
-
-teardown() {
-    local id
-    if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${status:-}" ]; then
-        echo "last run: status $status, output:"
-        printf '%s\n' "${output:-}" | sed 's/^/  /'
-    fi
-    for id in $("$BERTH" ps -a -q 2>/dev/null); do
-        "$BERTH" rm -f "$id" >/dev/null 2>&1 || true
-    done
-}
-
 @test "--log-opt max-size/max-file: rotation keeps max-file files under max-size, logs reads them all" {
     run -0 "$BERTH" run -d --log-opt max-size=4k --log-opt max-file=3 busybox \
         sh -c 'i=0; while [ $i -lt 400 ]; do i=$((i+1)); echo line-$i; done'

@@ -5,25 +5,6 @@
 
 load engine-helpers
 
-setup_file() {
-    engine_setup_file
-}
-
-teardown_file() {
-    engine_teardown_file
-}
-
-teardown() {
-    local id
-    if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${status:-}" ]; then
-        echo "last run: status $status, output:"
-        printf '%s\n' "${output:-}" | sed 's/^/  /'
-    fi
-    for id in $("$BERTH" ps -a -q 2>/dev/null); do
-        "$BERTH" rm -f "$id" >/dev/null 2>&1 || true
-    done
-}
-
 @test "create, then start -a: the output and the exit status" {
     run -0 "$BERTH" create --name "c-$BATS_TEST_NUMBER" busybox sh -c 'echo made; exit 5'
     id=$output
