@@ -52,6 +52,9 @@ hook_json() {
     ctrnet=$(readlink "/proc/$pid/ns/net")
     assert_eq "$(awk '{ print $1 }' "$log" | xargs)" "prestart createRuntime createContainer"
     ctr_start
+    # start returns once the init may go on; its startContainer hook runs
+    # after that, inside the container: wait for it before the delete
+    retry 200 0.05 grep -q '^startContainer' "$log"
     rt delete --force "$CID"
     cat "$log"
     assert_eq "$(awk '{ print $1 }' "$log" | xargs)" \
