@@ -160,7 +160,7 @@ teardown() {
 
 @test "containerd: run -d, task exec with its status, task ps, pause, resume, kill reaching a TERM trap" {
     c_run -d localhost/berth-bb:bb "$CID" sh -c \
-        'trap "exit 7" TERM; i=0; while true; do i=$((i+1)); echo $i >/tmp/count; sleep 0.05; done'
+        'trap "exit 7" TERM; i=0; while true; do i=$((i+1)); echo $i >/tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done'
     retry 100 0.05 task_is "$CID" RUNNING
     run -5 c task exec --exec-id e1 --fifo-dir "$CD/fifo" "$CID" sh -c 'echo in-exec; exit 5'
     assert_eq "$output" in-exec
@@ -170,16 +170,17 @@ teardown() {
     has "^$pid "
     run -0 c task pause "$CID"
     assert_eq "$(task_status "$CID")" PAUSED
-    # frozen: the counter, read from the host, stands still
+    # frozen: the counter (renamed into place whole), read from the host, stands still
     local n1 n2
     sleep 0.2
     n1=$(cat "/proc/$pid/root/tmp/count")
+    [ -n "$n1" ]
     sleep 0.5
     n2=$(cat "/proc/$pid/root/tmp/count")
     assert_eq "$n2" "$n1"
     run -0 c task resume "$CID"
     assert_eq "$(task_status "$CID")" RUNNING
-    retry 100 0.05 eval '[ "$(cat /proc/$pid/root/tmp/count)" -gt "$n1" ]'
+    retry 200 0.1 eval '[ "$(cat /proc/$pid/root/tmp/count)" -gt "$n1" ]'
     run -0 c task exec --exec-id e2 --fifo-dir "$CD/fifo" "$CID" true
     c task kill -s TERM "$CID"
     retry 100 0.05 task_is "$CID" STOPPED
