@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "container-internal.h"
 #include "error.h"
+#include "oci.h"
 #include "state.h"
 #include "util.h"
 
@@ -30,6 +31,21 @@ struct berth_cgroup *berth_container_cgroup(const struct berth_state *s, struct 
 
 /* A frozen cgroup is the one mark a pause leaves (runc reads it the same
  * way): nothing is recorded, so a thaw by anyone resumes the container. */
+void berth_container_record_init(struct berth_state *s, const char *id, enum berth_phase phase,
+                                 const struct berth_config *config)
+{
+    *s = (struct berth_state){
+        .id = (char *)id,
+        .phase = phase,
+        .owner = getpid(),
+        .owner_start = proc_start_time(getpid()),
+        .rootfs = config->root_path,
+        .oci_version = config->oci_version,
+        .annotations_json = config->annotations_json,
+        .has_pidns = config->ns[BERTH_NS_PID].enabled,
+    };
+}
+
 enum berth_status berth_container_status(int dirfd, const struct berth_state *s, bool busy)
 {
     enum berth_status st = berth_state_status(dirfd, s, busy);

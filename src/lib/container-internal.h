@@ -1,12 +1,19 @@
 #pragma once
-/* What the files behind container.h (container-info.c, lifecycle.c,
- * control.c) share; nothing else includes this. */
+/* What the files behind container.h (container.c, container-info.c, lifecycle.c,
+ * control.c, checkpoint.c) share; nothing else includes this. */
 #include <stdbool.h>
 
 #include "state.h"
 
 struct berth_cgroup;
+struct berth_config;
 struct berth_error;
+
+/* Fills the fields of a state record that come from the config and from
+ * this process (the owner), for create and restore; the caller sets pid,
+ * pid_start, bundle, created and cgroup_json. Borrows config's strings. */
+void berth_container_record_init(struct berth_state *s, const char *id, enum berth_phase phase,
+                                 const struct berth_config *config);
 
 /* berth_state_status, and PAUSED for a running container whose cgroup is
  * frozen: the state record holds no cgroup knowledge (container-info.c). */

@@ -3,6 +3,7 @@
 #include "container.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "container-internal.h"
 #include "devices.h"
 #include "error.h"
 #include "fault.h"
@@ -151,21 +152,13 @@ static int plan_cgroup(struct create_ctx *x, struct berth_error **err)
 static int write_record(struct create_ctx *x, enum berth_phase phase, struct berth_error **err)
 {
     _cleanup_free_ char *cg = x->cgroup ? berth_cgroup_to_json(x->cgroup) : NULL;
-    struct berth_state s = {
-        .id = (char *)x->o->id,
-        .phase = phase,
-        .owner = getpid(),
-        .owner_start = proc_start_time(getpid()),
-        .pid = x->init.pid,
-        .pid_start = x->pid_start,
-        .bundle = x->bundle,
-        .rootfs = x->config->root_path,
-        .created = x->created,
-        .oci_version = x->config->oci_version,
-        .annotations_json = x->config->annotations_json,
-        .cgroup_json = cg,
-        .has_pidns = x->config->ns[BERTH_NS_PID].enabled,
-    };
+    struct berth_state s;
+    berth_container_record_init(&s, x->o->id, phase, x->config);
+    s.pid = x->init.pid;
+    s.pid_start = x->pid_start;
+    s.bundle = x->bundle;
+    s.created = x->created;
+    s.cgroup_json = cg;
     return berth_state_write(x->dirfd, &s, err);
 }
 

@@ -10,12 +10,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define USAGE                                                                                      \
@@ -153,23 +151,6 @@ static int parse_exec_args(int argc, char **argv, struct exec_args *a)
     return 0;
 }
 
-/* Forwards signals to the process until it exits (no terminal). */
-static void supervise(int pidfd, int sfd)
-{
-    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-    for (;;) {
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
-            return;
-        if (p[1].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof(si)) == sizeof(si))
-                syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
-        }
-        if (p[0].revents & POLLIN)
-            return;
-    }
-}
-
 /* Runs the process and, unless detached, waits for it (its exit status). */
 static int run_exec(struct exec_args *a, int sfd)
 {
@@ -202,7 +183,7 @@ static int run_exec(struct exec_args *a, int sfd)
     if (master >= 0)
         rt_tty_proxy(master, c->pidfd, sfd);
     else
-        supervise(c->pidfd, sfd);
+        rt_supervise(c->pidfd, sfd);
     int r = berth_container_wait(c, &ex, &err);
     berth_container_free(c);
     return r < 0 ? rt_fail(err) : berth_exit_status(&ex);

@@ -1,6 +1,7 @@
 #include "runtime.h"
 #include "checkpoint.h"
 #include "cleanup.h"
+#include "console.h"
 #include "container.h"
 #include "criu.h"
 #include "error.h"
@@ -9,11 +10,9 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define USAGE                                                                                      \
@@ -74,28 +73,11 @@ static int parse_args(int argc, char **argv, struct berth_restore_opts *o, bool 
     return 0;
 }
 
-/* As a foreground run: signals go to the restored init until it exits. */
-static void supervise(int pidfd, int sfd)
-{
-    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-    for (;;) {
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
-            return;
-        if (p[1].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof(si)) == sizeof(si))
-                syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
-        }
-        if (p[0].revents & POLLIN)
-            return;
-    }
-}
-
 static int wait_restored(struct berth_container *c, int sfd)
 {
     struct berth_error *err = NULL;
     struct berth_exit ex;
-    supervise(c->pidfd, sfd);
+    rt_supervise(c->pidfd, sfd);
     int r = berth_container_wait(c, &ex, &err);
     if (r >= 0 && ex.oom_killed)
         berth_log(BERTH_LOG_INFO, "container '%s' was killed by the OOM killer", c->id);

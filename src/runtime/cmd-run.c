@@ -29,21 +29,7 @@ static void forwarded_set(sigset_t *set)
 static int supervise(struct berth_container *c, int sfd, struct berth_exit *ret,
                      struct berth_error **err)
 {
-    struct pollfd p[2] = {{.fd = c->pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-    for (;;) {
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (p[1].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof(si)) == sizeof(si))
-                syscall(SYS_pidfd_send_signal, c->pidfd, (int)si.ssi_signo, NULL, 0);
-        }
-        if (p[0].revents & POLLIN)
-            break;
-    }
+    rt_supervise(c->pidfd, sfd);
     return berth_container_wait(c, ret, err);
 }
 

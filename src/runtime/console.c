@@ -112,3 +112,22 @@ void rt_tty_proxy(int master, int pidfd, int sfd)
     if (is_tty)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 }
+
+void rt_supervise(int pidfd, int sfd)
+{
+    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+    for (;;) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        if (p[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof(si)) == sizeof(si))
+                syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
+        }
+        if (p[0].revents & POLLIN)
+            return;
+    }
+}

@@ -18,3 +18,7 @@ int rt_console_pair(int *ret_ours, int *ret_theirs);
  * raw mode; forwards every signal from signalfd `sfd` to the process, and
  * SIGWINCH as a resize of the pty. */
 void rt_tty_proxy(int master, int pidfd, int sfd);
+
+/* Foreground without a terminal: forwards every signal from signalfd `sfd`
+ * to the process (pidfd) until it exits. */
+void rt_supervise(int pidfd, int sfd);
