@@ -104,25 +104,14 @@ _Noreturn void berth_exec_spawn_joined(const struct berth_init_args *a, const in
                             .exe_fd = -1,
                             .fn = exec_fn,
                             .arg = (void *)a};
-    int pidfd = -1;
-
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    for (size_t i = 0; i < n_ns; i++) {
-        if (setns(ns_fds[i], 0) < 0) {
+    for (size_t i = 0; i < n_ns && err == NULL; i++) {
+        if (setns(ns_fds[i], 0) < 0)
             berth_error_set(&err, errno, "cannot join the container's namespaces");
-            goto fail;
-        }
         close(ns_fds[i]);
     }
-    pid_t pid = berth_spawn(&s, &pidfd, &err);
-    if (pid < 0)
-        goto fail;
-    close(pidfd);
-    _exit(berth_sync_send_value(a->sync_fd, BERTH_SYNC_CHILD, pid, &err) < 0 ? EPIPE : 0);
-fail:
-    berth_sync_send_error(a->sync_fd, err);
-    _exit(127);
+    berth_spawn_report(&s, a->sync_fd, err);
 }
 
 /* ---- the runtime side ---- */
@@ -252,6 +241,10 @@ static int override_process(const struct berth_exec_opts *o, json_t *proc, struc
     if (o->no_new_privs)
         json_object_set_new(proc, "noNewPrivileges", json_true());
     json_object_set_new(proc, "terminal", json_boolean(o->terminal));
+    if (o->terminal && o->console_height && o->console_width)
+        json_object_set_new(proc, "consoleSize",
+                            json_pack("{s:I,s:I}", "height", (json_int_t)o->console_height, "width",
+                                      (json_int_t)o->console_width));
     return add_caps(proc, o->caps, err);
 }
 

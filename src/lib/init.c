@@ -392,20 +392,10 @@ _Noreturn void berth_init_spawn_joined(const struct berth_init_args *a, int pidn
                             .exe_fd = -1,
                             .fn = init_trampoline,
                             .arg = (void *)a};
-    int pidfd = -1;
-
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     die_with_parent();
-    if (join_for_init(pidns_fd, userns_fd, &err) < 0)
-        goto fail;
-    pid_t pid = berth_spawn(&s, &pidfd, &err);
-    if (pid < 0)
-        goto fail;
-    close(pidfd);
-    _exit(berth_sync_send_value(a->sync_fd, BERTH_SYNC_CHILD, pid, &err) < 0 ? EPIPE : 0);
-fail:
-    berth_sync_send_error(a->sync_fd, err);
-    _exit(127);
+    join_for_init(pidns_fd, userns_fd, &err);
+    berth_spawn_report(&s, a->sync_fd, err);
 }
 
 /* The arguments of a re-executed init, sent by launch.c. */

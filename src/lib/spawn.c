@@ -1,5 +1,6 @@
 #include "spawn.h"
 #include "error.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,4 +176,16 @@ pid_t berth_spawn(const struct berth_spawn *s, int *ret_pidfd, struct berth_erro
         return berth_error_set(err, saved, "cannot create the container init");
     *ret_pidfd = pidfd;
     return (pid_t)pid;
+}
+
+_Noreturn void berth_spawn_report(const struct berth_spawn *s, int sync_fd, struct berth_error *err)
+{
+    int pidfd = -1;
+    pid_t pid = err ? -1 : berth_spawn(s, &pidfd, &err);
+    if (pid < 0) {
+        berth_sync_send_error(sync_fd, err);
+        _exit(127);
+    }
+    close(pidfd);
+    _exit(berth_sync_send_value(sync_fd, BERTH_SYNC_CHILD, pid, &err) < 0 ? EPIPE : 0);
 }

@@ -46,3 +46,10 @@ struct berth_spawn {
 /* Returns the child's pid and its pidfd in *ret_pidfd, or -errno with *err
  * set. A failed exec in the child makes it exit with the errno as status. */
 pid_t berth_spawn(const struct berth_spawn *s, int *ret_pidfd, struct berth_error **err);
+
+/* The end of a helper process that clones the container's process: with
+ * `err` NULL, spawns `s` and sends the child's PID (BERTH_SYNC_CHILD) on
+ * `sync_fd`; else, or when the spawn fails, sends the error. Exits: 0 once
+ * the PID went, EPIPE when it could not, 127 after an error. */
+_Noreturn void berth_spawn_report(const struct berth_spawn *s, int sync_fd,
+                                  struct berth_error *err);
