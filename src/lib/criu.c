@@ -49,13 +49,9 @@ char *berth_criu_find(const char *env, const char *path, struct berth_error **er
                         env);
         return NULL;
     }
-    _cleanup_free_ char *copy = xstrdup(path ? path : "");
-    char *save = NULL;
-    for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        _cleanup_free_ char *p = xasprintf("%s/criu", *d ? d : ".");
-        if (access(p, X_OK) == 0)
-            return TAKE_PTR(p);
-    }
+    char *p = path && *path ? path_lookup("criu", path) : NULL;
+    if (p)
+        return p;
     berth_error_set(err, ENOENT,
                     "criu is not available: no 'criu' on PATH '%s' (install Debian's criu "
                     "package, or set BERTH_CRIU)",

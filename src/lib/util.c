@@ -208,6 +208,18 @@ int rm_rf_at(int dirfd, const char *name, struct berth_error **err)
     return 0;
 }
 
+char *path_lookup(const char *name, const char *path)
+{
+    _cleanup_free_ char *copy = xstrdup(path && *path ? path : DEFAULT_EXEC_PATH);
+    char *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", d, name);
+        if (access(p, X_OK) == 0)
+            return TAKE_PTR(p);
+    }
+    return NULL;
+}
+
 unsigned long long proc_start_time(pid_t pid)
 {
     char path[64], buf[1024];

@@ -53,5 +53,13 @@ int write_pid_file(const char *path, pid_t pid, struct berth_error **err);
  * before 5.9, seccomp profiles that predate it). Best effort: never fails. */
 void close_fds_except(const int *keep, size_t n);
 
+/* The directories searched for a helper binary when PATH says nothing. */
+#define DEFAULT_EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* The first executable `name` in the colon-separated `path` (NULL or ""
+ * means DEFAULT_EXEC_PATH; empty entries are skipped), caller frees; NULL when
+ * there is none. */
+char *path_lookup(const char *name, const char *path);
+
 /* Start time (field 22 of /proc/PID/stat) of a live process, 0 if gone. */
 unsigned long long proc_start_time(pid_t pid);
