@@ -11,6 +11,8 @@ packages=(
   libcmocka-dev clang libclang-rt-14-dev clang-format
   # integration tests and the busybox bundle
   bats busybox-static jq iproute2 util-linux procps
+  # hostile and broken image archives (tests/integration/image-fixtures.py)
+  python3
   # the pure cgroup v2 lane: Debian's kernel under qemu (scripts/v2-lane.sh)
   qemu-system-x86 cpio xz-utils
   # the peers, measured side by side in bench/

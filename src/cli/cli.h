@@ -38,8 +38,9 @@ void cli_demux_fd(int fd, int sfd, void (*on_signal)(int sig, void *ud), void *u
 /* URL-escapes a path component (container name or id). */
 char *cli_escape(const char *s);
 
-/* cmd-run.c, shared with create and start: run's and create's flags
- * into a create body (NULL after printing why); create (the new id into
+/* create-opts.c: run's and create's flags into a create body (NULL after
+ * printing why; -i and -t set OpenStdin/AttachStdin/StdinOnce and Tty).
+ * cmd-run.c, shared with create and start: create (the new id into
  * `id`, -1 after printing why); start; the StatusCode of a wait reply;
  * a signal passed on to the container `ud` names. */
 json_t *cli_create_opts(int argc, char **argv, bool *detach, char **name);
@@ -47,9 +48,34 @@ int cli_create(json_t *body, const char *name, char id[65]);
 int cli_start(const char *id);
 int cli_read_wait(int fd);
 void cli_forward_signal(int sig, void *ud);
-/* Attaches to the created container, starts it, streams its output until
- * it ends; its exit status (125 after printing why berth failed). */
-int cli_foreground(const char *id, bool autorm);
+/* Attaches to the created container (its stdin with `in`; `tty`: it has
+ * one; `keys`: the URL-escaped detach keys or NULL for docker's default),
+ * starts it, streams its output until it ends; its exit status (125 after
+ * printing why berth failed), 0 when detached (the detach keys). */
+int cli_foreground(const char *id, bool autorm, bool in, bool tty, const char *keys);
+
+/* term.c: an attached session on the hijacked connection `fd`. */
+struct cli_session {
+    int fd;
+    bool in;                 /* copy stdin to it, half-close at its end */
+    bool tty;                /* raw output; the terminal raw while attached */
+    const char *resize_path; /* "/containers/ID/resize" or "/exec/ID/resize": the
+                                size at the start and on SIGWINCH (tty only); NULL: none */
+    /* without a tty: gets the signals a terminal sends (NULL: they act as
+     * always); with one they end the session, the terminal restored first */
+    void (*on_signal)(int sig, void *ud);
+    void *ud;
+};
+/* Runs it until the connection ends; the terminal's mode and the signal
+ * mask are as before on return. */
+void cli_session(const struct cli_session *s);
+/* The local terminal's size (stdout's, else stdin's); false: none. */
+bool cli_terminal_size(unsigned *ret_h, unsigned *ret_w);
+/* GET /containers/REF/json (NULL-free *ret) or -1 after printing why. */
+int cli_inspect(const char *ref, json_t **ret);
+bool cli_container_running(const char *id);
+/* Docker's detach keys syntax: "ctrl-<x>,<c>,..." */
+bool cli_detach_keys_ok(const char *keys);
 /* format.c: a Go-template subset, {{.Field.Sub}} and {{json .Field}}
  * (\t, \n as in docker), over `obj`; NULL after printing why. */
 char *cli_template(const char *tmpl, json_t *obj);
@@ -72,9 +98,19 @@ int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_images(int argc, char **argv);
+/* cmd-image.c, cmd-load.c: the image commands */
+int cmd_rmi(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_volume(int argc, char **argv);

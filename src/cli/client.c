@@ -199,8 +199,15 @@ static size_t stream_cb(char *p, size_t size, size_t n, void *ud)
     struct stream_ctx *s = ud;
     long code = 0;
     curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &code);
+    char *type = NULL;
     if (code >= 300)
         return collect(p, size, n, s->r);
+    curl_easy_getinfo(s->c, CURLINFO_CONTENT_TYPE, &type);
+    if (type && strstr(type, "raw-stream")) { /* a container with a tty: no frames */
+        fwrite(p, size, n, stdout);
+        fflush(stdout);
+        return size * n;
+    }
     demux_feed(&s->dm, p, size * n);
     return size * n;
 }

@@ -1,6 +1,7 @@
-/* berth exec [-i] [-d] [-e K=V]... [-w DIR] [-u UID[:GID]] CONTAINER COMMAND [ARG...]
+/* berth exec [-i] [-t] [-d] [-e K=V]... [-w DIR] [-u UID[:GID]] CONTAINER COMMAND [ARG...]
  * Exits with the command's status; 126 when it could not be started, 127
- * when it was not found (docker's codes). */
+ * when it was not found (docker's codes). With -t the command gets a tty
+ * of the local terminal's size (raw while attached, resized with it). */
 #include "cli.h"
 #include "cleanup.h"
 #include "util.h"
@@ -16,9 +17,10 @@
 #include <unistd.h>
 
 #define EXEC_USAGE                                                                                 \
-    "usage: berth exec [-i] [-d] [-e K=V] [-w DIR] [-u UID[:GID]] CONTAINER COMMAND [ARG...]"
+    "usage: berth exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u UID[:GID]] CONTAINER COMMAND "         \
+    "[ARG...]"
 
-static json_t *parse(int argc, char **argv, bool *detach, bool *in)
+static json_t *parse(int argc, char **argv, bool *detach, bool *in, bool *tty)
 {
     static const struct option opts[] = {{"interactive", no_argument, NULL, 'i'},
                                          {"detach", no_argument, NULL, 'd'},
@@ -43,7 +45,7 @@ static json_t *parse(int argc, char **argv, bool *detach, bool *in)
         else if (c == 'u')
             json_object_set_new(body, "User", json_string(optarg));
         else if (c == 't')
-            return json_decref(body), cli_error(1, "exec -t is not supported by berth yet"), NULL;
+            *tty = true;
         else
             return json_decref(body),
                    cli_error(1, "unknown flag '%s' for exec; " EXEC_USAGE, argv[optind - 1]), NULL;
@@ -58,29 +60,11 @@ static json_t *parse(int argc, char **argv, bool *detach, bool *in)
     json_object_set_new(body, "AttachStdin", json_boolean(*in && !*detach));
     json_object_set_new(body, "AttachStdout", json_boolean(!*detach));
     json_object_set_new(body, "AttachStderr", json_boolean(!*detach));
+    json_object_set_new(body, "Tty", json_boolean(*tty));
+    unsigned h, w;
+    if (*tty && cli_terminal_size(&h, &w))
+        json_object_set_new(body, "ConsoleSize", json_pack("[i,i]", (int)h, (int)w));
     return body;
-}
-
-/* stdin to the socket (then half-close), frames from it to stdout/stderr */
-static void pump(int fd, bool in)
-{
-    if (!in) {
-        cli_demux_fd(fd, -1, NULL, NULL);
-        return;
-    }
-    pid_t pid = fork();
-    if (pid == 0) { /* the writer: stdin to the daemon */
-        char buf[16384];
-        ssize_t n;
-        while ((n = read(0, buf, sizeof(buf))) > 0)
-            if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
-                break;
-        shutdown(fd, SHUT_WR);
-        _exit(0);
-    }
-    cli_demux_fd(fd, -1, NULL, NULL);
-    if (pid > 0)
-        kill(pid, SIGKILL), waitpid(pid, NULL, 0);
 }
 
 static int exit_code(const char *eid)
@@ -92,6 +76,8 @@ static int exit_code(const char *eid)
     json_t *j = json_loadb(r.body ? r.body : "", r.len, 0, NULL);
     json_t *code = json_object_get(j, "ExitCode");
     int rc = json_is_integer(code) ? (int)json_integer_value(code) : 125;
+    if (json_is_true(json_object_get(j, "Running")))
+        rc = 0; /* detached (the detach keys): it runs on */
     json_decref(j);
     reply_free(&r);
     return rc;
@@ -99,10 +85,12 @@ static int exit_code(const char *eid)
 
 int cmd_exec(int argc, char **argv)
 {
-    bool detach = false, in = false;
-    json_t *body = parse(argc, argv, &detach, &in);
+    bool detach = false, in = false, tty = false;
+    json_t *body = parse(argc, argv, &detach, &in, &tty);
     if (body == NULL)
         return 1;
+    if (in && tty && !detach && !isatty(0))
+        return json_decref(body), cli_error(1, "the input device is not a TTY");
     struct reply r;
     _cleanup_free_ char *id = cli_escape(argv[optind]);
     _cleanup_free_ char *path = xasprintf("/containers/%s/exec", id);
@@ -143,7 +131,9 @@ int cmd_exec(int argc, char **argv)
             e.body = brace, e.len = strlen(brace);
         return cli_api_error(&e, exit_code(eid));
     }
-    pump(fd, in);
+    _cleanup_free_ char *rpath = xasprintf("/exec/%s/resize", eid);
+    struct cli_session s = {.fd = fd, .in = in, .tty = tty, .resize_path = rpath};
+    cli_session(&s);
     close(fd);
     return exit_code(eid);
 }

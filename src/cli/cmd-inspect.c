@@ -95,6 +95,11 @@ int cmd_info(int argc, char **argv)
            S("CgroupVersion"), S("KernelVersion"), S("OperatingSystem"), S("Architecture"),
            I("NCPU"), (double)I("MemTotal") / (1024.0 * 1024 * 1024), S("Name"),
            S("DockerRootDir"));
+    const char *name;
+    json_t *v;
+    printf(" Runtimes:");
+    json_object_foreach(json_object_get(j, "Runtimes"), name, v) printf(" %s", name);
+    printf("\n Default Runtime: %s\n", S("DefaultRuntime"));
 #undef I
 #undef S
     json_decref(j);

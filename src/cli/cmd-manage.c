@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_each(int argc, char **argv, int first, const char *action, const char *query)
 {
@@ -60,17 +61,22 @@ int cmd_create(int argc, char **argv)
 
 int cmd_start(int argc, char **argv)
 {
-    static const struct option opts[] = {{"attach", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
-    bool attach = false;
+    static const struct option opts[] = {{"attach", no_argument, NULL, 'a'},
+                                         {"interactive", no_argument, NULL, 'i'},
+                                         {NULL, 0, NULL, 0}};
+    bool attach = false, in = false;
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
-        if (c != 'a')
-            return cli_error(1, "unknown flag '%s' for start; usage: berth start [-a] CONTAINER...",
-                             argv[optind - 1]);
-        attach = true;
+    while ((c = getopt_long(argc, argv, "+ai", opts, NULL)) != -1) {
+        if (c != 'a' && c != 'i')
+            return cli_error(
+                1, "unknown flag '%s' for start; usage: berth start [-a] [-i] CONTAINER...",
+                argv[optind - 1]);
+        attach = attach || c == 'a';
+        in = in || c == 'i';
     }
+    attach = attach || in; /* docker: -i attaches too */
     if (!attach)
         return cli_each(argc, argv, optind, "start", "");
     if (optind + 1 != argc)
@@ -86,9 +92,13 @@ int cmd_start(int argc, char **argv)
     char id[65];
     snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "Id")));
     bool autorm = json_is_true(json_object_get(json_object_get(j, "HostConfig"), "AutoRemove"));
+    bool tty = json_is_true(json_object_get(json_object_get(j, "Config"), "Tty"));
+    in = in && json_is_true(json_object_get(json_object_get(j, "Config"), "OpenStdin"));
     json_decref(j);
     reply_free(&r);
-    return cli_foreground(id, autorm);
+    if (in && tty && !isatty(0))
+        return cli_error(1, "the input device is not a TTY");
+    return cli_foreground(id, autorm, in, tty, NULL);
 }
 
 int cmd_kill(int argc, char **argv)

@@ -94,10 +94,14 @@ static int print(json_t *list, const char *format, bool quiet, bool notrunc)
     int rc = 0;
     json_array_foreach(list, i, e)
     {
+        if (quiet) { /* the ids alone: no fields to build */
+            const char *id = json_string_value(json_object_get(e, "Id"));
+            id = id ? id : "";
+            printf("%.*s\n", notrunc ? (int)strlen(id) : 12, id);
+            continue;
+        }
         json_t *f = fields(e, notrunc);
-        if (quiet)
-            printf("%s\n", json_string_value(json_object_get(f, "ID")));
-        else if (streq(format, "json"))
+        if (streq(format, "json"))
             lines[n++] = json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
         else if ((lines[n++] = cli_template(tmpl, f)) == NULL)
             rc = 1;

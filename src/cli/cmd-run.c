@@ -1,5 +1,4 @@
-/* berth run [--rm] [-d] [--name NAME] [-e K=V]... [--memory SIZE]
- *           [--network none|host] IMAGE [COMMAND [ARG...]]
+/* berth run [OPTIONS] IMAGE [COMMAND [ARG...]] (the flags: create-opts.c)
  * In the foreground it streams the container's output and exits with its
  * status (125: berth failed before the container ran). */
 #include "cli.h"
@@ -9,128 +8,9 @@
 #include <ctype.h>
 #include <getopt.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-/* "512m", "1g", "100000": bytes, as docker's --memory */
-static int parse_size(const char *s, long long *ret)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    long long mul = 1;
-    char u = (char)tolower((unsigned char)*end);
-    if (u) {
-        const char *units = "bkmgt";
-        const char *p = strchr(units, u);
-        if (p == NULL)
-            return -1;
-        for (long k = 0; k < p - units; k++)
-            mul *= 1024;
-        end++;
-        if (*end == 'b' || *end == 'B')
-            end++;
-        if (*end)
-            return -1;
-    }
-    *ret = (long long)(v * (double)mul);
-    return 0;
-}
-
-json_t *cli_create_opts(int argc, char **argv, bool *detach, char **name)
-{
-    static const struct option opts[] = {{"rm", no_argument, NULL, 'r'},
-                                         {"detach", no_argument, NULL, 'd'},
-                                         {"name", required_argument, NULL, 'n'},
-                                         {"env", required_argument, NULL, 'e'},
-                                         {"memory", required_argument, NULL, 'm'},
-                                         {"network", required_argument, NULL, 'N'},
-                                         {"label", required_argument, NULL, 'l'},
-                                         {"log-opt", required_argument, NULL, 'L'},
-                                         {NULL, 0, NULL, 0}};
-    json_t *body = json_pack("{s:[],s:{s:s}}", "Env", "HostConfig", "NetworkMode", "none");
-    json_t *hc = json_object_get(body, "HostConfig");
-    long long mem;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+de:m:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            json_object_set_new(hc, "AutoRemove", json_true());
-            break;
-        case 'd':
-            *detach = true;
-            break;
-        case 'n':
-            *name = optarg;
-            break;
-        case 'e':
-            json_array_append_new(json_object_get(body, "Env"), json_string(optarg));
-            break;
-        case 'm':
-            if (parse_size(optarg, &mem) < 0)
-                return cli_error(125, "invalid value '%s' for --memory", optarg), json_decref(body),
-                       NULL;
-            json_object_set_new(hc, "Memory", json_integer(mem));
-            break;
-        case 'N':
-            json_object_set_new(hc, "NetworkMode", json_string(optarg));
-            break;
-        case 'L': {
-            json_t *lc = json_object_get(hc, "LogConfig");
-            if (lc == NULL)
-                json_object_set_new(hc, "LogConfig",
-                                    lc = json_pack("{s:s,s:{}}", "Type", "json-file", "Config"));
-            _cleanup_free_ char *k = xstrdup(optarg);
-            char *eq = strchr(k, '=');
-            if (eq == NULL) {
-                json_decref(body);
-                return cli_error(125, "invalid log-opt '%s': KEY=VALUE expected", optarg), NULL;
-            }
-            *eq++ = '\0';
-            json_object_set_new(json_object_get(lc, "Config"), k, json_string(eq));
-            break;
-        }
-        case 'l': {
-            json_t *labels = json_object_get(body, "Labels");
-            if (labels == NULL)
-                json_object_set_new(body, "Labels", labels = json_object());
-            _cleanup_free_ char *k = xstrdup(optarg);
-            char *eq = strchr(k, '=');
-            if (eq)
-                *eq++ = '\0';
-            json_object_set_new(labels, k, json_string(eq ? eq : ""));
-            break;
-        }
-        default:
-            cli_error(125,
-                      "unknown or incomplete flag '%s' for %s; usage: berth %s [--rm] "
-                      "[-d] [--name NAME] [-e K=V] [--label K=V] [--log-opt K=V] [--memory SIZE] "
-                      "[--network none|host] IMAGE [COMMAND...]",
-                      argv[optind - 1], argv[0], argv[0]);
-            json_decref(body);
-            return NULL;
-        }
-    }
-    if (optind >= argc) {
-        cli_error(125, "%s needs an image; usage: berth %s [OPTIONS] IMAGE [COMMAND...]", argv[0],
-                  argv[0]);
-        json_decref(body);
-        return NULL;
-    }
-    json_object_set_new(body, "Image", json_string(argv[optind]));
-    if (optind + 1 < argc) {
-        json_t *cmd = json_array();
-        for (int i = optind + 1; i < argc; i++)
-            json_array_append_new(cmd, json_string(argv[i]));
-        json_object_set_new(body, "Cmd", cmd);
-    }
-    return body;
-}
 
 int cli_create(json_t *body, const char *name, char id[65])
 {
@@ -198,6 +78,25 @@ int cmd_run(int argc, char **argv)
     if (body == NULL)
         return 125;
     bool autorm = json_is_true(json_object_get(json_object_get(body, "HostConfig"), "AutoRemove"));
+    if (detach) { /* as docker: nothing attached, so no StdinOnce either */
+        json_object_set_new(body, "AttachStdin", json_false());
+        json_object_set_new(body, "StdinOnce", json_false());
+    }
+    bool in = json_is_true(json_object_get(body, "AttachStdin"));
+    bool tty = json_is_true(json_object_get(body, "Tty"));
+    /* --detach-keys is the attach's, not the container's */
+    const char *given = json_string_value(json_object_get(body, "DetachKeys"));
+    if (given && !cli_detach_keys_ok(given))
+        return cli_error(125, "invalid detach keys '%s': ctrl-<x>,<c>... expected", given),
+               json_decref(body), 125;
+    _cleanup_free_ char *keys = given ? cli_escape(given) : NULL;
+    json_object_del(body, "DetachKeys");
+    unsigned h, w;
+    if (!detach && in && tty && !isatty(0))
+        return json_decref(body), cli_error(1, "the input device is not a TTY");
+    if (tty && cli_terminal_size(&h, &w)) /* the size from the start: no SIGWINCH race */
+        json_object_set_new(json_object_get(body, "HostConfig"), "ConsoleSize",
+                            json_pack("[i,i]", (int)h, (int)w));
     int rc = cli_create(body, name, id);
     json_decref(body);
     if (rc < 0)
@@ -208,35 +107,41 @@ int cmd_run(int argc, char **argv)
         printf("%s\n", id);
         return 0;
     }
-    return cli_foreground(id, autorm);
+    return cli_foreground(id, autorm, in, tty, keys);
 }
 
-int cli_foreground(const char *id, bool autorm)
+int cli_foreground(const char *id, bool autorm, bool in, bool tty, const char *keys)
 {
-    _cleanup_free_ char *apath = xasprintf("/containers/%s/attach?stream=1&stdout=1&stderr=1", id);
+    _cleanup_free_ char *apath =
+        xasprintf("/containers/%s/attach?stream=1&stdout=1&stderr=1%s%s%s", id,
+                  in ? "&stdin=1" : "", keys ? "&detachKeys=" : "", keys ? keys : "");
     _cleanup_free_ char *wpath =
         xasprintf("/containers/%s/wait?condition=%s", id, autorm ? "removed" : "next-exit");
+    _cleanup_free_ char *rpath = xasprintf("/containers/%s/resize", id);
     int afd = cli_raw_request("POST", apath, true);
-    if (afd < 0 || cli_raw_headers(afd) != 101)
-        return cli_error(125, "cannot attach to container %.12s", id);
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGHUP);
-    sigaddset(&mask, SIGQUIT);
-    sigaddset(&mask, SIGUSR1);
-    sigaddset(&mask, SIGUSR2);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    int status = afd < 0 ? -1 : cli_raw_headers(afd);
+    if (status != 101) {
+        if (afd >= 0)
+            close(afd);
+        return cli_error(125, "cannot attach to container %.12s%s", id,
+                         status == 400 ? ": invalid detach keys" : "");
+    }
     /* the wait is registered once its headers came: then start */
     int wfd = cli_raw_request("POST", wpath, false);
     if (wfd < 0 || cli_raw_headers(wfd) != 200 || cli_start(id) < 0)
         return 125;
-    cli_demux_fd(afd, sfd, cli_forward_signal, (void *)id);
-    if (sfd >= 0)
-        close(sfd);
+    struct cli_session s = {.fd = afd,
+                            .in = in,
+                            .tty = tty,
+                            .resize_path = rpath,
+                            .on_signal = cli_forward_signal,
+                            .ud = (void *)id};
+    cli_session(&s);
     close(afd);
+    if (cli_container_running(id)) { /* detached: it runs on */
+        close(wfd);
+        return 0;
+    }
     int code = cli_read_wait(wfd);
     close(wfd);
     return code < 0 ? cli_error(125, "cannot learn how container %.12s ended", id) : code;

@@ -19,14 +19,18 @@ static const struct {
     {"kill", cmd_kill},       {"inspect", cmd_inspect}, {"wait", cmd_wait},
     {"info", cmd_info},       {"restart", cmd_restart}, {"rename", cmd_rename},
     {"pause", cmd_pause},     {"unpause", cmd_unpause}, {"top", cmd_top},
-    {"exec", cmd_exec},
+    {"exec", cmd_exec},       {"attach", cmd_attach},       {"stats", cmd_stats},
+    {"volume", cmd_volume},
+    {"rmi", cmd_rmi},         {"tag", cmd_tag},         {"image", cmd_image},
+    {"load", cmd_load},       {"save", cmd_save},       {"import", cmd_import},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: berth [-H unix://PATH] COMMAND [OPTIONS]\n"
-               "commands: run create start stop restart kill rm ps logs exec inspect wait top\n"
-               "          pause unpause rename images info version\n");
+               "commands: run create start stop restart kill rm ps logs exec attach inspect wait\n"
+               "          top pause unpause rename stats images volume info version\n"
+               "          image rmi tag load save import\n");
 }
 
 int main(int argc, char **argv)

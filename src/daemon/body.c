@@ -4,7 +4,10 @@
  * config, and the process from the body over the image's config. The fuzz
  * target tests/fuzz/fuzz-api-body.c drives them with any input. */
 #include "body.h"
+#include "mounts.h"
+#include "user.h"
 #include "error.h"
+#include "signals.h"
 #include "units.h"
 #include "util.h"
 
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int body_parse(const char *text, size_t len, json_t **ret, struct berth_error **err)
 {
@@ -32,7 +36,7 @@ int body_parse(const char *text, size_t len, json_t **ret, struct berth_error **
     return 0;
 }
 
-/* A field that must be absent, null, false, 0, "" or empty. */
+/* Docker's "not set": absent, null, false, 0, "", [] or {}. */
 static bool unset(json_t *v)
 {
     return v == NULL || json_is_null(v) || json_is_false(v) ||
@@ -42,14 +46,145 @@ static bool unset(json_t *v)
            (json_is_object(v) && json_object_size(v) == 0);
 }
 
-/* --log-opt: max-size and max-file (the shim rotates); every other
- * option, mode=non-blocking included, is refused by name. */
+/* Unset all the way down: the docker CLI sends NetworkingConfig as
+ * {"EndpointsConfig":{"default":{"Aliases":null,"IPAddress":"",...}}}. */
+static bool deep_unset(json_t *v)
+{
+    const char *k;
+    json_t *m;
+    if (unset(v))
+        return true;
+    if (!json_is_object(v))
+        return false;
+    json_object_foreach(v, k, m) if (!deep_unset(m)) return false;
+    return true;
+}
+
+enum ftype { F_ANY, F_STR, F_STRV, F_INT, F_BOOL, F_OBJ, F_STRMAP, F_ARR };
+
+struct field {
+    const char *name;
+    enum ftype type;
+    bool pending; /* listed, but refused until its part of berth honours it */
+};
+
+/* The allow-list (fail closed): a field not listed here is refused by
+ * name unless unset. Honouring a new field is one line here plus its use. */
+static const struct field config_fields[] = {
+    {"Image", F_STR, false},
+    {"Cmd", F_STRV, false},
+    {"Entrypoint", F_STRV, false},
+    {"Env", F_STRV, false},
+    {"WorkingDir", F_STR, false},
+    {"User", F_STR, false},
+    {"Hostname", F_STR, false},
+    {"Labels", F_STRMAP, false},
+    {"HostConfig", F_OBJ, false},
+    {"AttachStdout", F_BOOL, false},
+    {"AttachStderr", F_BOOL, false},
+    {"Volumes", F_OBJ, false},
+    {"StopSignal", F_STR, false},
+    {"StopTimeout", F_INT, false},
+    {"NetworkingConfig", F_OBJ, false},
+    {"Rootfs", F_STR, false}, /* berth's own: --rootfs DIR instead of an image */
+    {"Tty", F_BOOL, false},   /* the shim's pty (src/shim/tty.c) */
+    {"OpenStdin", F_BOOL, false},
+    {"StdinOnce", F_BOOL, false},
+    {"AttachStdin", F_BOOL, false},
+};
+
+static const struct field host_fields[] = {
+    {"NetworkMode", F_STR, false},
+    {"Memory", F_INT, false},
+    {"MemoryReservation", F_INT, false},
+    {"MemorySwap", F_INT, false},
+    {"MemorySwappiness", F_INT, false}, /* -1 (the default) only */
+    {"NanoCpus", F_INT, false},
+    {"CpuShares", F_INT, false},
+    {"CpusetCpus", F_STR, false},
+    {"CpusetMems", F_STR, false},
+    {"PidsLimit", F_INT, false},
+    {"BlkioWeight", F_INT, false},
+    {"AutoRemove", F_BOOL, false},
+    {"Init", F_BOOL, false},
+    {"ReadonlyRootfs", F_BOOL, false},
+    {"LogConfig", F_OBJ, false},
+    {"RestartPolicy", F_OBJ, false}, /* "no" only */
+    {"Binds", F_STRV, false},
+    {"Mounts", F_ARR, false},
+    {"Tmpfs", F_STRMAP, false},
+    {"ConsoleSize", F_ARR, false}, /* [h, w]: the tty's first size (with Tty) */
+    {"Runtime", F_STR, false},     /* resolved by runtime.c (berth, runc, crun, a path) */
+};
+
+static bool type_ok(json_t *v, enum ftype t)
+{
+    size_t i;
+    const char *k;
+    json_t *e;
+    switch (t) {
+    case F_STR:
+        return json_is_string(v);
+    case F_INT:
+        return json_is_integer(v);
+    case F_BOOL:
+        return json_is_boolean(v);
+    case F_OBJ:
+        return json_is_object(v);
+    case F_ARR:
+        return json_is_array(v);
+    case F_STRV:
+        json_array_foreach(v, i, e) if (!json_is_string(e)) return false;
+        return json_is_array(v);
+    case F_STRMAP:
+        json_object_foreach(v, k, e) if (!json_is_string(e)) return false;
+        return json_is_object(v);
+    case F_ANY:
+    default:
+        return true;
+    }
+}
+
+static const struct field *find_field(const struct field *t, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (streq(t[i].name, name))
+            return &t[i];
+    return NULL;
+}
+
+/* Every member of `obj` against the table `t`: listed ones must have their
+ * type, pending and unknown ones must be unset. */
+static int check_fields(json_t *obj, const struct field *t, size_t n, const char *prefix,
+                        struct berth_error **err)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        const struct field *f = find_field(t, n, k);
+        if (f == NULL || f->pending) {
+            if (!unset(v))
+                return berth_error_set(err, EINVAL, "%s%s is not supported by berth yet", prefix,
+                                       k);
+            continue;
+        }
+        if (!json_is_null(v) && !type_ok(v, f->type))
+            return berth_error_set(err, EINVAL, "invalid type for field '%s%s'", prefix, k);
+    }
+    return 0;
+}
+
+/* --log-opt: max-size and max-file (the shim rotates), mode and
+ * max-buffer-size (the shim's ring); every other option is refused by
+ * name. */
 static int check_log_opts(json_t *cfg, struct berth_error **err)
 {
     const char *k;
     json_t *v;
-    int64_t size = 0;
+    int64_t size = 0, bufsize = 0;
     long long files = 1;
+    bool nonblocking = false;
     if (cfg && !json_is_null(cfg) && !json_is_object(cfg))
         return berth_error_set(err, EINVAL, "invalid LogConfig.Config: an object expected");
     json_object_foreach(cfg, k, v)
@@ -63,101 +198,167 @@ static int check_log_opts(json_t *cfg, struct berth_error **err)
         } else if (streq(k, "max-file")) {
             if (parse_i64(s, &files) < 0 || files < 1)
                 return berth_error_set(err, EINVAL, "max-file cannot be less than 1: '%s'", s);
+        } else if (streq(k, "mode")) { /* the shim's ring (src/shim/logbuf.h) */
+            if (!streq(s, "blocking") && !streq(s, "non-blocking"))
+                return berth_error_set(err, EINVAL,
+                                       "invalid log-opt mode '%s' (blocking or non-blocking)", s);
+            nonblocking = streq(s, "non-blocking");
+        } else if (streq(k, "max-buffer-size")) {
+            if (berth_parse_size(s, &bufsize) < 0 || bufsize <= 0)
+                return berth_error_set(err, EINVAL, "invalid log-opt max-buffer-size '%s'", s);
         } else {
             return berth_error_set(err, EINVAL,
                                    "log-opt '%s' is not supported by berth yet (only max-size, "
-                                   "max-file)",
+                                   "max-file, mode, max-buffer-size)",
                                    k);
         }
     }
     if (files > 1 && size == 0)
         return berth_error_set(err, EINVAL, "max-file cannot be set without max-size");
+    if (bufsize > 0 && !nonblocking)
+        return berth_error_set(err, EINVAL, "log-opt max-buffer-size needs mode=non-blocking");
     return 0;
 }
 
-static int refuse_unsupported(json_t *body, json_t *host, struct berth_error **err)
+/* The honoured fields whose values berth takes only in part. */
+static int check_partial(json_t *body, json_t *host, struct berth_error **err)
 {
-    static const char *const cfg[] = {"Tty",     "OpenStdin",  "AttachStdin", "ExposedPorts",
-                                      "Volumes", "StopSignal", "Healthcheck", "Shell"};
-    static const char *const hc[] = {"Binds",
-                                     "Mounts",
-                                     "PortBindings",
-                                     "Privileged",
-                                     "CapAdd",
-                                     "CapDrop",
-                                     "Devices",
-                                     "ReadonlyRootfs",
-                                     "CpuShares",
-                                     "CpusetCpus",
-                                     "CpusetMems",
-                                     "MemorySwap",
-                                     "MemoryReservation",
-                                     "BlkioWeight",
-                                     "Init",
-                                     "SecurityOpt",
-                                     "Dns",
-                                     "ExtraHosts",
-                                     "Sysctls",
-                                     "Tmpfs",
-                                     "VolumesFrom",
-                                     "Links",
-                                     "CpuQuota",
-                                     "CpuPeriod",
-                                     "KernelMemory",
-                                     "OomKillDisable",
-                                     "PidMode",
-                                     "IpcMode",
-                                     "UTSMode",
-                                     "UsernsMode",
-                                     "GroupAdd",
-                                     "DeviceRequests",
-                                     "Runtime",
-                                     "StorageOpt",
-                                     "PublishAllPorts"};
-    for (size_t i = 0; i < ARRAY_SIZE(cfg); i++)
-        if (!unset(json_object_get(body, cfg[i])))
-            return berth_error_set(err, EINVAL, "%s is not supported by berth yet", cfg[i]);
-    for (size_t i = 0; i < ARRAY_SIZE(hc); i++)
-        if (!unset(json_object_get(host, hc[i])))
-            return berth_error_set(err, EINVAL, "HostConfig.%s is not supported by berth yet",
-                                   hc[i]);
-    const char *rp =
-        json_string_value(json_object_get(json_object_get(host, "RestartPolicy"), "Name"));
-    if (rp && *rp && !streq(rp, "no"))
+    if (!deep_unset(json_object_get(body, "NetworkingConfig")))
         return berth_error_set(err, EINVAL,
-                               "HostConfig.RestartPolicy '%s' is not supported by "
-                               "berth yet",
-                               rp);
-    const char *lt = json_string_value(json_object_get(json_object_get(host, "LogConfig"), "Type"));
+                               "NetworkingConfig.EndpointsConfig is not supported by berth yet");
+    json_t *sw = json_object_get(host, "MemorySwappiness");
+    if (json_is_integer(sw) && json_integer_value(sw) != -1)
+        return berth_error_set(err, EINVAL,
+                               "HostConfig.MemorySwappiness is not supported by "
+                               "berth yet");
+    json_t *rpol = json_object_get(host, "RestartPolicy");
+    const char *rp = json_string_value(json_object_get(rpol, "Name"));
+    if ((rp && *rp && !streq(rp, "no")) || !unset(json_object_get(rpol, "MaximumRetryCount")))
+        return berth_error_set(err, EINVAL,
+                               "HostConfig.RestartPolicy '%s' is not supported by berth yet",
+                               rp ? rp : "");
+    /* a tty under another runtime needs its --console-socket in the shim */
+    const char *rt = json_string_value(json_object_get(host, "Runtime"));
+    if (json_is_true(json_object_get(body, "Tty")) && rt && *rt && !streq(rt, "berth") &&
+        !streq(rt, "berth-runtime"))
+        return berth_error_set(err, EINVAL,
+                               "Tty with runtime '%s' is not supported by berth yet (only berth's "
+                               "own)",
+                               rt);
+    json_t *lc = json_object_get(host, "LogConfig");
+    const char *lt = json_string_value(json_object_get(lc, "Type"));
     if (lt && *lt && !streq(lt, "json-file"))
         return berth_error_set(err, EINVAL,
-                               "log driver '%s' is not supported: berth writes "
-                               "json-file logs",
-                               lt);
-    return check_log_opts(json_object_get(json_object_get(host, "LogConfig"), "Config"), err);
+                               "log driver '%s' is not supported: berth writes json-file logs", lt);
+    return check_log_opts(json_object_get(lc, "Config"), err);
 }
 
-static int check_types(json_t *body, struct berth_error **err)
+static int check_allowed(json_t *body, struct berth_error **err)
 {
-    static const struct {
-        const char *key;
-        int type;
-    } t[] = {{"Image", JSON_STRING},    {"Cmd", JSON_ARRAY},         {"Entrypoint", JSON_ARRAY},
-             {"Env", JSON_ARRAY},       {"WorkingDir", JSON_STRING}, {"User", JSON_STRING},
-             {"Hostname", JSON_STRING}, {"HostConfig", JSON_OBJECT}, {"Labels", JSON_OBJECT}};
     if (!json_is_object(body))
         return berth_error_set(err, EINVAL, "the request body is not a JSON object");
-    for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
-        json_t *v = json_object_get(body, t[i].key);
-        if (v && !json_is_null(v) && (int)json_typeof(v) != t[i].type)
-            return berth_error_set(err, EINVAL, "invalid type for field '%s'", t[i].key);
-        if (v && json_is_array(v)) {
-            size_t k;
-            json_t *s;
-            json_array_foreach(v, k, s) if (!json_is_string(s)) return berth_error_set(
-                err, EINVAL, "invalid type for field '%s': strings expected", t[i].key);
-        }
+    int r = check_fields(body, config_fields, ARRAY_SIZE(config_fields), "", err);
+    json_t *host = json_object_get(body, "HostConfig");
+    if (r == 0)
+        r = check_fields(host, host_fields, ARRAY_SIZE(host_fields), "HostConfig.", err);
+    if (r == 0)
+        r = check_partial(body, host, err);
+    return r;
+}
+
+json_t *body_host_config(json_t *body, const char *net)
+{
+    json_t *host = json_object_get(body, "HostConfig"), *hc = json_object();
+    for (size_t i = 0; i < ARRAY_SIZE(host_fields); i++) {
+        json_t *v = json_object_get(host, host_fields[i].name);
+        if (!host_fields[i].pending && v && !json_is_null(v))
+            json_object_set(hc, host_fields[i].name, v);
     }
+    json_object_set_new(hc, "NetworkMode", json_string(net));
+    json_t *lc = json_object_get(json_object_get(host, "LogConfig"), "Config");
+    json_object_set_new(hc, "LogConfig",
+                        json_pack("{s:s,s:O}", "Type", "json-file", "Config",
+                                  json_is_object(lc) ? lc : json_object()));
+    json_object_set_new(hc, "RestartPolicy",
+                        json_pack("{s:s,s:i}", "Name", "no", "MaximumRetryCount", 0));
+    return hc;
+}
+
+static json_int_t host_int(json_t *host, const char *k)
+{
+    return json_integer_value(json_object_get(host, k));
+}
+
+/* Docker's checks of the memory values (daemon/daemon_unix.go). */
+static int check_memory(json_t *host, struct berth_error **err)
+{
+    json_int_t mem = host_int(host, "Memory"), res = host_int(host, "MemoryReservation");
+    json_int_t swap = host_int(host, "MemorySwap");
+    if (mem < 0 || res < 0 || swap < -1)
+        return berth_error_set(err, EINVAL, "invalid memory value: a negative size");
+    if (mem > 0 && mem < 6 * 1024 * 1024)
+        return berth_error_set(err, EINVAL, "Minimum memory limit allowed is 6MB");
+    if (res > 0 && res < 6 * 1024 * 1024)
+        return berth_error_set(err, EINVAL, "Minimum memory reservation allowed is 6MB");
+    if (mem > 0 && res > mem)
+        return berth_error_set(err, EINVAL,
+                               "Minimum memory limit can not be less than memory reservation "
+                               "limit, see usage");
+    if (swap > 0 && mem == 0)
+        return berth_error_set(err, EINVAL,
+                               "You should always set the Memory limit when using "
+                               "Memoryswap limit, see usage");
+    if (swap > 0 && swap < mem)
+        return berth_error_set(err, EINVAL,
+                               "Minimum memoryswap limit should be larger than "
+                               "memory limit, see usage");
+    return 0;
+}
+
+/* "0-3,5": what cpuset.cpus and cpuset.mems take. */
+static bool cpuset_valid(const char *s)
+{
+    if (*s == '\0')
+        return true;
+    for (const char *p = s;;) {
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (*p == '-') {
+            p++;
+            if (!isdigit((unsigned char)*p))
+                return false;
+            while (isdigit((unsigned char)*p))
+                p++;
+        }
+        if (*p == '\0')
+            return true;
+        if (*p++ != ',')
+            return false;
+    }
+}
+
+static int check_cpu(json_t *host, struct berth_error **err)
+{
+    json_int_t cpus = host_int(host, "NanoCpus"), shares = host_int(host, "CpuShares");
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 0 || (ncpu > 0 && cpus > ncpu * 1000000000LL))
+        return berth_error_set(err, EINVAL,
+                               "Range of CPUs is from 0.01 to %ld.00, as there are only %ld "
+                               "CPUs available",
+                               ncpu, ncpu);
+    if (shares < 0)
+        return berth_error_set(err, EINVAL, "invalid CPU shares: %lld", (long long)shares);
+    static const char *const sets[] = {"CpusetCpus", "CpusetMems"};
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+        const char *s = json_string_value(json_object_get(host, sets[i]));
+        if (s && !cpuset_valid(s))
+            return berth_error_set(err, EINVAL, "invalid value '%s' for HostConfig.%s", s, sets[i]);
+    }
+    json_int_t w = host_int(host, "BlkioWeight");
+    if (w != 0 && (w < 10 || w > 1000))
+        return berth_error_set(err, EINVAL, "Range of blkio weight is from 10 to 1000");
     return 0;
 }
 
@@ -173,46 +374,20 @@ static int check_host(json_t *host, const char **ret_net, struct berth_error **e
     if (!streq(net, "none") && !streq(net, "host"))
         return berth_error_set(err, EINVAL, "network mode '%s' is not supported (none or host)",
                                net);
-    static const char *const nums[] = {"Memory", "NanoCpus", "PidsLimit"};
-    for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
-        json_t *v = json_object_get(host, nums[i]);
-        if (v && !json_is_null(v) && !json_is_integer(v))
-            return berth_error_set(err, EINVAL, "invalid type for field 'HostConfig.%s'", nums[i]);
-        if (json_integer_value(v) < 0 && !streq(nums[i], "PidsLimit"))
-            return berth_error_set(err, EINVAL, "invalid HostConfig.%s: %lld", nums[i],
-                                   (long long)json_integer_value(v));
-    }
-    json_int_t mem = json_integer_value(json_object_get(host, "Memory"));
-    if (mem > 0 && mem < 6 * 1024 * 1024)
-        return berth_error_set(err, EINVAL, "Minimum memory limit allowed is 6MB");
+    if (check_memory(host, err) < 0 || check_cpu(host, err) < 0)
+        return -EINVAL;
     *ret_net = net;
     return 0;
 }
 
-/* "", "root", "UID" or "UID:GID" (numbers only, until names are looked
- * up in the image's /etc/passwd). */
-static int parse_user(const char *u, long *uid, long *gid, struct berth_error **err)
+static int check_stop(json_t *body, struct berth_error **err)
 {
-    *uid = *gid = 0;
-    if (u == NULL || *u == '\0' || streq(u, "root"))
-        return 0;
-    char *end;
-    *uid = strtol(u, &end, 10);
-    if (end == u || *uid < 0 || (*end && *end != ':'))
-        return berth_error_set(err, EINVAL,
-                               "user '%s' is not supported: numeric UID[:GID] "
-                               "only",
-                               u);
-    *gid = *uid;
-    if (*end == ':') {
-        char *g = end + 1;
-        *gid = strtol(g, &end, 10);
-        if (end == g || *gid < 0 || *end)
-            return berth_error_set(err, EINVAL,
-                                   "user '%s' is not supported: numeric "
-                                   "UID[:GID] only",
-                                   u);
-    }
+    const char *sig = json_string_value(json_object_get(body, "StopSignal"));
+    if (sig && *sig && berth_signal_parse(sig) < 0)
+        return berth_error_set(err, EINVAL, "Invalid signal: %s", sig);
+    json_int_t t = json_integer_value(json_object_get(body, "StopTimeout"));
+    if (t < -1)
+        return berth_error_set(err, EINVAL, "invalid StopTimeout: %lld", (long long)t);
     return 0;
 }
 
@@ -238,12 +413,15 @@ static json_t *merge_env(json_t *image_env, json_t *env)
         if (!replaced)
             json_array_append(out, e);
     }
+    /* Docker's default when neither the image nor the body has a PATH
+     * (an imported rootfs has no config at all) */
+    json_array_foreach(out, k, o) if (strncmp(json_string_value(o), "PATH=", 5) == 0) return out;
+    json_array_insert_new(
+        out, 0, json_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
     return out;
 }
 
-/* The process: Docker's rules for Entrypoint and Cmd over the image's. */
-int body_process(json_t *body, json_t *imgcfg, const char *hostname, json_t **ret,
-                 struct berth_error **err)
+static json_t *process_args(json_t *body, json_t *imgcfg)
 {
     json_t *ep = json_object_get(body, "Entrypoint"), *cmd = json_object_get(body, "Cmd");
     if (!json_is_array(ep))
@@ -251,11 +429,24 @@ int body_process(json_t *body, json_t *imgcfg, const char *hostname, json_t **re
     if (!json_is_array(cmd) && !json_is_array(json_object_get(body, "Entrypoint")))
         cmd = json_object_get(imgcfg, "Cmd");
     json_t *args = json_array();
+    if (json_is_true(json_object_get(json_object_get(body, "HostConfig"), "Init"))) {
+        json_array_append_new(args, json_string("/sbin/docker-init"));
+        json_array_append_new(args, json_string("--"));
+    }
     if (json_is_array(ep))
         json_array_extend(args, ep);
     if (json_is_array(cmd))
         json_array_extend(args, cmd);
-    if (json_array_size(args) == 0) {
+    return args;
+}
+
+/* The process: Docker's rules for Entrypoint and Cmd over the image's. */
+int body_process(json_t *body, json_t *imgcfg, const char *hostname, char *const *layers,
+                 json_t **ret, struct berth_error **err)
+{
+    json_t *args = process_args(body, imgcfg), *groups = NULL;
+    bool init = json_is_true(json_object_get(json_object_get(body, "HostConfig"), "Init"));
+    if (json_array_size(args) == (init ? 2 : 0)) {
         json_decref(args);
         return berth_error_set(err, EINVAL, "no command specified");
     }
@@ -263,7 +454,7 @@ int body_process(json_t *body, json_t *imgcfg, const char *hostname, json_t **re
     const char *user = json_string_value(json_object_get(body, "User"));
     if (user == NULL || *user == '\0')
         user = json_string_value(json_object_get(imgcfg, "User"));
-    if (parse_user(user, &uid, &gid, err) < 0) {
+    if (user_resolve(user, layers, &uid, &gid, &groups, err) < 0) {
         json_decref(args);
         return -EINVAL;
     }
@@ -274,14 +465,16 @@ int body_process(json_t *body, json_t *imgcfg, const char *hostname, json_t **re
         cwd = "/";
     if (cwd[0] != '/') {
         json_decref(args);
+        json_decref(groups);
         return berth_error_set(err, EINVAL,
                                "the working directory '%s' is invalid, it needs "
                                "to be an absolute path",
                                cwd);
     }
     json_t *env = merge_env(json_object_get(imgcfg, "Env"), json_object_get(body, "Env"));
-    *ret = json_pack("{s:o,s:o,s:s,s:i,s:i,s:s}", "Args", args, "Env", env, "Cwd", cwd, "Uid",
-                     (int)uid, "Gid", (int)gid, "Hostname", hostname);
+    *ret = json_pack("{s:o,s:o,s:s,s:I,s:I,s:o,s:s}", "Args", args, "Env", env, "Cwd", cwd, "Uid",
+                     (json_int_t)uid, "Gid", (json_int_t)gid, "AdditionalGids", groups, "Hostname",
+                     hostname);
     return 0;
 }
 
@@ -299,8 +492,8 @@ bool body_name_valid(const char *n)
 
 int body_check(json_t *body, const char *name, const char **ret_net, struct berth_error **err)
 {
-    if (check_types(body, err) < 0 ||
-        refuse_unsupported(body, json_object_get(body, "HostConfig"), err) < 0)
+    json_t *mounts = NULL;
+    if (check_allowed(body, err) < 0 || check_stop(body, err) < 0)
         return -EINVAL;
     if (name && *name && !body_name_valid(name))
         return berth_error_set(err, EINVAL,
@@ -308,7 +501,19 @@ int body_check(json_t *body, const char *name, const char **ret_net, struct bert
                                "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
                                name);
     const char *image = json_string_value(json_object_get(body, "Image"));
-    if (image == NULL || *image == '\0')
+    const char *rootfs = json_string_value(json_object_get(body, "Rootfs"));
+    if ((image == NULL || *image == '\0') && (rootfs == NULL || *rootfs == '\0'))
         return berth_error_set(err, EINVAL, "no image given (the body's Image field)");
-    return check_host(json_object_get(body, "HostConfig"), ret_net, err);
+    if (rootfs && *rootfs && (rootfs[0] != '/' || strpbrk(rootfs, ":,")))
+        return berth_error_set(err, EINVAL,
+                               "invalid rootfs '%s': an absolute path without ':' or ',' "
+                               "expected",
+                               rootfs);
+    if (check_host(json_object_get(body, "HostConfig"), ret_net, err) < 0)
+        return -EINVAL;
+    /* the mounts' syntax, before anything is created */
+    if (mounts_parse(body, NULL, &mounts, err) < 0)
+        return -EINVAL;
+    json_decref(mounts);
+    return 0;
 }

@@ -1,9 +1,11 @@
 /* Container records: lookup, state, start, kill, stop, remove, wait. */
 #include "daemon.h"
+#include "volumes.h"
 #include "cleanup.h"
 #include "container.h"
 #include "durable.h"
 #include "error.h"
+#include "signals.h"
 #include "overlay.h"
 #include "util.h"
 
@@ -85,29 +87,71 @@ static bool frozen(const char *id)
     return p;
 }
 
-/* Reads the records of dir ID; NULL when it is no container (yet). */
-static struct ctr *ctr_load(const char *id)
+/* The record NAME of container ID in the containers dir CDFD, read whole
+ * and parsed from memory; NULL when absent or unreadable. Few syscalls
+ * (one open by relative path, reads until a short one): json_read_file's
+ * getc loop and its access(2) on a missing record made `ps` with 1000
+ * containers slow. */
+static json_t *read_record(int cdfd, const char *id, const char *name)
 {
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%s", id, name);
+    _cleanup_close_ int fd = openat(cdfd, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char stack[8192];
+    _cleanup_free_ char *heap = NULL;
+    char *buf = stack;
+    size_t len = 0, cap = sizeof(stack);
+    for (;;) {
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return NULL;
+        len += (size_t)n;
+        if (len < cap) /* a regular file reads short only at its end */
+            break;
+        heap = heap ? xrealloc(heap, cap * 2) : memcpy(xmalloc(cap * 2), stack, len);
+        buf = heap;
+        cap *= 2;
+    }
+    return json_loadb(buf, len, 0, NULL);
+}
+
+/* Reads the records of ID in the containers dir CDFD (opened once by the
+ * caller); NULL when it is no container (yet). With status false only
+ * container.json: a lookup by name reads no more. */
+static struct ctr *ctr_load_at(int cdfd, const char *id, bool status)
+{
+    json_t *rec = read_record(cdfd, id, "container.json");
+    if (rec == NULL)
+        return NULL;
     _cleanup_free_ char *cdir = containers_dir();
     struct ctr *c = xzalloc(sizeof(*c));
     snprintf(c->id, sizeof(c->id), "%s", id);
     c->dir = xasprintf("%s/%s", cdir, id);
-    c->rec = json_read_file(c->dir, "container.json", NULL);
-    if (c->rec == NULL) {
-        ctr_free(c);
-        return NULL;
-    }
-    c->exit = json_read_file(c->dir, "exit.json", NULL);
-    c->state = json_read_file(c->dir, "state.json", NULL);
+    c->rec = rec;
+    if (!status)
+        return c;
+    c->exit = read_record(cdfd, id, "exit.json");
+    c->state = read_record(cdfd, id, "state.json");
     if (c->exit)
         c->status = CTR_EXITED;
     else if (c->state && shim_alive(c->state))
-        c->status = CTR_RUNNING, c->paused = frozen(id);
+        c->status = CTR_RUNNING,
+        c->paused = streq(ctr_runtime(c), "berth") ? frozen(id) : ctr_rt_frozen(c);
     else if (c->state)
         c->status = CTR_EXITED; /* its shim died: ctr_adopt_all records it */
     else
         c->status = CTR_CREATED;
     return c;
+}
+
+static int open_containers_dir(void)
+{
+    _cleanup_free_ char *cdir = containers_dir();
+    return open(cdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 static bool is_hex_id(const char *s)
@@ -123,29 +167,39 @@ static int by_created(const void *a, const void *b)
     return -strcmp(cx ? cx : "", cy ? cy : "");
 }
 
-int ctr_list(struct ctr ***ret, size_t *ret_n)
+/* Every container dir of CDFD, each with its status or only its record. */
+static void load_all(int cdfd, bool status, struct ctr ***ret, size_t *ret_n)
 {
-    _cleanup_free_ char *cdir = containers_dir();
-    _cleanup_closedir_ DIR *dir = opendir(cdir);
+    _cleanup_closedir_ DIR *dir = cdfd < 0 ? NULL : fdopendir(fcntl(cdfd, F_DUPFD_CLOEXEC, 3));
     struct ctr **v = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     struct dirent *de;
     while (dir && (de = readdir(dir))) {
         if (!is_hex_id(de->d_name))
             continue;
-        struct ctr *c = ctr_load(de->d_name);
+        struct ctr *c = ctr_load_at(cdfd, de->d_name, status);
         if (c == NULL)
             continue;
-        v = xrealloc(v, (n + 1) * sizeof(*v));
+        if (n == cap)
+            v = xrealloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
         v[n++] = c;
     }
-    if (n > 1)
-        qsort(v, n, sizeof(*v), by_created);
     *ret = v;
     *ret_n = n;
+}
+
+int ctr_list(struct ctr ***ret, size_t *ret_n)
+{
+    _cleanup_close_ int cdfd = open_containers_dir();
+    load_all(cdfd, true, ret, ret_n);
+    if (*ret_n > 1)
+        qsort(*ret, *ret_n, sizeof(**ret), by_created);
     return 0;
 }
 
+/* Docker's order: a full id, then a name, then a unique id prefix. A
+ * full id reads one dir; otherwise only the records are read, and the
+ * status of the hit alone. */
 int ctr_find(const char *ref, struct ctr **ret, struct berth_error **err)
 {
     struct ctr **v;
@@ -153,9 +207,12 @@ int ctr_find(const char *ref, struct ctr **ret, struct berth_error **err)
     const char *name = ref[0] == '/' ? ref + 1 : ref;
     if (*ref == '\0')
         return berth_error_set(err, ENOENT, "No such container: %s", ref);
-    ctr_list(&v, &n);
+    _cleanup_close_ int cdfd = open_containers_dir();
+    if (is_hex_id(ref) && (*ret = ctr_load_at(cdfd, ref, true)) != NULL)
+        return 0;
+    load_all(cdfd, false, &v, &n);
     for (size_t i = 0; i < n; i++) {
-        if (streq(v[i]->id, ref) || streq(ctr_name(v[i]), name)) {
+        if (streq(ctr_name(v[i]), name)) {
             hit = i;
             hits = 1;
             break;
@@ -165,15 +222,13 @@ int ctr_find(const char *ref, struct ctr **ret, struct berth_error **err)
             hits++;
         }
     }
-    if (hits == 1) {
-        *ret = v[hit];
-        v[hit] = NULL;
-    }
+    struct ctr *c = hits == 1 ? ctr_load_at(cdfd, v[hit]->id, true) : NULL;
     ctrs_free(v, n);
     if (hits > 1)
         return berth_error_set(err, EINVAL, "multiple IDs found with provided prefix: %s", ref);
-    if (hits == 0)
+    if (c == NULL)
         return berth_error_set(err, ENOENT, "No such container: %s", ref);
+    *ret = c;
     return 0;
 }
 
@@ -267,9 +322,15 @@ int ctr_stop(struct ctr *c, int timeout, bool *ret_modified, struct berth_error 
     *ret_modified = c->status == CTR_RUNNING;
     if (!*ret_modified)
         return 0;
+    /* --stop-signal (Config.StopSignal, checked at create) */
+    json_t *cfg = json_object_get(c->rec, "Config");
+    const char *ss = json_string_value(json_object_get(cfg, "StopSignal"));
+    int sig = ss && *ss ? berth_signal_parse(ss) : SIGTERM;
+    if (sig <= 0)
+        sig = SIGTERM;
     if (c->paused)
-        return ctr_kill(c, SIGTERM, false, err);
-    if (ctr_kill(c, SIGTERM, false, NULL) == 0 && wait_exited(c->id, timeout * 1000L))
+        return ctr_kill(c, sig, false, err);
+    if (ctr_kill(c, sig, false, NULL) == 0 && wait_exited(c->id, timeout * 1000L))
         return 0;
     ctr_kill(c, SIGKILL, true, NULL);
     if (!wait_exited(c->id, 10000))
@@ -392,6 +453,11 @@ static void reap_leftovers(struct ctr *c)
 
 int ctr_remove(const char *id, bool force, struct berth_error **err)
 {
+    return ctr_remove_v(id, force, false, err);
+}
+
+int ctr_remove_v(const char *id, bool force, bool volumes, struct berth_error **err)
+{
     struct ctr *c = NULL;
     int r = ctr_find(id, &c, err);
     if (r < 0)
@@ -421,6 +487,10 @@ int ctr_remove(const char *id, bool force, struct berth_error **err)
         r = berth_error_set(err, errno, "cannot remove container %s", c->id);
     else
         rm_rf_at(AT_FDCWD, gone, NULL);
+    /* rm -v, and --rm as docker: its anonymous volumes go with it */
+    json_t *hc = json_object_get(c->rec, "HostConfig");
+    if (r == 0 && (volumes || json_is_true(json_object_get(hc, "AutoRemove"))))
+        volumes_release(json_object_get(c->rec, "Mounts"), false);
     pthread_mutex_unlock(&engine.lock);
     ctr_free(c);
     return r;

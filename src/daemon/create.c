@@ -3,11 +3,13 @@
  * silently ignored). */
 #include "daemon.h"
 #include "body.h"
+#include "mounts.h"
 #include "cleanup.h"
 #include "durable.h"
 #include "error.h"
 #include "store.h"
 #include "util.h"
+#include "volumes.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 bool ctr_name_taken(const char *name)
 {
@@ -44,43 +47,89 @@ static char *generate_name(const char *id)
     return xasprintf("%s_%s_%.6s", adj[h % 10], noun[(h / 10) % 10], id);
 }
 
-static int write_record(json_t *body, const char *name, const char *net, struct store_image *img,
-                        const char *id, struct berth_error **err)
+/* The layers: the image's, or --rootfs's directory alone. */
+static int record_layers(json_t *body, struct store_image *img, json_t **ret,
+                         struct berth_error **err)
+{
+    const char *rootfs = json_string_value(json_object_get(body, "Rootfs"));
+    struct stat st;
+    if (img == NULL) {
+        if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+            return berth_error_set(err, EINVAL, "invalid rootfs '%s': not a directory", rootfs);
+        *ret = json_pack("[s]", rootfs);
+        return 0;
+    }
+    *ret = json_array();
+    for (char **l = img->layers; *l; l++)
+        json_array_append_new(*ret, json_string(*l));
+    return 0;
+}
+
+/* docker discards a weight the kernel has no file for, with a warning;
+ * berth refuses it (fail closed) before anything is created. */
+static int check_host_support(json_t *body, struct berth_error **err)
+{
+    json_t *hc = json_object_get(body, "HostConfig");
+    if (json_integer_value(json_object_get(hc, "BlkioWeight")) <= 0 ||
+        access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ||
+        access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0 ||
+        access("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) == 0)
+        return 0;
+    return berth_error_set(err, EINVAL,
+                           "--blkio-weight is not supported on this host: its kernel has no "
+                           "blkio.weight (nor blkio.bfq.weight)");
+}
+
+static json_t *make_record(json_t *body, const char *name, const char *net, struct store_image *img,
+                           const char *id, json_t *parts[3])
 {
     const char *given = json_string_value(json_object_get(body, "Image"));
-    json_t *host = json_object_get(body, "HostConfig");
-    char hostname[13];
-    const char *hn = json_string_value(json_object_get(body, "Hostname"));
-    snprintf(hostname, sizeof(hostname), "%.12s", id);
-    json_t *proc = NULL;
-    json_t *imgcfg = json_object_get(img->config, "config");
-    if (body_process(body, imgcfg, hn && *hn ? hn : hostname, &proc, err) < 0)
-        return -EINVAL;
+    if (img == NULL)
+        given = json_string_value(json_object_get(body, "Rootfs"));
     struct timespec ts;
     char now[40];
     clock_gettime(CLOCK_REALTIME, &ts);
-    json_t *layers = json_array();
-    for (char **l = img->layers; *l; l++)
-        json_array_append_new(layers, json_string(*l));
-    json_t *hc = json_pack(
-        "{s:b,s:I,s:I,s:I,s:s}", "AutoRemove", json_is_true(json_object_get(host, "AutoRemove")),
-        "Memory", json_integer_value(json_object_get(host, "Memory")), "NanoCpus",
-        json_integer_value(json_object_get(host, "NanoCpus")), "PidsLimit",
-        json_integer_value(json_object_get(host, "PidsLimit")), "NetworkMode", net);
-    json_t *lc = json_object_get(json_object_get(host, "LogConfig"), "Config");
-    json_object_set_new(hc, "LogConfig",
-                        json_pack("{s:s,s:O}", "Type", "json-file", "Config",
-                                  json_is_object(lc) ? lc : json_object()));
-    json_t *rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:O}", "Id", id, "Name", name,
-                            "Created", fmt_time(&ts, now), "Image", given, "ImageID", img->id,
-                            "Process", proc, "HostConfig", hc, "Layers", layers, "Config", body);
+    json_t *rec =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:O,s:o}", "Id", id, "Name", name, "Created",
+                  fmt_time(&ts, now), "Image", given, "ImageID", img ? img->id : "", "Process",
+                  parts[0], "HostConfig", body_host_config(body, net), "Layers", parts[1], "Config",
+                  body, "Mounts", parts[2]);
     json_object_del(json_object_get(rec, "Config"), "HostConfig");
+    json_object_del(json_object_get(rec, "Config"), "NetworkingConfig");
+    return rec;
+}
+
+static int write_record(json_t *body, const char *name, const char *net, struct store_image *img,
+                        const char *id, struct berth_error **err)
+{
+    char hostname[13];
+    const char *hn = json_string_value(json_object_get(body, "Hostname"));
+    snprintf(hostname, sizeof(hostname), "%.12s", id);
+    json_t *imgcfg = img ? json_object_get(img->config, "config") : NULL;
+    json_t *parts[3] = {NULL, NULL, NULL}; /* process, layers, mounts */
+    if (check_host_support(body, err) < 0 || record_layers(body, img, &parts[1], err) < 0)
+        return -EINVAL;
+    _cleanup_strv_ char **layers = xzalloc((json_array_size(parts[1]) + 1) * sizeof(char *));
+    for (size_t i = 0; i < json_array_size(parts[1]); i++)
+        layers[i] = xstrdup(json_string_value(json_array_get(parts[1], i)));
+    if (body_process(body, imgcfg, hn && *hn ? hn : hostname, layers, &parts[0], err) < 0 ||
+        mounts_parse(body, imgcfg, &parts[2], err) < 0 || volumes_prepare(parts[2], err) < 0) {
+        json_decref(parts[0]);
+        json_decref(parts[1]);
+        json_decref(parts[2]);
+        return -EINVAL;
+    }
+    json_t *mounts = json_incref(parts[2]);
+    json_t *rec = make_record(body, name, net, img, id, parts);
     _cleanup_free_ char *dir = xasprintf("%s/containers/%s", engine.data_root, id);
     int r = mkdir_p(dir, 0700, err);
     if (r == 0)
         r = durable_write_json(dir, "container.json", rec, err);
-    if (r < 0)
+    if (r < 0) {
         rm_rf_at(AT_FDCWD, dir, NULL);
+        volumes_release(mounts, false);
+    }
+    json_decref(mounts);
     json_decref(rec);
     return r;
 }
@@ -88,16 +137,19 @@ static int write_record(json_t *body, const char *name, const char *net, struct 
 int ctr_create(json_t *body, const char *name, char ret_id[65], struct berth_error **err)
 {
     const char *net = NULL;
-    if (body_check(body, name, &net, err) < 0)
+    if (body_check(body, name, &net, err) < 0 || ctr_body_runtime(body, err) < 0)
         return -EINVAL;
     const char *image = json_string_value(json_object_get(body, "Image"));
+    const char *rootfs = json_string_value(json_object_get(body, "Rootfs"));
     char id[65];
     random_hex_id(id);
     pthread_mutex_lock(&engine.lock);
     struct store_image *img = NULL;
     _cleanup_free_ char *nm =
         name && *name ? xstrdup(name[0] == '/' ? name + 1 : name) : generate_name(id);
-    int r = store_image_resolve(engine.data_root, image, &img, err);
+    int r = 0;
+    if (rootfs == NULL || *rootfs == '\0')
+        r = store_image_resolve(engine.data_root, image, &img, err);
     if (r == 0 && ctr_name_taken(nm))
         r = berth_error_set(err, EEXIST,
                             "Conflict. The container name \"/%s\" is already in "

@@ -7,6 +7,8 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 struct berth_error;
 
@@ -57,6 +59,9 @@ int ctr_kill(struct ctr *c, int sig, bool all, struct berth_error **err);
 int ctr_stop(struct ctr *c, int timeout, bool *ret_modified, struct berth_error **err);
 /* Removes it and everything it owns; EBUSY when running without force. */
 int ctr_remove(const char *id, bool force, struct berth_error **err);
+/* The same; `volumes` (rm -v) removes its anonymous volumes too, as
+ * --rm (AutoRemove) always does. */
+int ctr_remove_v(const char *id, bool force, bool volumes, struct berth_error **err);
 
 enum wait_cond { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
 struct ctr_waiter {
@@ -76,6 +81,47 @@ int ctr_wait_block(struct ctr_waiter *w);
 /* Reconciles the records at start: adopts live shims, records the exit of
  * dead ones, finishes removals and auto-removes. */
 void ctr_adopt_all(void);
+/* stats.c: Docker's stats document of `c` now (its cgroup's counters;
+ * a zero document when it is not running), precpu_stats empty. EIO, or
+ * ESRCH when it stopped meanwhile. */
+json_t *ctr_stats_sample(struct ctr *c, struct berth_error **err);
+/* berth's State.LogDrops: the log lines the shim dropped in
+ * mode=non-blocking (its status while running, exit.json after). */
+json_int_t ctr_log_drops(const struct ctr *c);
+/* The host's memory in bytes (the limit docker shows without one). */
+uint64_t ctr_host_memory(void);
+
+/* runtime.c: HostConfig.Runtime and berthd --runtime. "berth" (also
+ * "berth-runtime" or a path ending in /berth-runtime: libberth in the
+ * shim), "runc", "crun", or the absolute path of an executable file
+ * (a runc-compatible runtime the shim runs); NULL or "": berthd's
+ * --runtime. *ret the name to record (caller frees); EINVAL naming it
+ * otherwise. */
+int runtime_resolve(const char *given, char **ret, struct berth_error **err);
+/* Resolves the create body's HostConfig.Runtime in place (berthd's
+ * --runtime when unset), so the record names it; EINVAL for an unknown
+ * one, or a tty with a runtime other than berth's. */
+int ctr_body_runtime(json_t *body, struct berth_error **err);
+/* The runtime in c's record; "berth" for records made before it was. */
+const char *ctr_runtime(const struct ctr *c);
+/* The absolute cgroups path the shim gives another runtime
+ * ("/berth-ID"), or NULL for berth's own (libberth's state knows it). */
+char *ctr_cgroup_path(const struct ctr *c);
+
+/* The cgroup of a container under another runtime (caller frees with
+ * berth_cgroup_free); NULL with EINVAL for berth's own. */
+struct berth_cgroup;
+struct berth_cgroup *ctr_cgroup_open(const struct ctr *c, struct berth_error **err);
+/* pause/resume, whether paused, and the host pids of its processes,
+ * whichever runtime runs it (berth's own: its state; another: its cgroup). */
+int ctr_rt_pause(const struct ctr *c, bool pause, struct berth_error **err);
+bool ctr_rt_frozen(const struct ctr *c);
+int ctr_rt_pids(const struct ctr *c, pid_t **ret, size_t *ret_n, struct berth_error **err);
+
+/* shutdown.c, berthd --shutdown-containers: stops every running container
+ * at once (each as ctr_stop, with its Config.StopTimeout, default 10 s)
+ * and returns once their shims are gone. */
+void ctr_shutdown_all(void);
 /* Removes the container once it exited (HostConfig.AutoRemove), from a
  * detached thread. */
 void ctr_watch_autoremove(const char *id);
@@ -108,8 +154,11 @@ int exec_find(const char *eid, char ret_cid[65], json_t **ret_rec, struct berth_
 /* EBUSY when it was started before. */
 int exec_check_fresh(const char *cid, const char *eid, struct berth_error **err);
 /* Has the shim start it; fds[0..2]: its stdin (write end, -1 without
- * AttachStdin), stdout, stderr (read ends; -1 when detached). */
+ * AttachStdin), stdout, stderr (read ends; -1 when detached). With
+ * Config.Tty: the pty master as stdin and stdout, stderr -1. */
 int exec_start(const char *cid, const char *eid, bool detach, int fds[3], struct berth_error **err);
+/* The start body's ConsoleSize [h, w] into the record (null: nothing). */
+int exec_set_console_size(const char *cid, const char *eid, json_t *size, struct berth_error **err);
 /* Docker's /exec/{id}/json. */
 json_t *exec_inspect(const char *cid, const char *eid, json_t *rec);
 /* Waits up to `ms` for the exec's exit record. */

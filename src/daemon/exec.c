@@ -2,6 +2,7 @@
  * disk are the truth: berthd keeps no table of them). The shim starts the
  * process (src/shim/exec.c) and writes its exit. */
 #include "daemon.h"
+#include "api/api.h"
 #include "cleanup.h"
 #include "durable.h"
 #include "error.h"
@@ -13,9 +14,50 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Docker's ConsoleSize: [height, width] (null: none). */
+static int check_size(json_t *size, struct berth_error **err)
+{
+    json_t *h = json_array_get(size, 0), *w = json_array_get(size, 1);
+    if (size == NULL || json_is_null(size))
+        return 0;
+    if (!json_is_array(size) || json_array_size(size) != 2 || !json_is_integer(h) ||
+        !json_is_integer(w) || json_integer_value(h) < 0 || json_integer_value(h) > 65535 ||
+        json_integer_value(w) < 0 || json_integer_value(w) > 65535)
+        return berth_error_set(err, EINVAL, "invalid ConsoleSize: [height, width] expected");
+    return 0;
+}
+
+static int check_stdio(json_t *body, struct berth_error **err)
+{
+    struct detach_keys dk;
+    const char *keys = json_string_value(json_object_get(body, "DetachKeys"));
+    if (check_size(json_object_get(body, "ConsoleSize"), err) < 0)
+        return -EINVAL;
+    if (keys && *keys && detach_keys_parse(keys, &dk) < 0)
+        return berth_error_set(err, EINVAL, "Invalid detach keys (%s) provided", keys);
+    return 0;
+}
+
+int exec_set_console_size(const char *cid, const char *eid, json_t *size, struct berth_error **err)
+{
+    if (size == NULL || json_is_null(size))
+        return 0;
+    if (check_size(size, err) < 0)
+        return -EINVAL;
+    _cleanup_free_ char *dir = xasprintf("%s/containers/%s/execs", engine.data_root, cid);
+    _cleanup_free_ char *name = xasprintf("%s.json", eid);
+    json_t *rec = json_read_file(dir, name, err);
+    if (rec == NULL)
+        return -ENOENT;
+    json_object_set(json_object_get(rec, "Config"), "ConsoleSize", size);
+    int r = durable_write_json(dir, name, rec, err);
+    json_decref(rec);
+    return r;
+}
+
 static int check_body(json_t *body, struct berth_error **err)
 {
-    static const char *const refused[] = {"Tty", "Privileged", "ConsoleSize", "DetachKeys"};
+    static const char *const refused[] = {"Privileged"};
     json_t *cmd = json_object_get(body, "Cmd"), *v;
     size_t i;
     if (!json_is_array(cmd) || json_array_size(cmd) == 0)
@@ -38,6 +80,8 @@ static int check_body(json_t *body, struct berth_error **err)
             return berth_error_set(err, EINVAL, "exec option %s is not supported by berth yet",
                                    refused[i]);
     }
+    if (check_stdio(body, err) < 0)
+        return -EINVAL;
     const char *user = json_string_value(json_object_get(body, "User"));
     if (user && *user && strspn(user, "0123456789:") != strlen(user))
         return berth_error_set(
@@ -209,7 +253,8 @@ json_t *exec_inspect(const char *cid, const char *eid, json_t *rec)
         "OpenStdin", json_is_true(json_object_get(cfg, "AttachStdin")), "OpenStderr",
         json_is_true(json_object_get(cfg, "AttachStderr")), "OpenStdout",
         json_is_true(json_object_get(cfg, "AttachStdout")), "CanRemove", 0, "ProcessConfig", "tty",
-        0, "entrypoint", ep ? ep : json_string(""), "arguments", args, "privileged", 0, "user",
+        json_is_true(json_object_get(cfg, "Tty")), "entrypoint", ep ? ep : json_string(""),
+        "arguments", args, "privileged", 0, "user",
         json_string_value(json_object_get(cfg, "User"))
             ? json_string_value(json_object_get(cfg, "User"))
             : "");

@@ -28,8 +28,7 @@ int ctr_pause(struct ctr *c, bool pause, struct berth_error **err)
         return berth_error_set(err, EBUSY, "Container %s is already paused", c->id);
     if (!pause && !c->paused)
         return berth_error_set(err, EBUSY, "Container %s is not paused", c->id);
-    int r = pause ? berth_container_pause(engine.state_root, c->id, &e)
-                  : berth_container_resume(engine.state_root, c->id, &e);
+    int r = ctr_rt_pause(c, pause, &e);
     if (r < 0) {
         _cleanup_free_ char *msg = berth_error_format(e);
         berth_error_clear(&e);
@@ -85,19 +84,6 @@ int ctr_restart(struct ctr *c, int timeout, struct berth_error **err)
     return r;
 }
 
-static char *find_ps(void)
-{
-    const char *path = getenv("PATH");
-    _cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/bin:/bin");
-    for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        char *p = xasprintf("%s/ps", d);
-        if (access(p, X_OK) == 0)
-            return p;
-        free(p);
-    }
-    return NULL;
-}
-
 /* Runs ps with `args` (split at blanks); its output, or NULL. */
 static char *run_ps(const char *args, struct berth_error **err)
 {
@@ -107,7 +93,7 @@ static char *run_ps(const char *args, struct berth_error **err)
     for (char *save = NULL, *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
         if (n < 33)
             argv[n++] = t;
-    _cleanup_free_ char *bin = find_ps();
+    _cleanup_free_ char *bin = path_lookup("ps", getenv("PATH"));
     int p[2];
     if (bin == NULL)
         return berth_error_set(err, ENOENT, "cannot find 'ps' in PATH"), NULL;
@@ -171,7 +157,7 @@ json_t *ctr_top(struct ctr *c, const char *ps_args, struct berth_error **err)
     size_t npids = 0;
     if (c->status != CTR_RUNNING)
         return berth_error_set(err, EBUSY, "Container %s is not running", c->id), NULL;
-    if (berth_container_pids(engine.state_root, c->id, &pids, &npids, &e) < 0) {
+    if (ctr_rt_pids(c, &pids, &npids, &e) < 0) {
         berth_error_clear(&e);
         return berth_error_set(err, EBUSY, "Container %s is not running", c->id), NULL;
     }

@@ -1,4 +1,5 @@
 #include "store.h"
+#include "untar.h"
 #include "cleanup.h"
 #include "durable.h"
 #include "error.h"
@@ -7,82 +8,91 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#define REF_ANNOTATION "org.opencontainers.image.ref.name"
-#define MT_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
-#define MT_CONFIG      "application/vnd.oci.image.config.v1+json"
-#define MT_LAYER       "application/vnd.oci.image.layer.v1.tar"
-
-static void hex_of(const unsigned char *md, unsigned n, char out[65])
-{
-    for (unsigned i = 0; i < n && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* sha256 of a file's content, as 64 hex digits. */
-static int sha256_file(const char *path, char out[65], long long *ret_size,
-                       struct berth_error **err)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return berth_error_set(err, errno, "cannot open '%s'", path);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    char buf[65536];
-    long long total = 0;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        EVP_DigestUpdate(ctx, buf, (size_t)n);
-        total += n;
-    }
-    unsigned char md[32];
-    unsigned mdlen = 0;
-    EVP_DigestFinal_ex(ctx, md, &mdlen);
-    EVP_MD_CTX_free(ctx);
-    if (n < 0)
-        return berth_error_set(err, errno, "cannot read '%s'", path);
-    hex_of(md, mdlen, out);
-    if (ret_size)
-        *ret_size = total;
-    return 0;
-}
+#include <unistd.h>
 
 static void sha256_mem(const char *data, size_t len, char out[65])
 {
     unsigned char md[32];
     unsigned mdlen = 0;
     EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    hex_of(md, mdlen, out);
+    for (unsigned i = 0; i < mdlen && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static char *blob_dir(const char *data_root)
+char *store_blob_dir(const char *data_root)
 {
-    return xasprintf("%s/image/blobs/sha256", data_root);
+    char *d = xasprintf("%s/image/blobs/sha256", data_root);
+    mkdir_p(d, 0700, NULL);
+    return d;
+}
+
+char *store_layer_dir(const char *data_root)
+{
+    char *d = xasprintf("%s/layers/sha256", data_root);
+    mkdir_p(d, 0700, NULL);
+    return d;
+}
+
+/* Work dirs a killed berthd left (the store's lock is held: none is live). */
+static void remove_stale(const char *parent)
+{
+    _cleanup_(closedirp) DIR *d = opendir(parent);
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if (strncmp(de->d_name, "load-", 5) == 0 || strncmp(de->d_name, "import-", 7) == 0)
+            rm_rf_at(dirfd(d), de->d_name, NULL);
+}
+
+char *store_tmpdir(const char *data_root, const char *prefix, struct berth_error **err)
+{
+    _cleanup_free_ char *parent = xasprintf("%s/tmp", data_root);
+    if (mkdir_p(parent, 0700, err) < 0)
+        return NULL;
+    remove_stale(parent);
+    char *t = xasprintf("%s/%s-XXXXXX", parent, prefix);
+    if (mkdtemp(t) == NULL) {
+        berth_error_set(err, errno, "cannot create '%s'", t);
+        free(t);
+        return NULL;
+    }
+    return t;
 }
 
 /* Stores `data` as a blob; *ret_hex gets its digest. */
 static int put_blob(const char *data_root, const char *data, size_t len, char ret_hex[65],
                     struct berth_error **err)
 {
-    _cleanup_free_ char *dir = blob_dir(data_root);
+    _cleanup_free_ char *dir = store_blob_dir(data_root);
     sha256_mem(data, len, ret_hex);
     return durable_write(dir, ret_hex, data, len, err);
 }
 
-static json_t *read_blob_json(const char *data_root, const char *digest, struct berth_error **err)
+static bool good_digest(const char *d)
 {
-    if (strncmp(digest, "sha256:", 7) != 0 || strchr(digest + 7, '/')) {
-        berth_error_set(err, EINVAL, "unsupported digest '%s'", digest);
+    if (d == NULL || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 71)
+        return false;
+    for (const char *p = d + 7; *p; p++)
+        if (!isxdigit((unsigned char)*p) || isupper((unsigned char)*p))
+            return false;
+    return true;
+}
+
+json_t *store_blob_json(const char *data_root, const char *digest, struct berth_error **err)
+{
+    if (!good_digest(digest)) {
+        berth_error_set(err, EINVAL, "unsupported digest '%s'", digest ? digest : "");
         return NULL;
     }
-    _cleanup_free_ char *dir = blob_dir(data_root);
+    _cleanup_free_ char *dir = xasprintf("%s/image/blobs/sha256", data_root);
     return json_read_file(dir, digest + 7, err);
 }
 
@@ -105,10 +115,21 @@ int store_normalize_ref(const char *name, char **ret, struct berth_error **err)
         n += 8;
     const char *slash = strrchr(n, '/'), *colon = strrchr(n, ':');
     bool tagged = colon && (!slash || colon > slash);
-    if (tagged && colon[1] == '\0')
+    if (tagged && (colon[1] == '\0' || colon == n))
         return berth_error_set(err, EINVAL, "invalid reference format: '%s'", name);
     *ret = tagged ? xstrdup(n) : xasprintf("%s:latest", n);
     return 0;
+}
+
+char *store_full_ref(const char *ref)
+{
+    const char *slash = strchr(ref, '/');
+    if (slash == NULL)
+        return xasprintf("docker.io/library/%s", ref);
+    _cleanup_free_ char *first = strndup(ref, (size_t)(slash - ref));
+    if (strchr(first, '.') || strchr(first, ':') || streq(first, "localhost"))
+        return xstrdup(ref);
+    return xasprintf("docker.io/%s", ref);
 }
 
 /* ---- the default image, built from the host's busybox ---- */
@@ -185,44 +206,109 @@ static int write_busybox_layer(const char *path, struct berth_error **err)
     return 0;
 }
 
-static int add_index_entry(const char *data_root, const char *ref, const char *manifest_hex,
-                           size_t manifest_len, struct berth_error **err)
+/* ---- the index ---- */
+
+json_t *store_index_read(const char *data_root)
 {
     _cleanup_free_ char *dir = xasprintf("%s/image", data_root);
     json_t *index = json_read_file(dir, "index.json", NULL);
-    if (index == NULL)
+    if (!json_is_array(json_object_get(index, "manifests"))) {
+        json_decref(index);
         index = json_pack("{s:i,s:[]}", "schemaVersion", 2, "manifests");
-    json_t *list = json_object_get(index, "manifests");
-    json_array_append_new(list,
-                          json_pack("{s:s,s:s+,s:I,s:{s:s}}", "mediaType", MT_MANIFEST, "digest",
-                                    "sha256:", manifest_hex, "size", (json_int_t)manifest_len,
-                                    "annotations", REF_ANNOTATION, ref));
-    int r = durable_write_json(dir, "index.json", index, err);
-    json_decref(index);
-    return r;
+    }
+    return index;
+}
+
+static const char *entry_ref(json_t *m)
+{
+    return json_string_value(
+        json_object_get(json_object_get(m, "annotations"), STORE_REF_ANNOTATION));
+}
+
+void store_index_set(json_t *index, const char *ref, const char *digest, long long size)
+{
+    json_t *list = json_object_get(index, "manifests"), *m;
+    size_t i;
+    json_array_foreach(list, i, m)
+    {
+        const char *r = entry_ref(m);
+        bool same =
+            r ? streq(r, ref) : streq(json_string_value(json_object_get(m, "digest")), digest);
+        if (same)
+            json_array_remove(list, i--);
+    }
+    json_t *e = json_pack("{s:s,s:s,s:I}", "mediaType", STORE_MT_MANIFEST, "digest", digest, "size",
+                          (json_int_t)size);
+    if (ref)
+        json_object_set_new(e, "annotations", json_pack("{s:s}", STORE_REF_ANNOTATION, ref));
+    json_array_append_new(list, e);
+}
+
+int store_index_write(const char *data_root, json_t *index, struct berth_error **err)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/image", data_root);
+    if (mkdir_p(dir, 0700, err) < 0)
+        return -EIO;
+    static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+    _cleanup_free_ char *p = xasprintf("%s/oci-layout", dir);
+    if (access(p, F_OK) < 0 &&
+        durable_write(dir, "oci-layout", layout, sizeof(layout) - 1, err) < 0)
+        return -EIO;
+    return durable_write_json(dir, "index.json", index, err);
+}
+
+static const char *config_digest(json_t *manifest)
+{
+    return json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+}
+
+json_t *store_find(const char *data_root, json_t *index, const char *name, char **ret_ref,
+                   struct berth_error **err)
+{
+    _cleanup_free_ char *ref = NULL;
+    struct berth_error *bad = NULL;
+    if (strncmp(name, "sha256:", 7) != 0 && store_normalize_ref(name, &ref, &bad) < 0)
+        berth_error_clear(&bad);
+    const char *want = strncmp(name, "sha256:", 7) == 0 ? name + 7 : name;
+    size_t i;
+    json_t *m, *found = NULL;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        json_t *man =
+            store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
+        const char *cd = config_digest(man);
+        if (ref && streq(entry_ref(m), ref)) {
+            json_decref(found);
+            if (ret_ref)
+                *ret_ref = TAKE_PTR(ref);
+            return man;
+        }
+        bool hexy = strspn(want, "0123456789abcdef") == strlen(want);
+        if (hexy && strlen(want) >= 4 && cd && strncmp(cd + 7, want, strlen(want)) == 0 && !found)
+            found = json_incref(man);
+        json_decref(man);
+    }
+    if (found == NULL)
+        berth_error_set(err, ENOENT, "No such image: %s", ref ? ref : name);
+    return found;
 }
 
 static int build_busybox(const char *data_root, struct berth_error **err)
 {
-    _cleanup_free_ char *dir = blob_dir(data_root);
-    _cleanup_free_ char *imgdir = xasprintf("%s/image", data_root);
-    if (mkdir_p(dir, 0700, err) < 0)
-        return -errno;
-    static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-    if (durable_write(imgdir, "oci-layout", layout, sizeof(layout) - 1, err) < 0)
-        return -EIO;
+    _cleanup_free_ char *dir = store_blob_dir(data_root);
     _cleanup_free_ char *tmp = xasprintf("%s/.busybox-layer.tmp", dir);
     char layer_hex[65], config_hex[65], manifest_hex[65];
     long long layer_size = 0;
-    if (write_busybox_layer(tmp, err) < 0 || sha256_file(tmp, layer_hex, &layer_size, err) < 0) {
-        unlink(tmp);
-        return -EIO;
-    }
+    int r = write_busybox_layer(tmp, err);
+    _cleanup_close_ int fd = r < 0 ? -1 : open(tmp, O_RDONLY | O_CLOEXEC);
+    if (r == 0 && (fd < 0 || sha256_fd(fd, layer_hex, &layer_size, err) < 0))
+        r = berth_error_set(err, EIO, "cannot read '%s'", tmp);
     _cleanup_free_ char *layer_path = xasprintf("%s/%s", dir, layer_hex);
-    if (rename(tmp, layer_path) < 0) {
-        unlink(tmp);
-        return berth_error_set(err, errno, "cannot store '%s'", layer_path);
-    }
+    if (r == 0 && rename(tmp, layer_path) < 0)
+        r = berth_error_set(err, errno, "cannot store '%s'", layer_path);
+    unlink(tmp);
+    if (r < 0)
+        return r;
     json_t *config =
         json_pack("{s:s,s:s,s:s,s:{s:[s],s:[s]},s:{s:s,s:[s+]}}", "created", "1970-01-01T00:00:00Z",
                   "architecture", "amd64", "os", "linux", "config", "Env",
@@ -232,114 +318,54 @@ static int build_busybox(const char *data_root, struct berth_error **err)
     json_decref(config);
     if (put_blob(data_root, config_text, strlen(config_text), config_hex, err) < 0)
         return -EIO;
-    json_t *manifest =
-        json_pack("{s:i,s:s,s:{s:s,s:s+,s:I},s:[{s:s,s:s+,s:I}]}", "schemaVersion", 2, "mediaType",
-                  MT_MANIFEST, "config", "mediaType", MT_CONFIG, "digest", "sha256:", config_hex,
-                  "size", (json_int_t)strlen(config_text), "layers", "mediaType", MT_LAYER,
-                  "digest", "sha256:", layer_hex, "size", (json_int_t)layer_size);
+    json_t *manifest = json_pack(
+        "{s:i,s:s,s:{s:s,s:s+,s:I},s:[{s:s,s:s+,s:I}]}", "schemaVersion", 2, "mediaType",
+        STORE_MT_MANIFEST, "config", "mediaType", STORE_MT_CONFIG, "digest", "sha256:", config_hex,
+        "size", (json_int_t)strlen(config_text), "layers", "mediaType", STORE_MT_LAYER, "digest",
+        "sha256:", layer_hex, "size", (json_int_t)layer_size);
     _cleanup_free_ char *manifest_text = json_dumps(manifest, JSON_COMPACT);
     json_decref(manifest);
     if (put_blob(data_root, manifest_text, strlen(manifest_text), manifest_hex, err) < 0)
         return -EIO;
-    return add_index_entry(data_root, STORE_DEFAULT_REF, manifest_hex, strlen(manifest_text), err);
+    json_t *index = store_index_read(data_root);
+    _cleanup_free_ char *md = xasprintf("sha256:%s", manifest_hex);
+    store_index_set(index, STORE_DEFAULT_REF, md, (long long)strlen(manifest_text));
+    r = store_index_write(data_root, index, err);
+    json_decref(index);
+    return r;
 }
 
 /* ---- unpacking layers ---- */
 
-/* A layer's entry name must stay inside the layer: relative, no "..". */
-static bool safe_name(const char *name)
+int store_unpack_layer(const char *blob, const char *parent, const char *diffid, char ret_hex[65],
+                       struct berth_error **err)
 {
-    if (name == NULL || name[0] == '/')
-        return false;
-    for (const char *p = name; *p;) {
-        size_t n = strcspn(p, "/");
-        if (n == 2 && p[0] == '.' && p[1] == '.')
-            return false;
-        p += n;
-        while (*p == '/')
-            p++;
-    }
-    return true;
-}
-
-static int unpack_entries(struct archive *in, struct archive *out, const char *dest,
-                          struct berth_error **err)
-{
-    struct archive_entry *e;
-    int r;
-    while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
-        const char *name = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
-        if (!safe_name(name) || (hl && !safe_name(hl)))
-            return berth_error_set(err, EINVAL, "layer entry '%s' leaves the layer", name);
-        /* whiteouts (.wh.) need a lower layer; the default image has none */
-        if (strstr(name, ".wh."))
-            return berth_error_set(err, ENOTSUP,
-                                   "layer entry '%s': whiteouts are not "
-                                   "supported yet",
-                                   name);
-        _cleanup_free_ char *full = xasprintf("%s/%s", dest, name);
-        archive_entry_set_pathname(e, full);
-        if (hl) {
-            _cleanup_free_ char *fhl = xasprintf("%s/%s", dest, hl);
-            archive_entry_set_hardlink(e, fhl);
-        }
-        if (archive_write_header(out, e) != ARCHIVE_OK)
-            return berth_error_set(err, EIO, "cannot unpack '%s': %s", name,
-                                   archive_error_string(out));
-        const void *buf;
-        size_t len;
-        la_int64_t off;
-        while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK)
-            if (archive_write_data_block(out, buf, len, off) != ARCHIVE_OK)
-                return berth_error_set(err, EIO, "cannot unpack '%s': %s", name,
-                                       archive_error_string(out));
-        if (r != ARCHIVE_EOF)
-            return berth_error_set(err, EIO, "cannot read layer: %s", archive_error_string(in));
-    }
-    if (r != ARCHIVE_EOF)
-        return berth_error_set(err, EIO, "cannot read layer: %s", archive_error_string(in));
-    return 0;
-}
-
-/* Unpacks blob `hex` into DATA/layers/sha256/HEX once (temp dir, rename). */
-static int unpack_layer(const char *data_root, const char *hex, char **ret_dir,
-                        struct berth_error **err)
-{
-    _cleanup_free_ char *parent = xasprintf("%s/layers/sha256", data_root);
-    _cleanup_free_ char *dest = xasprintf("%s/%s", parent, hex);
+    if (diffid && !good_digest(diffid))
+        return berth_error_set(err, EINVAL, "bad diff_id '%s'", diffid);
+    _cleanup_free_ char *dest = diffid ? xasprintf("%s/%s", parent, diffid + 7) : NULL;
     struct stat st;
-    if (stat(dest, &st) == 0) {
-        *ret_dir = TAKE_PTR(dest);
+    if (dest && stat(dest, &st) == 0)
         return 0;
-    }
-    if (mkdir_p(parent, 0700, err) < 0)
-        return -EIO;
-    _cleanup_free_ char *tmp = xasprintf("%s/.%s.tmp", parent, hex);
-    _cleanup_free_ char *blob = xasprintf("%s/image/blobs/sha256/%s", data_root, hex);
-    rm_rf_at(AT_FDCWD, tmp, NULL);
-    if (mkdir(tmp, 0755) < 0)
+    _cleanup_free_ char *tmp = xasprintf("%s/.unpack-XXXXXX", parent);
+    if (mkdtemp(tmp) == NULL)
         return berth_error_set(err, errno, "cannot create '%s'", tmp);
-    struct archive *in = archive_read_new(), *out = archive_write_disk_new();
-    archive_read_support_format_tar(in);
-    archive_read_support_filter_gzip(in);
-    archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                            ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_PERM |
-                                            ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
-                                            ARCHIVE_EXTRACT_XATTR);
-    int r = archive_read_open_filename(in, blob, 65536) == ARCHIVE_OK
-                ? unpack_entries(in, out, tmp, err)
-                : berth_error_set(err, EIO, "cannot open layer '%s': %s", blob,
-                                  archive_error_string(in));
-    archive_read_free(in);
-    archive_write_free(out);
-    if (r == 0 && rename(tmp, dest) < 0)
+    chmod(tmp, 0755);
+    char hex[65] = "";
+    _cleanup_close_ int fd = open(blob, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int r = fd < 0 || dfd < 0 ? berth_error_set(err, errno, "cannot open '%s'", blob)
+                              : untar_fd(fd, dfd, UNTAR_LAYER, hex, err);
+    if (r == 0 && diffid && !streq(hex, diffid + 7))
+        r = berth_error_set(err, EINVAL, "layer '%s' does not match its diff_id '%s' (sha256:%s)",
+                            strrchr(blob, '/') + 1, diffid, hex);
+    if (dest == NULL)
+        dest = xasprintf("%s/%s", parent, hex);
+    if (r == 0 && rename(tmp, dest) < 0 && errno != EEXIST && errno != ENOTEMPTY)
         r = berth_error_set(err, errno, "cannot rename '%s'", tmp);
-    if (r < 0) {
-        rm_rf_at(AT_FDCWD, tmp, NULL);
-        return r;
-    }
-    *ret_dir = TAKE_PTR(dest);
-    return 0;
+    rm_rf_at(AT_FDCWD, tmp, NULL);
+    if (r == 0 && ret_hex)
+        memcpy(ret_hex, hex, 65);
+    return r;
 }
 
 /* ---- lookup ---- */
@@ -355,63 +381,57 @@ void store_image_free(struct store_image *i)
     free(i);
 }
 
-/* The index entry naming `ref`, or whose config id starts with `ref`. */
-static json_t *find_manifest(json_t *index, const char *data_root, const char *ref, const char *raw,
-                             struct berth_error **err)
+static long long parse_created(json_t *config)
 {
+    struct tm tm = {0};
+    const char *created = json_string_value(json_object_get(config, "created"));
+    if (created && strptime(created, "%Y-%m-%dT%H:%M:%S", &tm))
+        return (long long)timegm(&tm);
+    return 0;
+}
+
+static int unpack_all(const char *data_root, struct store_image *img, json_t *manifest,
+                      struct berth_error **err)
+{
+    json_t *layers = json_object_get(manifest, "layers");
+    json_t *diffs = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
+    if (json_array_size(diffs) != json_array_size(layers))
+        return berth_error_set(err, EINVAL, "image '%s' has %zu layers but %zu diff_ids", img->ref,
+                               json_array_size(layers), json_array_size(diffs));
+    img->layers = xzalloc((json_array_size(layers) + 1) * sizeof(char *));
+    _cleanup_free_ char *bdir = store_blob_dir(data_root);
+    _cleanup_free_ char *ldir = store_layer_dir(data_root);
     size_t i;
-    json_t *m, *found = NULL;
-    const char *want = strncmp(raw, "sha256:", 7) == 0 ? raw + 7 : raw;
-    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    json_t *l;
+    json_array_foreach(layers, i, l)
     {
-        const char *name =
-            json_string_value(json_object_get(json_object_get(m, "annotations"), REF_ANNOTATION));
-        if (ref && streq(name, ref))
-            return read_blob_json(data_root, json_string_value(json_object_get(m, "digest")), err);
-        json_t *man =
-            read_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
-        const char *cd =
-            json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
-        if (strlen(want) >= 4 && cd && strncmp(cd + 7, want, strlen(want)) == 0 && !found)
-            found = json_incref(man);
-        json_decref(man);
+        const char *d = json_string_value(json_object_get(l, "digest"));
+        const char *diff = json_string_value(json_array_get(diffs, i));
+        img->size += json_integer_value(json_object_get(l, "size"));
+        if (!good_digest(d) || !good_digest(diff))
+            return berth_error_set(err, EINVAL, "image '%s' has a bad layer digest", img->ref);
+        _cleanup_free_ char *blob = xasprintf("%s/%s", bdir, d + 7);
+        if (store_unpack_layer(blob, ldir, diff, NULL, err) < 0)
+            return -EINVAL;
+        img->layers[i] = xasprintf("%s/%s", ldir, diff + 7);
     }
-    if (found == NULL)
-        berth_error_set(err, ENOENT, "No such image: %s", ref ? ref : raw);
-    return found;
+    return 0;
 }
 
 static int load_image(const char *data_root, const char *ref, json_t *manifest,
                       struct store_image **ret, struct berth_error **err)
 {
     struct store_image *img = xzalloc(sizeof(*img));
-    const char *cd =
-        json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+    const char *cd = config_digest(manifest);
     img->ref = xstrdup(ref ? ref : "");
     img->id = xstrdup(cd ? cd : "");
-    img->config = read_blob_json(data_root, img->id, err);
-    json_t *layers = json_object_get(manifest, "layers");
-    img->layers = xzalloc((json_array_size(layers) + 1) * sizeof(char *));
-    size_t i;
-    json_t *l;
-    int r = img->config ? 0 : -EIO;
-    json_array_foreach(layers, i, l)
-    {
-        const char *d = json_string_value(json_object_get(l, "digest"));
-        img->size += json_integer_value(json_object_get(l, "size"));
-        if (r == 0 && (d == NULL || strncmp(d, "sha256:", 7) != 0 || strchr(d, '/')))
-            r = berth_error_set(err, EINVAL, "image '%s' has a bad layer digest", ref);
-        if (r == 0)
-            r = unpack_layer(data_root, d + 7, &img->layers[i], err);
-    }
+    img->config = store_blob_json(data_root, img->id, err);
+    int r = img->config ? unpack_all(data_root, img, manifest, err) : -EIO;
     if (r < 0) {
         store_image_free(img);
         return r;
     }
-    struct tm tm = {0};
-    const char *created = json_string_value(json_object_get(img->config, "created"));
-    if (created && strptime(created, "%Y-%m-%dT%H:%M:%S", &tm))
-        img->created = timegm(&tm);
+    img->created = parse_created(img->config);
     *ret = img;
     return 0;
 }
@@ -419,32 +439,24 @@ static int load_image(const char *data_root, const char *ref, json_t *manifest,
 int store_image_resolve(const char *data_root, const char *name, struct store_image **ret,
                         struct berth_error **err)
 {
-    _cleanup_free_ char *ref = NULL;
+    _cleanup_free_ char *ref = NULL, *norm = NULL;
     bool by_id = strncmp(name, "sha256:", 7) == 0;
-    if (!by_id && store_normalize_ref(name, &ref, err) < 0)
+    if (!by_id && store_normalize_ref(name, &norm, err) < 0)
         return -EINVAL;
-    _cleanup_free_ char *dir = xasprintf("%s/image", data_root);
-    json_t *index = json_read_file(dir, "index.json", NULL);
-    if (index == NULL && streq(ref, STORE_DEFAULT_REF)) {
-        if (build_busybox(data_root, err) < 0)
-            return -EIO;
-        index = json_read_file(dir, "index.json", err);
-    }
-    if (index == NULL)
-        return berth_error_set(err, ENOENT, "No such image: %s", ref ? ref : name);
+    json_t *index = store_index_read(data_root);
     struct berth_error *nf = NULL;
-    json_t *manifest = find_manifest(index, data_root, ref, name, &nf);
-    if (manifest == NULL && streq(ref, STORE_DEFAULT_REF)) {
+    json_t *manifest = store_find(data_root, index, name, &ref, &nf);
+    json_decref(index);
+    if (manifest == NULL && streq(norm, STORE_DEFAULT_REF)) {
         berth_error_clear(&nf);
-        json_decref(index);
         if (build_busybox(data_root, err) < 0)
             return -EIO;
-        index = json_read_file(dir, "index.json", err);
-        manifest = find_manifest(index, data_root, ref, name, err);
+        index = store_index_read(data_root);
+        manifest = store_find(data_root, index, name, &ref, err);
+        json_decref(index);
     } else if (manifest == NULL) {
         *err = nf;
     }
-    json_decref(index);
     if (manifest == NULL)
         return -ENOENT;
     int r = load_image(data_root, ref, manifest, ret, err);
@@ -452,34 +464,349 @@ int store_image_resolve(const char *data_root, const char *name, struct store_im
     return r;
 }
 
-json_t *store_image_list(const char *data_root, struct berth_error **err)
+/* ---- list, inspect, tag ---- */
+
+/* The names of image `id`, in index order. */
+static json_t *refs_of(const char *data_root, json_t *index, const char *id)
 {
-    _cleanup_free_ char *dir = xasprintf("%s/image", data_root);
-    json_t *out = json_array();
-    json_t *index = json_read_file(dir, "index.json", NULL);
+    json_t *out = json_array(), *m;
     size_t i;
-    json_t *m;
     json_array_foreach(json_object_get(index, "manifests"), i, m)
     {
-        const char *ref =
-            json_string_value(json_object_get(json_object_get(m, "annotations"), REF_ANNOTATION));
         json_t *man =
-            read_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
-        const char *cd =
-            json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
-        json_int_t size = 0;
-        size_t k;
-        json_t *l;
-        json_array_foreach(json_object_get(man, "layers"), k, l) size +=
-            json_integer_value(json_object_get(l, "size"));
-        json_array_append_new(out, json_pack("{s:s,s:s,s:[s],s:[],s:I,s:I,s:I,s:{},s:i}", "Id",
-                                             cd ? cd : "", "ParentId", "", "RepoTags",
-                                             ref ? ref : "<none>:<none>", "RepoDigests", "Created",
-                                             (json_int_t)0, "Size", size, "VirtualSize", size,
-                                             "Labels", "Containers", -1));
+            store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
+        if (entry_ref(m) && streq(config_digest(man), id))
+            json_array_append_new(out, json_string(entry_ref(m)));
         json_decref(man);
     }
+    return out;
+}
+
+static json_int_t layers_size(json_t *manifest)
+{
+    json_int_t size = 0;
+    size_t k;
+    json_t *l;
+    json_array_foreach(json_object_get(manifest, "layers"), k, l)
+    {
+        size += json_integer_value(json_object_get(l, "size"));
+    }
+    return size;
+}
+
+static json_t *summary(const char *data_root, json_t *index, json_t *man, const char *id)
+{
+    json_t *config = store_blob_json(data_root, id, NULL);
+    json_t *labels = json_object_get(json_object_get(config, "config"), "Labels");
+    json_t *tags = refs_of(data_root, index, id);
+    json_int_t size = layers_size(man);
+    if (json_array_size(tags) == 0)
+        json_array_append_new(tags, json_string("<none>:<none>"));
+    json_t *s =
+        json_pack("{s:s,s:s,s:o,s:[],s:I,s:I,s:I,s:i,s:o,s:i}", "Id", id, "ParentId", "",
+                  "RepoTags", tags, "RepoDigests", "Created", (json_int_t)parse_created(config),
+                  "Size", size, "VirtualSize", size, "SharedSize", -1, "Labels",
+                  json_is_object(labels) ? json_incref(labels) : json_object(), "Containers", -1);
+    json_decref(config);
+    return s;
+}
+
+json_t *store_image_list(const char *data_root, struct berth_error **err)
+{
+    json_t *out = json_array(), *seen = json_object(), *m;
+    json_t *index = store_index_read(data_root);
+    size_t i;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        json_t *man =
+            store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
+        const char *cd = config_digest(man);
+        if (cd && !json_object_get(seen, cd)) {
+            json_object_set_new(seen, cd, json_true());
+            json_array_append_new(out, summary(data_root, index, man, cd));
+        }
+        json_decref(man);
+    }
+    json_decref(seen);
     json_decref(index);
     (void)err;
+    return out;
+}
+
+static const char *str_of(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
+}
+
+static json_t *inspect_of(const char *data_root, json_t *index, json_t *man, json_t *config)
+{
+    const char *id = config_digest(man);
+    json_t *cc = json_object_get(config, "config");
+    json_t *diffs = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+    json_t *hist = json_array_get(json_object_get(config, "history"), 0);
+    json_int_t size = layers_size(man);
+    _cleanup_free_ char *ldir = xasprintf("%s/layers/sha256", data_root);
+    _cleanup_free_ char *lower = xstrdup("");
+    size_t i;
+    json_t *d;
+    json_array_foreach(diffs, i, d)
+    {
+        char *n = xasprintf("%s/%s%s%s", ldir, json_string_value(d) + 7, *lower ? ":" : "", lower);
+        free(lower);
+        lower = n;
+    }
+    return json_pack("{s:s,s:o,s:[],s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I,s:{s:s,s:{s:s}},"
+                     "s:{s:s,s:o},s:{s:s}}",
+                     "Id", id, "RepoTags", refs_of(data_root, index, id), "RepoDigests", "Parent",
+                     "", "Comment", str_of(hist, "comment"), "Created", str_of(config, "created"),
+                     "Container", "", "DockerVersion", "", "Author", str_of(config, "author"),
+                     "Config", json_is_object(cc) ? json_incref(cc) : json_object(), "Architecture",
+                     str_of(config, "architecture"), "Os", str_of(config, "os"), "Size", size,
+                     "VirtualSize", size, "GraphDriver", "Name", "overlay2", "Data", "LowerDir",
+                     lower, "RootFS", "Type", "layers", "Layers",
+                     json_is_array(diffs) ? json_incref(diffs) : json_array(), "Metadata",
+                     "LastTagTime", "0001-01-01T00:00:00Z");
+}
+
+void store_ensure_default(const char *data_root, const char *name)
+{
+    _cleanup_free_ char *ref = NULL;
+    struct berth_error *e = NULL;
+    if (store_normalize_ref(name, &ref, &e) < 0 || !streq(ref, STORE_DEFAULT_REF)) {
+        berth_error_clear(&e);
+        return;
+    }
+    json_t *index = store_index_read(data_root);
+    bool have = store_desc(data_root, index, ref, NULL) != NULL;
+    json_decref(index);
+    if (!have && build_busybox(data_root, &e) < 0)
+        berth_error_clear(&e); /* the lookup that follows says "No such image" */
+}
+
+json_t *store_image_inspect(const char *data_root, const char *name, struct berth_error **err)
+{
+    store_ensure_default(data_root, name);
+    json_t *index = store_index_read(data_root);
+    json_t *man = store_find(data_root, index, name, NULL, err);
+    json_t *config = man ? store_blob_json(data_root, config_digest(man), err) : NULL;
+    json_t *out = config ? inspect_of(data_root, index, man, config) : NULL;
+    json_decref(config);
+    json_decref(man);
+    json_decref(index);
+    return out;
+}
+
+json_t *store_desc(const char *data_root, json_t *index, const char *ref, const char *id)
+{
+    json_t *m;
+    size_t i;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        if (ref) {
+            if (streq(entry_ref(m), ref))
+                return m;
+            continue;
+        }
+        json_t *man =
+            store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
+        bool same = streq(config_digest(man), id);
+        json_decref(man);
+        if (same)
+            return m;
+    }
+    return NULL;
+}
+
+int store_image_tag(const char *data_root, const char *src, const char *dst,
+                    struct berth_error **err)
+{
+    _cleanup_free_ char *ref = NULL;
+    if (store_normalize_ref(dst, &ref, err) < 0)
+        return -EINVAL;
+    struct store_image *img = NULL;
+    if (store_image_resolve(data_root, src, &img, err) < 0)
+        return -ENOENT;
+    json_t *index = store_index_read(data_root);
+    json_t *d = store_desc(data_root, index, NULL, img->id);
+    store_image_free(img);
+    int r = d ? 0 : berth_error_set(err, ENOENT, "No such image: %s", src);
+    if (r == 0) {
+        _cleanup_free_ char *digest = xstrdup(json_string_value(json_object_get(d, "digest")));
+        store_index_set(index, ref, digest, json_integer_value(json_object_get(d, "size")));
+        r = store_index_write(data_root, index, err);
+    }
+    json_decref(index);
+    return r;
+}
+
+/* ---- removal ---- */
+
+static void keep_image(const char *data_root, json_t *m, json_t *blobs, json_t *layers)
+{
+    const char *md = json_string_value(json_object_get(m, "digest"));
+    json_t *man = store_blob_json(data_root, md, NULL);
+    json_t *config = store_blob_json(data_root, config_digest(man), NULL);
+    json_t *l;
+    size_t i;
+    if (md && strlen(md) > 7)
+        json_object_set_new(blobs, md + 7, json_true());
+    if (config)
+        json_object_set_new(blobs, config_digest(man) + 7, json_true());
+    json_array_foreach(json_object_get(man, "layers"), i, l)
+    {
+        const char *d = json_string_value(json_object_get(l, "digest"));
+        if (good_digest(d))
+            json_object_set_new(blobs, d + 7, json_true());
+    }
+    json_array_foreach(json_object_get(json_object_get(config, "rootfs"), "diff_ids"), i, l)
+    {
+        if (good_digest(json_string_value(l)))
+            json_object_set_new(layers, json_string_value(l) + 7, json_true());
+    }
+    json_decref(config);
+    json_decref(man);
+}
+
+static void sweep(const char *dir, json_t *keep)
+{
+    _cleanup_(closedirp) DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)))
+        if ((de->d_name[0] != '.' && !json_object_get(keep, de->d_name)) ||
+            strncmp(de->d_name, ".unpack-", 8) == 0)
+            rm_rf_at(dirfd(d), de->d_name, NULL);
+}
+
+/* Removes what neither an image nor a container (users' Layers) needs. */
+static void gc(const char *data_root, json_t *index, json_t *users)
+{
+    json_t *blobs = json_object(), *layers = json_object(), *u, *l, *m;
+    size_t i, k;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        keep_image(data_root, m, blobs, layers);
+    }
+    json_array_foreach(users, i, u)
+    {
+        json_array_foreach(json_object_get(u, "Layers"), k, l)
+        {
+            const char *p = json_string_value(l), *slash = p ? strrchr(p, '/') : NULL;
+            if (slash)
+                json_object_set_new(layers, slash + 1, json_true());
+        }
+    }
+    _cleanup_free_ char *bdir = xasprintf("%s/image/blobs/sha256", data_root);
+    _cleanup_free_ char *ldir = xasprintf("%s/layers/sha256", data_root);
+    sweep(bdir, blobs);
+    sweep(ldir, layers);
+    json_decref(blobs);
+    json_decref(layers);
+}
+
+/* The first container using `id` (the running one first), or NULL. */
+static json_t *user_of(json_t *users, const char *id)
+{
+    json_t *u, *found = NULL;
+    size_t i;
+    json_array_foreach(users, i, u)
+    {
+        if (!streq(json_string_value(json_object_get(u, "ImageID")), id))
+            continue;
+        if (json_is_true(json_object_get(u, "Running")))
+            return u;
+        if (found == NULL)
+            found = u;
+    }
+    return found;
+}
+
+static void drop_entries(const char *data_root, json_t *index, const char *id, const char *ref)
+{
+    json_t *list = json_object_get(index, "manifests"), *m;
+    size_t i;
+    json_array_foreach(list, i, m)
+    {
+        json_t *man =
+            store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
+        bool match = ref ? streq(entry_ref(m), ref) : streq(config_digest(man), id);
+        json_decref(man);
+        if (match)
+            json_array_remove(list, i--);
+    }
+}
+
+/* Docker's conflict checks (daemon/images/image_delete.go); 0 or -EBUSY. */
+static int conflict(const char *ref, const char *id, size_t nrefs, json_t *u, bool force,
+                    struct berth_error **err)
+{
+    const char *cid = json_string_value(json_object_get(u, "Id"));
+    bool running = json_is_true(json_object_get(u, "Running"));
+    if (ref && nrefs > 1)
+        return 0;
+    if (ref && u && !force)
+        return berth_error_set(err, EBUSY,
+                               "conflict: unable to remove repository reference \"%s\" (must "
+                               "force) - container %.12s is using its referenced image %.12s",
+                               ref, cid, id + 7);
+    if (!ref && nrefs > 1 && !force)
+        return berth_error_set(err, EBUSY,
+                               "conflict: unable to delete %.12s (must be forced) - image is "
+                               "referenced in multiple repositories",
+                               id + 7);
+    if (!ref && u && (running || !force))
+        return berth_error_set(err, EBUSY,
+                               "conflict: unable to delete %.12s (%s) - image is being used by "
+                               "%s container %.12s",
+                               id + 7, running ? "cannot be forced" : "must be forced",
+                               running ? "running" : "stopped", cid);
+    return 0;
+}
+
+static json_t *untag_all(json_t *refs, const char *only)
+{
+    json_t *out = json_array(), *r;
+    size_t i;
+    json_array_foreach(refs, i, r)
+    {
+        if (only == NULL || streq(json_string_value(r), only))
+            json_array_append_new(out, json_pack("{s:O}", "Untagged", r));
+    }
+    return out;
+}
+
+json_t *store_image_remove(const char *data_root, const char *name, bool force, json_t *users,
+                           struct berth_error **err)
+{
+    json_t *index = store_index_read(data_root);
+    char *ref = NULL;
+    json_t *man = store_find(data_root, index, name, &ref, err);
+    _cleanup_free_ char *id = man ? xstrdup(config_digest(man)) : NULL;
+    json_decref(man);
+    json_t *refs = id ? refs_of(data_root, index, id) : NULL, *out = NULL;
+    json_t *u = id ? user_of(users, id) : NULL;
+    if (id && conflict(ref, id, json_array_size(refs), u, force, err) == 0) {
+        bool running = u && json_is_true(json_object_get(u, "Running"));
+        bool keep = ref && (json_array_size(refs) > 1 || running);
+        out = untag_all(refs, ref);
+        if (keep && ref) {
+            json_t *d = store_desc(data_root, index, NULL, id);
+            _cleanup_free_ char *md = xstrdup(json_string_value(json_object_get(d, "digest")));
+            json_int_t sz = json_integer_value(json_object_get(d, "size"));
+            drop_entries(data_root, index, id, ref);
+            if (json_array_size(refs) == 1)
+                store_index_set(index, NULL, md, sz); /* dangling, for the running user */
+        } else {
+            drop_entries(data_root, index, id, NULL);
+            json_array_append_new(out, json_pack("{s:s}", "Deleted", id));
+        }
+        if (store_index_write(data_root, index, err) < 0)
+            json_decref(TAKE_PTR(out));
+        else
+            gc(data_root, index, users);
+    }
+    json_decref(refs);
+    json_decref(index);
+    free(ref);
     return out;
 }

@@ -90,6 +90,8 @@ struct berth_exec_opts {
     char **caps;       /* added to bounding, effective and permitted */
     bool no_new_privs; /* force no_new_privs */
     bool terminal;     /* a pty, sent over console_fd */
+    /* with terminal: its size (0: the process's) */
+    unsigned console_height, console_width;
     const int *console_fd;
     const int *stdio; /* as berth_create_opts */
     const char *pid_file;

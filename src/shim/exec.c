@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "durable.h"
+#include "process.h"
 #include "error.h"
 #include "util.h"
 
@@ -47,11 +48,46 @@ static int parse_user(const char *u, struct berth_exec_opts *o, struct berth_err
     return 0;
 }
 
+/* With a tty: the master comes over the console socket once the process
+ * has its slave; fds as shim.h says. */
+static int take_master(int sock, bool in, int fds[3], int *ret_master, struct berth_error **err)
+{
+    int m = berth_recv_fd(sock, err);
+    if (m < 0)
+        return m;
+    fds[1] = m;
+    fds[0] = in ? fcntl(m, F_DUPFD_CLOEXEC, 3) : -1;
+    *ret_master = fcntl(m, F_DUPFD_CLOEXEC, 3);
+    return 0;
+}
+
+static void console_size(json_t *cfg, struct berth_exec_opts *o)
+{
+    json_t *size = json_object_get(cfg, "ConsoleSize");
+    json_int_t h = json_integer_value(json_array_get(size, 0));
+    json_int_t w = json_integer_value(json_array_get(size, 1));
+    if (h > 0 && w > 0 && h <= 65535 && w <= 65535) {
+        o->console_height = (unsigned)h;
+        o->console_width = (unsigned)w;
+    }
+}
+
+static int make_pipes(bool in, bool out, int pin[2], int pout[2], int perr[2],
+                      struct berth_error **err)
+{
+    if ((in && pipe2(pin, O_CLOEXEC) < 0) ||
+        (out && (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0)))
+        return berth_error_set(err, errno, "cannot make the exec's pipes");
+    return 0;
+}
+
 int shim_exec_start(const struct shim_args *a, const char *eid, bool detach,
-                    struct berth_container **ret, int fds[3], struct berth_error **err)
+                    struct berth_container **ret, int fds[3], int *ret_master,
+                    struct berth_error **err)
 {
     _cleanup_free_ char *dir = xasprintf("%s/execs", a->dir);
     _cleanup_free_ char *name = xasprintf("%s.json", eid);
+    *ret_master = fds[0] = fds[1] = fds[2] = -1;
     json_t *rec = json_read_file(dir, name, err);
     if (rec == NULL)
         return -ENOENT;
@@ -61,30 +97,42 @@ int shim_exec_start(const struct shim_args *a, const char *eid, bool detach,
     const char *cwd = json_string_value(json_object_get(cfg, "WorkingDir"));
     const char *user = json_string_value(json_object_get(cfg, "User"));
     bool in = !detach && json_is_true(json_object_get(cfg, "AttachStdin"));
+    bool tty = json_is_true(json_object_get(cfg, "Tty"));
+    _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, con[2] = {-1, -1};
     struct berth_exec_opts o = {.state_root = a->state_root,
                                 .id = a->id,
                                 .args = args,
                                 .env = env,
-                                .cwd = cwd && *cwd ? cwd : NULL};
+                                .cwd = cwd && *cwd ? cwd : NULL,
+                                .terminal = tty,
+                                .console_fd = &con[1]};
+    console_size(cfg, &o);
     int r = user && *user ? parse_user(user, &o, err) : 0;
-    _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-    if (r == 0 && ((in && pipe2(pin, O_CLOEXEC) < 0) ||
-                   (!detach && (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0))))
-        r = berth_error_set(err, errno, "cannot make the exec's pipes");
-    int stdio[3] = {in ? pin[0] : null, detach ? null : pout[1], detach ? null : perr[1]};
+    if (r == 0)
+        r = tty ? shim_console_pair(con, err) : make_pipes(in, !detach, pin, pout, perr, err);
+    int stdio[3] = {pin[0] >= 0 ? pin[0] : null, pout[1] >= 0 ? pout[1] : null,
+                    perr[1] >= 0 ? perr[1] : null};
     o.stdio = stdio;
     if (r == 0)
-        r = berth_container_exec(&o, ret, err);
+        r = shim_runtime_exec(a, &o, ret, err);
     int keep[3] = {pin[1], pout[0], perr[0]};
-    int drop[3] = {pin[0], pout[1], perr[1]};
+    int drop[4] = {pin[0], pout[1], perr[1], con[1]};
     for (int i = 0; i < 3; i++) {
-        if (drop[i] >= 0)
-            close(drop[i]);
         fds[i] = r == 0 ? keep[i] : -1;
         if (r < 0 && keep[i] >= 0)
             close(keep[i]);
     }
+    for (int i = 0; i < 4; i++)
+        if (drop[i] >= 0)
+            close(drop[i]);
+    if (r == 0 && tty && (r = take_master(con[0], in, fds, ret_master, err)) < 0) {
+        kill((*ret)->pid, SIGKILL);
+        shim_exec_finish(a, eid, *ret); /* the instance ended */
+        *ret = NULL;
+    }
+    if (con[0] >= 0)
+        close(con[0]);
     json_decref(rec);
     return r;
 }

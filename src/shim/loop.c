@@ -1,6 +1,6 @@
-/* The shim's one wait point: epoll over the two log pipes, the init's
- * pidfd, a signalfd for SIGCHLD (it is a subreaper) and the control
- * socket with its few clients. */
+/* The shim's one wait point: epoll over the two log pipes (or the pty
+ * master), the init's pidfd, a signalfd for SIGCHLD (it is a subreaper)
+ * and the control socket with its few clients. */
 #include "shim.h"
 #include "cleanup.h"
 #include "container.h"
@@ -29,11 +29,12 @@
  * container that shares the host's PID namespace may hold them) */
 #define DRAIN_GRACE_MS 2000
 
-enum { TAG_OUT, TAG_ERR, TAG_PIDFD, TAG_SIGNAL, TAG_LISTEN, TAG_CLIENT, TAG_EXEC };
+enum { TAG_OUT, TAG_ERR, TAG_PIDFD, TAG_SIGNAL, TAG_LISTEN, TAG_CLIENT, TAG_EXEC, TAG_EXEC_TTY };
 
 struct exec_proc {
     char eid[65];
     struct berth_container *h; /* NULL: a free slot */
+    int master;                /* its pty master (resize), or -1 */
 };
 
 struct client {
@@ -44,6 +45,7 @@ struct client {
 struct shim {
     const struct shim_args *a;
     struct berth_container *c;
+    struct shim_io *io;
     int ep;
     struct log_stream out, err;
     struct log_writer w;
@@ -74,7 +76,8 @@ static void reply(int fd, const char *fmt, ...)
 static void status_reply(struct shim *s, int fd)
 {
     if (!s->exited)
-        reply(fd, "{\"Status\":\"running\",\"Pid\":%d}\n", (int)s->c->pid);
+        reply(fd, "{\"Status\":\"running\",\"Pid\":%d,\"LogDrops\":%llu}\n", (int)s->c->pid,
+              s->w.drops);
     else
         reply(fd, "{\"Status\":\"exited\",\"ExitCode\":%d,\"OOMKilled\":%s}\n",
               berth_exit_status(&s->ex), s->ex.oom_killed ? "true" : "false");
@@ -101,7 +104,7 @@ static void exec_request(struct shim *s, int fd, const char *eid, bool detach)
               s->exited ? "the container is not running" : "too many execs at once");
         return;
     }
-    if (shim_exec_start(s->a, eid, detach, &x->h, fds, &e) < 0) {
+    if (shim_exec_start(s->a, eid, detach, &x->h, fds, &x->master, &e) < 0) {
         _cleanup_free_ char *msg = berth_error_format(e);
         berth_error_clear(&e);
         json_t *j = json_pack("{s:s}", "Error", msg);
@@ -113,9 +116,13 @@ static void exec_request(struct shim *s, int fd, const char *eid, bool detach)
     }
     snprintf(x->eid, sizeof(x->eid), "%s", eid);
     watch(s, x->h->pidfd, TAG_EXEC, (uint32_t)(x - s->execs));
+    if (detach && x->master >= 0) { /* exec -d -t: its output goes nowhere, as to /dev/null */
+        fcntl(x->master, F_SETFL, O_NONBLOCK);
+        watch(s, x->master, TAG_EXEC_TTY, (uint32_t)(x - s->execs));
+    }
     char text[96];
-    snprintf(text, sizeof(text), "{\"Pid\":%d,\"Stdin\":%s}\n", (int)x->h->pid,
-             fds[0] >= 0 ? "true" : "false");
+    snprintf(text, sizeof(text), "{\"Pid\":%d,\"Stdin\":%s%s}\n", (int)x->h->pid,
+             fds[0] >= 0 ? "true" : "false", x->master >= 0 ? ",\"Tty\":true" : "");
     shim_send_fds(fd, text, fds);
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0)
@@ -129,6 +136,9 @@ static void exec_done(struct shim *s, struct exec_proc *x)
     epoll_ctl(s->ep, EPOLL_CTL_DEL, x->h->pidfd, NULL);
     shim_exec_finish(s->a, x->eid, x->h);
     x->h = NULL;
+    if (x->master >= 0)
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, x->master, NULL), close(x->master);
+    x->master = -1;
     reap_pass(s); /* what queued behind it */
 }
 
@@ -138,6 +148,46 @@ static bool is_exec(struct shim *s, pid_t pid)
         if (s->execs[i].h && s->execs[i].h->pid == pid)
             return true;
     return false;
+}
+
+/* "[EID] H W": the container's master or exec EID's */
+static void resize_request(struct shim *s, int fd, const char *args)
+{
+    char eid[80] = "";
+    unsigned h = 0, w = 0;
+    int master = -1;
+    if (sscanf(args, "%u %u", &h, &w) == 2) {
+        master = s->io->tty ? s->out.fd : -1;
+    } else if (sscanf(args, "%79s %u %u", eid, &h, &w) == 3) {
+        for (int i = 0; i < MAX_EXECS && master < 0; i++)
+            if (s->execs[i].h && streq(s->execs[i].eid, eid))
+                master = s->execs[i].master;
+    }
+    if (h > 65535 || w > 65535 || shim_resize(master, h, w) < 0)
+        reply(fd, "{\"Error\":\"cannot resize: there is no such terminal\"}\n");
+    else
+        reply(fd, "{\"Ok\":true}\n");
+}
+
+/* "stdin", "stdin-close", "resize ..."; false: not one of them */
+static bool stdio_request(struct shim *s, int fd, const char *req)
+{
+    if (streq(req, "stdin")) {
+        int fds[3] = {s->exited ? -1 : s->io->in, -1, -1};
+        if (fds[0] < 0)
+            reply(fd, "{\"Error\":\"the container's stdin is not open\"}\n");
+        else
+            shim_send_fds(fd, s->io->tty ? "{\"Ok\":true,\"Tty\":true}\n" : "{\"Ok\":true}\n", fds);
+    } else if (streq(req, "stdin-close")) {
+        if (!s->io->tty && s->io->in >= 0)
+            close(s->io->in), s->io->in = -1;
+        reply(fd, "{\"Ok\":true}\n");
+    } else if (strncmp(req, "resize ", 7) == 0) {
+        resize_request(s, fd, req + 7);
+    } else {
+        return false;
+    }
+    return true;
 }
 
 static void handle_request(struct shim *s, struct client *cl)
@@ -159,12 +209,12 @@ static void handle_request(struct shim *s, struct client *cl)
     } else if (streq(buf, "wait")) {
         cl->waiting = true;
         return;
+    } else if (stdio_request(s, cl->fd, buf)) {
     } else if (sscanf(buf, "exec %79s %15s", eid, mode) >= 1) {
         exec_request(s, cl->fd, eid, streq(mode, "detach"));
     } else if (sscanf(buf, "kill %d %7s", &sig, all) >= 1 && sig > 0 && sig < 65) {
         struct berth_error *e = NULL;
-        if (s->exited ||
-            berth_container_kill(s->a->state_root, s->a->id, sig, streq(all, "all"), &e) < 0) {
+        if (s->exited || shim_runtime_kill(s->a, sig, streq(all, "all"), &e) < 0) {
             berth_error_clear(&e);
             reply(cl->fd, "{\"Error\":\"container %s is not running\"}\n", s->a->id);
         } else {
@@ -233,8 +283,17 @@ static void write_exit(struct shim *s)
     json_t *j = json_pack("{s:i,s:i,s:b,s:s}", "ExitCode", berth_exit_status(&s->ex), "Signal",
                           s->ex.signaled ? s->ex.signal : 0, "OOMKilled", s->ex.oom_killed,
                           "FinishedAt", fmt_time(&ts, now));
+    json_object_set_new(j, "LogDrops", json_integer((json_int_t)s->w.drops));
     durable_write_json(s->a->dir, "exit.json", j, NULL);
     json_decref(j);
+}
+
+static void discard(struct shim *s, int fd)
+{
+    static char buf[4096];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, NULL); /* EIO: its slave is gone */
 }
 
 static void dispatch(struct shim *s, uint64_t data, int pidfd, int sfd, int lfd)
@@ -268,6 +327,9 @@ static void dispatch(struct shim *s, uint64_t data, int pidfd, int sfd, int lfd)
     case TAG_EXEC:
         exec_done(s, &s->execs[idx]);
         break;
+    case TAG_EXEC_TTY:
+        discard(s, s->execs[idx].master);
+        break;
     default:
         break;
     }
@@ -278,15 +340,17 @@ static void dispatch(struct shim *s, uint64_t data, int pidfd, int sfd, int lfd)
 static void finish(struct shim *s, const char *rootfs)
 {
     struct berth_error *e = NULL;
-    log_writer_flush(&s->w, true);
+    log_writer_finish(&s->w);
     for (int i = 0; i < MAX_EXECS; i++) { /* they went with the init's PID namespace */
         if (s->execs[i].h) {
             kill(s->execs[i].h->pid, SIGKILL);
             exec_done(s, &s->execs[i]);
         }
     }
+    if (s->io->in >= 0)
+        close(s->io->in), s->io->in = -1;
     berth_container_free(s->c);
-    if (berth_container_delete(s->a->state_root, s->a->id, true, &e) < 0)
+    if (shim_runtime_delete(s->a, &e) < 0)
         berth_error_clear(&e);
     if (berth_overlay_umount(rootfs, &e) < 0)
         berth_error_clear(&e);
@@ -315,10 +379,12 @@ static void log_options(const struct shim_args *a, struct log_writer *w)
         w->max_file = (unsigned)files;
     else
         w->max_file = 1;
+    log_writer_set_mode(w, json_string_value(json_object_get(cfg, "mode")),
+                        json_string_value(json_object_get(cfg, "max-buffer-size")));
     json_decref(rec);
 }
 
-int shim_loop(const struct shim_args *a, struct berth_container *c, int out_fd, int err_fd,
+int shim_loop(const struct shim_args *a, struct berth_container *c, struct shim_io *io,
               int listen_fd, const char *rootfs)
 {
     static struct shim s; /* the rings: static, not on the stack */
@@ -328,17 +394,21 @@ int shim_loop(const struct shim_args *a, struct berth_container *c, int out_fd, 
     _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     s.a = a;
     s.c = c;
+    s.io = io;
     s.ep = epoll_create1(EPOLL_CLOEXEC);
-    s.out = (struct log_stream){.fd = out_fd, .name = "stdout"};
-    s.err = (struct log_stream){.fd = err_fd, .name = "stderr"};
+    s.out = (struct log_stream){.fd = io->out, .name = "stdout", .raw = io->tty};
+    s.err = (struct log_stream){.fd = io->err, .name = "stderr"};
     _cleanup_free_ char *log = xasprintf("%s/%s-json.log", a->dir, a->id);
     s.w.path = log;
     log_options(a, &s.w);
     log_writer_open(&s.w);
     for (int i = 0; i < MAX_CLIENTS; i++)
         s.clients[i].fd = -1;
-    watch(&s, out_fd, TAG_OUT, 0);
-    watch(&s, err_fd, TAG_ERR, 0);
+    for (int i = 0; i < MAX_EXECS; i++)
+        s.execs[i].master = -1;
+    watch(&s, io->out, TAG_OUT, 0);
+    if (io->err >= 0)
+        watch(&s, io->err, TAG_ERR, 0);
     watch(&s, c->pidfd, TAG_PIDFD, 0);
     watch(&s, sfd, TAG_SIGNAL, 0);
     watch(&s, listen_fd, TAG_LISTEN, 0);

@@ -64,7 +64,7 @@ static int write_state(const struct shim_args *a, pid_t pid, struct berth_error 
     return r;
 }
 
-/* Mounts the root, creates the container with its output on two pipes. */
+/* Mounts the root, creates the container with its stdio (tty.c). */
 static int start(const struct shim_args *a, const char *rootfs, int ready)
 {
     struct berth_error *e = NULL;
@@ -80,27 +80,32 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
     if (berth_overlay_mount((const char *const *)layers, strv_length(layers), upper, work, rootfs,
                             &e) < 0)
         return report_error(ready, e);
-    int out[2], errp[2], lfd;
-    _cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-        return berth_overlay_umount(rootfs, NULL), dprintf(ready, "error: pipe: %m\n"), 1;
-    fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(errp[0], F_SETFL, O_NONBLOCK);
-    int stdio[3] = {devnull, out[1], errp[1]};
+    if (shim_prepare_rootfs(a, rootfs, &e) < 0)
+        return berth_overlay_umount(rootfs, NULL), report_error(ready, e);
+    struct shim_io io;
+    int lfd = -1;
+    if (shim_io_prepare(a, &io, &e) < 0)
+        return berth_overlay_umount(rootfs, NULL), report_error(ready, e);
     struct berth_create_opts o = {.state_root = a->state_root,
                                   .id = a->id,
                                   .bundle = bundle,
                                   .cgroup_root = a->cgroup_root,
-                                  .stdio = stdio};
+                                  .stdio = io.stdio,
+                                  .console_fd = io.tty ? &io.console[1] : NULL};
     struct berth_container *c = NULL;
-    if ((lfd = listen_on(a->socket, &e)) < 0 || berth_container_create(&o, &c, &e) < 0) {
+    if ((lfd = listen_on(a->socket, &e)) < 0 || shim_runtime_create(a, &o, &c, &e) < 0 ||
+        shim_io_started(&io, &e) < 0) {
+        if (c) {
+            shim_runtime_kill(a, SIGKILL, true, NULL);
+            berth_container_free(c);
+            shim_runtime_delete(a, NULL);
+        }
+        shim_io_close(&io);
         berth_overlay_umount(rootfs, NULL);
         if (lfd >= 0)
             close(lfd), unlink(a->socket);
         return report_error(ready, e);
     }
-    close(out[1]);
-    close(errp[1]);
     if (write_state(a, c->pid, &e) < 0)
         berth_error_clear(&e); /* berthd still learns the pid from our answer */
     /* The log exists before create returns: an attach made right after it
@@ -111,10 +116,10 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
         close(lf);
     dprintf(ready, "ok %d\n", (int)c->pid);
     close(ready);
-    dup2(devnull, 0);
-    dup2(devnull, 1);
-    dup2(devnull, 2);
-    return shim_loop(a, c, out[0], errp[0], lfd, rootfs);
+    dup2(io.devnull, 0);
+    dup2(io.devnull, 1);
+    dup2(io.devnull, 2);
+    return shim_loop(a, c, &io, lfd, rootfs);
 }
 
 static int parse(int argc, char **argv, struct shim_args *a)

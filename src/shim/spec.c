@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Docker's default capability set for a container's root. */
 static const char *const default_caps[] = {
@@ -33,9 +34,11 @@ static void set_process(json_t *proc, json_t *p)
     json_object_set(proc, "args", json_object_get(p, "Args"));
     json_object_set(proc, "env", json_object_get(p, "Env"));
     json_object_set(proc, "cwd", json_object_get(p, "Cwd"));
-    json_object_set_new(
-        proc, "user",
-        json_pack("{s:O,s:O}", "uid", json_object_get(p, "Uid"), "gid", json_object_get(p, "Gid")));
+    json_t *user =
+        json_pack("{s:O,s:O}", "uid", json_object_get(p, "Uid"), "gid", json_object_get(p, "Gid"));
+    if (json_array_size(json_object_get(p, "AdditionalGids")) > 0)
+        json_object_set(user, "additionalGids", json_object_get(p, "AdditionalGids"));
+    json_object_set_new(proc, "user", user);
     json_t *caps = json_object_get(proc, "capabilities");
     json_object_set_new(caps, "bounding", caps_array());
     json_object_set_new(caps, "effective", caps_array());
@@ -44,20 +47,64 @@ static void set_process(json_t *proc, json_t *p)
     json_object_set_new(proc, "noNewPrivileges", json_false());
 }
 
+static void set_memory(json_t *res, json_t *host)
+{
+    json_int_t mem = json_integer_value(json_object_get(host, "Memory"));
+    json_int_t resv = json_integer_value(json_object_get(host, "MemoryReservation"));
+    json_int_t swap = json_integer_value(json_object_get(host, "MemorySwap"));
+    json_t *m = json_object();
+    if (mem > 0)
+        json_object_set_new(m, "limit", json_integer(mem));
+    if (resv > 0)
+        json_object_set_new(m, "reservation", json_integer(resv));
+    /* docker: -1 unlimited swap; unset with a limit: as much swap as memory */
+    if (swap == -1 || swap > 0)
+        json_object_set_new(m, "swap", json_integer(swap));
+    else if (mem > 0 && access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0)
+        json_object_set_new(m, "swap", json_integer(2 * mem));
+    if (json_object_size(m) > 0)
+        json_object_set_new(res, "memory", m);
+    else
+        json_decref(m);
+}
+
+static void set_cpu(json_t *res, json_t *host)
+{
+    json_int_t cpus = json_integer_value(json_object_get(host, "NanoCpus"));
+    json_int_t shares = json_integer_value(json_object_get(host, "CpuShares"));
+    const char *set = json_string_value(json_object_get(host, "CpusetCpus"));
+    const char *mems = json_string_value(json_object_get(host, "CpusetMems"));
+    json_t *c = json_object();
+    if (cpus > 0) {
+        json_object_set_new(c, "quota", json_integer(cpus / 10000));
+        json_object_set_new(c, "period", json_integer(100000));
+    }
+    if (shares > 0) /* the kernel's range, as it clamps for docker */
+        json_object_set_new(c, "shares",
+                            json_integer(shares < 2        ? 2
+                                         : shares > 262144 ? 262144
+                                                           : shares));
+    if (set && *set)
+        json_object_set_new(c, "cpus", json_string(set));
+    if (mems && *mems)
+        json_object_set_new(c, "mems", json_string(mems));
+    if (json_object_size(c) > 0)
+        json_object_set_new(res, "cpu", c);
+    else
+        json_decref(c);
+}
+
 static void set_linux(json_t *lx, json_t *host)
 {
     json_t *res = json_object_get(lx, "resources");
-    json_int_t mem = json_integer_value(json_object_get(host, "Memory"));
-    json_int_t cpus = json_integer_value(json_object_get(host, "NanoCpus"));
     json_int_t pids = json_integer_value(json_object_get(host, "PidsLimit"));
-    if (mem > 0)
-        json_object_set_new(res, "memory", json_pack("{s:I}", "limit", mem));
-    if (cpus > 0)
-        json_object_set_new(
-            res, "cpu",
-            json_pack("{s:I,s:I}", "quota", cpus / 10000, "period", (json_int_t)100000));
+    json_int_t weight = json_integer_value(json_object_get(host, "BlkioWeight"));
+    set_memory(res, host);
+    set_cpu(res, host);
     if (pids > 0)
         json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids));
+    if (weight > 0)
+        json_object_set_new(res, "blockIO", json_pack("{s:I}", "weight", weight));
     if (streq(json_string_value(json_object_get(host, "NetworkMode")), "host")) {
         json_t *ns = json_object_get(lx, "namespaces"), *n;
         size_t i;
@@ -70,6 +117,51 @@ static void set_linux(json_t *lx, json_t *host)
     }
 }
 
+/* The record's Mounts (volumes, binds, tmpfs) after the default ones. */
+static void set_mounts(json_t *spec, json_t *rec)
+{
+    json_t *out = json_object_get(spec, "mounts"), *m;
+    size_t i;
+    json_array_foreach(json_object_get(rec, "Mounts"), i, m)
+    {
+        const char *type = json_string_value(json_object_get(m, "Type"));
+        bool rw = json_is_true(json_object_get(m, "RW"));
+        const char *prop = json_string_value(json_object_get(m, "Propagation"));
+        json_t *o;
+        if (streq(type, "tmpfs")) {
+            o = json_deep_copy(json_object_get(m, "Options"));
+        } else {
+            o = json_pack("[s,s]", "rbind", rw ? "rw" : "ro");
+            if (prop && *prop)
+                json_array_append_new(o, json_string(prop));
+        }
+        json_array_append_new(out, json_pack("{s:O,s:s,s:O,s:o}", "destination",
+                                             json_object_get(m, "Destination"), "type",
+                                             streq(type, "tmpfs") ? "tmpfs" : "bind", "source",
+                                             json_object_get(m, "Source"), "options", o));
+    }
+    if (json_is_true(json_object_get(json_object_get(rec, "HostConfig"), "Init"))) {
+        _cleanup_free_ char *init = shim_init_path();
+        json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:[s,s]}", "destination",
+                                             "/sbin/docker-init", "type", "bind", "source",
+                                             init ? init : "", "options", "bind", "ro"));
+    }
+}
+
+/* Config.Tty: the init gets a pty (tty.c takes the master); its size
+ * from HostConfig.ConsoleSize [height, width] */
+static void set_terminal(json_t *proc, json_t *rec)
+{
+    json_t *size = json_object_get(json_object_get(rec, "HostConfig"), "ConsoleSize");
+    json_int_t h = json_integer_value(json_array_get(size, 0));
+    json_int_t w = json_integer_value(json_array_get(size, 1));
+    if (!json_is_true(json_object_get(json_object_get(rec, "Config"), "Tty")))
+        return;
+    json_object_set_new(proc, "terminal", json_true());
+    if (h > 0 && w > 0 && h <= 65535 && w <= 65535)
+        json_object_set_new(proc, "consoleSize", json_pack("{s:I,s:I}", "height", h, "width", w));
+}
+
 int shim_write_config(const struct shim_args *a, char ***ret_layers, struct berth_error **err)
 {
     json_t *rec = json_read_file(a->dir, "container.json", err);
@@ -80,7 +172,12 @@ int shim_write_config(const struct shim_args *a, char ***ret_layers, struct bert
     json_t *p = json_object_get(rec, "Process");
     _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", a->dir);
     set_process(json_object_get(spec, "process"), p);
-    json_object_set_new(spec, "root", json_pack("{s:s,s:b}", "path", rootfs, "readonly", 0));
+    set_terminal(json_object_get(spec, "process"), rec);
+    json_object_set_new(spec, "root",
+                        json_pack("{s:s,s:b}", "path", rootfs, "readonly",
+                                  json_is_true(json_object_get(json_object_get(rec, "HostConfig"),
+                                                               "ReadonlyRootfs"))));
+    set_mounts(spec, rec);
     json_object_set(spec, "hostname", json_object_get(p, "Hostname"));
     set_linux(json_object_get(spec, "linux"), json_object_get(rec, "HostConfig"));
     json_t *layers = json_object_get(rec, "Layers"), *l;

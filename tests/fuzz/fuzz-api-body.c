@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r = body_check(body, name, &net, &err);
     }
     if (r == 0)
-        r = body_process(body, img, "fuzz", &proc, &err);
+        r = body_process(body, img, "fuzz", NULL, &proc, &err);
     if ((r < 0) != (err != NULL) || (r == 0 && proc == NULL))
         __builtin_trap(); /* a failure must say why, a success must give the process */
     json_decref(proc);

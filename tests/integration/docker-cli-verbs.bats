@@ -83,6 +83,6 @@ setup() {
     [ "$output" = last ]
     run -0 d logs --until "$t_last" "$id"
     [ "${lines[-1]}" = line-200 ]
-    run -125 d run --rm --log-opt mode=non-blocking busybox true
-    [[ "$output" == *"log-opt 'mode' is not supported by berth yet"* ]]
+    run -125 d run --rm --log-opt compress=true busybox true
+    [[ "$output" == *"log-opt 'compress' is not supported by berth yet"* ]]
 }

@@ -31,6 +31,7 @@ engine_start_daemon() {
     "$BERTHD" -H "unix://$SOCK" --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
         --log-level error >>"$ENGINE_DIR/berthd.log" 2>&1 3>&- &
     echo $! >"$ENGINE_DIR/berthd.pid"
+    disown # a test that SIGKILLs it wants no "Killed" line from bash
     for _ in $(seq 100); do
         [ -S "$SOCK" ] && curl -sf --unix-socket "$SOCK" http://berth/_ping >/dev/null && return 0
         sleep 0.05
@@ -56,7 +57,8 @@ engine_stop_daemon() {
 engine_shim_pids() {
     local p
     for p in $(pgrep -x berth-shim 2>/dev/null); do
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$ENGINE_DIR/" && echo "$p"
+        # stderr first: a shim that is gone mid-scan is not an error
+        tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$ENGINE_DIR/" && echo "$p"
     done
     return 0
 }

@@ -108,7 +108,7 @@ load engine-helpers
     run -0 "$BERTH" rm -f "$id"
     [ -z "$(cgroup_dirs_of "$id")" ]
     run -125 "$BERTH" run --rm --memory 12XB busybox true
-    [ "$output" = "berth: invalid value '12XB' for --memory" ]
+    [ "$output" = "berth: invalid value '12XB' for --memory: a size (512m, 1g) expected" ]
     run -0 "$BERTH" ps -a -q
     [ -z "$output" ]
 }
@@ -173,7 +173,8 @@ load engine-helpers
     run -125 "$BERTH" run --rm nosuchimage true
     [ "$output" = "berth: No such image: nosuchimage:latest" ]
     run -125 "$BERTH" run --bogus busybox true
-    [ "$output" = "berth: unknown or incomplete flag '--bogus' for run; usage: berth run [--rm] [-d] [--name NAME] [-e K=V] [--label K=V] [--log-opt K=V] [--memory SIZE] [--network none|host] IMAGE [COMMAND...]" ]
+    [[ "$output" == "berth: unknown or incomplete flag '--bogus' for run; usage: berth run [OPTIONS] IMAGE"* ]]
+    [ "${#lines[@]}" = 1 ]
     run -125 "$BERTH" run
     [[ "$output" == "berth: run needs an image"* ]]
     run -125 "$BERTH" frobnicate
@@ -206,9 +207,9 @@ load engine-helpers
     run -0 api POST '/v1.41/containers/create?name=a/b' '{"Image":"busybox"}'
     [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
     [[ "$(head -1 <<<"$output" | jq -r .message)" == "Invalid container name (a/b)"* ]]
-    run -0 api POST /containers/create '{"Image":"busybox","Tty":true}'
+    run -0 api POST /containers/create '{"Image":"busybox","Healthcheck":{"Test":["CMD","true"]}}'
     [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
-    [ "$(head -1 <<<"$output" | jq -r .message)" = "Tty is not supported by berth yet" ]
+    [ "$(head -1 <<<"$output" | jq -r .message)" = "Healthcheck is not supported by berth yet" ]
     run -0 api POST /containers/create '{"Image":"busybox","HostConfig":{"Privileged":true}}'
     [ "$(head -1 <<<"$output" | jq -r .message)" = "HostConfig.Privileged is not supported by berth yet" ]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":"not an array"}'
@@ -319,7 +320,7 @@ load engine-helpers
     sock=$ENGINE_DIR/exec/shims/${id:0:12}.sock
     pid=$(jq .Pid "$ENGINE_DIR/data/containers/$id/state.json")
     run -0 curl -s --unix-socket "$sock" telnet://shim <<<status
-    [ "$output" = "{\"Status\":\"running\",\"Pid\":$pid}" ]
+    [ "$output" = "{\"Status\":\"running\",\"Pid\":$pid,\"LogDrops\":0}" ]
     run -0 curl -s --unix-socket "$sock" telnet://shim <<<bogus
     [ "$output" = '{"Error":"unknown request"}' ]
     # a waiter, then the stop signal through the same socket
@@ -368,8 +369,8 @@ load engine-helpers
 @test "berthd: dockerd's flags, bad values refused" {
     run -1 "$BERTHD" --log-level loud
     [ "$output" = "berthd: invalid --log-level 'loud' (debug, info, warn, error, fatal)" ]
-    run -1 "$BERTHD" --runtime /usr/bin/crun -H "unix://$ENGINE_DIR/x.sock"
-    [[ "$output" == "berthd: --runtime '/usr/bin/crun' is not supported yet"* ]]
+    run -1 "$BERTHD" --runtime kata -H "unix://$ENGINE_DIR/x.sock"
+    [[ "$output" == "berthd: invalid --runtime: unknown or invalid runtime name: kata"* ]]
     run -1 "$BERTHD" -H tcp://127.0.0.1:2375
     [ "$output" = "berthd: -H 'tcp://127.0.0.1:2375' is not supported: only unix://PATH" ]
     run -1 "$BERTHD" --bogus

@@ -19,6 +19,8 @@ struct request {
     char *body;
     size_t body_len;
     bool body_too_big;
+    int upload_fd;    /* images.c: the body spooled to a file (load, import); -1: none */
+    int upload_error; /* errno of spooling it */
 };
 
 /* Queues a JSON answer (takes `j`). */
@@ -36,13 +38,37 @@ const char *api_arg(struct request *r, const char *key);
 /* "1", "true" (any case) are true; absent is `def`. */
 bool api_arg_bool(struct request *r, const char *key, bool def);
 
-enum MHD_Result api_system(struct request *r);     /* /_ping /version /info /images/json */
+enum MHD_Result api_system(struct request *r);     /* /_ping /version /info */
 enum MHD_Result api_containers(struct request *r); /* /containers/... */
+/* images.c: /images/... (list, inspect, tag, delete, load, get, create?fromSrc) */
+enum MHD_Result api_images(struct request *r);
+/* The fd to spool the body of `path` to (a load or import), or -1. */
+int api_images_spool(struct MHD_Connection *conn, const char *path, const char *method);
+void api_images_spool_write(struct request *r, const char *data, size_t len);
+enum MHD_Result api_volumes(struct request *r);    /* /volumes... (volumes.c) */
 /* GET .../logs and POST .../attach */
 enum MHD_Result api_logs(struct request *r, const char *id);
 enum MHD_Result api_attach(struct request *r, const char *id);
+/* POST /containers/{cid}/resize?h=&w= (eid NULL) or /exec/{eid}/resize:
+ * TIOCSWINSZ on the tty's master in the shim; 409 when there is none. */
+enum MHD_Result api_resize(struct request *r, const char *cid, const char *eid);
+
+/* detach.c: docker's detach keys */
+struct detach_keys {
+    unsigned char keys[16];
+    size_t len, matched;
+};
+/* "ctrl-p,ctrl-q" (NULL or "": that default); -1 for a bad spec. */
+int detach_keys_parse(const char *spec, struct detach_keys *ret);
+/* Copies the input bytes that are not (yet) the sequence to `out` (room
+ * for n + 16); true once the whole sequence came (*ret_len: what came
+ * before it). */
+bool detach_keys_filter(struct detach_keys *dk, const char *in, size_t n, char *out,
+                        size_t *ret_len);
 
 struct ctr;
+/* stats.c: GET /containers/{id}/stats */
+enum MHD_Result api_stats(struct request *r, struct ctr *c);
 /* exec.c: POST /containers/{id}/exec, and /exec/{id}/start|json */
 enum MHD_Result api_exec_create(struct request *r, struct ctr *c);
 enum MHD_Result api_exec(struct request *r);

@@ -1,6 +1,7 @@
 /* /containers/...: create, list, inspect, start, wait, stop, kill, delete */
 #include "api.h"
 #include "../daemon.h"
+#include "../volumes.h"
 #include "cleanup.h"
 #include "error.h"
 #include "signals.h"
@@ -183,14 +184,14 @@ static json_t *state_json(struct ctr *c)
     const char *fin = json_string_value(json_object_get(c->exit, "FinishedAt"));
     const char *err = json_string_value(json_object_get(c->exit, "Error"));
     return json_pack(
-        "{s:s,s:b,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}", "Status", state_name(c), "Running",
+        "{s:s,s:b,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s,s:I}", "Status", state_name(c), "Running",
         c->status == CTR_RUNNING, "Paused", c->paused, "Restarting", 0, "OOMKilled",
         json_is_true(json_object_get(c->exit, "OOMKilled")), "Dead", 0, "RemovalInProgress", 0,
         "Pid",
         c->status == CTR_RUNNING ? (int)json_integer_value(json_object_get(c->state, "Pid")) : 0,
         "ExitCode", ctr_exit_code(c), "Error", err ? err : "", "StartedAt",
         json_is_string(started) ? json_string_value(started) : zero, "FinishedAt",
-        fin ? fin : zero);
+        fin ? fin : zero, "LogDrops", ctr_log_drops(c));
 }
 
 static enum MHD_Result inspect(struct request *r, struct ctr *c)
@@ -203,8 +204,10 @@ static enum MHD_Result inspect(struct request *r, struct ctr *c)
     json_object_set(cfg, "Env", json_object_get(proc, "Env"));
     json_object_set(cfg, "Hostname", json_object_get(proc, "Hostname"));
     json_object_set(cfg, "WorkingDir", json_object_get(proc, "Cwd"));
-    json_object_set_new(cfg, "Tty", json_false());
-    json_object_set_new(cfg, "OpenStdin", json_false());
+    static const char *const stdio_flags[] = {"Tty", "OpenStdin", "StdinOnce", "AttachStdin"};
+    for (size_t i = 0; i < ARRAY_SIZE(stdio_flags); i++)
+        json_object_set_new(cfg, stdio_flags[i],
+                            json_boolean(json_is_true(json_object_get(cfg, stdio_flags[i]))));
     json_object_set(cfg, "Image", json_object_get(c->rec, "Image"));
     _cleanup_free_ char *name = xasprintf("/%s", ctr_name(c));
     _cleanup_free_ char *logpath = xasprintf("%s/%s-json.log", c->dir, c->id);
@@ -218,13 +221,14 @@ static enum MHD_Result inspect(struct request *r, struct ctr *c)
                         json_pack("{s:s,s:i}", "Name", "no", "MaximumRetryCount", 0));
     return api_json(
         r, 200,
-        json_pack("{s:s,s:O,s:o,s:o,s:o,s:O,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:{s:{}},s:[],s:s,"
+        json_pack("{s:s,s:O,s:o,s:o,s:o,s:O,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:{s:{}},s:o,s:s,"
                   "s:{s:s,s:{s:s,s:s}}}",
                   "Id", c->id, "Created", json_object_get(c->rec, "Created"), "Path",
                   path ? path : json_string(""), "Args", args, "State", state_json(c), "Image",
                   json_object_get(c->rec, "ImageID"), "Name", name, "RestartCount", 0, "Driver",
                   "overlay2", "Platform", "linux", "LogPath", logpath, "HostConfig", hc, "Config",
-                  cfg, "NetworkSettings", "Networks", "Mounts", "ResolvConfPath", "", "GraphDriver",
+                  cfg, "NetworkSettings", "Networks", "Mounts", volumes_inspect_mounts(c->rec),
+                  "ResolvConfPath", "", "GraphDriver",
                   "Name", "overlay2", "Data", "UpperDir", upper, "MergedDir", merged));
 }
 
@@ -262,7 +266,8 @@ static enum MHD_Result action(struct request *r, struct ctr *c, const char *what
         rc = ctr_start(c, &modified, &err);
     } else if (streq(what, "stop")) {
         const char *t = api_arg(r, "t") ? api_arg(r, "t") : api_arg(r, "timeout");
-        long long secs = 10;
+        json_t *st = json_object_get(json_object_get(c->rec, "Config"), "StopTimeout");
+        long long secs = json_is_integer(st) ? json_integer_value(st) : 10; /* --stop-timeout */
         if (t && (parse_i64(t, &secs) < 0 || secs < -1))
             return api_message(r, 400, "invalid value for t: '%s'", t);
         rc = ctr_stop(c, secs < 0 ? 3600 : (int)secs, &modified, &err);
@@ -277,13 +282,13 @@ static enum MHD_Result action(struct request *r, struct ctr *c, const char *what
         rc = ctr_rename(c, api_arg(r, "name"), &err);
     } else if (streq(what, "restart")) {
         const char *t = api_arg(r, "t") ? api_arg(r, "t") : api_arg(r, "timeout");
-        long long secs = 10;
+        json_t *st = json_object_get(json_object_get(c->rec, "Config"), "StopTimeout");
+        long long secs = json_is_integer(st) ? json_integer_value(st) : 10; /* --stop-timeout */
         if (t && (parse_i64(t, &secs) < 0 || secs < -1))
             return api_message(r, 400, "invalid value for t: '%s'", t);
         rc = ctr_restart(c, secs < 0 ? 3600 : (int)secs, &err);
     } else if (streq(what, "resize")) {
-        return api_message(r, 400,
-                           "resize: the container has no tty (berth has no tty support yet)");
+        return api_resize(r, c->id, NULL);
     } else {
         return api_message(r, 404, "page not found");
     }
@@ -351,8 +356,9 @@ enum MHD_Result api_containers(struct request *r)
         return api_error(r, err);
     enum MHD_Result ret;
     if (*what == '\0' && streq(r->method, "DELETE")) {
-        ret = ctr_remove(c->id, api_arg_bool(r, "force", false), &err) < 0 ? api_error(r, err)
-                                                                           : api_empty(r, 204);
+        bool v = api_arg_bool(r, "v", false); /* rm -v: its anonymous volumes */
+        ret = ctr_remove_v(c->id, api_arg_bool(r, "force", false), v, &err) < 0 ? api_error(r, err)
+                                                                               : api_empty(r, 204);
     } else if (streq(what, "json") && streq(r->method, "GET")) {
         ret = inspect(r, c);
     } else if (streq(what, "logs") && streq(r->method, "GET")) {
@@ -362,6 +368,8 @@ enum MHD_Result api_containers(struct request *r)
     } else if (streq(what, "top") && streq(r->method, "GET")) {
         json_t *top = ctr_top(c, api_arg(r, "ps_args"), &err);
         ret = top ? api_json(r, 200, top) : api_error(r, err);
+    } else if (streq(what, "stats") && streq(r->method, "GET")) {
+        ret = api_stats(r, c);
     } else if (streq(what, "exec") && streq(r->method, "POST")) {
         ret = api_exec_create(r, c);
     } else if (streq(what, "wait") && streq(r->method, "POST")) {

@@ -1,9 +1,12 @@
-/* POST /containers/{id}/exec, POST /exec/{id}/start, GET /exec/{id}/json.
- * Start is the hijacked stream (101, Upgrade: tcp) or a plain streamed
- * answer: the process's stdout and stderr pipes (passed by the shim) as
- * Docker's multiplexed frames, the client's bytes to its stdin (when
- * AttachStdin); the stream ends once the process exited, so that the
- * client's next /exec/{id}/json shows the exit code. */
+/* POST /containers/{id}/exec, POST /exec/{id}/start, GET /exec/{id}/json,
+ * POST /exec/{id}/resize. Start is the hijacked stream (101, Upgrade: tcp)
+ * or a plain streamed answer: the process's stdout and stderr pipes
+ * (passed by the shim) as Docker's multiplexed frames, or with Tty its pty
+ * master's bytes as they are; the client's bytes go to its stdin (when
+ * AttachStdin), watched for the detach keys (DetachKeys, default
+ * ctrl-p,ctrl-q: the stream ends, the process runs on); the stream ends
+ * once the process exited, so that the client's next /exec/{id}/json
+ * shows the exit code. */
 #include "api.h"
 #include "../daemon.h"
 #include "cleanup.h"
@@ -22,6 +25,8 @@ struct exec_stream {
     char cid[65], eid[65];
     int fds[3];   /* stdin (write end), stdout, stderr */
     bool started; /* else the hijacked thread starts it (Docker: after the 101) */
+    bool tty;     /* fds[1] is the pty master: raw bytes, no frames */
+    struct detach_keys keys;
     MHD_socket sock;
     struct MHD_UpgradeResponseHandle *urh;
     char *extra; /* stdin bytes that came with the request */
@@ -35,6 +40,20 @@ static void stream_free(struct exec_stream *x)
             close(x->fds[i]);
     free(x->extra);
     free(x);
+}
+
+/* The client's bytes to the process's stdin; -1 once the detach keys came. */
+static int client_input(struct exec_stream *x)
+{
+    char in[16384], out[16384 + 32];
+    size_t len = 0;
+    ssize_t n = recv(x->sock, in, sizeof(in), 0);
+    bool detach = n > 0 && detach_keys_filter(&x->keys, in, (size_t)n, out, &len);
+    if (n <= 0 || (len > 0 && write(x->fds[0], out, len) != (ssize_t)len) || detach) {
+        close(x->fds[0]); /* the client's CloseWrite: the process's EOF */
+        x->fds[0] = -1;
+    }
+    return detach ? -1 : 0;
 }
 
 /* One frame from fds[1] or fds[2] into buf (8-byte header + bytes):
@@ -51,23 +70,19 @@ static ssize_t next_frame(struct exec_stream *x, char *buf, size_t max, bool wit
         }
         if (poll(p, 3, -1) < 0)
             continue;
-        if (p[2].revents) {
-            char in[16384];
-            ssize_t n = recv(x->sock, in, sizeof(in), 0);
-            if (n <= 0 || write(x->fds[0], in, (size_t)n) != n) {
-                close(x->fds[0]); /* the client's CloseWrite: the process's EOF */
-                x->fds[0] = -1;
-            }
-        }
+        if (p[2].revents && client_input(x) < 0)
+            return 0; /* detached */
         for (int i = 0; i < 2; i++) {
             if (!p[i].revents)
                 continue;
-            ssize_t n = read(x->fds[i + 1], buf + 8, max - 8);
+            ssize_t n = read(x->fds[i + 1], buf + (x->tty ? 0 : 8), max - 8);
             if (n <= 0) {
                 close(x->fds[i + 1]);
                 x->fds[i + 1] = -1;
                 continue;
             }
+            if (x->tty)
+                return n;
             unsigned char *h = (unsigned char *)buf;
             h[0] = (unsigned char)(i + 1);
             h[1] = h[2] = h[3] = 0;
@@ -171,14 +186,18 @@ static enum MHD_Result start(struct request *r, const char *eid)
     if (body == NULL)
         return ret;
     bool detach = json_is_true(json_object_get(body, "Detach"));
-    bool tty = json_is_true(json_object_get(body, "Tty"));
-    json_decref(body);
-    if (tty)
-        return api_message(r, 400, "exec with a tty is not supported by berth yet");
-    if (exec_find(eid, cid, &rec, &err) < 0)
+    if (exec_find(eid, cid, &rec, &err) < 0 ||
+        exec_set_console_size(cid, eid, json_object_get(body, "ConsoleSize"), &err) < 0) {
+        json_decref(body);
+        json_decref(rec);
         return api_error(r, err);
-    json_decref(rec);
+    }
+    json_decref(body);
+    json_t *cfg = json_object_get(rec, "Config");
     struct exec_stream *x = xzalloc(sizeof(*x));
+    x->tty = json_is_true(json_object_get(cfg, "Tty"));
+    detach_keys_parse(json_string_value(json_object_get(cfg, "DetachKeys")), &x->keys);
+    json_decref(rec);
     memcpy(x->cid, cid, 65);
     memcpy(x->eid, eid, 65);
     x->fds[0] = x->fds[1] = x->fds[2] = -1;
@@ -238,8 +257,12 @@ enum MHD_Result api_exec(struct request *r)
     eid[n] = '\0';
     if (streq(slash, "/start") && streq(r->method, "POST"))
         return start(r, eid);
-    if (streq(slash, "/resize") && streq(r->method, "POST"))
-        return api_message(r, 400, "exec with a tty is not supported by berth yet");
+    if (streq(slash, "/resize") && streq(r->method, "POST")) {
+        if (exec_find(eid, cid, &rec, &err) < 0)
+            return api_error(r, err);
+        json_decref(rec);
+        return api_resize(r, cid, eid);
+    }
     if (!streq(slash, "/json") || !streq(r->method, "GET"))
         return api_message(r, 404, "page not found");
     if (exec_find(eid, cid, &rec, &err) < 0)

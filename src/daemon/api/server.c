@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define MAX_BODY (1024 * 1024)
 
@@ -106,6 +107,10 @@ static enum MHD_Result route(struct request *r)
         return api_containers(r);
     if (strncmp(r->path, "/exec/", 6) == 0)
         return api_exec(r);
+    if (strncmp(r->path, "/images/", 8) == 0)
+        return api_images(r);
+    if (strncmp(r->path, "/volumes", 8) == 0 && (r->path[8] == '\0' || r->path[8] == '/'))
+        return api_volumes(r);
     return api_system(r);
 }
 
@@ -117,10 +122,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     if (r == NULL) {
         r = xzalloc(sizeof(*r));
         *con_cls = r;
+        r->upload_fd = api_images_spool(conn, strip_version(url), method);
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        if (r->body_len + *upload_size > MAX_BODY) {
+        if (r->upload_fd >= 0) {
+            api_images_spool_write(r, upload, *upload_size);
+        } else if (r->body_len + *upload_size > MAX_BODY) {
             r->body_too_big = true;
         } else {
             r->body = xrealloc(r->body, r->body_len + *upload_size + 1);
@@ -142,6 +150,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     struct request *r = *con_cls;
     if (r) {
+        if (r->upload_fd >= 0)
+            close(r->upload_fd);
         free(r->body);
         free(r);
         *con_cls = NULL;

@@ -2,15 +2,25 @@
  * the json-file log the shim writes (records on disk are the truth: what
  * berthd missed while it was down is still there) and send Docker's
  * multiplexed frames, 8-byte header [stream, 0, 0, 0, size (big endian)]
- * then the bytes. Attach is the hijacked stream (101, Upgrade: tcp) that
- * follows the log from the moment of the attach until the container exits. */
+ * then the bytes; with a tty (Config.Tty) the bytes alone, as Docker (the
+ * shim logs each read of the pty master, a line or not). Attach is the
+ * hijacked stream (101, Upgrade: tcp) that follows the log from the
+ * moment of the attach until the container exits; with stdin=1 and
+ * Config.OpenStdin the client's bytes go to the container's stdin, whose
+ * dup the shim passes ("stdin", src/shim/shim.h), watched for the detach
+ * keys. The end of the client's input closes the container's stdin with
+ * StdinOnce (no tty) and goes on until it exits, else it ends the attach,
+ * as Docker's container/stream/attach.go. */
 #include "api.h"
+#include "logtail.h"
 #include "../daemon.h"
 #include "cleanup.h"
+#include "durable.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +35,9 @@ struct logreader {
     FILE *f;
     long start; /* where reading starts once the file exists */
     bool out, err, follow, timestamps;
+    bool raw;                     /* a tty: no frame headers */
     int rotated;                  /* rotated files PATH.N .. PATH.1 still to read first */
+    long rotated_start;           /* where reading PATH.N starts (--tail) */
     struct timespec since, until; /* 0: no bound */
     char *line;
     size_t line_cap;
@@ -46,27 +58,6 @@ static void reader_free(void *cls)
     free(lr);
 }
 
-/* The offset of the last `n` lines of the file. */
-static long tail_offset(const char *path, long n)
-{
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    long *starts = NULL, count = 0, pos = 0;
-    int c, prev = '\n';
-    while ((c = fgetc(f)) != EOF) {
-        if (prev == '\n') {
-            starts = xrealloc(starts, (size_t)(count + 1) * sizeof(long));
-            starts[count++] = pos;
-        }
-        prev = c;
-        pos++;
-    }
-    long off = n >= count ? 0 : n == 0 ? pos : starts[count - n];
-    free(starts);
-    return off;
-}
-
 static bool exited(struct logreader *lr)
 {
     return access(lr->exit_path, F_OK) == 0 || access(lr->dir, F_OK) < 0;
@@ -77,6 +68,9 @@ static bool open_next(struct logreader *lr)
     if (lr->rotated > 0) {
         _cleanup_free_ char *p = xasprintf("%s.%d", lr->path, lr->rotated);
         lr->f = fopen(p, "re");
+        if (lr->f && lr->rotated_start > 0 && fseek(lr->f, lr->rotated_start, SEEK_SET) < 0)
+            return false;
+        lr->rotated_start = 0;
         return lr->f != NULL;
     }
     lr->f = fopen(lr->path, "re");
@@ -164,6 +158,15 @@ static int next_frame(struct logreader *lr)
         size_t tlen = lr->timestamps && time ? strlen(time) + 1 : 0;
         size_t size = tlen + len;
         lr->frame = xrealloc(lr->frame, 8 + size);
+        if (lr->raw) {
+            if (tlen)
+                sprintf(lr->frame, "%s ", time);
+            memcpy(lr->frame + tlen, log, len);
+            lr->frame_len = size;
+            lr->frame_off = 0;
+            json_decref(j);
+            return 1;
+        }
         unsigned char *h = (unsigned char *)lr->frame;
         h[0] = is_err ? 2 : 1;
         h[1] = h[2] = h[3] = 0;
@@ -181,8 +184,9 @@ static int next_frame(struct logreader *lr)
     }
 }
 
-/* Fills buf; blocks while following a running container. 0 at the end. */
-static ssize_t reader_fill(struct logreader *lr, char *buf, size_t max)
+/* Fills buf with what there is now: its length, 0 when there is nothing
+ * yet, -1 at the end. */
+static ssize_t reader_step(struct logreader *lr, char *buf, size_t max)
 {
     for (;;) {
         if (lr->frame_off < lr->frame_len) {
@@ -200,10 +204,17 @@ static ssize_t reader_fill(struct logreader *lr, char *buf, size_t max)
         }
         if (next_frame(lr))
             continue;
-        if (done)
-            return 0;
-        usleep(20000);
+        return done ? -1 : 0;
     }
+}
+
+/* Fills buf; blocks while following a running container. 0 at the end. */
+static ssize_t reader_fill(struct logreader *lr, char *buf, size_t max)
+{
+    ssize_t n;
+    while ((n = reader_step(lr, buf, max)) == 0)
+        usleep(20000);
+    return n < 0 ? 0 : n;
 }
 
 static ssize_t logs_cb(void *cls, uint64_t pos, char *buf, size_t max)
@@ -221,6 +232,9 @@ static struct logreader *reader_new(struct request *r, const char *id, bool atta
     lr->out = api_arg_bool(r, "stdout", false);
     lr->err = api_arg_bool(r, "stderr", false);
     lr->timestamps = api_arg_bool(r, "timestamps", false);
+    json_t *rec = json_read_file(lr->dir, "container.json", NULL);
+    lr->raw = json_is_true(json_object_get(json_object_get(rec, "Config"), "Tty"));
+    json_decref(rec);
     lr->follow = attach ? api_arg_bool(r, "stream", true) : api_arg_bool(r, "follow", false);
     struct stat st;
     if (attach && !api_arg_bool(r, "logs", false) && !exited(lr) && stat(lr->path, &st) == 0)
@@ -287,13 +301,16 @@ enum MHD_Result api_logs(struct request *r, const char *id)
     struct logreader *lr = reader_new(r, id, false);
     lr->since = since;
     lr->until = until;
-    if (n >= 0) { /* the last n lines of the current file */
-        lr->start = tail_offset(lr->path, (long)n);
-        lr->rotated = 0;
+    if (n >= 0) { /* the last n lines, in the rotated files too */
+        long off;
+        log_tail_position(lr->path, (long)n, &lr->rotated, &off);
+        *(lr->rotated > 0 ? &lr->rotated_start : &lr->start) = off;
     }
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, logs_cb, lr, reader_free);
-    MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.multiplexed-stream");
+    MHD_add_response_header(resp, "Content-Type",
+                            lr->raw ? "application/vnd.docker.raw-stream"
+                                    : "application/vnd.docker.multiplexed-stream");
     MHD_add_response_header(resp, "Api-Version", API_VERSION);
     enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
     MHD_destroy_response(resp);
@@ -304,23 +321,124 @@ struct upgraded {
     struct logreader *lr;
     MHD_socket sock;
     struct MHD_UpgradeResponseHandle *urh;
+    char id[65];
+    bool want_in;    /* stdin=1 and Config.OpenStdin: the client's bytes go in */
+    bool stdin_once; /* Config.StdinOnce without a tty: their end closes stdin */
+    bool in_done;    /* the client's input ended */
+    bool detached;
+    int in; /* the container's stdin (the shim's dup, O_NONBLOCK); -1 until it runs */
+    struct detach_keys keys;
+    char pend[16384 + 32]; /* input on its way to `in` */
+    size_t pend_len, pend_off;
 };
+
+static int send_all(int sock, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(sock, p, n, MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            struct pollfd pf = {.fd = sock, .events = POLLOUT};
+            poll(&pf, 1, 1000);
+            continue;
+        }
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* The container's stdin from its shim, once it runs (an attach made
+ * before start waits here). */
+static void get_stdin(struct upgraded *u)
+{
+    char rep[256];
+    int fd = -1;
+    if (ctr_shim_request(u->id, "stdin\n", rep, sizeof(rep), &fd, 1) < 0)
+        return;
+    if (fd < 0) { /* its stdin was closed (StdinOnce) or it exited: the output only */
+        u->want_in = false;
+        return;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    u->in = fd;
+}
+
+/* The client's input ended (EOF, or the detach keys). */
+static void input_end(struct upgraded *u, bool detach)
+{
+    char rep[256];
+    u->in_done = true;
+    u->detached = detach;
+    u->pend_len = u->pend_off = 0;
+    if (u->in >= 0)
+        close(u->in);
+    u->in = -1;
+    if (u->stdin_once)
+        ctr_shim_request(u->id, "stdin-close\n", rep, sizeof(rep), NULL, 0);
+}
+
+static void client_input(struct upgraded *u, const char *buf, size_t n)
+{
+    size_t len = 0;
+    if (n == 0) {
+        input_end(u, false);
+        return;
+    }
+    bool detach = detach_keys_filter(&u->keys, buf, n, u->pend, &len);
+    u->pend_len = len;
+    u->pend_off = 0;
+    if (detach)
+        input_end(u, true);
+}
+
+/* One turn of the input side: at most 20 ms in poll. */
+static void input_turn(struct upgraded *u)
+{
+    char buf[16384];
+    if (u->want_in && !u->in_done && u->in < 0)
+        get_stdin(u);
+    bool reading = u->want_in && !u->in_done && u->in >= 0 && u->pend_off == u->pend_len;
+    bool writing = u->in >= 0 && u->pend_off < u->pend_len;
+    struct pollfd p[2] = {{.fd = reading ? u->sock : -1, .events = POLLIN},
+                          {.fd = writing ? u->in : -1, .events = POLLOUT}};
+    if (poll(p, 2, 20) <= 0)
+        return;
+    if (p[0].revents) {
+        ssize_t n = recv(u->sock, buf, sizeof(buf), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        client_input(u, buf, n < 0 ? 0 : (size_t)n);
+    }
+    if (p[1].revents) {
+        ssize_t w = write(u->in, u->pend + u->pend_off, u->pend_len - u->pend_off);
+        if (w > 0)
+            u->pend_off += (size_t)w;
+        else if (w < 0 && errno != EAGAIN && errno != EINTR)
+            input_end(u, false); /* the container closed its stdin */
+    }
+}
 
 static void *attach_main(void *arg)
 {
     struct upgraded *u = arg;
     char buf[65536];
     ssize_t n;
-    while ((n = reader_fill(u->lr, buf, sizeof(buf))) > 0) {
-        size_t off = 0;
-        while (off < (size_t)n) {
-            ssize_t w = send(u->sock, buf + off, (size_t)n - off, MSG_NOSIGNAL);
-            if (w <= 0)
+    for (;;) {
+        while ((n = reader_step(u->lr, buf, sizeof(buf))) > 0)
+            if (send_all(u->sock, buf, (size_t)n) < 0)
                 goto out;
-            off += (size_t)w;
-        }
+        if (n < 0 || u->detached || (u->in_done && !u->stdin_once))
+            break;
+        if (u->want_in && !u->in_done)
+            input_turn(u);
+        else
+            usleep(20000);
     }
 out:
+    if (u->in >= 0)
+        close(u->in);
     shutdown(u->sock, SHUT_RDWR);
     MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
     reader_free(u->lr);
@@ -332,10 +450,11 @@ static void upgraded_cb(void *cls, struct MHD_Connection *conn, void *req_cls, c
                         size_t extra_in_size, MHD_socket sock,
                         struct MHD_UpgradeResponseHandle *urh)
 {
-    struct upgraded *u = xzalloc(sizeof(*u));
-    u->lr = cls;
+    struct upgraded *u = cls;
     u->sock = sock;
     u->urh = urh;
+    if (extra_in_size > 0 && u->want_in) /* stdin bytes that came with the request */
+        client_input(u, extra_in, extra_in_size < 16384 ? extra_in_size : 16384);
     pthread_t t;
     pthread_attr_t at;
     pthread_attr_init(&at);
@@ -347,22 +466,58 @@ static void upgraded_cb(void *cls, struct MHD_Connection *conn, void *req_cls, c
 
 enum MHD_Result api_attach(struct request *r, const char *id)
 {
-    if (api_arg_bool(r, "stdin", false))
-        return api_message(r, 400, "attaching stdin is not supported by berth yet");
+    struct detach_keys keys;
+    const char *dk = api_arg(r, "detachKeys");
+    if (detach_keys_parse(dk, &keys) < 0)
+        return api_message(r, 400, "Invalid detach keys (%s) provided", dk);
     struct logreader *lr = reader_new(r, id, true);
+    json_t *rec = json_read_file(lr->dir, "container.json", NULL);
+    json_t *cfg = json_object_get(rec, "Config");
+    struct upgraded *u = xzalloc(sizeof(*u));
+    u->lr = lr;
+    u->in = -1;
+    u->keys = keys;
+    snprintf(u->id, sizeof(u->id), "%s", id);
+    u->want_in = api_arg_bool(r, "stdin", false) && json_is_true(json_object_get(cfg, "OpenStdin"));
+    u->stdin_once = json_is_true(json_object_get(cfg, "StdinOnce")) && !lr->raw;
+    json_decref(rec);
     const char *up = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade");
     struct MHD_Response *resp;
     unsigned status = 200;
     if (up) {
-        resp = MHD_create_response_for_upgrade(upgraded_cb, lr);
+        resp = MHD_create_response_for_upgrade(upgraded_cb, u);
         MHD_add_response_header(resp, "Upgrade", "tcp");
         MHD_add_response_header(resp, "Connection", "Upgrade");
         status = 101;
     } else {
+        free(u);
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, logs_cb, lr, reader_free);
     }
-    MHD_add_response_header(resp, "Content-Type", "application/vnd.docker.multiplexed-stream");
+    MHD_add_response_header(resp, "Content-Type",
+                            lr->raw ? "application/vnd.docker.raw-stream"
+                                    : "application/vnd.docker.multiplexed-stream");
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result api_resize(struct request *r, const char *cid, const char *eid)
+{
+    const char *hs = api_arg(r, "h"), *ws = api_arg(r, "w");
+    long long h = 0, w = 0;
+    char req[160], rep[256];
+    if (!hs || parse_i64(hs, &h) < 0 || h < 0 || h > 65535 || !ws || parse_i64(ws, &w) < 0 ||
+        w < 0 || w > 65535)
+        return api_message(r, 400, "invalid resize: h=%s w=%s", hs ? hs : "", ws ? ws : "");
+    if (eid)
+        snprintf(req, sizeof(req), "resize %s %lld %lld\n", eid, h, w);
+    else
+        snprintf(req, sizeof(req), "resize %lld %lld\n", h, w);
+    if (ctr_shim_request(cid, req, rep, sizeof(rep), NULL, 0) < 0)
+        return api_message(r, 409, "Container %s is not running", cid);
+    json_t *j = json_loads(rep, JSON_DISABLE_EOF_CHECK, NULL);
+    const char *msg = json_string_value(json_object_get(j, "Error"));
+    enum MHD_Result ret = msg ? api_message(r, 409, "%s", msg) : api_empty(r, 200);
+    json_decref(j);
     return ret;
 }

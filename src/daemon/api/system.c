@@ -1,4 +1,4 @@
-/* /_ping, /version, /info, /images/json */
+/* /_ping, /version, /info (/images/... is images.c) */
 #include "api.h"
 #include "../daemon.h"
 #include "cleanup.h"
@@ -40,6 +40,20 @@ static enum MHD_Result version(struct request *r)
                               "amd64", "KernelVersion", u.release, "BuildTime", ""));
 }
 
+/* berth's own and the runc-compatible binaries the shim finds on PATH
+ * (src/daemon/runtime.c resolves the same names). */
+static json_t *runtimes(void)
+{
+    json_t *o = json_pack("{s:{s:s}}", "berth", "path", "berth-runtime");
+    static const char *const bins[] = {"runc", "crun"};
+    for (size_t i = 0; i < ARRAY_SIZE(bins); i++) {
+        _cleanup_free_ char *p = path_lookup(bins[i], NULL);
+        if (p)
+            json_object_set_new(o, bins[i], json_pack("{s:s}", "path", p));
+    }
+    return o;
+}
+
 static enum MHD_Result info(struct request *r)
 {
     struct ctr **v;
@@ -48,7 +62,7 @@ static enum MHD_Result info(struct request *r)
     uname(&u);
     ctr_list(&v, &n);
     for (size_t i = 0; i < n; i++)
-        running += v[i]->status == CTR_RUNNING, paused += v[i]->paused;
+        running += v[i]->status == CTR_RUNNING && !v[i]->paused, paused += v[i]->paused;
     ctrs_free(v, n);
     pthread_mutex_lock(&engine.lock);
     json_t *images = store_image_list(engine.data_root, NULL);
@@ -59,27 +73,17 @@ static enum MHD_Result info(struct request *r)
     return api_json(
         r, 200,
         json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:s,s:s,"
-                  "s:{s:{s:s}},s:s,s:[],s:[],s:{s:s},s:{s:[],s:[],s:[]}}",
+                  "s:o,s:s,s:[],s:[],s:{s:s},s:{s:[],s:[],s:[]}}",
                   "ID", "berth", "Containers", (int)n, "ContainersRunning", (int)running,
-                  "ContainersPaused", (int)paused, "ContainersStopped", (int)(n - running),
+                  "ContainersPaused", (int)paused, "ContainersStopped", (int)(n - running - paused),
                   "Images", (int)nimages, "Driver", "overlay2", "Name", u.nodename, "ServerVersion",
                   BERTH_VERSION, "OperatingSystem", "berth", "OSType", "linux", "Architecture",
                   u.machine, "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN), "MemTotal",
                   (json_int_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE), "DockerRootDir",
                   engine.data_root, "KernelVersion", u.release, "CgroupDriver", "cgroupfs",
                   "CgroupVersion", v2 ? "2" : "1", "LoggingDriver", "json-file", "Runtimes",
-                  "berth", "path", engine.runtime, "DefaultRuntime", "berth", "SecurityOptions",
-                  "Warnings", "Swarm", "LocalNodeState", "inactive", "Plugins", "Volume", "Network",
-                  "Log"));
-}
-
-static enum MHD_Result images(struct request *r)
-{
-    struct berth_error *err = NULL;
-    pthread_mutex_lock(&engine.lock);
-    json_t *list = store_image_list(engine.data_root, &err);
-    pthread_mutex_unlock(&engine.lock);
-    return list ? api_json(r, 200, list) : api_error(r, err);
+                  runtimes(), "DefaultRuntime", engine.runtime, "SecurityOptions", "Warnings",
+                  "Swarm", "LocalNodeState", "inactive", "Plugins", "Volume", "Network", "Log"));
 }
 
 enum MHD_Result api_system(struct request *r)
@@ -91,10 +95,5 @@ enum MHD_Result api_system(struct request *r)
         return version(r);
     if (get && streq(r->path, "/info"))
         return info(r);
-    if (get && streq(r->path, "/images/json"))
-        return images(r);
-    if (streq(r->method, "POST") && streq(r->path, "/images/create"))
-        return api_message(r, 404, "pulling images is not supported by berth yet: %s",
-                           api_arg(r, "fromImage") ? api_arg(r, "fromImage") : "");
     return api_message(r, 404, "page not found");
 }

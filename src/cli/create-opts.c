@@ -1,0 +1,386 @@
+/* run's and create's flags (issue 13) into a Docker create body: one table
+ * row per flag, naming the body field it sets and how its value is read.
+ * A bad value exits 125 with one line before anything is created. */
+#include "cli.h"
+#include "cleanup.h"
+#include "signals.h"
+#include "units.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct copt;
+typedef int (*copt_fn)(json_t *body, const struct copt *o, const char *arg);
+
+struct copt {
+    const char *name;
+    int has_arg;
+    char short_name; /* 0: long only */
+    copt_fn apply;
+    const char *field; /* "Field" or "HostConfig.Field" */
+};
+
+#define USAGE                                                                                      \
+    "usage: berth %s [OPTIONS] IMAGE [COMMAND [ARG...]] (or --rootfs DIR [COMMAND...]); "          \
+    "options: --name -d --rm -e --env-file -w -u --hostname --entrypoint -v --mount --tmpfs "      \
+    "--read-only --memory --memory-reservation --memory-swap --cpus --cpu-shares --cpuset-cpus "   \
+    "--cpuset-mems --pids-limit --blkio-weight --stop-signal --stop-timeout --init --network "     \
+    "--rootfs --label --log-opt -i -t --detach-keys --runtime"
+
+/* The object and key a field path names ("HostConfig.Memory"). */
+static json_t *target(json_t *body, const char *field, const char **ret_key)
+{
+    const char *dot = strchr(field, '.');
+    if (dot == NULL) {
+        *ret_key = field;
+        return body;
+    }
+    *ret_key = dot + 1;
+    return json_object_get(body, "HostConfig");
+}
+
+static void set(json_t *body, const char *field, json_t *v)
+{
+    const char *k = NULL;
+    json_t *obj = target(body, field, &k);
+    json_object_set_new(obj, k, v);
+}
+
+static json_t *get_or(json_t *body, const char *field, json_t *(*make)(void))
+{
+    const char *k;
+    json_t *obj = target(body, field, &k), *v = json_object_get(obj, k);
+    if (v == NULL)
+        json_object_set_new(obj, k, v = make());
+    return v;
+}
+
+static int bad(const struct copt *o, const char *arg, const char *what)
+{
+    return cli_error(-1, "invalid value '%s' for --%s: %s", arg, o->name, what);
+}
+
+static int opt_true(json_t *body, const struct copt *o, const char *arg)
+{
+    set(body, o->field, json_true());
+    return 0;
+}
+
+static int opt_str(json_t *body, const struct copt *o, const char *arg)
+{
+    set(body, o->field, json_string(arg));
+    return 0;
+}
+
+static int opt_append(json_t *body, const struct copt *o, const char *arg)
+{
+    json_array_append_new(get_or(body, o->field, json_array), json_string(arg));
+    return 0;
+}
+
+/* -e KEY=VALUE; a bare KEY takes the caller's value, or is left out */
+static int opt_env(json_t *body, const struct copt *o, const char *arg)
+{
+    if (strchr(arg, '=') || getenv(arg) == NULL)
+        return strchr(arg, '=') ? opt_append(body, o, arg) : 0;
+    _cleanup_free_ char *kv = xasprintf("%s=%s", arg, getenv(arg));
+    return opt_append(body, o, kv);
+}
+
+static int opt_size(json_t *body, const struct copt *o, const char *arg)
+{
+    int64_t v;
+    bool swap = streq(o->name, "memory-swap");
+    if (berth_parse_size(arg, &v) < 0 || (v < 0 && !(swap && v == -1)))
+        return bad(o, arg,
+                   swap ? "a size (512m, 1g) or -1 expected" : "a size (512m, 1g) expected");
+    set(body, o->field, json_integer(v));
+    return 0;
+}
+
+static int opt_int(json_t *body, const struct copt *o, const char *arg)
+{
+    long long v;
+    bool signed_ok = streq(o->name, "pids-limit") || streq(o->name, "stop-timeout");
+    if (parse_i64(arg, &v) < 0 || (v < 0 && !(signed_ok && v == -1)))
+        return bad(o, arg, "a non-negative integer expected");
+    set(body, o->field, json_integer(v));
+    return 0;
+}
+
+static int opt_cpus(json_t *body, const struct copt *o, const char *arg)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !(v > 0) || v > 1e9)
+        return bad(o, arg, "a positive number of CPUs expected");
+    set(body, o->field, json_integer((json_int_t)(v * 1e9 + 0.5)));
+    return 0;
+}
+
+static int opt_signal(json_t *body, const struct copt *o, const char *arg)
+{
+    if (berth_signal_parse(arg) < 0)
+        return bad(o, arg, "a signal name or number expected");
+    return opt_str(body, o, arg);
+}
+
+/* KEY=VALUE into an object (--label, --log-opt); a bare KEY is an
+ * empty label, and an error for --log-opt. */
+static int opt_keyval(json_t *body, const struct copt *o, const char *arg)
+{
+    bool logopt = streq(o->name, "log-opt");
+    json_t *obj = get_or(body, o->field, json_object);
+    _cleanup_free_ char *k = xstrdup(arg);
+    char *eq = strchr(k, '=');
+    if (logopt && json_object_get(obj, "Config") == NULL) {
+        json_object_set_new(obj, "Type", json_string("json-file"));
+        json_object_set_new(obj, "Config", json_object());
+    }
+    if (eq == NULL && logopt)
+        return cli_error(-1, "invalid log-opt '%s': KEY=VALUE expected", arg);
+    if (eq)
+        *eq++ = '\0';
+    json_object_set_new(logopt ? json_object_get(obj, "Config") : obj, k,
+                        json_string(eq ? eq : ""));
+    return 0;
+}
+
+static int opt_entrypoint(json_t *body, const struct copt *o, const char *arg)
+{
+    set(body, o->field, json_pack("[s]", arg));
+    return 0;
+}
+
+/* docker's --env-file: KEY=VALUE lines; a bare KEY takes the caller's. */
+static int opt_env_file(json_t *body, const struct copt *o, const char *arg)
+{
+    FILE *f = fopen(arg, "re");
+    char line[8192];
+    if (f == NULL)
+        return cli_error(-1, "cannot open env file '%s': %s", arg, strerror(errno));
+    json_t *env = get_or(body, o->field, json_array);
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        const char *l = line + strspn(line, " \t");
+        if (*l == '\0' || *l == '#')
+            continue;
+        if (strchr(l, '=')) {
+            json_array_append_new(env, json_string(l));
+        } else if (getenv(l)) {
+            _cleanup_free_ char *kv = xasprintf("%s=%s", l, getenv(l));
+            json_array_append_new(env, json_string(kv));
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+/* -v /ctr: an anonymous volume (Config.Volumes); -v SRC:DST[:OPTS] a bind
+ * or a named volume (HostConfig.Binds), as the docker CLI sends them. */
+static int opt_volume(json_t *body, const struct copt *o, const char *arg)
+{
+    if (strchr(arg, ':') == NULL) {
+        if (arg[0] != '/')
+            return bad(o, arg, "an absolute path or SRC:DST[:OPTS] expected");
+        json_object_set_new(get_or(body, "Volumes", json_object), arg, json_object());
+        return 0;
+    }
+    return opt_append(body, o, arg);
+}
+
+static int mount_key(json_t *m, const char *k, const char *v)
+{
+    int64_t size;
+    if (streq(k, "type"))
+        json_object_set_new(m, "Type", json_string(v));
+    else if (streq(k, "src") || streq(k, "source"))
+        json_object_set_new(m, "Source", json_string(v));
+    else if (streq(k, "dst") || streq(k, "destination") || streq(k, "target"))
+        json_object_set_new(m, "Target", json_string(v));
+    else if (streq(k, "readonly") || streq(k, "ro"))
+        json_object_set_new(m, "ReadOnly", json_boolean(!v || streq(v, "1") || streq(v, "true")));
+    else if (streq(k, "volume-nocopy"))
+        json_object_set_new(m, "VolumeOptions",
+                            json_pack("{s:b}", "NoCopy", !v || streq(v, "1") || streq(v, "true")));
+    else if (streq(k, "tmpfs-size") && v && berth_parse_size(v, &size) == 0 && size > 0)
+        json_object_set_new(m, "TmpfsOptions", json_pack("{s:I}", "SizeBytes", (json_int_t)size));
+    else
+        return -1;
+    return 0;
+}
+
+/* --mount type=bind|volume|tmpfs,src=,dst=,readonly,tmpfs-size= */
+static int opt_mount(json_t *body, const struct copt *o, const char *arg)
+{
+    json_t *m = json_object();
+    _cleanup_free_ char *copy = xstrdup(arg);
+    char *save = NULL;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq)
+            *eq++ = '\0';
+        if (mount_key(m, kv, eq) < 0) {
+            json_decref(m);
+            return cli_error(-1, "invalid --mount '%s': unknown or bad field '%s'", arg, kv);
+        }
+    }
+    if (json_object_get(m, "Type") == NULL)
+        json_object_set_new(m, "Type", json_string("volume"));
+    if (json_object_get(m, "Target") == NULL) {
+        json_decref(m);
+        return cli_error(-1, "invalid --mount '%s': target is required", arg);
+    }
+    json_array_append_new(get_or(body, o->field, json_array), m);
+    return 0;
+}
+
+/* --tmpfs /path[:opts] */
+static int opt_tmpfs(json_t *body, const struct copt *o, const char *arg)
+{
+    _cleanup_free_ char *dst = xstrdup(arg);
+    char *colon = strchr(dst, ':');
+    if (colon)
+        *colon++ = '\0';
+    if (dst[0] != '/')
+        return bad(o, arg, "an absolute path expected");
+    json_object_set_new(get_or(body, o->field, json_object), dst, json_string(colon ? colon : ""));
+    return 0;
+}
+
+/* -i: what the docker CLI sends for it */
+static int opt_interactive(json_t *body, const struct copt *o, const char *arg)
+{
+    json_object_set_new(body, "OpenStdin", json_true());
+    json_object_set_new(body, "AttachStdin", json_true());
+    json_object_set_new(body, "StdinOnce", json_true());
+    return 0;
+}
+
+static int opt_rootfs(json_t *body, const struct copt *o, const char *arg)
+{
+    char buf[PATH_MAX];
+    if (realpath(arg, buf) == NULL)
+        return cli_error(-1, "invalid value '%s' for --rootfs: %s", arg, strerror(errno));
+    set(body, o->field, json_string(buf));
+    return 0;
+}
+
+/* Every flag of run and create (docker's names) and the field it sets. */
+static const struct copt copts[] = {
+    {"rm", no_argument, 0, opt_true, "HostConfig.AutoRemove"},
+    {"detach", no_argument, 'd', NULL, NULL},
+    {"name", required_argument, 0, NULL, NULL},
+    {"env", required_argument, 'e', opt_env, "Env"},
+    {"env-file", required_argument, 0, opt_env_file, "Env"},
+    {"workdir", required_argument, 'w', opt_str, "WorkingDir"},
+    {"user", required_argument, 'u', opt_str, "User"},
+    {"hostname", required_argument, 'h', opt_str, "Hostname"},
+    {"entrypoint", required_argument, 0, opt_entrypoint, "Entrypoint"},
+    {"volume", required_argument, 'v', opt_volume, "HostConfig.Binds"},
+    {"mount", required_argument, 0, opt_mount, "HostConfig.Mounts"},
+    {"tmpfs", required_argument, 0, opt_tmpfs, "HostConfig.Tmpfs"},
+    {"read-only", no_argument, 0, opt_true, "HostConfig.ReadonlyRootfs"},
+    {"memory", required_argument, 'm', opt_size, "HostConfig.Memory"},
+    {"memory-reservation", required_argument, 0, opt_size, "HostConfig.MemoryReservation"},
+    {"memory-swap", required_argument, 0, opt_size, "HostConfig.MemorySwap"},
+    {"cpus", required_argument, 0, opt_cpus, "HostConfig.NanoCpus"},
+    {"cpu-shares", required_argument, 'c', opt_int, "HostConfig.CpuShares"},
+    {"cpuset-cpus", required_argument, 0, opt_str, "HostConfig.CpusetCpus"},
+    {"cpuset-mems", required_argument, 0, opt_str, "HostConfig.CpusetMems"},
+    {"pids-limit", required_argument, 0, opt_int, "HostConfig.PidsLimit"},
+    {"blkio-weight", required_argument, 0, opt_int, "HostConfig.BlkioWeight"},
+    {"stop-signal", required_argument, 0, opt_signal, "StopSignal"},
+    {"stop-timeout", required_argument, 0, opt_int, "StopTimeout"},
+    {"init", no_argument, 0, opt_true, "HostConfig.Init"},
+    {"network", required_argument, 0, opt_str, "HostConfig.NetworkMode"},
+    {"rootfs", required_argument, 0, opt_rootfs, "Rootfs"},
+    {"label", required_argument, 'l', opt_keyval, "Labels"},
+    {"log-opt", required_argument, 0, opt_keyval, "HostConfig.LogConfig"},
+    {"interactive", no_argument, 'i', opt_interactive, NULL},
+    {"tty", no_argument, 't', opt_true, "Tty"},
+    {"detach-keys", required_argument, 0, opt_str, "DetachKeys"}, /* run: cmd_run takes it */
+    {"runtime", required_argument, 0, opt_str, "HostConfig.Runtime"},
+};
+
+/* getopt's tables from copts: a long-only flag's value is 256 + its row. */
+static void getopt_tables(struct option *longs, char *shorts)
+{
+    size_t n = 0;
+    *shorts++ = '+';
+    for (size_t i = 0; i < ARRAY_SIZE(copts); i++) {
+        int val = copts[i].short_name ? copts[i].short_name : 256 + (int)i;
+        longs[i] = (struct option){copts[i].name, copts[i].has_arg, NULL, val};
+        if (copts[i].short_name) {
+            shorts[n++] = copts[i].short_name;
+            if (copts[i].has_arg)
+                shorts[n++] = ':';
+        }
+    }
+    longs[ARRAY_SIZE(copts)] = (struct option){NULL, 0, NULL, 0};
+    shorts[n] = '\0';
+}
+
+static const struct copt *find_copt(int val)
+{
+    if (val >= 256 && val < 256 + (int)ARRAY_SIZE(copts))
+        return &copts[val - 256];
+    for (size_t i = 0; i < ARRAY_SIZE(copts); i++)
+        if (copts[i].short_name && copts[i].short_name == val)
+            return &copts[i];
+    return NULL;
+}
+
+/* IMAGE [COMMAND...], or only COMMAND with --rootfs. */
+static int positional(json_t *body, int argc, char **argv)
+{
+    int i = optind;
+    if (json_object_get(body, "Rootfs") == NULL) {
+        if (i >= argc)
+            return cli_error(-1, "%s needs an image; " USAGE, argv[0], argv[0]);
+        json_object_set_new(body, "Image", json_string(argv[i++]));
+    }
+    if (i < argc) {
+        json_t *cmd = json_array();
+        for (; i < argc; i++)
+            json_array_append_new(cmd, json_string(argv[i]));
+        json_object_set_new(body, "Cmd", cmd);
+    }
+    return 0;
+}
+
+json_t *cli_create_opts(int argc, char **argv, bool *detach, char **name)
+{
+    struct option longs[ARRAY_SIZE(copts) + 1];
+    char shorts[2 * ARRAY_SIZE(copts) + 2];
+    json_t *body = json_pack("{s:[],s:{s:s}}", "Env", "HostConfig", "NetworkMode", "none");
+    int c, r = 0;
+    getopt_tables(longs, shorts);
+    opterr = 0;
+    optind = 1;
+    while (r == 0 && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        const struct copt *o = find_copt(c);
+        if (o == NULL)
+            r = cli_error(-1, "unknown or incomplete flag '%s' for %s; " USAGE, argv[optind - 1],
+                          argv[0], argv[0]);
+        else if (o->short_name == 'd')
+            *detach = true;
+        else if (streq(o->name, "name"))
+            *name = optarg;
+        else
+            r = o->apply(body, o, optarg);
+    }
+    if (r == 0)
+        r = positional(body, argc, argv);
+    if (r < 0) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
