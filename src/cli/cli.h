@@ -33,6 +33,16 @@ int cli_raw_request(const char *method, const char *path, bool upgrade);
 int cli_raw_headers(int fd);
 /* Copies multiplexed frames from fd to stdout/stderr until EOF; a signal
  * read from the signalfd `sfd` (-1: none) goes to on_signal. */
+/* Docker's multiplexed frames (8-byte header: stream, 0, 0, 0, size
+ * big-endian), fed in pieces of any size: each payload goes to stdout or
+ * stderr as it comes. Zero-initialise. */
+struct cli_demux {
+    unsigned char hdr[8];
+    size_t hdr_len, left;
+    int stream;
+};
+void cli_demux_feed(struct cli_demux *dm, const char *p, size_t n);
+
 void cli_demux_fd(int fd, int sfd, void (*on_signal)(int sig, void *ud), void *ud);
 
 /* URL-escapes a path component (container name or id). */

@@ -153,14 +153,7 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-/* Docker's multiplexed frames, fed in pieces */
-struct demux {
-    unsigned char hdr[8];
-    size_t hdr_len, left;
-    int stream;
-};
-
-static void demux_feed(struct demux *dm, const char *p, size_t n)
+void cli_demux_feed(struct cli_demux *dm, const char *p, size_t n)
 {
     while (n > 0) {
         if (dm->left == 0) {
@@ -190,7 +183,7 @@ static void demux_feed(struct demux *dm, const char *p, size_t n)
 struct stream_ctx {
     struct reply *r;
     CURL *c;
-    struct demux dm;
+    struct cli_demux dm;
 };
 
 /* Frames go out as they come; an error reply (JSON) is collected. */
@@ -208,7 +201,7 @@ static size_t stream_cb(char *p, size_t size, size_t n, void *ud)
         fflush(stdout);
         return size * n;
     }
-    demux_feed(&s->dm, p, size * n);
+    cli_demux_feed(&s->dm, p, size * n);
     return size * n;
 }
 
@@ -293,7 +286,7 @@ int cli_raw_headers(int fd)
 
 void cli_demux_fd(int fd, int sfd, void (*on_signal)(int sig, void *ud), void *ud)
 {
-    struct demux dm = {0};
+    struct cli_demux dm = {0};
     char buf[65536];
     struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
     for (;;) {
@@ -311,7 +304,7 @@ void cli_demux_fd(int fd, int sfd, void (*on_signal)(int sig, void *ud), void *u
             ssize_t n = read(fd, buf, sizeof(buf));
             if (n <= 0)
                 return;
-            demux_feed(&dm, buf, (size_t)n);
+            cli_demux_feed(&dm, buf, (size_t)n);
         }
     }
 }

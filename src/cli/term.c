@@ -20,39 +20,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-struct frames {
-    unsigned char hdr[8];
-    size_t hdr_len, left;
-    int stream;
-};
-
-static void frames_feed(struct frames *f, const char *p, size_t n)
-{
-    while (n > 0) {
-        if (f->left == 0) {
-            size_t k = 8 - f->hdr_len < n ? 8 - f->hdr_len : n;
-            memcpy(f->hdr + f->hdr_len, p, k);
-            f->hdr_len += k;
-            p += k;
-            n -= k;
-            if (f->hdr_len == 8) {
-                f->stream = f->hdr[0];
-                f->left = ((size_t)f->hdr[4] << 24) | ((size_t)f->hdr[5] << 16) |
-                          ((size_t)f->hdr[6] << 8) | f->hdr[7];
-                f->hdr_len = 0;
-            }
-            continue;
-        }
-        size_t k = f->left < n ? f->left : n;
-        FILE *out = f->stream == 2 ? stderr : stdout;
-        fwrite(p, 1, k, out);
-        fflush(out);
-        f->left -= k;
-        p += k;
-        n -= k;
-    }
-}
-
 bool cli_terminal_size(unsigned *ret_h, unsigned *ret_w)
 {
     struct winsize ws;
@@ -75,10 +42,10 @@ static void send_size(const struct cli_session *s)
         reply_free(&r);
 }
 
-static void output(const struct cli_session *s, struct frames *f, const char *buf, size_t n)
+static void output(const struct cli_session *s, struct cli_demux *f, const char *buf, size_t n)
 {
     if (!s->tty) {
-        frames_feed(f, buf, n);
+        cli_demux_feed(f, buf, n);
         return;
     }
     for (size_t off = 0; off < n;) {
@@ -123,7 +90,7 @@ static int signal_in(const struct cli_session *s, int sfd)
 /* Until the connection ends (0) or a signal ends the session (its number). */
 static int loop(const struct cli_session *s, int sfd)
 {
-    struct frames f = {0};
+    struct cli_demux f = {0};
     char buf[65536];
     bool in = s->in;
     for (;;) {
