@@ -19,10 +19,10 @@ static const struct {
     {"kill", cmd_kill},       {"inspect", cmd_inspect}, {"wait", cmd_wait},
     {"info", cmd_info},       {"restart", cmd_restart}, {"rename", cmd_rename},
     {"pause", cmd_pause},     {"unpause", cmd_unpause}, {"top", cmd_top},
-    {"exec", cmd_exec},       {"attach", cmd_attach},       {"stats", cmd_stats},
-    {"volume", cmd_volume},
-    {"rmi", cmd_rmi},         {"tag", cmd_tag},         {"image", cmd_image},
-    {"load", cmd_load},       {"save", cmd_save},       {"import", cmd_import},
+    {"exec", cmd_exec},       {"attach", cmd_attach},   {"stats", cmd_stats},
+    {"volume", cmd_volume},   {"rmi", cmd_rmi},         {"tag", cmd_tag},
+    {"image", cmd_image},     {"load", cmd_load},       {"save", cmd_save},
+    {"import", cmd_import},
 };
 
 static void usage(FILE *f)

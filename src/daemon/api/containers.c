@@ -190,8 +190,8 @@ static json_t *state_json(struct ctr *c)
         "Pid",
         c->status == CTR_RUNNING ? (int)json_integer_value(json_object_get(c->state, "Pid")) : 0,
         "ExitCode", ctr_exit_code(c), "Error", err ? err : "", "StartedAt",
-        json_is_string(started) ? json_string_value(started) : zero, "FinishedAt",
-        fin ? fin : zero, "LogDrops", ctr_log_drops(c));
+        json_is_string(started) ? json_string_value(started) : zero, "FinishedAt", fin ? fin : zero,
+        "LogDrops", ctr_log_drops(c));
 }
 
 static enum MHD_Result inspect(struct request *r, struct ctr *c)
@@ -228,8 +228,8 @@ static enum MHD_Result inspect(struct request *r, struct ctr *c)
                   json_object_get(c->rec, "ImageID"), "Name", name, "RestartCount", 0, "Driver",
                   "overlay2", "Platform", "linux", "LogPath", logpath, "HostConfig", hc, "Config",
                   cfg, "NetworkSettings", "Networks", "Mounts", volumes_inspect_mounts(c->rec),
-                  "ResolvConfPath", "", "GraphDriver",
-                  "Name", "overlay2", "Data", "UpperDir", upper, "MergedDir", merged));
+                  "ResolvConfPath", "", "GraphDriver", "Name", "overlay2", "Data", "UpperDir",
+                  upper, "MergedDir", merged));
 }
 
 static enum MHD_Result create(struct request *r)
@@ -358,7 +358,7 @@ enum MHD_Result api_containers(struct request *r)
     if (*what == '\0' && streq(r->method, "DELETE")) {
         bool v = api_arg_bool(r, "v", false); /* rm -v: its anonymous volumes */
         ret = ctr_remove_v(c->id, api_arg_bool(r, "force", false), v, &err) < 0 ? api_error(r, err)
-                                                                               : api_empty(r, 204);
+                                                                                : api_empty(r, 204);
     } else if (streq(what, "json") && streq(r->method, "GET")) {
         ret = inspect(r, c);
     } else if (streq(what, "logs") && streq(r->method, "GET")) {
