@@ -126,8 +126,10 @@ static int rows(json_t *list, const char *format, const char *tmpl, bool quiet, 
 static int print(json_t *list, const char *format, bool quiet, bool notrunc)
 {
     bool table = strncmp(format, "table", 5) == 0 && !quiet;
-    const char *tmpl =
-        strncmp(format, "table", 5) == 0 ? format + 5 + strspn(format + 5, " ") : format;
+    const char *tmpl = format;
+    if (strncmp(format, "table", 5) == 0)
+        for (tmpl = format + 5; *tmpl == ' ';)
+            tmpl++; /* not strspn: gcc 12 sees an overread of the literal "table" */
     if (strncmp(format, "table", 5) == 0 && *tmpl == '\0')
         tmpl = IMAGES_TABLE + 6;
     char **lines = xzalloc(2 * sizeof(char *));
