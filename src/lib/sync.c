@@ -80,12 +80,22 @@ void berth_sync_send_error(int fd, const struct berth_error *e)
     (void)send_msg(fd, &m);
 }
 
+/* A peer that exits with unread messages of ours leaves ECONNRESET pending on
+ * our end, and the kernel reports it before the messages it queued (its
+ * error report among them): the error is consumed by that one recv, so
+ * retry once to read them (or the end of the stream). */
+static bool retry_recv(int *resets)
+{
+    return errno == EINTR || (errno == ECONNRESET && (*resets)++ == 0);
+}
+
 static ssize_t recv_raw(int fd, void *buf, size_t len)
 {
     ssize_t n;
+    int resets = 0;
     do
         n = recv(fd, buf, len, 0);
-    while (n < 0 && errno == EINTR);
+    while (n < 0 && retry_recv(&resets));
     return n < 0 ? -errno : n;
 }
 
@@ -187,7 +197,8 @@ int berth_sync_recv_fds(int fd, enum berth_sync_type type, int *ret_fds, size_t 
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf)};
     ssize_t r;
 
-    while ((r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+    int resets = 0;
+    while ((r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC)) < 0 && retry_recv(&resets))
         ;
     if (r < 0)
         return berth_error_set(err, errno, "cannot read from the sync socket");
