@@ -6,12 +6,15 @@
 # busybox, the probe and pre-made bundles, and runs tests/v2/guest-test.sh.
 # The verdict comes back on a second serial port, not the console.
 #
-#   scripts/v2-lane.sh [core|engines]
+#   scripts/v2-lane.sh [core|engines|berthd]
 #
 # core (the default): guest-test.sh and the cgroup, control, exec, userns
 # and checkpoint tests of tests/integration; engines: podman.bats and
-# containerd.bats, Debian's podman and containerd driving berth-runtime.
-# The two suites have their own guest dirs and may run side by side.
+# containerd.bats, Debian's podman and containerd driving berth-runtime;
+# berthd: the engine's own tests (engine*.bats: berthd, berth-shim, the
+# berth CLI) with the dynamic binaries of build-v2eng (or $BERTH_V2_ENGINE_BUILD)
+# and the kernel's overlay module.
+# The suites have their own guest dirs and may run side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -19,8 +22,9 @@ suite=${1:-core}
 case $suite in
 core) mem=1024 ;;
 engines) mem=3072 ;; # podman, containerd and their images live in the guest's tmpfs
+berthd) mem=2048 ;;  # berthd's data roots (image store, upper dirs) live in the guest's tmpfs
 *)
-    echo "usage: scripts/v2-lane.sh [core|engines]" >&2
+    echo "usage: scripts/v2-lane.sh [core|engines|berthd]" >&2
     exit 2
     ;;
 esac
@@ -29,7 +33,8 @@ work=$src/build-v2/guest-$suite
 mkdir -p "$cache"
 
 fetch_kernel() {
-    [ -f "$cache/vmlinux" ] && [ -d "$cache/criu-ko" ] && return 0
+    [ -f "$cache/vmlinux" ] && [ -d "$cache/criu-ko" ] && [ -f "$cache/overlay-ko/overlay.ko" ] &&
+        return 0
     local pkg deb off
     pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     [ -n "$pkg" ] || { echo "v2-lane: cannot resolve the Debian kernel package" >&2; exit 1; }
@@ -51,6 +56,8 @@ fetch_kernel() {
         -o -name nfnetlink.ko -o -name libcrc32c.ko -o -name crc32c_generic.ko \
         -o -name 'nf_conntrack*.ko' -o -name 'nf_defrag_ipv?.ko' \) \
         -exec cp {} "$cache/criu-ko/" \;
+    # berthd's container roots are overlay mounts; overlay.ko needs nothing else
+    mkdir -p "$cache/overlay-ko" && find "$cache/k" -name overlay.ko -exec cp {} "$cache/overlay-ko/" \;
     rm -rf "$cache/k" "$deb"
 }
 
@@ -130,6 +137,47 @@ add_engines() {
 echo "# podman.bats and containerd.bats on pure cgroup v2"
 BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
     TMPDIR=/tmp bats /src/tests/integration/podman.bats /src/tests/integration/containerd.bats
+rc=$?
+EOI
+}
+
+# berthd: the engine (berthd, berth-shim, berth, berth-init) as built, with
+# the libraries they link; curl and jq for engine-helpers.bash, procps' ps
+# for `top`, pgrep and nice (the guest's busybox has neither), GNU date
+# (logs --since parses RFC 3339 with nanoseconds), script(1) for the tty
+# tests, runc and crun for --runtime, and overlay.ko. The embedded busybox
+# image is built from the guest's /bin/busybox, the host's copy.
+add_berthd() {
+    local r=$1 b=${BERTH_V2_ENGINE_BUILD:-$src/build-v2eng} f
+    for f in daemon/berthd shim/berth-shim cli/berth init/berth-init; do
+        [ -x "$b/src/$f" ] || {
+            echo "v2-lane: no $b/src/$f: scripts/build.sh ${b#"$src"/} first" >&2
+            exit 1
+        }
+    done
+    add_host_bins "$r" "$b/src/daemon/berthd" "$b/src/shim/berth-shim" "$b/src/cli/berth" \
+        "$b/src/init/berth-init" /usr/bin/curl /usr/bin/ps /usr/bin/pgrep /usr/bin/nice \
+        /usr/bin/date /usr/bin/script /usr/bin/crun
+    mkdir -p "$r/usr/sbin" && cp /usr/sbin/runc "$r/usr/sbin/"
+    add_bats "$r" tests/integration/engine-helpers.bash tests/integration/engine.bats \
+        tests/integration/engine-create.bats tests/integration/engine-ops.bats \
+        tests/integration/engine-verbs.bats tests/integration/engine-logs.bats \
+        tests/integration/engine-tty.bats
+    mkdir -p "$r/lib/overlay-ko" "$r/etc" && cp "$cache/overlay-ko/overlay.ko" "$r/lib/overlay-ko/"
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
+    printf 'root:x:0:\n' >"$r/etc/group"
+    cat >"$r/suite.sh" <<'EOI'
+insmod /lib/overlay-ko/overlay.ko
+ip link set lo up 2>/dev/null
+echo "# engine, engine-create, -verbs, -logs, -tty and -ops.bats (berthd) on pure cgroup v2"
+cd /src/tests/integration
+# nice -20: the tests run in the root cgroup, where a task weighs 1024 against
+# a container cgroup's cpu.weight (the stats test's --cpu-shares 262144 is
+# weight 10000, 100 times that); under TCG that starves bats and berthd
+nice -n -20 env BERTHD=/usr/bin/berthd BERTH=/usr/bin/berth BERTH_SHIM=/usr/bin/berth-shim \
+    BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
+    TMPDIR=/tmp bats engine.bats engine-create.bats engine-verbs.bats engine-logs.bats \
+    engine-tty.bats engine-ops.bats
 rc=$?
 EOI
 }

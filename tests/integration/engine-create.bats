@@ -75,7 +75,26 @@ make_rootfs() {
     [[ "$output" == *"unable to find user evil"* ]]
 }
 
+# cgroup v2: the container's cgroup is its namespace's /sys/fs/cgroup; the
+# reservation is memory.low, --memory-swap less --memory is memory.swap.max,
+# --cpu-shares 512 is cpu.weight 20 (1 + (512 - 2) * 9999 / 262142)
+cgroup_limits_v2() {
+    run -0 "$BERTH" run --rm --memory 64m --memory-reservation 32m --memory-swap 128m --cpus 0.5 \
+        --cpu-shares 512 --cpuset-cpus 0 --cpuset-mems 0 --pids-limit 10 busybox sh -c '
+        cd /sys/fs/cgroup; cat memory.max memory.low memory.swap.max cpu.max cpu.weight \
+        cpuset.cpus cpuset.mems pids.max'
+    [ "$output" = "$(printf '67108864\n33554432\n67108864\n50000 100000\n20\n0\n0\n10')" ]
+    run -0 "$BERTH" run --rm --memory 64m --memory-swap -1 busybox cat /sys/fs/cgroup/memory.swap.max
+    [ "$output" = max ]
+    run -0 "$BERTH" run --rm --memory 64m busybox cat /sys/fs/cgroup/memory.swap.max
+    [ "$output" = 67108864 ]
+}
+
 @test "--memory, --memory-reservation, --memory-swap, --cpus, --cpu-shares, --cpuset-*, --pids-limit in the cgroup" {
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+        cgroup_limits_v2
+        return
+    fi
     [ -d /sys/fs/cgroup/memory ] || skip "cgroup v1 files expected"
     run -0 "$BERTH" run --rm --memory 64m --memory-reservation 32m --memory-swap 128m --cpus 0.5 \
         --cpu-shares 512 --cpuset-cpus 0 --cpuset-mems 0 --pids-limit 10 busybox sh -c '
@@ -91,7 +110,17 @@ make_rootfs() {
 }
 
 @test "--blkio-weight: in the cgroup, or refused where the kernel has no weight" {
-    if [ -f /sys/fs/cgroup/blkio/blkio.weight ]; then
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+        # v2: io.weight (iocost, v2's range) or io.bfq.weight, else refused by name
+        run "$BERTH" run --rm --blkio-weight 300 busybox sh -c \
+            'cat /sys/fs/cgroup/io.bfq.weight 2>/dev/null || cat /sys/fs/cgroup/io.weight'
+        if [ "$status" -eq 0 ]; then
+            # BFQ keeps v1's 300; iocost's 1 + (300 - 10) * 9999 / 990
+            [[ "$output" == "default 300"* || "$output" == "default 2930"* ]]
+        else
+            [[ "$output" == *"neither 'io.weight' nor 'io.bfq.weight' exists"* ]]
+        fi
+    elif [ -f /sys/fs/cgroup/blkio/blkio.weight ]; then
         run -0 "$BERTH" run --rm --blkio-weight 300 busybox cat /sys/fs/cgroup/blkio/blkio.weight
         [ "$output" = 300 ]
     else
