@@ -257,13 +257,16 @@ static int setup(struct init_state *st, char **ret_exe, struct berth_error **err
         (r = berth_net_loopback_up(err)) < 0)
         return r;
     ctx.idmap_fds = st->idmap_fds;
-    if ((r = build_root(st, &ctx, err)) < 0 || (r = open_console(st->a, err)) < 0 ||
-        (r = wait_go(st, err)) < 0 || (r = set_names(c, err)) < 0 ||
-        (r = berth_personality_apply(c, err)) < 0 ||
+    if ((r = build_root(st, &ctx, err)) < 0 || (r = wait_go(st, err)) < 0 ||
+        (r = set_names(c, err)) < 0 || (r = berth_personality_apply(c, err)) < 0 ||
         (r = berth_process_prepare(&c->process, ret_exe, err)) < 0)
         return r;
-    /* nothing of the container's runs before its device rules are in force */
-    return expect(st->a->sync_fd, BERTH_SYNC_DEVICES_SET, err);
+    /* nothing of the container's runs before its device rules are in force;
+     * the pty neither: the runtime writes them while we run (v1: deny-all
+     * first), and /dev/ptmx opened in that window fails with EPERM */
+    if ((r = expect(st->a->sync_fd, BERTH_SYNC_DEVICES_SET, err)) < 0)
+        return r;
+    return open_console(st->a, err);
 }
 
 /* The init dies with the runtime until it is set up: a runtime killed
