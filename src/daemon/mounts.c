@@ -25,8 +25,7 @@ static bool is_propagation(const char *s)
     return false;
 }
 
-/* docker's local driver names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-static bool volume_name_valid(const char *n)
+bool mounts_volume_name_valid(const char *n)
 {
     if (!isalnum((unsigned char)n[0]) || n[1] == '\0' || strlen(n) > 128)
         return false;
@@ -67,7 +66,7 @@ static int source_mount(const char *spec, const char *src, const char *dst, json
         *ret = new_mount("bind", "", src, dst, true);
         return 0;
     }
-    if (!volume_name_valid(src))
+    if (!mounts_volume_name_valid(src))
         return berth_error_set(err, EINVAL,
                                "create %s: \"%s\" includes invalid characters for a local "
                                "volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. "

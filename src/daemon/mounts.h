@@ -1,6 +1,7 @@
 #pragma once
 /* The mounts of a create body (mounts.c). */
 #include <jansson.h>
+#include <stdbool.h>
 
 struct berth_error;
 
@@ -12,3 +13,7 @@ struct berth_error;
  * A volume without a name (anonymous) has "Name": "". Nothing is looked
  * at on disk. EINVAL naming the bad spec. */
 int mounts_parse(json_t *body, json_t *imgcfg, json_t **ret, struct berth_error **err);
+
+/* docker's local volume driver names: [a-zA-Z0-9][a-zA-Z0-9_.-]+, at most
+ * 128 bytes (volumes.c checks `volume create` names with it too). */
+bool mounts_volume_name_valid(const char *n);

@@ -4,10 +4,10 @@
 #include "cleanup.h"
 #include "daemon.h"
 #include "durable.h"
+#include "mounts.h"
 #include "error.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,19 +23,9 @@ static char *volume_dir(const char *name)
     return xasprintf("%s/volumes/%s", engine.data_root, name);
 }
 
-static bool name_valid(const char *n)
-{
-    if (!isalnum((unsigned char)n[0]) || n[1] == '\0' || strlen(n) > 128)
-        return false;
-    for (const char *p = n; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-            return false;
-    return true;
-}
-
 json_t *volume_get(const char *name, struct berth_error **err)
 {
-    if (!name_valid(name)) {
+    if (!mounts_volume_name_valid(name)) {
         berth_error_set(err, ENOENT, "get %s: no such volume", name);
         return NULL;
     }
@@ -62,7 +52,7 @@ json_t *volume_create(const char *name, json_t *labels, struct berth_error **err
         random_hex_id(anon);
         name = anon;
     }
-    if (!name_valid(name)) {
+    if (!mounts_volume_name_valid(name)) {
         berth_error_set(err, EINVAL,
                         "create %s: \"%s\" includes invalid characters for a local volume "
                         "name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed",
