@@ -12,6 +12,11 @@ bats_require_minimum_version 1.5.0
 
 engine_setup_file() {
     [ "$(id -u)" -eq 0 ] || skip "needs root"
+    # engine_shim_pids needs it: without, every "no shim left" check would pass
+    command -v pgrep >/dev/null || {
+        echo "the engine tests need pgrep (procps)" >&2
+        return 1
+    }
     for v in BERTHD BERTH BERTH_SHIM; do
         if [ -z "${!v:-}" ] || [ ! -x "${!v}" ]; then
             echo "$v must name the built binary" >&2
