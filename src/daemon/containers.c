@@ -87,55 +87,28 @@ static bool frozen(const char *id)
     return p;
 }
 
-/* The record NAME of container ID in the containers dir CDFD, read whole
- * and parsed from memory; NULL when absent or unreadable. Few syscalls
- * (one open by relative path, reads until a short one): json_read_file's
- * getc loop and its access(2) on a missing record made `ps` with 1000
- * containers slow. */
-static json_t *read_record(int cdfd, const char *id, const char *name)
-{
-    char path[128];
-    snprintf(path, sizeof(path), "%s/%s", id, name);
-    _cleanup_close_ int fd = openat(cdfd, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    char stack[8192];
-    _cleanup_free_ char *heap = NULL;
-    char *buf = stack;
-    size_t len = 0, cap = sizeof(stack);
-    for (;;) {
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return NULL;
-        len += (size_t)n;
-        if (len < cap) /* a regular file reads short only at its end */
-            break;
-        heap = heap ? xrealloc(heap, cap * 2) : memcpy(xmalloc(cap * 2), stack, len);
-        buf = heap;
-        cap *= 2;
-    }
-    return json_loadb(buf, len, 0, NULL);
-}
-
 /* Reads the records of ID in the containers dir CDFD (opened once by the
  * caller); NULL when it is no container (yet). With status false only
  * container.json: a lookup by name reads no more. */
 static struct ctr *ctr_load_at(int cdfd, const char *id, bool status)
 {
-    json_t *rec = read_record(cdfd, id, "container.json");
-    if (rec == NULL)
+    json_t *r[REC_N];
+    unsigned mask = status ? (1u << REC_CONTAINER | 1u << REC_STATE | 1u << REC_EXIT)
+                           : 1u << REC_CONTAINER;
+    if (records_read(cdfd, id, mask, r) < 0) {
+        for (int i = 0; i < REC_N; i++)
+            json_decref(r[i]);
         return NULL;
+    }
     _cleanup_free_ char *cdir = containers_dir();
     struct ctr *c = xzalloc(sizeof(*c));
     snprintf(c->id, sizeof(c->id), "%s", id);
     c->dir = xasprintf("%s/%s", cdir, id);
-    c->rec = rec;
+    c->rec = r[REC_CONTAINER];
+    c->state = r[REC_STATE];
+    c->exit = r[REC_EXIT];
     if (!status)
         return c;
-    c->exit = read_record(cdfd, id, "exit.json");
-    c->state = read_record(cdfd, id, "state.json");
     if (c->exit)
         c->status = CTR_EXITED;
     else if (c->state && shim_alive(c->state))
@@ -487,6 +460,7 @@ int ctr_remove_v(const char *id, bool force, bool volumes, struct berth_error **
         r = berth_error_set(err, errno, "cannot remove container %s", c->id);
     else
         rm_rf_at(AT_FDCWD, gone, NULL);
+    records_forget(c->id);
     /* rm -v, and --rm as docker: its anonymous volumes go with it */
     json_t *hc = json_object_get(c->rec, "HostConfig");
     if (r == 0 && (volumes || json_is_true(json_object_get(hc, "AutoRemove"))))

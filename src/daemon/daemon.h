@@ -25,7 +25,18 @@ extern struct daemon engine;
 
 enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_EXITED };
 
-/* One container as its records show it now. */
+/* records.c: the records of container ID in the containers dir CDFD, each
+ * NULL when absent, for the files in MASK (1 << REC_...). They are parsed
+ * once and shared between requests and threads: read them, never change
+ * them (json_deep_copy first). -ENOENT when the dir or a container.json
+ * that MASK asks for is missing. */
+enum { REC_CONTAINER, REC_STATE, REC_EXIT, REC_N };
+int records_read(int cdfd, const char *id, unsigned mask, json_t *ret[REC_N]);
+/* Drops what is kept of ID (removed). */
+void records_forget(const char *id);
+
+/* One container as its records show it now. The three records are
+ * shared (records_read): never change them. */
 struct ctr {
     char id[65];
     char *dir;
