@@ -286,6 +286,10 @@ static void write_exit(struct shim *s)
     json_object_set_new(j, "LogDrops", json_integer((json_int_t)s->w.drops));
     durable_write_json(s->a->dir, "exit.json", j, NULL);
     json_decref(j);
+    /* docker's die: the exit code as a string attribute */
+    char code[16];
+    snprintf(code, sizeof(code), "%d", berth_exit_status(&s->ex));
+    shim_event(s->a, "die", json_pack("{s:s}", "exitCode", code));
 }
 
 static void discard(struct shim *s, int fd)

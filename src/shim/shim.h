@@ -14,6 +14,11 @@
  *   exit.json            {"ExitCode","Signal","OOMKilled","FinishedAt","LogDrops"},
  *                        once the container is gone (its cgroup, state and mount too)
  *   runtime.log          another runtime's --log (runtime-exec.c)
+ *   events.jsonl         what the shim saw happen (event.c): one JSON object a
+ *                        line, {"Action","Attributes":{...},"time","timeNano"}
+ *                        (die, oom, memory-soft, health_status, restart...);
+ *                        berthd imports the lines into its event log, also
+ *                        those written while it was down
  * The control socket (one request line, one JSON reply line):
  *   status          {"Status":"running","Pid":N,"LogDrops":N}
  *   wait            the same, sent once the container exited (exit.json written)
@@ -29,6 +34,7 @@
  *   stdin-close     StdinOnce: the shim closes its stdin end (a pipe: the
  *                   container reads EOF once berthd's dups are closed)
  *   resize [EID] H W   TIOCSWINSZ on the container's (or exec EID's) master */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -42,6 +48,14 @@ struct shim_args {
 
 struct berth_error;
 struct berth_container;
+
+/* event.c: appends an event of the container to DIR/events.jsonl (shim.h's
+ * file list) with one write(2) and fdatasync; `attrs` (taken, may be NULL)
+ * become its Attributes next to the ones berthd adds (name, image).
+ * Best effort: an event that cannot be written is lost, the container is
+ * not disturbed. */
+#define SHIM_EVENTS_FILE "events.jsonl"
+void shim_event(const struct shim_args *a, const char *action, json_t *attrs);
 
 /* tty.c: the container's stdio */
 struct shim_io {
