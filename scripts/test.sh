@@ -62,13 +62,14 @@ fuzz() {
   [ "$st" = 0 ] || { echo "fuzzing $1 found a failure"; exit 1; }
 }
 
-echo "== fuzz the config parser (60 s), berthd's create bodies and tar layers (30 s), libFuzzer + ASan"
+echo "== fuzz the config parser (60 s), berthd's create bodies, tar layers, the CLI's HTTP responses (30 s), libFuzzer + ASan"
 if command -v clang >/dev/null; then
   [ -f build-fuzz/build.ninja ] ||
     CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
   fuzz fuzz-config corpus-config 60 8192
   fuzz fuzz-api-body corpus-api-body 30 4096
   fuzz fuzz-tar corpus-tar 30 65536
+  fuzz fuzz-http corpus-http 30 70000
 fi
 
 echo "== integration tests"

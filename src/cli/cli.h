@@ -1,6 +1,6 @@
 #pragma once
 /* berth, the CLI: a client of berthd's API (Docker Engine API over a UNIX
- * socket, libcurl). One file per command. */
+ * socket, http.c). One file per command. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +22,17 @@ int cli_api_error(const struct reply *r, int code);
  * printing why the daemon could not be reached. */
 int cli_call(const char *method, const char *path, json_t *body, struct reply *ret);
 void reply_free(struct reply *r);
+
+/* Runs `req` (its method, body and callbacks; socket_path and target are
+ * filled in) on /v1.41`path`, starting the default daemon if none answers;
+ * ret->status is the reply's status (its body is the callbacks'). Returns 0
+ * or -1 after printing "cannot talk to the berth daemon at HOST: why". */
+struct http_request;
+int cli_http(struct http_request *req, const char *path, struct reply *ret);
+/* An http_body_fn appending the bytes to the struct reply `ud` (its body
+ * stays NUL-terminated). */
+struct http_parser;
+int cli_collect(const struct http_parser *p, const char *d, size_t n, void *ud);
 
 /* A streaming GET/POST whose multiplexed frames go to stdout/stderr. */
 int cli_stream(const char *method, const char *path, struct reply *ret);

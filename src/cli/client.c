@@ -1,8 +1,9 @@
 #include "cli.h"
 #include "cleanup.h"
+#include "error.h"
+#include "http.h"
 #include "util.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -52,10 +53,7 @@ void reply_free(struct reply *r)
 
 char *cli_escape(const char *s)
 {
-    char *e = curl_easy_escape(NULL, s, 0);
-    char *r = xstrdup(e);
-    curl_free(e);
-    return r;
+    return http_escape(s);
 }
 
 static const char *socket_path(void)
@@ -141,16 +139,17 @@ static int ensure_daemon(void)
     return start_daemon();
 }
 
-/* ---- libcurl ---- */
+/* ---- HTTP (http.c) ---- */
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
+int cli_collect(const struct http_parser *p, const char *d, size_t n, void *ud)
 {
     struct reply *r = ud;
-    r->body = xrealloc(r->body, r->len + size * n + 1);
-    memcpy(r->body + r->len, p, size * n);
-    r->len += size * n;
+    (void)p;
+    r->body = xrealloc(r->body, r->len + n + 1);
+    memcpy(r->body + r->len, d, n);
+    r->len += n;
     r->body[r->len] = '\0';
-    return size * n;
+    return 0;
 }
 
 void cli_demux_feed(struct cli_demux *dm, const char *p, size_t n)
@@ -182,70 +181,67 @@ void cli_demux_feed(struct cli_demux *dm, const char *p, size_t n)
 
 struct stream_ctx {
     struct reply *r;
-    CURL *c;
     struct cli_demux dm;
 };
 
 /* Frames go out as they come; an error reply (JSON) is collected. */
-static size_t stream_cb(char *p, size_t size, size_t n, void *ud)
+static int stream_cb(const struct http_parser *p, const char *d, size_t n, void *ud)
 {
     struct stream_ctx *s = ud;
-    long code = 0;
-    curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &code);
-    char *type = NULL;
-    if (code >= 300)
-        return collect(p, size, n, s->r);
-    curl_easy_getinfo(s->c, CURLINFO_CONTENT_TYPE, &type);
-    if (type && strstr(type, "raw-stream")) { /* a container with a tty: no frames */
-        fwrite(p, size, n, stdout);
+    if (p->status >= 300)
+        return cli_collect(p, d, n, s->r);
+    if (p->content_type && strstr(p->content_type, "raw-stream")) { /* a tty: no frames */
+        fwrite(d, 1, n, stdout);
         fflush(stdout);
-        return size * n;
+        return 0;
     }
-    cli_demux_feed(&s->dm, p, size * n);
-    return size * n;
+    cli_demux_feed(&s->dm, d, n);
+    return 0;
 }
 
-static int perform(const char *method, const char *path, json_t *body, struct reply *ret,
-                   curl_write_callback cb, void *ud, CURL **ret_handle)
+int cli_http(struct http_request *req, const char *path, struct reply *ret)
 {
     if (ensure_daemon() < 0)
         return -1;
-    CURL *c = curl_easy_init();
-    if (ret_handle)
-        *ret_handle = c;
-    _cleanup_free_ char *url = xasprintf("http://berth/v1.41%s", path);
-    _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    memset(ret, 0, sizeof(*ret));
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket_path());
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (text)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-    else if (streq(method, "POST"))
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, ud);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ret->status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK)
-        return cli_error(-1, "cannot talk to the berth daemon at %s: %s", arg_host,
-                         curl_easy_strerror(rc));
+    _cleanup_free_ char *target = xasprintf("/v1.41%s", path);
+    struct http_parser p;
+    struct berth_error *err = NULL;
+    req->socket_path = socket_path();
+    req->target = target;
+    int r = http_request(req, &p, &err);
+    ret->status = p.status;
+    http_parser_free(&p);
+    if (r < 0) {
+        cli_error(-1, "cannot talk to the berth daemon at %s: %s", arg_host, err->msg);
+        berth_error_clear(&err);
+        return -1;
+    }
     return 0;
+}
+
+static int perform(const char *method, const char *path, json_t *body, struct reply *ret,
+                   http_body_fn cb, void *ud)
+{
+    _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct http_request req = {.method = method,
+                               .content_type = "application/json",
+                               .body = text,
+                               .body_len = text ? strlen(text) : 0,
+                               .on_body = cb,
+                               .ud = ud};
+    memset(ret, 0, sizeof(*ret));
+    return cli_http(&req, path, ret);
 }
 
 int cli_call(const char *method, const char *path, json_t *body, struct reply *ret)
 {
-    return perform(method, path, body, ret, collect, ret, NULL);
+    return perform(method, path, body, ret, cli_collect, ret);
 }
 
 int cli_stream(const char *method, const char *path, struct reply *ret)
 {
     struct stream_ctx s = {.r = ret};
-    return perform(method, path, NULL, ret, stream_cb, &s, &s.c);
+    return perform(method, path, NULL, ret, stream_cb, &s);
 }
 
 /* ---- raw HTTP ---- */
@@ -254,14 +250,12 @@ int cli_raw_request(const char *method, const char *path, bool upgrade)
 {
     if (ensure_daemon() < 0)
         return -1;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path());
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        if (fd >= 0)
-            close(fd);
-        return cli_error(-1, "cannot connect to the berth daemon at %s: %m", arg_host);
-    }
+    struct berth_error *err = NULL;
+    int fd = http_connect(socket_path(), &err);
+    berth_error_clear(&err);
+    if (fd < 0)
+        return cli_error(-1, "cannot connect to the berth daemon at %s: %s", arg_host,
+                         strerror(-fd));
     dprintf(fd, "%s /v1.41%s HTTP/1.1\r\nHost: berth\r\nContent-Length: 0\r\n%s\r\n", method, path,
             upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "Connection: close\r\n");
     return fd;
@@ -269,19 +263,10 @@ int cli_raw_request(const char *method, const char *path, bool upgrade)
 
 int cli_raw_headers(int fd)
 {
-    char buf[4096];
-    size_t n = 0;
-    /* byte by byte: what follows the headers is the stream */
-    while (n + 1 < sizeof(buf) && read(fd, buf + n, 1) == 1) {
-        n++;
-        if (n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0)
-            break;
-    }
-    buf[n] = '\0';
-    int status = -1;
-    if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
-        return -1;
-    return status;
+    struct http_parser p;
+    int status = http_read_headers(fd, &p, NULL);
+    http_parser_free(&p);
+    return status < 0 ? -1 : status;
 }
 
 void cli_demux_fd(int fd, int sfd, void (*on_signal)(int sig, void *ud), void *ud)

@@ -1,11 +1,11 @@
 /* berth load [-q] [-i FILE], berth save [-o FILE] IMAGE...,
  * berth import [-m MESSAGE] FILE|- [REPOSITORY[:TAG]]: the archive streams
- * to or from berthd with libcurl (cli_call holds a JSON body in memory). */
+ * to or from berthd through cli_http (cli_call holds a JSON body in memory). */
 #include "cli.h"
 #include "cleanup.h"
+#include "http.h"
 #include "util.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,88 +14,55 @@
 #include <unistd.h>
 
 struct xfer {
-    CURL *c;
     FILE *f;
-    curl_off_t total;
+    int64_t total;
     bool bar;
     struct reply *r;
 };
 
-static size_t read_cb(char *buf, size_t size, size_t n, void *ud)
+static ssize_t read_cb(char *buf, size_t n, void *ud)
 {
     struct xfer *x = ud;
-    return fread(buf, 1, size * n, x->f);
+    size_t k = fread(buf, 1, n, x->f);
+    return k == 0 && ferror(x->f) ? -1 : (ssize_t)k;
 }
 
-static size_t collect_cb(char *p, size_t size, size_t n, void *ud)
+static int collect_cb(const struct http_parser *p, const char *d, size_t n, void *ud)
 {
-    struct reply *r = ((struct xfer *)ud)->r;
-    r->body = xrealloc(r->body, r->len + size * n + 1);
-    memcpy(r->body + r->len, p, size * n);
-    r->len += size * n;
-    r->body[r->len] = '\0';
-    return size * n;
+    return cli_collect(p, d, n, ((struct xfer *)ud)->r);
 }
 
 /* a save's archive goes to the file unless berthd answered an error */
-static size_t save_cb(char *p, size_t size, size_t n, void *ud)
+static int save_cb(const struct http_parser *p, const char *d, size_t n, void *ud)
 {
     struct xfer *x = ud;
-    long code = 0;
-    curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
-    if (code != 200)
-        return collect_cb(p, size, n, ud);
-    return fwrite(p, size, n, x->f) * size;
+    if (p->status != 200)
+        return collect_cb(p, d, n, ud);
+    return fwrite(d, 1, n, x->f) == n ? 0 : -(errno ? errno : EIO);
 }
 
-static int bar_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+static void bar_cb(uint64_t sent, void *ud)
 {
     struct xfer *x = ud;
-    if (x->bar && un > 0)
-        fprintf(stderr, "\rLoading archive  %.1fMB", (double)un / 1e6);
-    return 0;
+    if (x->bar)
+        fprintf(stderr, "\rLoading archive  %.1fMB", (double)sent / 1e6);
 }
 
-/* One request on berthd's socket: the body read from in (may be NULL). */
+/* One request on berthd's socket: the body read from x->f with `upload`. */
 static int transfer(const char *method, const char *path, struct xfer *x, bool upload,
-                    curl_write_callback wcb)
+                    http_body_fn wcb)
 {
-    struct reply ping;
-    if (cli_call("GET", "/_ping", NULL, &ping) < 0) /* starts the default daemon */
-        return -1;
-    reply_free(&ping);
-    CURL *c = x->c = curl_easy_init();
-    _cleanup_free_ char *url = xasprintf("http://berth/v1.41%s", path);
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/x-tar");
-    h = curl_slist_append(h, "Expect:");
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, arg_host + strlen("unix://"));
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (upload) {
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-        curl_easy_setopt(c, CURLOPT_READDATA, x);
-        if (x->total >= 0)
-            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, x->total);
-        else
-            h = curl_slist_append(h, "Transfer-Encoding: chunked");
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, bar_cb);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, x->bar ? 0L : 1L);
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, wcb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->r->status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    struct http_request req = {.method = method,
+                               .content_type = "application/x-tar",
+                               .read = upload ? read_cb : NULL,
+                               .read_len = x->total,
+                               .progress = bar_cb,
+                               .on_body = wcb,
+                               .ud = x};
+    int rc = cli_http(&req, path, x->r);
     if (x->bar)
         fputc('\n', stderr);
-    if (rc != CURLE_OK)
-        return cli_error(-1, "cannot talk to the berth daemon at %s: %s", arg_host,
-                         curl_easy_strerror(rc));
-    return 0;
+    return rc;
 }
 
 /* The JSON messages of a load or import reply, as docker prints them. */
@@ -124,7 +91,7 @@ static int print_messages(struct reply *r)
     return rc;
 }
 
-static FILE *open_input(const char *name, curl_off_t *ret_size)
+static FILE *open_input(const char *name, int64_t *ret_size)
 {
     FILE *f = streq(name, "-") ? fdopen(dup(0), "rb") : fopen(name, "rbe");
     struct stat st;

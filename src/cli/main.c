@@ -4,7 +4,6 @@
 #include "cli.h"
 #include "util.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +57,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return 125;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
         if (streq(argv[i], commands[k].name))
             return commands[k].fn(argc - i, argv + i);
