@@ -34,6 +34,10 @@ enum { REC_CONTAINER, REC_STATE, REC_EXIT, REC_N };
 int records_read(int cdfd, const char *id, unsigned mask, json_t *ret[REC_N]);
 /* Drops what is kept of ID (removed). */
 void records_forget(const char *id);
+struct ctr;
+/* make(c), kept with c's container record until that record changes: a
+ * text derived from c->rec and c->id only. Returns a copy to free. */
+char *records_memo(const struct ctr *c, char *(*make)(const struct ctr *c));
 
 /* One container as its records show it now. The three records are
  * shared (records_read): never change them. */

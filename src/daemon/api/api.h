@@ -25,6 +25,9 @@ struct request {
 
 /* Queues a JSON answer (takes `j`). */
 enum MHD_Result api_json(struct request *r, unsigned status, json_t *j);
+/* Queues `text` (taken: freed with the response) as the body. */
+enum MHD_Result api_text(struct request *r, unsigned status, const char *type, char *text,
+                         size_t len);
 /* Queues {"message": ...} with `status`. */
 enum MHD_Result api_message(struct request *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -57,7 +58,7 @@ static const char *state_name(const struct ctr *c)
     return c->paused ? "paused" : ctr_status_name(c->status);
 }
 
-static char *command_line(struct ctr *c)
+static char *command_line(const struct ctr *c)
 {
     json_t *args = json_object_get(json_object_get(c->rec, "Process"), "Args"), *a;
     size_t i, len = 1;
@@ -72,21 +73,53 @@ static char *command_line(struct ctr *c)
     return s;
 }
 
-static json_t *summary(struct ctr *c)
+/* A list entry without State and Status, as JSON text: what depends on
+ * the container record only (kept with it: records_memo). */
+static char *summary_fixed(const struct ctr *c)
 {
     _cleanup_free_ char *name = xasprintf("/%s", ctr_name(c));
-    _cleanup_free_ char *st = status_text(c);
     _cleanup_free_ char *cmd = command_line(c);
     json_t *hc = json_object_get(c->rec, "HostConfig");
     json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
-    return json_pack("{s:s,s:[s],s:O,s:O,s:s,s:I,s:[],s:o,s:s,s:s,s:{s:O},s:{s:{}},s:[]}", "Id",
-                     c->id, "Names", name, "Image", json_object_get(c->rec, "Image"), "ImageID",
-                     json_object_get(c->rec, "ImageID"), "Command", cmd, "Created",
-                     (json_int_t)parse_time(json_string_value(json_object_get(c->rec, "Created"))),
-                     "Ports", "Labels",
-                     json_is_object(labels) ? json_incref(labels) : json_object(), "State",
-                     state_name(c), "Status", st, "HostConfig", "NetworkMode",
-                     json_object_get(hc, "NetworkMode"), "NetworkSettings", "Networks", "Mounts");
+    json_t *j = json_pack(
+        "{s:s,s:[s],s:O,s:O,s:s,s:I,s:[],s:o,s:{s:O},s:{s:{}},s:[]}", "Id", c->id, "Names", name,
+        "Image", json_object_get(c->rec, "Image"), "ImageID", json_object_get(c->rec, "ImageID"),
+        "Command", cmd, "Created",
+        (json_int_t)parse_time(json_string_value(json_object_get(c->rec, "Created"))), "Ports",
+        "Labels", json_is_object(labels) ? json_incref(labels) : json_object(), "HostConfig",
+        "NetworkMode", json_object_get(hc, "NetworkMode"), "NetworkSettings", "Networks",
+        "Mounts");
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return text;
+}
+
+struct text {
+    char *p;
+    size_t len, cap;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->p = xrealloc(t->p, t->cap);
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+}
+
+/* Docker's list entry: the record's part, then the status of now (plain
+ * ASCII of our own: nothing to escape). */
+static void summary_write(struct text *out, struct ctr *c)
+{
+    _cleanup_free_ char *fixed = records_memo(c, summary_fixed);
+    _cleanup_free_ char *st = status_text(c);
+    char tail[160];
+    int n = snprintf(tail, sizeof(tail), ",\"State\":\"%s\",\"Status\":\"%s\"}", state_name(c), st);
+    text_add(out, fixed, strlen(fixed) - 1);
+    text_add(out, tail, (size_t)n < sizeof(tail) ? (size_t)n : sizeof(tail) - 1);
 }
 
 /* One filter value: name= (a substring, as Docker), status=, label=K or K=V. */
@@ -167,14 +200,20 @@ static enum MHD_Result list(struct request *r)
         return api_error(r, err);
     /* as Docker: a status filter shows stopped containers without all */
     all = all || json_object_get(filters, "status");
-    json_t *out = json_array();
+    struct text out = {0};
+    size_t k = 0;
+    text_add(&out, "[", 1);
     ctr_list(&v, &n);
     for (size_t i = 0; i < n; i++)
-        if ((all || v[i]->status == CTR_RUNNING) && filter_match(v[i], filters))
-            json_array_append_new(out, summary(v[i]));
+        if ((all || v[i]->status == CTR_RUNNING) && filter_match(v[i], filters)) {
+            if (k++)
+                text_add(&out, ",", 1);
+            summary_write(&out, v[i]);
+        }
     ctrs_free(v, n);
     json_decref(filters);
-    return api_json(r, 200, out);
+    text_add(&out, "]\n", 2);
+    return api_text(r, 200, "application/json", out.p, out.len);
 }
 
 static json_t *state_json(struct ctr *c)

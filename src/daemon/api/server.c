@@ -27,6 +27,12 @@ static enum MHD_Result queue(struct request *r, unsigned status, const char *typ
     return ret;
 }
 
+enum MHD_Result api_text(struct request *r, unsigned status, const char *type, char *text,
+                         size_t len)
+{
+    return queue(r, status, type, text, len);
+}
+
 enum MHD_Result api_json(struct request *r, unsigned status, json_t *j)
 {
     char *text = json_dumps(j, JSON_COMPACT);
