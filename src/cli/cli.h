@@ -13,6 +13,10 @@ struct reply {
     size_t len;
 };
 
+/* create-secopts.c: --cap-add --cap-drop --security-opt --device --ulimit
+ * --sysctl (`flag` without dashes) into HostConfig `host`; 0, or -1 after
+ * printing why (a seccomp file read here that is unreadable or no JSON). */
+int cli_security_flag(json_t *host, const char *flag, const char *arg);
 /* Prints "berth: MESSAGE" and returns `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The message of an API error reply. */
@@ -55,6 +59,20 @@ struct cli_demux {
 void cli_demux_feed(struct cli_demux *dm, const char *p, size_t n);
 
 void cli_demux_fd(int fd, int sfd, void (*on_signal)(int sig, void *ud), void *ud);
+
+/* arena.c: a large reply (ps, images) parsed into one mapping that goes as
+ * a whole: every JSON value made between cli_arena_load and cli_arena_free
+ * lives in it (or in malloc'ed memory when it is full) and must be gone by
+ * cli_arena_free, which drops `j` and the mapping. Small replies parse as
+ * json_loadb does. cli_arena_install (main, first) makes jansson use it. */
+void cli_arena_install(void);
+json_t *cli_arena_load(const char *text, size_t len);
+void cli_arena_free(json_t *j);
+
+/* GET `path`, a list (ps, images), and print(list, format, quiet,
+ * notrunc) it; 1 after printing why it failed. */
+int cli_list(const char *path, int (*print)(json_t *, const char *, bool, bool), const char *format,
+             bool quiet, bool notrunc);
 
 /* URL-escapes a path component (container name or id). */
 char *cli_escape(const char *s);
@@ -106,7 +124,13 @@ void cli_print_table(char **lines, size_t n);
  * container in argv[first..], printing each on 204/304; 1 if any failed. */
 int cli_each(int argc, char **argv, int first, const char *action, const char *query);
 
+/* cmd-logs.c: docker's --since/--until T (RFC 3339 with an optional
+ * fraction and offset, a date, unix seconds, or a duration before now such
+ * as "10m") as unix seconds text for the API (caller frees); NULL when bad. */
+char *cli_timestamp(const char *t);
+
 int cmd_run(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_start(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
@@ -134,4 +158,5 @@ int cmd_save(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_update(int argc, char **argv);
 int cmd_volume(int argc, char **argv);

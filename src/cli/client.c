@@ -293,3 +293,18 @@ void cli_demux_fd(int fd, int sfd, void (*on_signal)(int sig, void *ud), void *u
         }
     }
 }
+
+int cli_list(const char *path, int (*print)(json_t *, const char *, bool, bool), const char *format,
+             bool quiet, bool notrunc)
+{
+    struct reply r;
+    if (cli_call("GET", path, NULL, &r) < 0)
+        return 1;
+    if (r.status != 200)
+        return cli_api_error(&r, 1), reply_free(&r), 1;
+    json_t *list = cli_arena_load(r.body, r.len);
+    int rc = print(list, format, quiet, notrunc);
+    cli_arena_free(list);
+    reply_free(&r);
+    return rc;
+}

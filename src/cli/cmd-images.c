@@ -179,14 +179,5 @@ int cmd_images(int argc, char **argv)
         free(path);
         path = xasprintf("/images/json?filters=%s", q);
     }
-    struct reply r;
-    if (cli_call("GET", path, NULL, &r) < 0)
-        return 1;
-    if (r.status != 200)
-        return cli_api_error(&r, 1), reply_free(&r), 1;
-    json_t *list = json_loadb(r.body, r.len, 0, NULL);
-    int rc = print(list, format, quiet, notrunc);
-    json_decref(list);
-    reply_free(&r);
-    return rc;
+    return cli_list(path, print, format, quiet, notrunc);
 }

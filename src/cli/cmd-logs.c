@@ -37,8 +37,7 @@ static double duration(const char *s)
     return total;
 }
 
-/* T into unix seconds text for the API; NULL for a bad value */
-static char *timestamp(const char *t)
+char *cli_timestamp(const char *t)
 {
     struct tm tm = {0};
     struct timespec now;
@@ -91,15 +90,15 @@ int cmd_logs(int argc, char **argv)
             ts = true;
         else if (c == 'n')
             tail = optarg;
-        else if ((c == 'S' || c == 'U') && timestamp(optarg) == NULL)
+        else if ((c == 'S' || c == 'U') && cli_timestamp(optarg) == NULL)
             return cli_error(1,
                              "invalid value '%s' for --%s: RFC 3339, unix seconds or a "
                              "duration (10m) expected",
                              optarg, c == 'S' ? "since" : "until");
         else if (c == 'S')
-            free(since), since = timestamp(optarg);
+            free(since), since = cli_timestamp(optarg);
         else if (c == 'U')
-            free(until), until = timestamp(optarg);
+            free(until), until = cli_timestamp(optarg);
         else
             return cli_error(1,
                              "unknown flag '%s' for logs; usage: berth logs [-f] [-t] "

@@ -1,4 +1,5 @@
-/* berth stats [-a] [--no-stream] [--format table|json|TEMPLATE] [CONTAINER...]
+/* berth stats [-a] [--no-stream] [--format table|json|csv|TEMPLATE] [CONTAINER...]
+ * berth stats --record FILE.csv [--interval 1s] [--duration 10s] [CONTAINER...]
  *
  * Docker's stats: CPU % (the container's CPU time over the host's between
  * two samples a second apart, times the CPUs), MEM USAGE / LIMIT (without
@@ -6,7 +7,10 @@
  * MEM %, NET I/O, BLOCK I/O, PIDS. Without names, the running containers
  * (every one with -a). A live table redrawn each second on a terminal;
  * with --no-stream, one table. The fields of --format are docker's:
- * Container Name ID CPUPerc MemUsage MemPerc NetIO BlockIO PIDs.
+ * Container Name ID CPUPerc MemUsage MemPerc NetIO BlockIO PIDs. csv has
+ * raw numbers, for experiments: CSV_HEADER then one row per container per
+ * sample; --record writes the same to FILE every --interval (default 1s)
+ * until --duration (default: until the containers stop or SIGINT).
  *
  * The parts stand apart so that other outputs fit (issue 14's csv and
  * --record): sample_all() gets the API's documents, row() turns two of a
@@ -15,14 +19,20 @@
 #include "cleanup.h"
 #include "util.h"
 
+#include "units.h"
+
+#include <errno.h>
 #include <getopt.h>
 #include <strings.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STATS_USAGE                                                                                \
-    "usage: berth stats [-a] [--no-stream] [--format table|json|TEMPLATE] [CONTAINER...]"
+    "usage: berth stats [-a] [--no-stream] [--format table|json|csv|TEMPLATE] [--record "          \
+    "FILE.csv [--interval 1s] [--duration 10s]] [CONTAINER...]"
+#define CSV_HEADER "time,id,name,cpu_percent,mem_usage,mem_limit,pids,block_read,block_write"
 #define STATS_TABLE                                                                                \
     "{{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t{{.BlockIO}" \
     "}"                                                                                            \
@@ -133,6 +143,27 @@ static json_t *row(const char *ref, json_t *cur, json_t *prev)
                      "BlockIO", io, "PIDs", pids);
 }
 
+/* A csv row: the sample's time (unix seconds), the full id, the name, CPU
+ * %, memory usage and limit in bytes, pids, block bytes read and written. */
+static void csv_row(FILE *f, double t, json_t *cur, json_t *prev)
+{
+    const char *id = json_string_value(json_object_get(cur, "id"));
+    const char *name = json_string_value(json_object_get(cur, "name"));
+    double rd, wr;
+    blkio(cur, &rd, &wr);
+    fprintf(f, "%.3f,%s,%s,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f\n", t, id ? id : "",
+            name ? name + (*name == '/') : "", cpu_percent(cur, prev), mem_usage(cur),
+            num(cur, "memory_stats", "limit", NULL), num(cur, "pids_stats", "current", NULL), rd,
+            wr);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static char *header(const char *tmpl)
 {
     json_t *h =
@@ -225,76 +256,145 @@ static int sample_all(json_t *refs, json_t *docs, bool strict)
     return 0;
 }
 
-static int show(json_t *refs, json_t *cur, json_t *prev, const char *format, bool clear)
+struct stats_opts {
+    bool all, no_stream;
+    const char *format;
+    const char *record;             /* --record FILE.csv */
+    uint64_t interval_ns, until_ns; /* until: --duration, 0 none */
+};
+
+/* One round of output: the rows of the targets sampled in `cur` (csv to
+ * `f`, the header with the first round). */
+static int show(json_t *refs, json_t *cur, json_t *prev, const struct stats_opts *o, FILE *f,
+                bool first)
 {
     json_t *rows = json_array(), *e;
     size_t i;
+    bool csv = o->record || streq(o->format, "csv");
+    double t = now_s();
+    if (csv && first)
+        fprintf(f, "%s\n", CSV_HEADER);
     json_array_foreach(refs, i, e)
     {
         const char *ref = json_string_value(e);
         json_t *doc = json_object_get(cur, ref);
-        if (doc)
+        if (doc && csv)
+            csv_row(f, t, doc, json_object_get(prev, ref));
+        else if (doc)
             json_array_append_new(rows, row(ref, doc, json_object_get(prev, ref)));
     }
-    if (clear)
+    int rc = 0;
+    if (!o->record && !csv && !o->no_stream && isatty(STDOUT_FILENO))
         printf("\033[2J\033[H");
-    int rc = print_rows(rows, format);
+    if (!csv)
+        rc = print_rows(rows, o->format);
     json_decref(rows);
-    return rc;
+    return fflush(f) == 0 ? rc : cli_error(1, "cannot write the stats: %s", strerror(errno));
 }
 
-static int parse(int argc, char **argv, bool *all, bool *no_stream, const char **format)
+static int parse_duration(const char *flag, const char *arg, uint64_t *ret)
+{
+    if (berth_parse_duration(arg, ret) < 0 || *ret == 0)
+        return cli_error(125, "invalid value '%s' for --%s: a duration (1s, 500ms) expected", arg,
+                         flag);
+    return 0;
+}
+
+static int parse(int argc, char **argv, struct stats_opts *o)
 {
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
                                          {"no-stream", no_argument, NULL, 'n'},
                                          {"no-trunc", no_argument, NULL, 'T'},
                                          {"format", required_argument, NULL, 'F'},
+                                         {"record", required_argument, NULL, 'R'},
+                                         {"interval", required_argument, NULL, 'I'},
+                                         {"duration", required_argument, NULL, 'D'},
                                          {NULL, 0, NULL, 0}};
-    int c;
+    int c, rc = 0;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, "a", opts, NULL)) != -1) {
         if (c == 'a')
-            *all = true;
+            o->all = true;
         else if (c == 'n')
-            *no_stream = true;
+            o->no_stream = true;
         else if (c == 'F')
-            *format = optarg;
+            o->format = optarg;
+        else if (c == 'R')
+            o->record = optarg;
+        else if (c == 'I')
+            rc = parse_duration("interval", optarg, &o->interval_ns);
+        else if (c == 'D')
+            rc = parse_duration("duration", optarg, &o->until_ns);
         else if (c != 'T')
             return cli_error(125, "unknown flag '%s'\n%s", argv[optind - 1], STATS_USAGE);
     }
-    return 0;
+    if (rc == 0 && o->record && (o->no_stream || !streq(o->format, "table")))
+        return cli_error(125, "--record writes csv: it takes no --format or --no-stream");
+    return rc;
 }
 
-int cmd_stats(int argc, char **argv)
+static uint64_t mono_ns(void)
 {
-    bool all = false, no_stream = false;
-    const char *format = "table";
-    int rc = parse(argc, argv, &all, &no_stream, &format);
-    if (rc)
-        return rc;
-    bool named = optind < argc, live = !no_stream && isatty(STDOUT_FILENO);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleeps until `at` (CLOCK_MONOTONIC ns): the rounds keep their pace. */
+static void sleep_until(uint64_t at)
+{
+    struct timespec ts = {(time_t)(at / 1000000000ULL), (long)(at % 1000000000ULL)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+/* The rounds: a sample of every target each interval; output from the
+ * second on (CPU % needs two samples). */
+static int rounds(int argc, char **argv, const struct stats_opts *o, FILE *f)
+{
+    bool named = optind < argc;
     json_t *prev = json_object();
-    rc = 1;
+    uint64_t start = mono_ns(), next = start;
+    int rc = 1;
     for (int round = 0;; round++) {
-        json_t *refs = targets(argc - optind, argv + optind, all);
+        json_t *refs = targets(argc - optind, argv + optind, o->all);
         json_t *cur = json_object();
-        if (refs == NULL || sample_all(refs, cur, named) != 0) {
+        if (refs == NULL || sample_all(refs, cur, named && !o->record) != 0 ||
+            (o->record && round > 0 && json_object_size(cur) == 0)) {
+            rc = refs && o->record ? 0 : rc;
             json_decref(refs), json_decref(cur);
             break;
         }
-        /* CPU % needs two samples: the first table comes after the second */
-        if (round > 0 && (rc = show(refs, cur, prev, format, live)) != 0) {
+        if (round > 0 && (rc = show(refs, cur, prev, o, f, round == 1)) != 0) {
             json_decref(refs), json_decref(cur);
             break;
         }
         json_decref(refs);
         json_decref(prev);
         prev = cur;
-        if (round > 0 && no_stream)
+        next += o->interval_ns;
+        if ((round > 0 && o->no_stream) || (o->until_ns && next - start > o->until_ns))
             break;
-        usleep(1000000);
+        sleep_until(next);
     }
     json_decref(prev);
+    return rc;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    struct stats_opts o = {.format = "table", .interval_ns = 1000000000ULL};
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc;
+    if (o.record == NULL)
+        return rounds(argc, argv, &o, stdout);
+    FILE *f = fopen(o.record, "we");
+    if (f == NULL)
+        return cli_error(125, "cannot open '%s': %s", o.record, strerror(errno));
+    rc = rounds(argc, argv, &o, f);
+    if (fclose(f) != 0 && rc == 0)
+        rc = cli_error(1, "cannot write '%s': %s", o.record, strerror(errno));
     return rc;
 }

@@ -28,9 +28,12 @@ struct copt {
 #define USAGE                                                                                      \
     "usage: berth %s [OPTIONS] IMAGE [COMMAND [ARG...]] (or --rootfs DIR [COMMAND...]); "          \
     "options: --name -d --rm -e --env-file -w -u --hostname --entrypoint -v --mount --tmpfs "      \
-    "--read-only --memory --memory-reservation --memory-swap --cpus --cpu-shares --cpuset-cpus "   \
-    "--cpuset-mems --pids-limit --blkio-weight --stop-signal --stop-timeout --init --network "     \
-    "--rootfs --label --log-opt -i -t --detach-keys --runtime"
+    "--read-only --memory --memory-reservation --memory-swap --cpus --cpu-shares --cpu-period "    \
+    "--cpu-quota --cpuset-cpus "                                                                   \
+    "--cpuset-mems --pids-limit --blkio-weight --device-read-bps --device-write-bps "              \
+    "--device-read-iops --device-write-iops --stop-signal --stop-timeout --init --network "        \
+    "--rootfs --label --log-opt -i -t --detach-keys --runtime --cap-add --cap-drop "               \
+    "--security-opt --device --ulimit --sysctl --privileged"
 
 /* The object and key a field path names ("HostConfig.Memory"). */
 static json_t *target(json_t *body, const char *field, const char **ret_key)
@@ -106,7 +109,8 @@ static int opt_size(json_t *body, const struct copt *o, const char *arg)
 static int opt_int(json_t *body, const struct copt *o, const char *arg)
 {
     long long v;
-    bool signed_ok = streq(o->name, "pids-limit") || streq(o->name, "stop-timeout");
+    bool signed_ok = streq(o->name, "pids-limit") || streq(o->name, "stop-timeout") ||
+                     streq(o->name, "cpu-quota");
     if (parse_i64(arg, &v) < 0 || (v < 0 && !(signed_ok && v == -1)))
         return bad(o, arg, "a non-negative integer expected");
     set(body, o->field, json_integer(v));
@@ -121,6 +125,29 @@ static int opt_cpus(json_t *body, const struct copt *o, const char *arg)
     if (end == arg || *end || errno || !(v > 0) || v > 1e9)
         return bad(o, arg, "a positive number of CPUs expected");
     set(body, o->field, json_integer((json_int_t)(v * 1e9 + 0.5)));
+    return 0;
+}
+
+/* --device-read-bps DEVICE:RATE (a size, 1mb), --device-read-iops
+ * DEVICE:N: {"Path","Rate"} into HostConfig.BlkioDevice...; the daemon
+ * checks that DEVICE is a block device. */
+static int opt_throttle(json_t *body, const struct copt *o, const char *arg)
+{
+    const char *colon = strrchr(arg, ':');
+    bool iops = strstr(o->name, "iops") != NULL;
+    int64_t rate = -1;
+    long long n = -1;
+    if (colon == NULL || colon == arg || arg[0] != '/')
+        return bad(o, arg, "DEVICE:RATE with an absolute device path expected");
+    if (iops && (parse_i64(colon + 1, &n) < 0 || n < 0))
+        return bad(o, arg, "DEVICE:N with N a non-negative integer expected");
+    if (!iops && (berth_parse_size(colon + 1, &rate) < 0 || rate < 0))
+        return bad(o, arg, "DEVICE:RATE with RATE a size (1mb, 512k) expected");
+    if (iops)
+        rate = n;
+    json_array_append_new(
+        get_or(body, o->field, json_array),
+        json_pack("{s:s%,s:I}", "Path", arg, (size_t)(colon - arg), "Rate", (json_int_t)rate));
     return 0;
 }
 
@@ -272,6 +299,11 @@ static int opt_rootfs(json_t *body, const struct copt *o, const char *arg)
     return 0;
 }
 
+static int opt_security(json_t *body, const struct copt *o, const char *arg)
+{
+    return cli_security_flag(json_object_get(body, "HostConfig"), o->name, arg);
+}
+
 /* Every flag of run and create (docker's names) and the field it sets. */
 static const struct copt copts[] = {
     {"rm", no_argument, 0, opt_true, "HostConfig.AutoRemove"},
@@ -292,10 +324,16 @@ static const struct copt copts[] = {
     {"memory-swap", required_argument, 0, opt_size, "HostConfig.MemorySwap"},
     {"cpus", required_argument, 0, opt_cpus, "HostConfig.NanoCpus"},
     {"cpu-shares", required_argument, 'c', opt_int, "HostConfig.CpuShares"},
+    {"cpu-period", required_argument, 0, opt_int, "HostConfig.CpuPeriod"},
+    {"cpu-quota", required_argument, 0, opt_int, "HostConfig.CpuQuota"},
     {"cpuset-cpus", required_argument, 0, opt_str, "HostConfig.CpusetCpus"},
     {"cpuset-mems", required_argument, 0, opt_str, "HostConfig.CpusetMems"},
     {"pids-limit", required_argument, 0, opt_int, "HostConfig.PidsLimit"},
     {"blkio-weight", required_argument, 0, opt_int, "HostConfig.BlkioWeight"},
+    {"device-read-bps", required_argument, 0, opt_throttle, "HostConfig.BlkioDeviceReadBps"},
+    {"device-write-bps", required_argument, 0, opt_throttle, "HostConfig.BlkioDeviceWriteBps"},
+    {"device-read-iops", required_argument, 0, opt_throttle, "HostConfig.BlkioDeviceReadIOps"},
+    {"device-write-iops", required_argument, 0, opt_throttle, "HostConfig.BlkioDeviceWriteIOps"},
     {"stop-signal", required_argument, 0, opt_signal, "StopSignal"},
     {"stop-timeout", required_argument, 0, opt_int, "StopTimeout"},
     {"init", no_argument, 0, opt_true, "HostConfig.Init"},
@@ -307,6 +345,13 @@ static const struct copt copts[] = {
     {"tty", no_argument, 't', opt_true, "Tty"},
     {"detach-keys", required_argument, 0, opt_str, "DetachKeys"}, /* run: cmd_run takes it */
     {"runtime", required_argument, 0, opt_str, "HostConfig.Runtime"},
+    {"cap-add", required_argument, 0, opt_security, "HostConfig.CapAdd"},
+    {"cap-drop", required_argument, 0, opt_security, "HostConfig.CapDrop"},
+    {"security-opt", required_argument, 0, opt_security, "HostConfig.SecurityOpt"},
+    {"device", required_argument, 0, opt_security, "HostConfig.Devices"},
+    {"ulimit", required_argument, 0, opt_security, "HostConfig.Ulimits"},
+    {"sysctl", required_argument, 0, opt_security, "HostConfig.Sysctls"},
+    {"privileged", no_argument, 0, opt_true, "HostConfig.Privileged"},
 };
 
 /* getopt's tables from copts: a long-only flag's value is 256 + its row. */

@@ -21,20 +21,21 @@ static const struct {
     {"exec", cmd_exec},       {"attach", cmd_attach},   {"stats", cmd_stats},
     {"volume", cmd_volume},   {"rmi", cmd_rmi},         {"tag", cmd_tag},
     {"image", cmd_image},     {"load", cmd_load},       {"save", cmd_save},
-    {"import", cmd_import},
+    {"import", cmd_import},   {"events", cmd_events},   {"update", cmd_update},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: berth [-H unix://PATH] COMMAND [OPTIONS]\n"
                "commands: run create start stop restart kill rm ps logs exec attach inspect wait\n"
-               "          top pause unpause rename stats images volume info version\n"
-               "          image rmi tag load save import\n");
+               "          top pause unpause rename stats update images volume info\n"
+               "          version image rmi tag load save import events\n");
 }
 
 int main(int argc, char **argv)
 {
     int i = 1;
+    cli_arena_install();
     arg_host = getenv("BERTH_HOST");
     if (arg_host && *arg_host == '\0')
         arg_host = NULL;

@@ -5,7 +5,9 @@
  * target tests/fuzz/fuzz-api-body.c drives them with any input. */
 #include "body.h"
 #include "mounts.h"
+#include "secopts.h"
 #include "user.h"
+#include "cleanup.h"
 #include "error.h"
 #include "signals.h"
 #include "units.h"
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int body_parse(const char *text, size_t len, json_t **ret, struct berth_error **err)
@@ -100,11 +103,17 @@ static const struct field host_fields[] = {
     {"MemorySwap", F_INT, false},
     {"MemorySwappiness", F_INT, false}, /* -1 (the default) only */
     {"NanoCpus", F_INT, false},
+    {"CpuPeriod", F_INT, false}, /* with CpuQuota, instead of NanoCpus */
+    {"CpuQuota", F_INT, false},
     {"CpuShares", F_INT, false},
     {"CpusetCpus", F_STR, false},
     {"CpusetMems", F_STR, false},
     {"PidsLimit", F_INT, false},
     {"BlkioWeight", F_INT, false},
+    {"BlkioDeviceReadBps", F_ARR, false}, /* [{"Path","Rate"}]: check_throttles */
+    {"BlkioDeviceWriteBps", F_ARR, false},
+    {"BlkioDeviceReadIOps", F_ARR, false},
+    {"BlkioDeviceWriteIOps", F_ARR, false},
     {"AutoRemove", F_BOOL, false},
     {"Init", F_BOOL, false},
     {"ReadonlyRootfs", F_BOOL, false},
@@ -115,6 +124,14 @@ static const struct field host_fields[] = {
     {"Tmpfs", F_STRMAP, false},
     {"ConsoleSize", F_ARR, false}, /* [h, w]: the tty's first size (with Tty) */
     {"Runtime", F_STR, false},     /* resolved by runtime.c (berth, runc, crun, a path) */
+    /* security (issue 14): secopts.c checks them, src/shim/security.c applies */
+    {"CapAdd", F_STRV, false},
+    {"CapDrop", F_STRV, false},
+    {"SecurityOpt", F_STRV, false},
+    {"Devices", F_ARR, false},
+    {"Ulimits", F_ARR, false},
+    {"Sysctls", F_STRMAP, false},
+    {"Privileged", F_BOOL, false},
 };
 
 static bool type_ok(json_t *v, enum ftype t)
@@ -295,7 +312,10 @@ static int check_memory(json_t *host, struct berth_error **err)
     json_int_t mem = host_int(host, "Memory"), res = host_int(host, "MemoryReservation");
     json_int_t swap = host_int(host, "MemorySwap");
     if (mem < 0 || res < 0 || swap < -1)
-        return berth_error_set(err, EINVAL, "invalid memory value: a negative size");
+        return berth_error_set(err, EINVAL, "invalid %s: a negative size",
+                               mem < 0   ? "--memory (HostConfig.Memory)"
+                               : res < 0 ? "--memory-reservation (HostConfig.MemoryReservation)"
+                                         : "--memory-swap (HostConfig.MemorySwap)");
     if (mem > 0 && mem < 6 * 1024 * 1024)
         return berth_error_set(err, EINVAL, "Minimum memory limit allowed is 6MB");
     if (res > 0 && res < 6 * 1024 * 1024)
@@ -303,7 +323,7 @@ static int check_memory(json_t *host, struct berth_error **err)
     if (mem > 0 && res > mem)
         return berth_error_set(err, EINVAL,
                                "Minimum memory limit can not be less than memory reservation "
-                               "limit, see usage");
+                               "limit, see usage (--memory-reservation is above --memory)");
     if (swap > 0 && mem == 0)
         return berth_error_set(err, EINVAL,
                                "You should always set the Memory limit when using "
@@ -339,6 +359,86 @@ static bool cpuset_valid(const char *s)
     }
 }
 
+/* Whether every cpu (node) of `want` is in the host's list at `online`
+ * (sysfs); no such file: only 0 is. */
+static bool cpuset_available(const char *want, const char *online, char **ret_have)
+{
+    _cleanup_free_ char *have = NULL;
+    if (read_file_at(-1, online, &have, NULL, NULL) < 0)
+        have = xstrdup("0");
+    have[strcspn(have, "\n")] = '\0';
+    for (const char *w = want; *w;) {
+        unsigned long lo = strtoul(w, (char **)&w, 10), hi = lo;
+        if (*w == '-')
+            hi = strtoul(w + 1, (char **)&w, 10);
+        w += *w == ',';
+        for (unsigned long c = lo; c <= hi; c++) {
+            bool in = false;
+            for (const char *h = have; *h && !in;) {
+                unsigned long a = strtoul(h, (char **)&h, 10), b = a;
+                if (*h == '-')
+                    b = strtoul(h + 1, (char **)&h, 10);
+                h += *h == ',';
+                in = c >= a && c <= b;
+                if (*h && !isdigit((unsigned char)*h))
+                    break;
+            }
+            if (!in) {
+                *ret_have = TAKE_PTR(have);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Docker's checks of CpusetCpus and CpusetMems against the host. */
+static int check_cpusets(json_t *host, struct berth_error **err)
+{
+    static const char *const sets[] = {"CpusetCpus", "CpusetMems"};
+    static const char *const online[] = {"/sys/devices/system/cpu/online",
+                                         "/sys/devices/system/node/online"};
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+        const char *s = json_string_value(json_object_get(host, sets[i]));
+        _cleanup_free_ char *have = NULL;
+        if (s && !cpuset_valid(s))
+            return berth_error_set(err, EINVAL, "invalid value '%s' for HostConfig.%s", s, sets[i]);
+        if (s && *s && strlen(s) < 256 && !cpuset_available(s, online[i], &have))
+            return berth_error_set(err, EINVAL,
+                                   "Requested %s are not available - requested %s, available: %s",
+                                   i == 0 ? "CPUs" : "memory nodes", s, have);
+    }
+    return 0;
+}
+
+/* HostConfig.BlkioDevice{Read,Write}{Bps,IOps}: [{"Path": a block
+ * device, "Rate": >= 0}]. */
+static int check_throttles(json_t *host, struct berth_error **err)
+{
+    static const char *const keys[] = {"BlkioDeviceReadBps", "BlkioDeviceWriteBps",
+                                       "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        size_t k;
+        json_t *d;
+        json_array_foreach(json_object_get(host, keys[i]), k, d)
+        {
+            const char *path = json_string_value(json_object_get(d, "Path"));
+            json_t *rate = json_object_get(d, "Rate");
+            struct stat st;
+            if (path == NULL || !json_is_integer(rate) || json_integer_value(rate) < 0)
+                return berth_error_set(err, EINVAL,
+                                       "invalid HostConfig.%s: {\"Path\", \"Rate\" >= 0} "
+                                       "expected",
+                                       keys[i]);
+            if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+                return berth_error_set(err, EINVAL,
+                                       "invalid HostConfig.%s: '%s' is not a block device", keys[i],
+                                       path);
+        }
+    }
+    return 0;
+}
+
 static int check_cpu(json_t *host, struct berth_error **err)
 {
     json_int_t cpus = host_int(host, "NanoCpus"), shares = host_int(host, "CpuShares");
@@ -350,16 +450,33 @@ static int check_cpu(json_t *host, struct berth_error **err)
                                ncpu, ncpu);
     if (shares < 0)
         return berth_error_set(err, EINVAL, "invalid CPU shares: %lld", (long long)shares);
-    static const char *const sets[] = {"CpusetCpus", "CpusetMems"};
-    for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
-        const char *s = json_string_value(json_object_get(host, sets[i]));
-        if (s && !cpuset_valid(s))
-            return berth_error_set(err, EINVAL, "invalid value '%s' for HostConfig.%s", s, sets[i]);
-    }
+    json_int_t period = host_int(host, "CpuPeriod"), quota = host_int(host, "CpuQuota");
+    if (cpus > 0 && (period > 0 || quota > 0))
+        return berth_error_set(err, EINVAL,
+                               "Conflicting options: Nano CPUs and CPU Period/Quota cannot both "
+                               "be set");
+    if (period != 0 && (period < 1000 || period > 1000000))
+        return berth_error_set(err, EINVAL,
+                               "CPU cfs period can not be less than 1ms (i.e. 1000) "
+                               "or larger than 1s (i.e. 1000000)");
+    if (quota != 0 && quota != -1 && quota < 1000)
+        return berth_error_set(err, EINVAL, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+    if (check_cpusets(host, err) < 0)
+        return -EINVAL;
     json_int_t w = host_int(host, "BlkioWeight");
     if (w != 0 && (w < 10 || w > 1000))
         return berth_error_set(err, EINVAL, "Range of blkio weight is from 10 to 1000");
-    return 0;
+    return check_throttles(host, err);
+}
+
+bool body_unset(json_t *v)
+{
+    return deep_unset(v);
+}
+
+int body_check_resources(json_t *host, struct berth_error **err)
+{
+    return check_memory(host, err) < 0 || check_cpu(host, err) < 0 ? -EINVAL : 0;
 }
 
 static int check_host(json_t *host, const char **ret_net, struct berth_error **err)
@@ -374,7 +491,7 @@ static int check_host(json_t *host, const char **ret_net, struct berth_error **e
     if (!streq(net, "none") && !streq(net, "host"))
         return berth_error_set(err, EINVAL, "network mode '%s' is not supported (none or host)",
                                net);
-    if (check_memory(host, err) < 0 || check_cpu(host, err) < 0)
+    if (check_memory(host, err) < 0 || check_cpu(host, err) < 0 || secopts_check(host, err) < 0)
         return -EINVAL;
     *ret_net = net;
     return 0;

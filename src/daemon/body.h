@@ -33,3 +33,20 @@ int body_process(json_t *body, json_t *imgcfg, const char *hostname, char *const
                  json_t **ret, struct berth_error **err);
 
 bool body_name_valid(const char *n);
+
+/* Docker's "not set" all the way down: absent, null, false, 0, "", [],
+ * or an object of such (RestartPolicy {"Name":""}). */
+bool body_unset(json_t *v);
+
+/* update-body.c: the fields a docker update body changes into *ret (a new
+ * object): CpuShares, NanoCpus, CpuPeriod, CpuQuota, CpusetCpus,
+ * CpusetMems, Memory, MemoryReservation, MemorySwap, PidsLimit,
+ * BlkioWeight; Docker's 0 and "" leave a value as it is (PidsLimit 0 or
+ * -1 means unlimited). EINVAL "F cannot be updated by berth" for any other
+ * field that is set (RestartPolicy, KernelMemory...), or a bad type. */
+int body_update_changes(json_t *body, json_t **ret, struct berth_error **err);
+
+/* The resource values of a HostConfig (memory, CPU, cpusets against the
+ * host, blkio weight and device throttles), as body_check checks them;
+ * `update` checks the merged HostConfig with it. EINVAL. */
+int body_check_resources(json_t *host, struct berth_error **err);

@@ -1,5 +1,6 @@
 /* Container records: lookup, state, start, kill, stop, remove, wait. */
 #include "daemon.h"
+#include "events.h"
 #include "volumes.h"
 #include "cleanup.h"
 #include "container.h"
@@ -93,8 +94,8 @@ static bool frozen(const char *id)
 static struct ctr *ctr_load_at(int cdfd, const char *id, bool status)
 {
     json_t *r[REC_N];
-    unsigned mask = status ? (1u << REC_CONTAINER | 1u << REC_STATE | 1u << REC_EXIT)
-                           : 1u << REC_CONTAINER;
+    unsigned mask =
+        status ? (1u << REC_CONTAINER | 1u << REC_STATE | 1u << REC_EXIT) : 1u << REC_CONTAINER;
     if (records_read(cdfd, id, mask, r) < 0) {
         for (int i = 0; i < REC_N; i++)
             json_decref(r[i]);
@@ -269,6 +270,9 @@ int ctr_kill(struct ctr *c, int sig, bool all, struct berth_error **err)
     snprintf(req, sizeof(req), "kill %d%s\n", sig, all ? " all" : "");
     if (shim_request(c->id, req, rep, sizeof(rep)) < 0 || strstr(rep, "\"Ok\"") == NULL)
         return berth_error_set(err, EBUSY, "Container %s is not running", c->id);
+    char num[16];
+    snprintf(num, sizeof(num), "%d", sig);
+    events_container(c, "kill", json_pack("{s:s}", "signal", num));
     return 0;
 }
 
@@ -303,11 +307,14 @@ int ctr_stop(struct ctr *c, int timeout, bool *ret_modified, struct berth_error 
         sig = SIGTERM;
     if (c->paused)
         return ctr_kill(c, sig, false, err);
-    if (ctr_kill(c, sig, false, NULL) == 0 && wait_exited(c->id, timeout * 1000L))
+    if (ctr_kill(c, sig, false, NULL) == 0 && wait_exited(c->id, timeout * 1000L)) {
+        events_container(c, "stop", NULL);
         return 0;
+    }
     ctr_kill(c, SIGKILL, true, NULL);
     if (!wait_exited(c->id, 10000))
         return berth_error_set(err, EIO, "cannot stop container %s: it did not exit", c->id);
+    events_container(c, "stop", NULL);
     return 0;
 }
 
@@ -374,7 +381,9 @@ int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
     _cleanup_free_ char *shims = xasprintf("%s/shims", engine.exec_root);
     if (mkdir_p(shims, 0700, err) < 0)
         return -EIO;
+    events_start_begin(c->id);
     int r = spawn_shim(c, err);
+    events_start_end(c, r == 0);
     bool autorm =
         json_is_true(json_object_get(json_object_get(c->rec, "HostConfig"), "AutoRemove"));
     /* as Docker: an auto-removed container that cannot start goes too
@@ -454,6 +463,7 @@ int ctr_remove_v(const char *id, bool force, bool volumes, struct berth_error **
     c->exit = json_read_file(c->dir, "exit.json", NULL);
     remember_removed(c);
     reap_leftovers(c);
+    events_import(c->id); /* what its shim wrote last, before its destroy */
     _cleanup_free_ char *cdir = containers_dir();
     _cleanup_free_ char *gone = xasprintf("%s/.removing-%s", cdir, c->id);
     if (rename(c->dir, gone) < 0 && errno != ENOENT)
@@ -461,6 +471,8 @@ int ctr_remove_v(const char *id, bool force, bool volumes, struct berth_error **
     else
         rm_rf_at(AT_FDCWD, gone, NULL);
     records_forget(c->id);
+    if (r == 0)
+        events_container(c, "destroy", NULL);
     /* rm -v, and --rm as docker: its anonymous volumes go with it */
     json_t *hc = json_object_get(c->rec, "HostConfig");
     if (r == 0 && (volumes || json_is_true(json_object_get(hc, "AutoRemove"))))
@@ -566,6 +578,7 @@ void ctr_adopt_all(void)
                 json_pack("{s:i,s:i,s:b,s:s,s:s}", "ExitCode", 255, "Signal", 0, "OOMKilled", 0,
                           "FinishedAt", fmt_time(&ts, now), "Error", "the container's shim died");
             reap_leftovers(c);
+            events_shim_died(c, 255);
             durable_write_json(c->dir, "exit.json", j, NULL);
             json_decref(j);
         }

@@ -2,6 +2,7 @@
  * Whatever berth cannot honour yet is refused by name (DESIGN.md: never
  * silently ignored). */
 #include "daemon.h"
+#include "events.h"
 #include "body.h"
 #include "mounts.h"
 #include "cleanup.h"
@@ -159,6 +160,10 @@ int ctr_create(json_t *body, const char *name, char ret_id[65], struct berth_err
         r = write_record(body, nm, net, img, id, err);
     pthread_mutex_unlock(&engine.lock);
     store_image_free(img);
+    struct ctr *c = NULL;
+    if (r == 0 && ctr_find(id, &c, NULL) == 0)
+        events_container(c, "create", NULL);
+    ctr_free(c);
     if (r == 0)
         memcpy(ret_id, id, 65);
     return r;

@@ -150,6 +150,14 @@ int ctr_shim_request(const char *id, const char *req, char *ret, size_t len, int
                      size_t max_fds);
 bool ctr_name_taken(const char *name);
 
+/* update.c: docker update's body (Docker's UpdateConfig: CpuShares,
+ * NanoCpus, CpuPeriod, CpuQuota, CpusetCpus, CpusetMems, Memory,
+ * MemoryReservation, MemorySwap, PidsLimit, BlkioWeight; any other field
+ * set is refused by name) into the record's HostConfig, durably, and into
+ * the cgroup of a running container (libberth, or `RUNTIME update`).
+ * EINVAL for a bad value (nothing changed), EIO when the cgroup refused. */
+int ctr_update(struct ctr *c, json_t *body, struct berth_error **err);
+
 /* manage.c: pause/unpause (EBUSY, 409, as Docker when not running, already
  * paused, not paused), rename (durable; EEXIST for a name in use, EINVAL
  * for a bad one), restart, and the processes of `top`. */

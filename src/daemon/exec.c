@@ -2,6 +2,7 @@
  * disk are the truth: berthd keeps no table of them). The shim starts the
  * process (src/shim/exec.c) and writes its exit. */
 #include "daemon.h"
+#include "events.h"
 #include "api/api.h"
 #include "cleanup.h"
 #include "durable.h"
@@ -116,6 +117,8 @@ int exec_create(struct ctr *c, json_t *body, char ret_id[65], struct berth_error
         r = durable_write_json(dir, name, rec, err);
     json_decref(rec);
     if (r == 0)
+        events_exec(c->id, id, "exec_create");
+    if (r == 0)
         memcpy(ret_id, id, 65);
     return r;
 }
@@ -184,6 +187,7 @@ int exec_start(const char *cid, const char *eid, bool detach, int fds[3], struct
     fds[0] = fds[1] = fds[2] = -1;
     if (exec_check_fresh(cid, eid, err) < 0)
         return -EBUSY;
+    events_exec(cid, eid, "exec_start"); /* as Docker, before: the shim's exec_die follows */
     if (ctr_shim_request(cid, req, rep, sizeof(rep), got, 3) < 0)
         return berth_error_set(err, EBUSY, "Container %s is not running", cid);
     json_t *j = json_loads(rep, JSON_DISABLE_EOF_CHECK, NULL);

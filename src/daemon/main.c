@@ -9,6 +9,7 @@
  * first, each with its stop signal and timeout, all at once, and berthd
  * exits once their shims are gone. */
 #include "daemon.h"
+#include "events.h"
 #include "api/api.h"
 #include "cleanup.h"
 #include "durable.h"
@@ -187,6 +188,7 @@ int main(int argc, char **argv)
      * faults its pages in again (half of `ps` with 1000 containers). */
     mallopt(M_ARENA_MAX, 2);
     mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    events_init(); /* before adopting: the dies of dead shims are imported */
     ctr_adopt_all();
     int fd = listen_unix(arg_host + 7);
     struct stat st;

@@ -2,6 +2,7 @@
  * libberth on its cgroup (berthd never clones: these only freeze, thaw
  * and list) and the record's one durable rewrite for a rename. */
 #include "daemon.h"
+#include "events.h"
 #include "body.h"
 #include "cleanup.h"
 #include "container.h"
@@ -36,6 +37,7 @@ int ctr_pause(struct ctr *c, bool pause, struct berth_error **err)
                                c->id, msg);
     }
     c->paused = pause;
+    events_container(c, pause ? "pause" : "unpause", NULL);
     return 0;
 }
 
@@ -68,6 +70,10 @@ int ctr_rename(struct ctr *c, const char *name, struct berth_error **err)
         }
     }
     pthread_mutex_unlock(&engine.lock);
+    if (r == 0) {
+        _cleanup_free_ char *old = xasprintf("/%s", ctr_name(c));
+        events_container(c, "rename", json_pack("{s:s,s:s}", "name", n, "oldName", old));
+    }
     return r;
 }
 
@@ -80,6 +86,8 @@ int ctr_restart(struct ctr *c, int timeout, struct berth_error **err)
     int r = ctr_find(c->id, &now, err);
     if (r == 0)
         r = ctr_start(now, &modified, err);
+    if (r == 0)
+        events_container(now, "restart", NULL);
     ctr_free(now);
     return r;
 }

@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SETTLE_NS (2LL * 1000000000LL)
-#define BUCKETS 1024
+#define SETTLE_NS  (2LL * 1000000000LL)
+#define BUCKETS    1024
 #define MAX_RECORD (16 << 20)
 
 static const char *const rec_names[REC_N] = {"container.json", "state.json", "exit.json"};

@@ -1,5 +1,6 @@
 /* Volumes of docker's local driver under DATA/volumes (volumes.h). */
 #include "volumes.h"
+#include "events.h"
 #include "body.h"
 #include "cleanup.h"
 #include "daemon.h"
@@ -79,6 +80,7 @@ json_t *volume_create(const char *name, json_t *labels, struct berth_error **err
         rm_rf_at(AT_FDCWD, dir, NULL);
         return NULL;
     }
+    events_emit("volume", "create", name, json_pack("{s:s}", "driver", "local"));
     return volume_get(name, err);
 }
 
@@ -132,6 +134,7 @@ int volume_remove(const char *name, bool force, struct berth_error **err)
     _cleanup_free_ char *gone = xasprintf("%s/volumes/.removing-%s", engine.data_root, name);
     if (rename(dir, gone) < 0)
         return berth_error_set(err, errno, "cannot remove volume %s", name);
+    events_emit("volume", "destroy", name, json_pack("{s:s}", "driver", "local"));
     return rm_rf_at(AT_FDCWD, gone, err);
 }
 

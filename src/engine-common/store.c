@@ -169,8 +169,25 @@ static int add_applets(struct archive *a)
     return r;
 }
 
-/* Writes the layer tar of the default image to `path`. */
-static int write_busybox_layer(const char *path, struct berth_error **err)
+/* berth-workloads: the seed workloads from `wdir` as /usr/bin/NAME. */
+static int add_workloads(struct archive *a, const char *wdir, struct berth_error **err)
+{
+    for (size_t i = 0; wdir && i < STORE_N_WORKLOADS; i++) {
+        _cleanup_free_ char *src = xasprintf("%s/%s", wdir, store_workloads[i]);
+        _cleanup_free_ char *dst = xasprintf("usr/bin/%s", store_workloads[i]);
+        _cleanup_free_ char *bin = NULL;
+        size_t len = 0;
+        if (read_file_at(AT_FDCWD, src, &bin, &len, err) < 0)
+            return -EIO;
+        if (add_entry(a, dst, AE_IFREG, 0755, NULL, bin, len) < 0)
+            return berth_error_set(err, EIO, "cannot add '%s' to the image", dst);
+    }
+    return 0;
+}
+
+/* Writes the layer tar of the default image to `path`; with `wdir`, that
+ * of berth-workloads (the same plus the workloads). */
+static int write_busybox_layer(const char *path, const char *wdir, struct berth_error **err)
 {
     _cleanup_free_ char *bin = NULL;
     size_t bin_len = 0;
@@ -197,6 +214,12 @@ static int write_busybox_layer(const char *path, struct berth_error **err)
         r = add_entry(a, "etc/group", AE_IFREG, 0644, NULL, group, sizeof(group) - 1);
     if (r == 0)
         r = add_applets(a);
+    if (r == 0 && add_workloads(a, wdir, err) < 0)
+        r = -ENOENT;
+    if (r == -ENOENT) {
+        archive_write_free(a);
+        return -EIO;
+    }
     if (r == 0 && archive_write_close(a) != ARCHIVE_OK)
         r = -EIO;
     _cleanup_free_ char *why = xstrdup(archive_error_string(a) ? archive_error_string(a) : "");
@@ -293,13 +316,18 @@ json_t *store_find(const char *data_root, json_t *index, const char *name, char 
     return found;
 }
 
-static int build_busybox(const char *data_root, struct berth_error **err)
+/* Builds an embedded image: busybox:latest, or berth-workloads:latest
+ * (STORE_WORKLOADS_REF, when its binaries are found). */
+static int build_busybox(const char *data_root, const char *ref, struct berth_error **err)
 {
     _cleanup_free_ char *dir = store_blob_dir(data_root);
     _cleanup_free_ char *tmp = xasprintf("%s/.busybox-layer.tmp", dir);
     char layer_hex[65], config_hex[65], manifest_hex[65];
     long long layer_size = 0;
-    int r = write_busybox_layer(tmp, err);
+    _cleanup_free_ char *wdir = NULL;
+    if (streq(ref, STORE_WORKLOADS_REF) && (wdir = store_workloads_dir(err)) == NULL)
+        return -ENOENT;
+    int r = write_busybox_layer(tmp, wdir, err);
     _cleanup_close_ int fd = r < 0 ? -1 : open(tmp, O_RDONLY | O_CLOEXEC);
     if (r == 0 && (fd < 0 || sha256_fd(fd, layer_hex, &layer_size, err) < 0))
         r = berth_error_set(err, EIO, "cannot read '%s'", tmp);
@@ -329,7 +357,7 @@ static int build_busybox(const char *data_root, struct berth_error **err)
         return -EIO;
     json_t *index = store_index_read(data_root);
     _cleanup_free_ char *md = xasprintf("sha256:%s", manifest_hex);
-    store_index_set(index, STORE_DEFAULT_REF, md, (long long)strlen(manifest_text));
+    store_index_set(index, ref, md, (long long)strlen(manifest_text));
     r = store_index_write(data_root, index, err);
     json_decref(index);
     return r;
@@ -447,9 +475,9 @@ int store_image_resolve(const char *data_root, const char *name, struct store_im
     struct berth_error *nf = NULL;
     json_t *manifest = store_find(data_root, index, name, &ref, &nf);
     json_decref(index);
-    if (manifest == NULL && streq(norm, STORE_DEFAULT_REF)) {
+    if (manifest == NULL && (streq(norm, STORE_DEFAULT_REF) || streq(norm, STORE_WORKLOADS_REF))) {
         berth_error_clear(&nf);
-        if (build_busybox(data_root, err) < 0)
+        if (build_busybox(data_root, norm, err) < 0)
             return -EIO;
         index = store_index_read(data_root);
         manifest = store_find(data_root, index, name, &ref, err);
@@ -573,14 +601,15 @@ void store_ensure_default(const char *data_root, const char *name)
 {
     _cleanup_free_ char *ref = NULL;
     struct berth_error *e = NULL;
-    if (store_normalize_ref(name, &ref, &e) < 0 || !streq(ref, STORE_DEFAULT_REF)) {
+    if (store_normalize_ref(name, &ref, &e) < 0 ||
+        (!streq(ref, STORE_DEFAULT_REF) && !streq(ref, STORE_WORKLOADS_REF))) {
         berth_error_clear(&e);
         return;
     }
     json_t *index = store_index_read(data_root);
     bool have = store_desc(data_root, index, ref, NULL) != NULL;
     json_decref(index);
-    if (!have && build_busybox(data_root, &e) < 0)
+    if (!have && build_busybox(data_root, ref, &e) < 0)
         berth_error_clear(&e); /* the lookup that follows says "No such image" */
 }
 

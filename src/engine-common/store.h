@@ -104,8 +104,16 @@ char *store_full_ref(const char *ref);
 void store_ensure_default(const char *data_root, const char *name);
 
 /* The host's busybox binary the default image is built from. */
-#define STORE_BUSYBOX_HOST   "/bin/busybox"
-#define STORE_DEFAULT_REF    "busybox:latest"
+#define STORE_BUSYBOX_HOST "/bin/busybox"
+#define STORE_DEFAULT_REF  "busybox:latest"
+/* The embedded image of the seed workloads (workloads.c), built on first
+ * use like busybox:latest when the binaries are found. */
+#define STORE_WORKLOADS_REF "berth-workloads:latest"
+#define STORE_N_WORKLOADS   3
+extern const char *const store_workloads[STORE_N_WORKLOADS];
+/* The dir holding every workload binary (caller frees); NULL with ENOENT
+ * "image 'berth-workloads' is not available: ..." saying where it looked. */
+char *store_workloads_dir(struct berth_error **err);
 #define STORE_REF_ANNOTATION "org.opencontainers.image.ref.name"
 #define STORE_MT_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
 #define STORE_MT_CONFIG      "application/vnd.oci.image.config.v1+json"

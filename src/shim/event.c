@@ -14,9 +14,9 @@ void shim_event(const struct shim_args *a, const char *action, json_t *attrs)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     json_int_t nano = (json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    json_t *j = json_pack("{s:s,s:o,s:I,s:I}", "Action", action, "Attributes",
-                          attrs ? attrs : json_object(), "time", (json_int_t)ts.tv_sec,
-                          "timeNano", nano);
+    json_t *j =
+        json_pack("{s:s,s:o,s:I,s:I}", "Action", action, "Attributes",
+                  attrs ? attrs : json_object(), "time", (json_int_t)ts.tv_sec, "timeNano", nano);
     _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     _cleanup_free_ char *line = xasprintf("%s\n", text);

@@ -147,6 +147,10 @@ void shim_exec_finish(const struct shim_args *a, const char *eid, struct berth_c
     _cleanup_free_ char *dir = xasprintf("%s/execs", a->dir);
     _cleanup_free_ char *name = xasprintf("%s.exit.json", eid);
     json_t *j = json_pack("{s:i}", "ExitCode", berth_exit_status(&ex));
+    char code[16];
+    snprintf(code, sizeof(code), "%d", berth_exit_status(&ex));
+    /* docker's exec_die, before the record as the container's die */
+    shim_event(a, "exec_die", json_pack("{s:s,s:s}", "execID", eid, "exitCode", code));
     durable_write_json(dir, name, j, NULL);
     json_decref(j);
 }

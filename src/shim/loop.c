@@ -29,7 +29,17 @@
  * container that shares the host's PID namespace may hold them) */
 #define DRAIN_GRACE_MS 2000
 
-enum { TAG_OUT, TAG_ERR, TAG_PIDFD, TAG_SIGNAL, TAG_LISTEN, TAG_CLIENT, TAG_EXEC, TAG_EXEC_TTY };
+enum {
+    TAG_OUT,
+    TAG_ERR,
+    TAG_PIDFD,
+    TAG_SIGNAL,
+    TAG_LISTEN,
+    TAG_CLIENT,
+    TAG_EXEC,
+    TAG_EXEC_TTY,
+    TAG_MEM
+};
 
 struct exec_proc {
     char eid[65];
@@ -53,6 +63,7 @@ struct shim {
     struct exec_proc execs[MAX_EXECS];
     bool exited;
     struct berth_exit ex;
+    struct shim_memwatch mw; /* memwatch.c */
 };
 
 static void watch(struct shim *s, int fd, uint32_t tag, uint32_t idx)
@@ -284,12 +295,13 @@ static void write_exit(struct shim *s)
                           s->ex.signaled ? s->ex.signal : 0, "OOMKilled", s->ex.oom_killed,
                           "FinishedAt", fmt_time(&ts, now));
     json_object_set_new(j, "LogDrops", json_integer((json_int_t)s->w.drops));
-    durable_write_json(s->a->dir, "exit.json", j, NULL);
-    json_decref(j);
-    /* docker's die: the exit code as a string attribute */
+    /* docker's die: the exit code as a string attribute. Before exit.json:
+     * berthd's stop waits for exit.json and logs stop after the die */
     char code[16];
     snprintf(code, sizeof(code), "%d", berth_exit_status(&s->ex));
     shim_event(s->a, "die", json_pack("{s:s}", "exitCode", code));
+    durable_write_json(s->a->dir, "exit.json", j, NULL);
+    json_decref(j);
 }
 
 static void discard(struct shim *s, int fd)
@@ -334,6 +346,9 @@ static void dispatch(struct shim *s, uint64_t data, int pidfd, int sfd, int lfd)
     case TAG_EXEC_TTY:
         discard(s, s->execs[idx].master);
         break;
+    case TAG_MEM:
+        shim_memwatch_ready(s->a, &s->mw, idx);
+        break;
     default:
         break;
     }
@@ -353,6 +368,7 @@ static void finish(struct shim *s, const char *rootfs)
     }
     if (s->io->in >= 0)
         close(s->io->in), s->io->in = -1;
+    shim_memwatch_stop(s->a, &s->mw); /* an oom comes before the die */
     berth_container_free(s->c);
     if (shim_runtime_delete(s->a, &e) < 0)
         berth_error_clear(&e);
@@ -416,6 +432,10 @@ int shim_loop(const struct shim_args *a, struct berth_container *c, struct shim_
     watch(&s, c->pidfd, TAG_PIDFD, 0);
     watch(&s, sfd, TAG_SIGNAL, 0);
     watch(&s, listen_fd, TAG_LISTEN, 0);
+    shim_memwatch_start(a, c, &s.mw);
+    for (uint32_t i = 0; i < SHIM_MEM_FDS; i++)
+        if (s.mw.fd[i] >= 0)
+            watch(&s, s.mw.fd[i], TAG_MEM, i);
     struct timespec exited_at = {0};
     while (!s.exited || s.out.fd >= 0 || s.err.fd >= 0) {
         struct epoll_event evs[16];

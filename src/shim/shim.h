@@ -18,7 +18,9 @@
  *                        line, {"Action","Attributes":{...},"time","timeNano"}
  *                        (die, oom, memory-soft, health_status, restart...);
  *                        berthd imports the lines into its event log, also
- *                        those written while it was down
+ *                        those written while it was down; the die comes
+ *                        before exit.json (berthd's stop follows the die)
+ *   events.imported      berthd's: {"offset":N}, how far it imported events.jsonl
  * The control socket (one request line, one JSON reply line):
  *   status          {"Status":"running","Pid":N,"LogDrops":N}
  *   wait            the same, sent once the container exited (exit.json written)
@@ -37,6 +39,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct shim_args {
     const char *id;
@@ -113,6 +116,29 @@ int shim_runtime_kill(const struct shim_args *a, int sig, bool all, struct berth
 int shim_runtime_delete(const struct shim_args *a, struct berth_error **err);
 int shim_runtime_exec(const struct shim_args *a, const struct berth_exec_opts *o,
                       struct berth_container **ret, struct berth_error **err);
+
+/* memwatch.c: the container's memory cgroup as the kernel reports it
+ * (issue 14): `memory-soft` {"usage","limit"} on each upward crossing of
+ * HostConfig.MemoryReservation, `oom` on each OOM the kernel signals,
+ * through shim_event. fd[] (-1: unused) go into the shim's epoll; each
+ * readiness is one shim_memwatch_ready(i). v1: eventfds through
+ * cgroup.event_control; v2: inotify on memory.events, with a timerfd that
+ * ticks only while the usage is above memory.high. Best effort: without a
+ * memory controller (or files) nothing is watched. */
+enum { SHIM_MEM_SOFT, SHIM_MEM_OOM, SHIM_MEM_FDS };
+struct shim_memwatch {
+    int fd[SHIM_MEM_FDS];
+    int dirfd; /* the memory cgroup's directory */
+    bool v2, above;
+    uint64_t limit;           /* the reservation; 0: no soft limit */
+    uint64_t high, oom_kills; /* v2: memory.events' last counters */
+};
+void shim_memwatch_start(const struct shim_args *a, const struct berth_container *c,
+                         struct shim_memwatch *m);
+void shim_memwatch_ready(const struct shim_args *a, struct shim_memwatch *m, unsigned i);
+/* Reports what is pending (an OOM kill of the init) and closes the fds;
+ * call before the cgroup is removed. */
+void shim_memwatch_stop(const struct shim_args *a, struct shim_memwatch *m);
 
 /* Serves the running container until it is gone; returns the exit status
  * for the shim process. */

@@ -1,32 +1,20 @@
 #include "shim.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "durable.h"
 #include "error.h"
+#include "security.h"
 #include "spec.h"
 #include "util.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
-
-/* Docker's default capability set for a container's root. */
-static const char *const default_caps[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE",
-};
-
-static json_t *caps_array(void)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < ARRAY_SIZE(default_caps); i++)
-        json_array_append_new(a, json_string(default_caps[i]));
-    return a;
-}
 
 static void set_process(json_t *proc, json_t *p)
 {
@@ -39,12 +27,6 @@ static void set_process(json_t *proc, json_t *p)
     if (json_array_size(json_object_get(p, "AdditionalGids")) > 0)
         json_object_set(user, "additionalGids", json_object_get(p, "AdditionalGids"));
     json_object_set_new(proc, "user", user);
-    json_t *caps = json_object_get(proc, "capabilities");
-    json_object_set_new(caps, "bounding", caps_array());
-    json_object_set_new(caps, "effective", caps_array());
-    json_object_set_new(caps, "permitted", caps_array());
-    json_object_del(caps, "ambient");
-    json_object_set_new(proc, "noNewPrivileges", json_false());
 }
 
 /* Whether the kernel limits swap per cgroup: v1's memsw file; on v2
@@ -81,6 +63,18 @@ static void set_memory(json_t *res, json_t *host)
         json_object_set_new(res, "memory", m);
     else
         json_decref(m);
+    /* v2: the reservation is also memory.high, whose `high` counter in
+     * memory.events is how memwatch.c learns of a crossing (the kernel
+     * then throttles and reclaims; memory.low stays the reservation) */
+    enum berth_cgroup_mode mode;
+    char high[32];
+    snprintf(high, sizeof(high), "%lld", (long long)resv);
+    if (resv > 0 && berth_cgroup_detect("/sys/fs/cgroup", &mode, NULL) >= 0 &&
+        mode == BERTH_CGROUP_V2) {
+        if (!json_is_object(json_object_get(res, "unified")))
+            json_object_set_new(res, "unified", json_object());
+        json_object_set_new(json_object_get(res, "unified"), "memory.high", json_string(high));
+    }
 }
 
 static void set_cpu(json_t *res, json_t *host)
@@ -90,10 +84,16 @@ static void set_cpu(json_t *res, json_t *host)
     const char *set = json_string_value(json_object_get(host, "CpusetCpus"));
     const char *mems = json_string_value(json_object_get(host, "CpusetMems"));
     json_t *c = json_object();
+    json_int_t quota = json_integer_value(json_object_get(host, "CpuQuota"));
+    json_int_t period = json_integer_value(json_object_get(host, "CpuPeriod"));
     if (cpus > 0) {
         json_object_set_new(c, "quota", json_integer(cpus / 10000));
         json_object_set_new(c, "period", json_integer(100000));
     }
+    if (quota > 0) /* CpuQuota/CpuPeriod instead of NanoCpus (docker update) */
+        json_object_set_new(c, "quota", json_integer(quota));
+    if (period > 0)
+        json_object_set_new(c, "period", json_integer(period));
     if (shares > 0) /* the kernel's range, as it clamps for docker */
         json_object_set_new(c, "shares",
                             json_integer(shares < 2        ? 2
@@ -130,6 +130,42 @@ static void set_linux(json_t *lx, json_t *host)
             break;
         }
     }
+}
+
+/* HostConfig.BlkioDevice*: linux.resources.blockIO.throttle*Device with
+ * the device's numbers now; ENODEV naming a path that is no block device
+ * (any more: berthd checked it at create). */
+static int set_throttles(json_t *res, json_t *host, struct berth_error **err)
+{
+    static const char *const map[][2] = {{"BlkioDeviceReadBps", "throttleReadBpsDevice"},
+                                         {"BlkioDeviceWriteBps", "throttleWriteBpsDevice"},
+                                         {"BlkioDeviceReadIOps", "throttleReadIOPSDevice"},
+                                         {"BlkioDeviceWriteIOps", "throttleWriteIOPSDevice"}};
+    for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+        json_t *in = json_object_get(host, map[i][0]), *d, *out = json_array();
+        size_t k;
+        json_array_foreach(in, k, d)
+        {
+            const char *path = json_string_value(json_object_get(d, "Path"));
+            struct stat st;
+            if (path == NULL || stat(path, &st) < 0 || !S_ISBLK(st.st_mode)) {
+                json_decref(out);
+                return berth_error_set(err, ENODEV, "HostConfig.%s: '%s' is not a block device",
+                                       map[i][0], path ? path : "");
+            }
+            json_array_append_new(
+                out, json_pack("{s:I,s:I,s:O}", "major", (json_int_t)major(st.st_rdev), "minor",
+                               (json_int_t)minor(st.st_rdev), "rate", json_object_get(d, "Rate")));
+        }
+        if (json_array_size(out) == 0) {
+            json_decref(out);
+            continue;
+        }
+        if (json_object_get(res, "blockIO") == NULL)
+            json_object_set_new(res, "blockIO", json_object());
+        json_object_set_new(json_object_get(res, "blockIO"), map[i][1], out);
+    }
+    return 0;
 }
 
 /* The record's Mounts (volumes, binds, tmpfs) after the default ones. */
@@ -195,6 +231,13 @@ int shim_write_config(const struct shim_args *a, char ***ret_layers, struct bert
     set_mounts(spec, rec);
     json_object_set(spec, "hostname", json_object_get(p, "Hostname"));
     set_linux(json_object_get(spec, "linux"), json_object_get(rec, "HostConfig"));
+    if (set_throttles(json_object_get(json_object_get(spec, "linux"), "resources"),
+                      json_object_get(rec, "HostConfig"), err) < 0 ||
+        shim_set_security(spec, json_object_get(rec, "HostConfig"), err) < 0) {
+        json_decref(spec);
+        json_decref(rec);
+        return -ENODEV;
+    }
     json_t *layers = json_object_get(rec, "Layers"), *l;
     size_t i, n = json_array_size(layers);
     char **v = xzalloc((n + 1) * sizeof(char *));

@@ -43,12 +43,12 @@ setup() {
 @test "docker run: options berth does not support fail naming the field" {
     run -125 d run --rm --shm-size 1g busybox true
     [[ "$output" == *"HostConfig.ShmSize is not supported by berth yet"* ]]
-    run -125 d run --rm --ulimit nofile=10:10 busybox true
-    [[ "$output" == *"HostConfig.Ulimits is not supported by berth yet"* ]]
-    run -125 d run --rm --cap-add SYS_ADMIN busybox true
-    [[ "$output" == *"HostConfig.CapAdd is not supported by berth yet"* ]]
-    run -125 d run --rm --privileged busybox true
-    [[ "$output" == *"HostConfig.Privileged is not supported by berth yet"* ]]
+    run -125 d run --rm --oom-score-adj 100 busybox true
+    [[ "$output" == *"HostConfig.OomScoreAdj is not supported by berth yet"* ]]
+    run -125 d run --rm --pid host busybox true
+    [[ "$output" == *"HostConfig.PidMode is not supported by berth yet"* ]]
+    run -125 d run --rm --ipc host busybox true
+    [[ "$output" == *"HostConfig.IpcMode is not supported by berth yet"* ]]
     run -125 d run --restart always busybox true
     [[ "$output" == *"HostConfig.RestartPolicy 'always' is not supported by berth yet"* ]]
     run -125 d run --rm -p 8080:80 busybox true

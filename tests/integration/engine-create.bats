@@ -5,15 +5,6 @@
 
 load engine-helpers
 
-# A copy of the busybox image's only layer, for --rootfs.
-make_rootfs() {
-    local dir=$ENGINE_DIR/rootfs-$BATS_TEST_NUMBER layer
-    "$BERTH" run --rm busybox true >/dev/null
-    layer=$(ls -d "$ENGINE_DIR"/data/layers/sha256/* | head -1)
-    cp -a "$layer" "$dir"
-    echo "$dir"
-}
-
 @test "allow-list: a set field berth does not honour is refused by name, unset ones pass" {
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"ShmSize":1073741824}}'
     [[ "$output" == *'"message":"HostConfig.ShmSize is not supported by berth yet"'* ]]

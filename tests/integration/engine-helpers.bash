@@ -158,3 +158,13 @@ docker_setup() {
 d() {
     "$DOCKER" -H "unix://$SOCK" "$@"
 }
+
+# make_rootfs: a copy of the busybox image's layer (its only one), for
+# --rootfs; prints its path (under the test's engine dir).
+make_rootfs() {
+    local dir=$ENGINE_DIR/rootfs-$BATS_TEST_NUMBER layer
+    "$BERTH" run --rm busybox true >/dev/null
+    layer=$("$BERTH" image inspect busybox | jq -r '.[0].RootFS.Layers[0]')
+    cp -a "$ENGINE_DIR/data/layers/${layer/://}" "$dir"
+    echo "$dir"
+}

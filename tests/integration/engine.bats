@@ -210,8 +210,8 @@ load engine-helpers
     run -0 api POST /containers/create '{"Image":"busybox","Healthcheck":{"Test":["CMD","true"]}}'
     [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
     [ "$(head -1 <<<"$output" | jq -r .message)" = "Healthcheck is not supported by berth yet" ]
-    run -0 api POST /containers/create '{"Image":"busybox","HostConfig":{"Privileged":true}}'
-    [ "$(head -1 <<<"$output" | jq -r .message)" = "HostConfig.Privileged is not supported by berth yet" ]
+    run -0 api POST /containers/create '{"Image":"busybox","HostConfig":{"PidMode":"host"}}'
+    [ "$(head -1 <<<"$output" | jq -r .message)" = "HostConfig.PidMode is not supported by berth yet" ]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":"not an array"}'
     [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
     run -0 api GET /v1.41/nowhere

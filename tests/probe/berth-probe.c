@@ -20,7 +20,10 @@
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/time.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -434,6 +437,39 @@ static int cmd_exe_attack(char **argv)
 }
 
 /* How many BPF_PROG_TYPE_CGROUP_DEVICE programs the kernel holds. */
+/* One privileged call by name, for the secure-defaults tests (issue 14):
+ * "ok" or the errno name. Harmless where allowed: the clock is set to
+ * what it reads, a module load gets no image. */
+static int cmd_sys(char **argv)
+{
+    const char *n = argv[0];
+    struct timespec ts;
+    long r;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (strcmp(n, "init_module") == 0)
+        r = syscall(SYS_init_module, NULL, 0UL, "");
+    else if (strcmp(n, "finit_module") == 0)
+        r = syscall(SYS_finit_module, -1, "", 0);
+    else if (strcmp(n, "clock_settime") == 0)
+        r = clock_settime(CLOCK_REALTIME, &ts);
+    else if (strcmp(n, "settimeofday") == 0)
+        r = syscall(SYS_settimeofday, &(struct timeval){ts.tv_sec, ts.tv_nsec / 1000}, NULL);
+    else if (strcmp(n, "keyctl") == 0) /* KEYCTL_GET_KEYRING_ID of the session's */
+        r = syscall(SYS_keyctl, 0, -3, 0);
+    else if (strcmp(n, "unshare-user") == 0)
+        r = unshare(CLONE_NEWUSER);
+    else if (strcmp(n, "ptrace") == 0 && argv[1])
+        r = ptrace(PTRACE_ATTACH, (pid_t)parse_num(argv[1]), NULL, NULL);
+    else if (strcmp(n, "icmp-socket") == 0) /* ping's datagram socket */
+        r = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+    else {
+        fprintf(stderr, "berth-probe: unknown call '%s'\n", n);
+        return 2;
+    }
+    return report(r < 0 ? -1 : 0);
+}
+
 static int cmd_bpf_device_progs(char **argv)
 {
     union bpf_attr attr;
@@ -488,6 +524,9 @@ static const struct command commands[] = {
     {"exe", 0, cmd_exe, ""},
     {"exe-attack", 1, cmd_exe_attack, "SECONDS"},
     {"bpf-device-progs", 0, cmd_bpf_device_progs, ""},
+    {"sys", 1, cmd_sys,
+     "init_module|finit_module|clock_settime|settimeofday|keyctl|unshare-user|ptrace PID|"
+     "icmp-socket"},
 };
 
 static int usage(void)

@@ -160,9 +160,10 @@ static void test_limits(void **state)
     size_t n = HTTP_HEADER_MAX + 4096;
     char *in = xmalloc(n + 1), *o = in;
     (void)state;
-    o += sprintf(o, "HTTP/1.1 200 OK\r\n");
+    assert_non_null(in);
+    o += snprintf(o, n + 1, "HTTP/1.1 200 OK\r\n");
     while ((size_t)(o - in) + 4100 < n)
-        o += sprintf(o, "X: %04000d\r\n", 0);
+        o += snprintf(o, n + 1 - (size_t)(o - in), "X: %04000d\r\n", 0);
     expect_error(in, (size_t)(o - in), "header block is over 65536 bytes");
     memset(in, 'a', n);
     memcpy(in, "HTTP/1.1 200 OK\r\nX: ", 20);

@@ -49,6 +49,7 @@ enum MHD_Result api_images(struct request *r);
 int api_images_spool(struct MHD_Connection *conn, const char *path, const char *method);
 void api_images_spool_write(struct request *r, const char *data, size_t len);
 enum MHD_Result api_volumes(struct request *r); /* /volumes... (volumes.c) */
+enum MHD_Result api_events(struct request *r);  /* GET /events (events.c) */
 /* GET .../logs and POST .../attach */
 enum MHD_Result api_logs(struct request *r, const char *id);
 enum MHD_Result api_attach(struct request *r, const char *id);
@@ -72,6 +73,8 @@ bool detach_keys_filter(struct detach_keys *dk, const char *in, size_t n, char *
 struct ctr;
 /* stats.c: GET /containers/{id}/stats */
 enum MHD_Result api_stats(struct request *r, struct ctr *c);
+/* update.c: POST /containers/{id}/update (docker update) */
+enum MHD_Result api_update(struct request *r, struct ctr *c);
 /* exec.c: POST /containers/{id}/exec, and /exec/{id}/start|json */
 enum MHD_Result api_exec_create(struct request *r, struct ctr *c);
 enum MHD_Result api_exec(struct request *r);

@@ -87,8 +87,7 @@ static char *summary_fixed(const struct ctr *c)
         "Command", cmd, "Created",
         (json_int_t)parse_time(json_string_value(json_object_get(c->rec, "Created"))), "Ports",
         "Labels", json_is_object(labels) ? json_incref(labels) : json_object(), "HostConfig",
-        "NetworkMode", json_object_get(hc, "NetworkMode"), "NetworkSettings", "Networks",
-        "Mounts");
+        "NetworkMode", json_object_get(hc, "NetworkMode"), "NetworkSettings", "Networks", "Mounts");
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return text;
@@ -411,6 +410,8 @@ enum MHD_Result api_containers(struct request *r)
         ret = api_stats(r, c);
     } else if (streq(what, "exec") && streq(r->method, "POST")) {
         ret = api_exec_create(r, c);
+    } else if (streq(what, "update") && streq(r->method, "POST")) {
+        ret = api_update(r, c);
     } else if (streq(what, "wait") && streq(r->method, "POST")) {
         ret = wait_for(r, c);
     } else if (streq(r->method, "POST")) {

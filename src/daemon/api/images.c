@@ -4,6 +4,7 @@
  * image is larger than any JSON body. */
 #include "api.h"
 #include "../daemon.h"
+#include "../events.h"
 #include "cleanup.h"
 #include "error.h"
 #include "image-io.h"
@@ -94,6 +95,7 @@ static enum MHD_Result load(struct request *r)
     pthread_mutex_lock(&engine.lock);
     json_t *lines =
         image_load(engine.data_root, r->upload_fd, quiet ? NULL : load_progress, &text, &err);
+    events_image_load(lines);
     pthread_mutex_unlock(&engine.lock);
     if (lines == NULL)
         return api_error(r, err);
@@ -127,6 +129,8 @@ static enum MHD_Result import(struct request *r)
     struct berth_error *err = NULL;
     pthread_mutex_lock(&engine.lock);
     int rc = image_import(engine.data_root, r->upload_fd, ref, api_arg(r, "message"), &id, &err);
+    if (rc == 0)
+        events_image(id, "import", true);
     pthread_mutex_unlock(&engine.lock);
     if (rc < 0)
         return api_error(r, err);
@@ -162,6 +166,8 @@ static enum MHD_Result save(struct request *r, const char *one)
     pthread_mutex_lock(&engine.lock);
     int rc = fd < 0 ? berth_error_set(&err, errno, "cannot create a file in '%s'", dir)
                     : image_save(engine.data_root, argv, n, fd, &err);
+    for (i = 0; rc == 0 && i < n; i++)
+        events_image(argv[i], "save", true);
     pthread_mutex_unlock(&engine.lock);
     json_decref(names);
     struct stat st;
@@ -285,8 +291,15 @@ static enum MHD_Result remove_image(struct request *r, const char *name)
                            "are always removed");
     pthread_mutex_lock(&engine.lock);
     json_t *u = users();
+    struct store_image *img = NULL;
+    struct berth_error *e = NULL;
+    if (store_image_resolve(engine.data_root, name, &img, &e) < 0)
+        berth_error_clear(&e);
     json_t *out =
         store_image_remove(engine.data_root, name, api_arg_bool(r, "force", false), u, &err);
+    if (out && img)
+        events_image_removed(img->id, out);
+    store_image_free(img);
     pthread_mutex_unlock(&engine.lock);
     json_decref(u);
     return out ? api_json(r, 200, out) : api_error(r, err);
@@ -301,6 +314,8 @@ static enum MHD_Result tag(struct request *r, const char *name)
     struct berth_error *err = NULL;
     pthread_mutex_lock(&engine.lock);
     int rc = store_image_tag(engine.data_root, name, dst, &err);
+    if (rc == 0)
+        events_image(dst, "tag", false);
     pthread_mutex_unlock(&engine.lock);
     return rc < 0 ? api_error(r, err) : api_empty(r, 201);
 }

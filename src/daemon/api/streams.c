@@ -14,6 +14,7 @@
 #include "api.h"
 #include "logtail.h"
 #include "../daemon.h"
+#include "../events.h"
 #include "cleanup.h"
 #include "durable.h"
 #include "util.h"
@@ -481,6 +482,7 @@ enum MHD_Result api_attach(struct request *r, const char *id)
     u->want_in = api_arg_bool(r, "stdin", false) && json_is_true(json_object_get(cfg, "OpenStdin"));
     u->stdin_once = json_is_true(json_object_get(cfg, "StdinOnce")) && !lr->raw;
     json_decref(rec);
+    events_container_ref(id, "attach", NULL);
     const char *up = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Upgrade");
     struct MHD_Response *resp;
     unsigned status = 200;
@@ -517,6 +519,8 @@ enum MHD_Result api_resize(struct request *r, const char *cid, const char *eid)
         return api_message(r, 409, "Container %s is not running", cid);
     json_t *j = json_loads(rep, JSON_DISABLE_EOF_CHECK, NULL);
     const char *msg = json_string_value(json_object_get(j, "Error"));
+    if (msg == NULL && eid == NULL)
+        events_container_ref(cid, "resize", json_pack("{s:s,s:s}", "height", hs, "width", ws));
     enum MHD_Result ret = msg ? api_message(r, 409, "%s", msg) : api_empty(r, 200);
     json_decref(j);
     return ret;
