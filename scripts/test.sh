@@ -18,21 +18,32 @@ echo "== build"
 scripts/build.sh build
 
 # The slow lanes, pure cgroup v2 in qemu guests (Debian's kernel,
-# cgroup_no_v1=all): berth-runtime's own v2 tests (core) and podman and
-# containerd on berth-runtime (engines). They run beside everything else and
-# their verdicts are collected at the end; they start before the leak
-# check's snapshot, so their processes are not leaks.
+# cgroup_no_v1=all): berth-runtime's own v2 tests (core), podman and
+# containerd on berth-runtime (engines), then the engine's own tests
+# (berthd: berthd, berth-shim and berth from build/). Two guests at a time
+# (core beside engines-then-berthd): three would starve the host's tests on
+# two cores. They run beside everything else and their verdicts are
+# collected at the end; they start before the leak check's snapshot, so
+# their processes are not leaks.
+lanes="core engines berthd"
 declare -A lane_pid lane_log
-for lane in core engines; do
+for lane in $lanes; do
   lane_log[$lane]=$(mktemp /tmp/berth-v2-$lane.XXXXXX)
-  # at the lowest priority: the host's timing tests (a CPU quota, shares)
-  # must not compete with two qemu guests for the CPUs
-  setsid nice -n 19 scripts/v2-lane.sh "$lane" >"${lane_log[$lane]}" 2>&1 &
-  lane_pid[$lane]=$!
 done
+# at the lowest priority: the host's timing tests (a CPU quota, shares)
+# must not compete with the qemu guests for the CPUs
+setsid nice -n 19 scripts/v2-lane.sh core >"${lane_log[core]}" 2>&1 &
+lane_pid[core]=$!
+setsid nice -n 19 scripts/v2-lane.sh engines >"${lane_log[engines]}" 2>&1 &
+lane_pid[engines]=$!
+# berthd waits for engines (its own process group, so stop_lanes ends both)
+BERTH_V2_ENGINE_BUILD=$root/build setsid nice -n 19 bash -c \
+  'while kill -0 "$1" 2>/dev/null; do sleep 5; done; exec scripts/v2-lane.sh berthd' \
+  _ "${lane_pid[engines]}" >"${lane_log[berthd]}" 2>&1 &
+lane_pid[berthd]=$!
 # an early failure stops the lanes (each its own process group), qemu too
 stop_lanes() {
-  for lane in core engines; do
+  for lane in $lanes; do
     [ -z "${lane_pid[$lane]:-}" ] || kill -- -"${lane_pid[$lane]}" 2>/dev/null || true
     rm -f "${lane_log[$lane]}"
   done
@@ -87,7 +98,7 @@ rc=0
 bats --timing tests/integration/ | tee "$log" || rc=$?
 # the lanes end before the leak check, so none of their processes is caught
 # mid-way
-for lane in core engines; do
+for lane in $lanes; do
   echo "== cgroup v2 lane: $lane (started after the build)"
   lrc=0
   wait "${lane_pid[$lane]}" || lrc=$?

@@ -74,7 +74,7 @@ add_host_bins() {
     mkdir -p "$r/usr/bin"
     for f in "$@"; do
         cp "$f" "$r/usr/bin/"
-        for lib in $(ldd "$f" | grep -o '/[^ ]*'); do
+        for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*'); do
             mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib"
         done
     done
@@ -158,26 +158,34 @@ add_berthd() {
     add_host_bins "$r" "$b/src/daemon/berthd" "$b/src/shim/berth-shim" "$b/src/cli/berth" \
         "$b/src/init/berth-init" /usr/bin/curl /usr/bin/ps /usr/bin/pgrep /usr/bin/nice \
         /usr/bin/date /usr/bin/script /usr/bin/crun
+    # engine-memory.bats: BERTH_WORKLOADS=/usr/bin (static: no libraries);
+    # berthd finds all three next to itself for the berth-workloads image
+    add_host_bins "$r" "$b/tests/workloads/memory_hog" "$b/tests/workloads/cpu_hog" \
+        "$b/tests/workloads/io_pulse"
     mkdir -p "$r/usr/sbin" && cp /usr/sbin/runc "$r/usr/sbin/"
     add_bats "$r" tests/integration/engine-helpers.bash tests/integration/engine.bats \
         tests/integration/engine-create.bats tests/integration/engine-ops.bats \
         tests/integration/engine-verbs.bats tests/integration/engine-logs.bats \
-        tests/integration/engine-tty.bats
+        tests/integration/engine-tty.bats tests/integration/engine-memory.bats \
+        tests/integration/engine-limits.bats tests/integration/engine-events.bats \
+        tests/integration/engine-security.bats
     mkdir -p "$r/lib/overlay-ko" "$r/etc" && cp "$cache/overlay-ko/overlay.ko" "$r/lib/overlay-ko/"
     printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
     printf 'root:x:0:\n' >"$r/etc/group"
     cat >"$r/suite.sh" <<'EOI'
 insmod /lib/overlay-ko/overlay.ko
 ip link set lo up 2>/dev/null
-echo "# engine, engine-create, -verbs, -logs, -tty and -ops.bats (berthd) on pure cgroup v2"
+echo "# the engine's own bats files (berthd) on pure cgroup v2"
 cd /src/tests/integration
 # nice -20: the tests run in the root cgroup, where a task weighs 1024 against
 # a container cgroup's cpu.weight (the stats test's --cpu-shares 262144 is
 # weight 10000, 100 times that); under TCG that starves bats and berthd
 nice -n -20 env BERTHD=/usr/bin/berthd BERTH=/usr/bin/berth BERTH_SHIM=/usr/bin/berth-shim \
     BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
+    BERTH_WORKLOADS=/usr/bin \
     TMPDIR=/tmp bats engine.bats engine-create.bats engine-verbs.bats engine-logs.bats \
-    engine-tty.bats engine-ops.bats
+    engine-tty.bats engine-ops.bats engine-memory.bats engine-limits.bats engine-events.bats \
+    engine-security.bats
 rc=$?
 EOI
 }
