@@ -30,17 +30,21 @@ declare -A lane_pid lane_log
 for lane in $lanes; do
   lane_log[$lane]=$(mktemp /tmp/berth-v2-$lane.XXXXXX)
 done
-# at the lowest priority: the host's timing tests (a CPU quota, shares)
-# must not compete with the qemu guests for the CPUs
-setsid nice -n 19 scripts/v2-lane.sh core >"${lane_log[core]}" 2>&1 &
-lane_pid[core]=$!
-setsid nice -n 19 scripts/v2-lane.sh engines >"${lane_log[engines]}" 2>&1 &
-lane_pid[engines]=$!
+# At the lowest priority: the host's timing tests (a CPU quota, shares)
+# must not compete with the qemu guests for the CPUs. setsid makes each
+# lane a session, and with sched_autogroup a session is a group that
+# weighs as much as the tests' own whatever its tasks' nice: the lane sets
+# its group's nice itself (/proc/self/autogroup), once it is a session.
+lane_start() { # LANE [WAIT_PID]
+  setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null || true
+    while [ -n "$2" ] && kill -0 "$2" 2>/dev/null; do sleep 5; done
+    exec nice -n 19 scripts/v2-lane.sh "$1"' _ "$1" "${2:-}" >"${lane_log[$1]}" 2>&1 &
+  lane_pid[$1]=$!
+}
+lane_start core
+lane_start engines
 # berthd waits for engines (its own process group, so stop_lanes ends both)
-BERTH_V2_ENGINE_BUILD=$root/build setsid nice -n 19 bash -c \
-  'while kill -0 "$1" 2>/dev/null; do sleep 5; done; exec scripts/v2-lane.sh berthd' \
-  _ "${lane_pid[engines]}" >"${lane_log[berthd]}" 2>&1 &
-lane_pid[berthd]=$!
+BERTH_V2_ENGINE_BUILD=$root/build lane_start berthd "${lane_pid[engines]}"
 # an early failure stops the lanes (each its own process group), qemu too
 stop_lanes() {
   for lane in $lanes; do
