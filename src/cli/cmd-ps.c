@@ -87,7 +87,7 @@ static int print(json_t *list, const char *format, bool quiet, bool notrunc)
     bool table = strncmp(format, "table", 5) == 0;
     const char *tmpl = table ? format + 5 + strspn(format + 5, " ") : format;
     if (table && *tmpl == '\0')
-        tmpl = PS_TABLE + 6;
+        tmpl = &PS_TABLE[6]; /* after "table " */
     char **lines = xzalloc((json_array_size(list) + 2) * sizeof(char *));
     if (table && !quiet && (lines[n++] = header(tmpl)) == NULL)
         return strv_freep(&lines), 1;
