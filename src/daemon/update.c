@@ -7,6 +7,7 @@
  * unset. */
 #include "daemon.h"
 #include "body.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
 #include "durable.h"
@@ -32,20 +33,6 @@ static json_int_t iget(json_t *o, const char *k)
     return json_integer_value(json_object_get(o, k));
 }
 
-/* Whether the kernel limits swap per cgroup, as the shim's spec.c decides
- * it at start: v1's memsw file; v2 unless booted without swap accounting. */
-static bool swap_accounted(void)
-{
-    _cleanup_free_ char *cmdline = NULL;
-    if (access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0)
-        return true;
-    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0 ||
-        read_file_at(-1, "/proc/cmdline", &cmdline, NULL, NULL) < 0)
-        return false;
-    return strstr(cmdline, "cgroup.memory=noswap") == NULL &&
-           strstr(cmdline, "swapaccount=0") == NULL;
-}
-
 static json_t *memory_of(json_t *d, json_t *host)
 {
     json_t *m = json_object();
@@ -55,7 +42,8 @@ static json_t *memory_of(json_t *d, json_t *host)
         json_object_set_new(m, "reservation", json_integer(iget(d, "MemoryReservation")));
     if (json_object_get(d, "MemorySwap"))
         json_object_set_new(m, "swap", json_integer(iget(d, "MemorySwap")));
-    else if (json_object_get(d, "Memory") && iget(host, "MemorySwap") == 0 && swap_accounted())
+    else if (json_object_get(d, "Memory") && iget(host, "MemorySwap") == 0 &&
+             berth_cgroup_swap_accounted())
         json_object_set_new(m, "swap", json_integer(2 * iget(d, "Memory"))); /* docker's default */
     return m;
 }

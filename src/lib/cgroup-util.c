@@ -409,3 +409,15 @@ struct berth_cgroup_hier *berth_cgroup_find_hier(const struct berth_cgroup *cg, 
     }
     return NULL;
 }
+
+bool berth_cgroup_swap_accounted(void)
+{
+    if (access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0)
+        return true;
+    _cleanup_free_ char *cmdline = NULL;
+    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0 ||
+        read_file_at(-1, "/proc/cmdline", &cmdline, NULL, NULL) < 0)
+        return false;
+    return strstr(cmdline, "cgroup.memory=noswap") == NULL &&
+           strstr(cmdline, "swapaccount=0") == NULL;
+}

@@ -104,6 +104,11 @@ int berth_cgroup_update(struct berth_cgroup *cg, const struct berth_resources *r
                         struct berth_error **err);
 /* Whether the cgroup is frozen now (paused), by berth or anyone. */
 bool berth_cgroup_frozen(struct berth_cgroup *cg);
+/* Whether the kernel limits swap per cgroup (docker's default swap of twice
+ * the memory limit needs it): v1's memsw file; on v2 (kernel >= 5.8)
+ * memory.swap.max exists unless the kernel was booted without swap
+ * accounting (cgroup.memory=noswap, swapaccount=0). */
+bool berth_cgroup_swap_accounted(void);
 
 /* For another process joining the container (exec): an fd to clone it
  * straight into the cgroup (v2, CLONE_INTO_CGROUP; caller closes), or -1

@@ -29,21 +29,6 @@ static void set_process(json_t *proc, json_t *p)
     json_object_set_new(proc, "user", user);
 }
 
-/* Whether the kernel limits swap per cgroup: v1's memsw file; on v2
- * (kernel >= 5.8) memory.swap.max always exists unless the kernel was
- * booted without swap accounting (cgroup.memory=noswap, swapaccount=0). */
-static bool swap_accounted(void)
-{
-    if (access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0)
-        return true;
-    _cleanup_free_ char *cmdline = NULL;
-    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0 ||
-        read_file_at(-1, "/proc/cmdline", &cmdline, NULL, NULL) < 0)
-        return false;
-    return strstr(cmdline, "cgroup.memory=noswap") == NULL &&
-           strstr(cmdline, "swapaccount=0") == NULL;
-}
-
 static void set_memory(json_t *res, json_t *host)
 {
     json_int_t mem = json_integer_value(json_object_get(host, "Memory"));
@@ -57,7 +42,7 @@ static void set_memory(json_t *res, json_t *host)
     /* docker: -1 unlimited swap; unset with a limit: as much swap as memory */
     if (swap == -1 || swap > 0)
         json_object_set_new(m, "swap", json_integer(swap));
-    else if (mem > 0 && swap_accounted())
+    else if (mem > 0 && berth_cgroup_swap_accounted())
         json_object_set_new(m, "swap", json_integer(2 * mem));
     if (json_object_size(m) > 0)
         json_object_set_new(res, "memory", m);
