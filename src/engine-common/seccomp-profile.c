@@ -114,22 +114,23 @@ static json_t *architectures(json_t *profile)
 json_t *seccomp_profile_to_oci(json_t *profile, char *const *caps, struct berth_error **err)
 {
     json_t *dret = json_object_get(profile, "defaultErrnoRet"), *rule;
+    json_int_t dv = json_integer_value(dret);
     size_t i;
     const char *bad = NULL;
     if (!json_is_object(profile))
         bad = "invalid seccomp profile: not a JSON object";
     else if (!json_is_string(json_object_get(profile, "defaultAction")))
         bad = "invalid seccomp profile: no defaultAction";
-    else if (dret && !json_is_null(dret) && json_integer_value(dret) != EPERM)
-        /* the runtime's default errno is EPERM, as Docker's default profile's */
-        bad = "seccomp profile field 'defaultErrnoRet' other than 1 (EPERM) is not supported by "
-              "berth yet";
+    else if (dret && !json_is_null(dret) && (!json_is_integer(dret) || dv < 0 || dv > 4095))
+        bad = "invalid seccomp profile: defaultErrnoRet must be an errno (0 to 4095)";
     if (bad) {
         berth_error_set(err, EINVAL, "%s", bad);
         return NULL;
     }
     json_t *oci = json_pack("{s:O,s:o}", "defaultAction", json_object_get(profile, "defaultAction"),
                             "architectures", architectures(profile));
+    if (json_is_integer(dret)) /* the runtime's defaultErrnoRet (EPERM without) */
+        json_object_set(oci, "defaultErrnoRet", dret);
     static const char *const keep[] = {"flags", "listenerPath", "listenerMetadata"};
     for (size_t k = 0; k < ARRAY_SIZE(keep); k++)
         if (json_object_get(profile, keep[k]))

@@ -48,11 +48,13 @@ static int parse_arg(json_t *o, const char *path, void *out, struct berth_error 
     return berth_error_set(err, EINVAL, "invalid config: '%s.op' '%s' is unknown", path, op);
 }
 
-static int parse_errno_ret(json_t *o, const char *path, bool *has, unsigned *ret,
+/* `key` is "errnoRet" in a rule and "defaultErrnoRet" for the default
+ * action (runtime-spec config-linux.md) */
+static int parse_errno_ret(json_t *o, const char *key, const char *path, bool *has, unsigned *ret,
                            struct berth_error **err)
 {
     int64_t v = 0;
-    int r = jget_int(o, "errnoRet", path, 0, 4095, &v, has, err);
+    int r = jget_int(o, key, path, 0, 4095, &v, has, err);
     *ret = (unsigned)v;
     return r;
 }
@@ -64,7 +66,7 @@ static int parse_rule(json_t *o, const char *path, void *out, struct berth_error
 
     if ((r = jget_strv(o, "names", path, true, &rule->names, err)) < 0 ||
         (r = jget_string(o, "action", path, true, &rule->action, err)) < 0 ||
-        (r = parse_errno_ret(o, path, &rule->has_errno_ret, &rule->errno_ret, err)) < 0)
+        (r = parse_errno_ret(o, "errnoRet", path, &rule->has_errno_ret, &rule->errno_ret, err)) < 0)
         return r;
     if (rule->names[0] == NULL)
         return berth_error_set(err, EINVAL, "invalid config: '%s.names' is empty", path);
@@ -79,7 +81,8 @@ static int parse_body(json_t *o, struct berth_seccomp *s, struct berth_error **e
     int r;
 
     if ((r = jget_string(o, "defaultAction", P, true, &s->default_action, err)) < 0 ||
-        (r = parse_errno_ret(o, P, &s->has_default_errno_ret, &s->default_errno_ret, err)) < 0 ||
+        (r = parse_errno_ret(o, "defaultErrnoRet", P, &s->has_default_errno_ret,
+                             &s->default_errno_ret, err)) < 0 ||
         (r = jget_strv(o, "architectures", P, false, &s->architectures, err)) < 0 ||
         (r = jget_strv(o, "flags", P, false, &s->flags, err)) < 0 ||
         (r = jget_object_array(o, "syscalls", P, sizeof(*s->rules), parse_rule, &s->rules,

@@ -177,6 +177,9 @@ unlimited" ]
     [[ "$output" == "berth: cannot load seccomp profile '$ENGINE_DIR/nojson.json': "* ]]
     run -125 "$BERTH" run --security-opt "seccomp=$ENGINE_DIR/bad.json" busybox true
     [[ "$output" == *"invalid seccomp profile"*"SCMP_ACT_NOPE"* ]]
+    echo '{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 5000}' >"$ENGINE_DIR/bigerr.json"
+    run -125 "$BERTH" run --security-opt "seccomp=$ENGINE_DIR/bigerr.json" busybox true
+    [[ "$output" == *"defaultErrnoRet must be an errno (0 to 4095)"* ]]
     run -125 "$BERTH" run --ulimit nofile=5:2 busybox true
     [[ "$output" == *"ulimit soft limit must be less than or equal to hard limit"* ]]
     run -125 "$BERTH" run --ulimit bogus=1 busybox true

@@ -32,12 +32,15 @@ setup_file() {
     export PM_CGROUP=berth-podman-$BERTH_TAG
     mkdir -p "$PM/tmp"
     # podman with the private configuration, also for script(1) below; from
-    # a private dir, as conmon writes its "oom" file into its working dir
+    # a private dir, as conmon writes its "oom" file into its working dir.
+    # The runtime gets a private --root: as root podman passes none, and
+    # berth-runtime's default /run/berth would keep its seccomp cache
+    # (/run/berth/.seccomp) on the host after the file
     cat >"$PM/podman" <<EOF
 #!/bin/sh
 export CONTAINERS_CONF=$PM/containers.conf CONTAINERS_STORAGE_CONF=$PM/storage.conf
 cd "$PM/tmp" || exit 1
-exec podman --tmpdir "$PM/tmp" "\$@"
+exec podman --tmpdir "$PM/tmp" --runtime-flag "root=$PM/runtime" "\$@"
 EOF
     chmod 755 "$PM/podman"
     # nofile/nproc: podman's defaults raise the hard limits, which needs
