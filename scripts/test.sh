@@ -74,7 +74,7 @@ fuzz() {
   [ "$st" = 0 ] || { echo "fuzzing $1 found a failure"; exit 1; }
 }
 
-echo "== fuzz the config parser (60 s), berthd's create bodies, tar layers, the CLI's HTTP responses (30 s), libFuzzer + ASan"
+echo "== fuzz the config parser (60 s), berthd's create bodies and events queries, tar layers, the CLI's HTTP responses (30 s), libFuzzer + ASan"
 if command -v clang >/dev/null; then
   [ -f build-fuzz/build.ninja ] ||
     CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
@@ -82,6 +82,7 @@ if command -v clang >/dev/null; then
   fuzz fuzz-api-body corpus-api-body 30 4096
   fuzz fuzz-tar corpus-tar 30 65536
   fuzz fuzz-http corpus-http 30 70000
+  fuzz fuzz-events-query corpus-events-query 30 1024
 fi
 
 echo "== integration tests"
@@ -94,6 +95,8 @@ export BERTH_PROBE=$root/build/tests/probe/berth-probe
 export BERTH_API=$root/build/tests/api/berth-api
 snap=$(mktemp /tmp/berth-leak.XXXXXX)
 scripts/leakcheck.sh snapshot "$snap"
+# berth-runtime's default root: a test that forgets --root writes there
+run_berth_before=$(ls -A /run/berth 2>/dev/null || true)
 log=$(mktemp /tmp/berth-bats.XXXXXX)
 rc=0
 bats --timing tests/integration/ | tee "$log" || rc=$?
@@ -109,6 +112,11 @@ for lane in $lanes; do
 done
 echo "== leak check"
 scripts/leakcheck.sh compare "$snap" || rc=1
+[ "$(ls -A /run/berth 2>/dev/null || true)" = "$run_berth_before" ] || {
+  echo "leakcheck: /run/berth (berth-runtime's default root) changed:" \
+    "$(ls -A /run/berth 2>/dev/null | tr '\n' ' ')" >&2
+  rc=1
+}
 skipped=$(grep -c '^ok .* # skip' "$log" || true)
 passed=$(($(grep -c '^ok ' "$log" || true) - skipped))
 failed=$(grep -c '^not ok ' "$log" || true)

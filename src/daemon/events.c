@@ -142,10 +142,12 @@ static void import_line(json_t *rec, const char *id, const char *line, uint64_t 
     json_int_t nano = json_integer_value(json_object_get(j, "timeNano"));
     if (action) {
         json_t *attrs = json_deep_copy(json_object_get(j, "Attributes"));
-        json_t *ev = ctr_event(rec, id, action, json_is_object(attrs) ? attrs : json_object(),
-                               nano ? nano : now_nano());
-        if (!json_is_object(attrs))
+        /* checked before ctr_event, which frees what it is given */
+        if (!json_is_object(attrs)) {
             json_decref(attrs);
+            attrs = json_object();
+        }
+        json_t *ev = ctr_event(rec, id, action, attrs, nano ? nano : now_nano());
         json_object_set_new(ev, EVENTS_MARK, json_integer((json_int_t)end));
         append_locked(ev);
     }

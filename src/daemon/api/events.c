@@ -10,10 +10,10 @@
  * attributes, scope "local". */
 #include "api.h"
 #include "../events.h"
+#include "events-query.h"
 #include "cleanup.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,77 +37,6 @@ static void reader_free(void *cls)
     json_decref(er->filters);
     free(er->out);
     free(er);
-}
-
-/* Docker's since/until: unix seconds with an optional fraction, or
- * RFC 3339 ("Z" or an offset); -1 when neither. */
-static long long parse_time(const char *s)
-{
-    char *end;
-    struct tm tm = {0};
-    long long sec = strtoll(s, &end, 10), ns = 0;
-    const char *rest = end;
-    bool date = end == s || *end == '-'; /* not a number, or a date */
-    if (date) {
-        rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (rest == NULL)
-            return -1;
-        sec = timegm(&tm);
-    }
-    int digits = 0;
-    bool frac = *rest == '.';
-    for (rest += frac; frac && isdigit((unsigned char)*rest); rest++)
-        if (digits++ < 9)
-            ns = ns * 10 + (*rest - '0');
-    for (; digits > 0 && digits < 9; digits++)
-        ns *= 10;
-    if (date && (*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':') {
-        long long off = atoll(rest + 1) * 3600 + atoll(rest + 4) * 60;
-        sec -= *rest == '+' ? off : -off;
-        rest += 6;
-    } else if (date && *rest == 'Z') {
-        rest++;
-    }
-    return *rest || sec < 0 ? -1 : sec * NS + ns;
-}
-
-static const char *const keys[] = {"type",    "event",   "container", "image",  "label",
-                                   "volume",  "network", "plugin",    "daemon", "node",
-                                   "service", "secret",  "config",    "scope"};
-
-/* {"k":{"v":true}} (docker CLI) or {"k":["v"]} into {"k":["v"]}; the
- * unknown key in *ret_bad. */
-static json_t *parse_filters(const char *text, const char **ret_bad)
-{
-    json_t *f = text && *text ? json_loads(text, 0, NULL) : json_object(), *v, *out = json_object();
-    const char *k;
-    *ret_bad = NULL;
-    if (!json_is_object(f))
-        *ret_bad = "";
-    json_object_foreach(f, k, v)
-    {
-        bool known = false;
-        for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-            known |= streq(k, keys[i]);
-        if (!known || !(json_is_object(v) || json_is_array(v))) {
-            *ret_bad = known ? "" : k;
-            break;
-        }
-        json_t *a = json_array(), *x;
-        const char *name;
-        size_t i;
-        if (json_is_object(v))
-            json_object_foreach(v, name, x) json_array_append_new(a, json_string(name));
-        else
-            json_array_foreach(v, i, x) if (json_is_string(x)) json_array_append(a, x);
-        json_object_set_new(out, k, a);
-    }
-    if (*ret_bad) {
-        *ret_bad = xstrdup(*ret_bad);
-        json_decref(out), out = NULL;
-    }
-    json_decref(f);
-    return out;
 }
 
 static bool values_match(json_t *vals, const char *s, bool prefix)
@@ -282,15 +211,15 @@ static ssize_t events_cb(void *cls, uint64_t pos, char *buf, size_t max)
 static bool parse_args(struct request *r, struct evreader *er, enum MHD_Result *ret)
 {
     const char *s = api_arg(r, "since"), *u = api_arg(r, "until"), *bad = NULL;
-    er->since = s && *s ? parse_time(s) : 0;
-    er->until = u && *u ? parse_time(u) : 0;
+    er->since = s && *s ? events_query_parse_time(s) : 0;
+    er->until = u && *u ? events_query_parse_time(u) : 0;
     if (er->since < 0)
         *ret = api_message(r, 400, "invalid value for since: '%s'", s);
     else if (er->until < 0)
         *ret = api_message(r, 400, "invalid value for until: '%s'", u);
     else if (er->since && er->until && er->until < er->since)
         *ret = api_message(r, 400, "`since` time (%s) cannot be after `until` time (%s)", s, u);
-    else if ((er->filters = parse_filters(api_arg(r, "filters"), &bad)) != NULL)
+    else if ((er->filters = events_query_parse_filters(api_arg(r, "filters"), &bad)) != NULL)
         return true;
     else if (*bad)
         *ret = api_message(r, 400, "invalid filter '%s'", bad);
