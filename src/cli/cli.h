@@ -17,6 +17,9 @@ struct reply {
  * --sysctl (`flag` without dashes) into HostConfig `host`; 0, or -1 after
  * printing why (a seccomp file read here that is unreadable or no JSON). */
 int cli_security_flag(json_t *host, const char *flag, const char *arg);
+/* --restart no|always|unless-stopped|on-failure[:N] as Docker's
+ * RestartPolicy object, or NULL after printing why (run, create, update). */
+json_t *cli_restart_policy(const char *arg);
 /* Prints "berth: MESSAGE" and returns `code`. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The message of an API error reply. */

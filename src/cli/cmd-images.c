@@ -5,6 +5,7 @@
  * CreatedAt Size Containers SharedSize UniqueSize VirtualSize. */
 #include "cli.h"
 #include "cleanup.h"
+#include "units.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -29,29 +30,9 @@ static void human_size(double n, char *buf, size_t len)
 /* docker's units.HumanDuration, then " ago" */
 static void since(json_int_t t, char *buf, size_t len)
 {
-    long s = (long)(time(NULL) - t), m = s / 60, h = (long)((double)s / 3600 + 0.5);
-    if (s < 1)
-        snprintf(buf, len, "Less than a second ago");
-    else if (s == 1)
-        snprintf(buf, len, "1 second ago");
-    else if (s < 60)
-        snprintf(buf, len, "%ld seconds ago", s);
-    else if (m == 1)
-        snprintf(buf, len, "About a minute ago");
-    else if (m < 60)
-        snprintf(buf, len, "%ld minutes ago", m);
-    else if (h == 1)
-        snprintf(buf, len, "About an hour ago");
-    else if (h < 48)
-        snprintf(buf, len, "%ld hours ago", h);
-    else if (h < 24 * 7 * 2)
-        snprintf(buf, len, "%ld days ago", h / 24);
-    else if (h < 24 * 30 * 2)
-        snprintf(buf, len, "%ld weeks ago", h / 24 / 7);
-    else if (h < 24 * 365 * 2)
-        snprintf(buf, len, "%ld months ago", h / 24 / 30);
-    else
-        snprintf(buf, len, "%ld years ago", s / 3600 / 24 / 365);
+    char d[48];
+    berth_human_duration(time(NULL) - (time_t)t, d, sizeof(d));
+    snprintf(buf, len, "%s ago", d);
 }
 
 /* the fields of one row: image `e` under `tag` ("NAME:TAG" or "<none>:<none>") */
@@ -61,7 +42,7 @@ static json_t *fields(json_t *e, const char *tag, bool notrunc)
     const char *colon = strrchr(tag, ':');
     json_int_t created = json_integer_value(json_object_get(e, "Created"));
     time_t ct = (time_t)created;
-    char at[64], ago[32], size[32];
+    char at[64], ago[64], size[32];
     strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S +0000 UTC", gmtime(&ct));
     since(created, ago, sizeof(ago));
     human_size((double)json_integer_value(json_object_get(e, "Size")), size, sizeof(size));

@@ -3,6 +3,7 @@
  * RunningFor Status State Labels Ports Mounts Networks Size. */
 #include "cli.h"
 #include "cleanup.h"
+#include "units.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -18,15 +19,9 @@
 
 static void ago(json_int_t t, char *buf, size_t len)
 {
-    long s = (long)(time(NULL) - t);
-    if (s < 60)
-        snprintf(buf, len, "%ld seconds ago", s < 0 ? 0 : s);
-    else if (s < 3600)
-        snprintf(buf, len, "%ld minutes ago", s / 60);
-    else if (s < 86400)
-        snprintf(buf, len, "%ld hours ago", s / 3600);
-    else
-        snprintf(buf, len, "%ld days ago", s / 86400);
+    char d[48];
+    berth_human_duration(time(NULL) - (time_t)t, d, sizeof(d));
+    snprintf(buf, len, "%s ago", d);
 }
 
 static char *labels_text(json_t *labels)
@@ -50,7 +45,7 @@ static json_t *fields(json_t *e, bool notrunc)
     const char *cmd = json_string_value(json_object_get(e, "Command"));
     const char *name = json_string_value(json_array_get(json_object_get(e, "Names"), 0));
     time_t created = (time_t)json_integer_value(json_object_get(e, "Created"));
-    char at[64], rf[32];
+    char at[64], rf[64];
     strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S +0000 UTC", gmtime(&created));
     ago(created, rf, sizeof(rf));
     _cleanup_free_ char *q =
@@ -165,6 +160,8 @@ int cmd_ps(int argc, char **argv)
     _cleanup_free_ char *ftext = json_dumps(filters, JSON_COMPACT);
     _cleanup_free_ char *qf = cli_escape(ftext);
     json_decref(filters);
-    _cleanup_free_ char *path = xasprintf("/containers/json?all=%d&filters=%s", all, qf);
+    /* only the fields fields() reads: berthd's brief entries */
+    _cleanup_free_ char *path =
+        xasprintf("/containers/json?all=%d&filters=%s&x-berth-brief=1", all, qf);
     return cli_list(path, print, format, quiet, notrunc);
 }

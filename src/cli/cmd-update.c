@@ -1,7 +1,8 @@
 /* berth update [OPTIONS] CONTAINER... (docker update): new resource limits
  * for created or running containers, POST /containers/ID/update with
- * Docker's UpdateConfig body. A bad value exits 125 before any request;
- * --restart and --kernel-memory are refused by name. */
+ * Docker's UpdateConfig body, and --restart (the shim reads the policy at
+ * each exit). A bad value exits 125 before any request; --kernel-memory is
+ * refused by name. */
 #include "cli.h"
 #include "cleanup.h"
 #include "units.h"
@@ -16,9 +17,9 @@
 #define UPDATE_USAGE                                                                               \
     "usage: berth update [--cpu-shares N] [--cpus N] [--cpu-period N] [--cpu-quota N] "            \
     "[--cpuset-cpus LIST] [--cpuset-mems LIST] [--memory SIZE] [--memory-reservation SIZE] "       \
-    "[--memory-swap SIZE] [--pids-limit N] [--blkio-weight N] CONTAINER..."
+    "[--memory-swap SIZE] [--pids-limit N] [--blkio-weight N] [--restart POLICY] CONTAINER..."
 
-enum kind { K_INT, K_SIZE, K_CPUS, K_STR, K_REFUSED };
+enum kind { K_INT, K_SIZE, K_CPUS, K_STR, K_RESTART, K_REFUSED };
 
 static const struct {
     const char *name;
@@ -30,7 +31,7 @@ static const struct {
     {"cpuset-cpus", "CpusetCpus", K_STR},   {"cpuset-mems", "CpusetMems", K_STR},
     {"memory", "Memory", K_SIZE},           {"memory-reservation", "MemoryReservation", K_SIZE},
     {"memory-swap", "MemorySwap", K_SIZE},  {"pids-limit", "PidsLimit", K_INT},
-    {"blkio-weight", "BlkioWeight", K_INT}, {"restart", NULL, K_REFUSED},
+    {"blkio-weight", "BlkioWeight", K_INT}, {"restart", "RestartPolicy", K_RESTART},
     {"kernel-memory", NULL, K_REFUSED},
 };
 
@@ -68,6 +69,13 @@ static int set_value(json_t *body, size_t i, const char *arg)
     case K_STR:
         json_object_set_new(body, uopts[i].field, json_string(arg));
         return 0;
+    case K_RESTART: {
+        json_t *p = cli_restart_policy(arg);
+        if (p == NULL)
+            return -1;
+        json_object_set_new(body, uopts[i].field, p);
+        return 0;
+    }
     case K_REFUSED:
     default:
         return cli_error(-1, "--%s is not supported by berth update", n);

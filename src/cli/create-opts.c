@@ -27,13 +27,16 @@ struct copt {
 
 #define USAGE                                                                                      \
     "usage: berth %s [OPTIONS] IMAGE [COMMAND [ARG...]] (or --rootfs DIR [COMMAND...]); "          \
-    "options: --name -d --rm -e --env-file -w -u --hostname --entrypoint -v --mount --tmpfs "      \
+    "options: --name -d --rm --restart -e --env-file -w -u --hostname --entrypoint -v --mount "    \
+    "--tmpfs "                                                                                     \
     "--read-only --memory --memory-reservation --memory-swap --cpus --cpu-shares --cpu-period "    \
     "--cpu-quota --cpuset-cpus "                                                                   \
     "--cpuset-mems --pids-limit --blkio-weight --device-read-bps --device-write-bps "              \
     "--device-read-iops --device-write-iops --stop-signal --stop-timeout --init --network "        \
     "--rootfs --label --log-opt -i -t --detach-keys --runtime --cap-add --cap-drop "               \
-    "--security-opt --device --ulimit --sysctl --privileged"
+    "--security-opt --device --ulimit --sysctl --privileged --health-cmd --health-interval "       \
+    "--health-timeout --health-retries --health-start-period --health-start-interval "             \
+    "--no-healthcheck --health-on-failure"
 
 /* The object and key a field path names ("HostConfig.Memory"). */
 static json_t *target(json_t *body, const char *field, const char **ret_key)
@@ -304,9 +307,77 @@ static int opt_security(json_t *body, const struct copt *o, const char *arg)
     return cli_security_flag(json_object_get(body, "HostConfig"), o->name, arg);
 }
 
+json_t *cli_restart_policy(const char *arg)
+{
+    _cleanup_free_ char *name = xstrdup(arg);
+    char *colon = strchr(name, ':');
+    long long max = 0;
+    if (colon)
+        *colon++ = '\0';
+    if (!streq(name, "no") && !streq(name, "always") && !streq(name, "unless-stopped") &&
+        !streq(name, "on-failure"))
+        return cli_error(-1,
+                         "invalid value '%s' for --restart: no, always, unless-stopped or "
+                         "on-failure[:MAX-RETRIES] expected",
+                         arg),
+               NULL;
+    if (colon && (!streq(name, "on-failure") || parse_i64(colon, &max) < 0 || max < 0))
+        return cli_error(-1, "invalid value '%s' for --restart: %s", arg,
+                         streq(name, "on-failure")
+                             ? "the maximum retry count must be a non-negative integer"
+                             : "only on-failure takes a maximum retry count"),
+               NULL;
+    return json_pack("{s:s,s:I}", "Name", name, "MaximumRetryCount", max);
+}
+
+static int opt_restart(json_t *body, const struct copt *o, const char *arg)
+{
+    json_t *p = cli_restart_policy(arg);
+    if (p == NULL)
+        return -1;
+    set(body, o->field, p);
+    return 0;
+}
+
+/* --health-*, --no-healthcheck into Config.Healthcheck (docker's; and
+ * podman's --health-on-failure as berth's OnFailure); `field` is
+ * "Healthcheck.KEY". --no-healthcheck conflicts with the others, in
+ * either order. */
+static int opt_health(json_t *body, const struct copt *o, const char *arg)
+{
+    json_t *hc = json_object_get(body, "Healthcheck");
+    const char *key = o->field + strlen("Healthcheck.");
+    const char *kind = json_string_value(json_array_get(json_object_get(hc, "Test"), 0));
+    uint64_t ns;
+    long long n;
+    if ((streq(o->name, "no-healthcheck") && hc) || (kind && streq(kind, "NONE")))
+        return cli_error(-1, "--no-healthcheck conflicts with --health-* options");
+    if (hc == NULL)
+        json_object_set_new(body, "Healthcheck", hc = json_object());
+    if (streq(o->name, "no-healthcheck"))
+        json_object_set_new(hc, key, json_pack("[s]", "NONE"));
+    else if (streq(o->name, "health-cmd"))
+        json_object_set_new(hc, key, json_pack("[s,s]", "CMD-SHELL", arg));
+    else if (streq(o->name, "health-retries") && (parse_i64(arg, &n) < 0 || n < 0 || n > INT_MAX))
+        return bad(o, arg, "a non-negative integer expected");
+    else if (streq(o->name, "health-retries"))
+        json_object_set_new(hc, key, json_integer(n));
+    else if (streq(o->name, "health-on-failure") && !streq(arg, "none") && !streq(arg, "kill") &&
+             !streq(arg, "restart"))
+        return bad(o, arg, "none, kill or restart expected");
+    else if (streq(o->name, "health-on-failure"))
+        json_object_set_new(hc, key, json_string(arg));
+    else if (berth_parse_duration(arg, &ns) < 0 || ns > INT64_MAX)
+        return bad(o, arg, "a duration (1s, 500ms, 1m30s) expected");
+    else
+        json_object_set_new(hc, key, json_integer((json_int_t)ns));
+    return 0;
+}
+
 /* Every flag of run and create (docker's names) and the field it sets. */
 static const struct copt copts[] = {
     {"rm", no_argument, 0, opt_true, "HostConfig.AutoRemove"},
+    {"restart", required_argument, 0, opt_restart, "HostConfig.RestartPolicy"},
     {"detach", no_argument, 'd', NULL, NULL},
     {"name", required_argument, 0, NULL, NULL},
     {"env", required_argument, 'e', opt_env, "Env"},
@@ -352,6 +423,14 @@ static const struct copt copts[] = {
     {"ulimit", required_argument, 0, opt_security, "HostConfig.Ulimits"},
     {"sysctl", required_argument, 0, opt_security, "HostConfig.Sysctls"},
     {"privileged", no_argument, 0, opt_true, "HostConfig.Privileged"},
+    {"health-cmd", required_argument, 0, opt_health, "Healthcheck.Test"},
+    {"health-interval", required_argument, 0, opt_health, "Healthcheck.Interval"},
+    {"health-timeout", required_argument, 0, opt_health, "Healthcheck.Timeout"},
+    {"health-retries", required_argument, 0, opt_health, "Healthcheck.Retries"},
+    {"health-start-period", required_argument, 0, opt_health, "Healthcheck.StartPeriod"},
+    {"health-start-interval", required_argument, 0, opt_health, "Healthcheck.StartInterval"},
+    {"no-healthcheck", no_argument, 0, opt_health, "Healthcheck.Test"},
+    {"health-on-failure", required_argument, 0, opt_health, "Healthcheck.OnFailure"},
 };
 
 /* getopt's tables from copts: a long-only flag's value is 256 + its row. */
@@ -423,6 +502,11 @@ json_t *cli_create_opts(int argc, char **argv, bool *detach, char **name)
     }
     if (r == 0)
         r = positional(body, argc, argv);
+    json_t *hc = json_object_get(body, "HostConfig");
+    const char *rp =
+        json_string_value(json_object_get(json_object_get(hc, "RestartPolicy"), "Name"));
+    if (r == 0 && rp && !streq(rp, "no") && json_is_true(json_object_get(hc, "AutoRemove")))
+        r = cli_error(-1, "conflicting options: cannot specify both --restart and --rm");
     if (r < 0) {
         json_decref(body);
         return NULL;

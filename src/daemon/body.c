@@ -94,6 +94,7 @@ static const struct field config_fields[] = {
     {"OpenStdin", F_BOOL, false},
     {"StdinOnce", F_BOOL, false},
     {"AttachStdin", F_BOOL, false},
+    {"Healthcheck", F_OBJ, false}, /* carried out by the shim (src/shim/health.c) */
 };
 
 static const struct field host_fields[] = {
@@ -118,7 +119,7 @@ static const struct field host_fields[] = {
     {"Init", F_BOOL, false},
     {"ReadonlyRootfs", F_BOOL, false},
     {"LogConfig", F_OBJ, false},
-    {"RestartPolicy", F_OBJ, false}, /* "no" only */
+    {"RestartPolicy", F_OBJ, false}, /* carried out by the shim (restart.c) */
     {"Binds", F_STRV, false},
     {"Mounts", F_ARR, false},
     {"Tmpfs", F_STRMAP, false},
@@ -237,6 +238,39 @@ static int check_log_opts(json_t *cfg, struct berth_error **err)
     return 0;
 }
 
+/* Docker's checks of HostConfig.RestartPolicy (carried out by the shim). */
+int body_check_restart_policy(json_t *host, struct berth_error **err)
+{
+    json_t *rpol = json_object_get(host, "RestartPolicy");
+    const char *rp = json_string_value(json_object_get(rpol, "Name"));
+    json_t *max = json_object_get(rpol, "MaximumRetryCount");
+    if (!unset(rpol) && !json_is_object(rpol))
+        return berth_error_set(err, EINVAL, "HostConfig.RestartPolicy must be an object");
+    if (json_object_get(rpol, "Name") && !rp)
+        return berth_error_set(err, EINVAL, "HostConfig.RestartPolicy.Name must be a string");
+    if (!unset(max) && !json_is_integer(max))
+        return berth_error_set(err, EINVAL,
+                               "HostConfig.RestartPolicy.MaximumRetryCount must be an integer");
+    rp = rp ? rp : "";
+    if (!streq(rp, "") && !streq(rp, "no") && !streq(rp, "always") &&
+        !streq(rp, "unless-stopped") && !streq(rp, "on-failure"))
+        return berth_error_set(err, EINVAL,
+                               "invalid restart policy: unknown policy '%s'; use one of 'no', "
+                               "'always', 'on-failure', or 'unless-stopped'",
+                               rp);
+    if (json_integer_value(max) < 0)
+        return berth_error_set(err, EINVAL,
+                               "invalid restart policy: maximum retry count cannot be negative");
+    if (json_integer_value(max) != 0 && !streq(rp, "on-failure"))
+        return berth_error_set(err, EINVAL,
+                               "invalid restart policy: maximum retry count can only be used "
+                               "with 'on-failure'");
+    if (*rp && !streq(rp, "no") && json_is_true(json_object_get(host, "AutoRemove")))
+        return berth_error_set(err, EINVAL,
+                               "can't create 'AutoRemove' container with restart policy");
+    return 0;
+}
+
 /* The honoured fields whose values berth takes only in part. */
 static int check_partial(json_t *body, json_t *host, struct berth_error **err)
 {
@@ -248,12 +282,8 @@ static int check_partial(json_t *body, json_t *host, struct berth_error **err)
         return berth_error_set(err, EINVAL,
                                "HostConfig.MemorySwappiness is not supported by "
                                "berth yet");
-    json_t *rpol = json_object_get(host, "RestartPolicy");
-    const char *rp = json_string_value(json_object_get(rpol, "Name"));
-    if ((rp && *rp && !streq(rp, "no")) || !unset(json_object_get(rpol, "MaximumRetryCount")))
-        return berth_error_set(err, EINVAL,
-                               "HostConfig.RestartPolicy '%s' is not supported by berth yet",
-                               rp ? rp : "");
+    if (body_check_restart_policy(host, err) < 0)
+        return -EINVAL;
     /* a tty under another runtime needs its --console-socket in the shim */
     const char *rt = json_string_value(json_object_get(host, "Runtime"));
     if (json_is_true(json_object_get(body, "Tty")) && rt && *rt && !streq(rt, "berth") &&
@@ -296,8 +326,11 @@ json_t *body_host_config(json_t *body, const char *net)
     json_object_set_new(hc, "LogConfig",
                         json_pack("{s:s,s:O}", "Type", "json-file", "Config",
                                   json_is_object(lc) ? lc : json_object()));
+    json_t *rpol = json_object_get(host, "RestartPolicy");
+    const char *rp = json_string_value(json_object_get(rpol, "Name"));
     json_object_set_new(hc, "RestartPolicy",
-                        json_pack("{s:s,s:i}", "Name", "no", "MaximumRetryCount", 0));
+                        json_pack("{s:s,s:I}", "Name", rp && *rp ? rp : "no", "MaximumRetryCount",
+                                  json_integer_value(json_object_get(rpol, "MaximumRetryCount"))));
     return hc;
 }
 
@@ -557,11 +590,74 @@ static json_t *process_args(json_t *body, json_t *imgcfg)
     return args;
 }
 
+static const struct field health_fields[] = {
+    {"Test", F_STRV, false},       {"Interval", F_INT, false},      {"Timeout", F_INT, false},
+    {"StartPeriod", F_INT, false}, {"StartInterval", F_INT, false}, {"Retries", F_INT, false},
+    {"OnFailure", F_STR, false}, /* berth's (podman's --health-on-failure) */
+};
+
+/* Docker's validateHealthCheck (durations 0 or >= 1ms, Retries >= 0), the
+ * test's type (Docker ignores an unknown one; berth refuses it) and
+ * berth's OnFailure. */
+static int check_healthcheck(json_t *body, struct berth_error **err)
+{
+    static const char *const durations[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
+    json_t *hc = json_object_get(body, "Healthcheck"), *test = json_object_get(hc, "Test");
+    if (unset(hc))
+        return 0;
+    if (check_fields(hc, health_fields, ARRAY_SIZE(health_fields), "Healthcheck.", err) < 0)
+        return -EINVAL;
+    for (size_t i = 0; i < ARRAY_SIZE(durations); i++) {
+        json_int_t v = json_integer_value(json_object_get(hc, durations[i]));
+        if (v != 0 && v < 1000000)
+            return berth_error_set(err, EINVAL, "%s in Healthcheck cannot be less than 1ms",
+                                   durations[i]);
+    }
+    if (json_integer_value(json_object_get(hc, "Retries")) < 0)
+        return berth_error_set(err, EINVAL, "Retries in Healthcheck cannot be negative");
+    const char *kind = json_string_value(json_array_get(test, 0));
+    if (kind && !streq(kind, "NONE") && !streq(kind, "CMD") && !streq(kind, "CMD-SHELL"))
+        return berth_error_set(err, EINVAL,
+                               "unknown healthcheck type '%s' in Healthcheck.Test (CMD, "
+                               "CMD-SHELL or NONE)",
+                               kind);
+    if (kind && !streq(kind, "NONE") && json_array_size(test) < 2)
+        return berth_error_set(err, EINVAL, "Healthcheck.Test '%s' has no command", kind);
+    const char *of = json_string_value(json_object_get(hc, "OnFailure"));
+    if (of && *of && !streq(of, "none") && !streq(of, "kill") && !streq(of, "restart"))
+        return berth_error_set(err, EINVAL,
+                               "invalid Healthcheck.OnFailure '%s' (none, kill or restart)", of);
+    return 0;
+}
+
+/* Docker's merge of the image's Healthcheck: taken whole when the body has
+ * none, else its Test and each duration and Retries the body leaves 0. */
+static void merge_healthcheck(json_t *body, json_t *imgcfg)
+{
+    static const char *const keys[] = {"Interval", "Timeout", "StartPeriod", "StartInterval",
+                                       "Retries"};
+    json_t *img = json_object_get(imgcfg, "Healthcheck");
+    json_t *hc = json_object_get(body, "Healthcheck");
+    if (!json_is_object(img))
+        return;
+    if (!json_is_object(hc)) {
+        json_object_set_new(body, "Healthcheck", json_deep_copy(img));
+        return;
+    }
+    if (json_array_size(json_object_get(hc, "Test")) == 0 && json_object_get(img, "Test"))
+        json_object_set(hc, "Test", json_object_get(img, "Test"));
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if (json_integer_value(json_object_get(hc, keys[i])) == 0 &&
+            json_is_integer(json_object_get(img, keys[i])))
+            json_object_set(hc, keys[i], json_object_get(img, keys[i]));
+}
+
 /* The process: Docker's rules for Entrypoint and Cmd over the image's. */
 int body_process(json_t *body, json_t *imgcfg, const char *hostname, char *const *layers,
                  json_t **ret, struct berth_error **err)
 {
     json_t *args = process_args(body, imgcfg), *groups = NULL;
+    merge_healthcheck(body, imgcfg); /* the record's Config is the body */
     bool init = json_is_true(json_object_get(json_object_get(body, "HostConfig"), "Init"));
     if (json_array_size(args) == (init ? 2 : 0)) {
         json_decref(args);
@@ -610,7 +706,8 @@ bool body_name_valid(const char *n)
 int body_check(json_t *body, const char *name, const char **ret_net, struct berth_error **err)
 {
     json_t *mounts = NULL;
-    if (check_allowed(body, err) < 0 || check_stop(body, err) < 0)
+    if (check_allowed(body, err) < 0 || check_stop(body, err) < 0 ||
+        check_healthcheck(body, err) < 0)
         return -EINVAL;
     if (name && *name && !body_name_valid(name))
         return berth_error_set(err, EINVAL,

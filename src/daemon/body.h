@@ -50,3 +50,5 @@ int body_update_changes(json_t *body, json_t **ret, struct berth_error **err);
  * host, blkio weight and device throttles), as body_check checks them;
  * `update` checks the merged HostConfig with it. EINVAL. */
 int body_check_resources(json_t *host, struct berth_error **err);
+/* Docker's checks of HostConfig.RestartPolicy (with AutoRemove): EINVAL. */
+int body_check_restart_policy(json_t *host, struct berth_error **err);

@@ -108,10 +108,15 @@ static struct ctr *ctr_load_at(int cdfd, const char *id, bool status)
     c->rec = r[REC_CONTAINER];
     c->state = r[REC_STATE];
     c->exit = r[REC_EXIT];
+    const char *created = json_string_value(json_object_get(c->rec, "Created"));
+    c->created = created ? created : "";
     if (!status)
         return c;
     if (c->exit)
         c->status = CTR_EXITED;
+    else if (c->state && shim_alive(c->state) &&
+             json_is_true(json_object_get(c->state, "Restarting")))
+        c->status = CTR_RUNNING, c->restarting = true; /* as Docker: Running and Restarting */
     else if (c->state && shim_alive(c->state))
         c->status = CTR_RUNNING,
         c->paused = streq(ctr_runtime(c), "berth") ? frozen(id) : ctr_rt_frozen(c);
@@ -136,9 +141,7 @@ static bool is_hex_id(const char *s)
 static int by_created(const void *a, const void *b)
 {
     const struct ctr *x = *(struct ctr *const *)a, *y = *(struct ctr *const *)b;
-    const char *cx = json_string_value(json_object_get(x->rec, "Created"));
-    const char *cy = json_string_value(json_object_get(y->rec, "Created"));
-    return -strcmp(cx ? cx : "", cy ? cy : "");
+    return -strcmp(x->created, y->created);
 }
 
 /* Every container dir of CDFD, each with its status or only its record. */
@@ -257,7 +260,7 @@ static int shim_request(const char *id, const char *req, char *ret, size_t len)
     return ctr_shim_request(id, req, ret, len, NULL, 0);
 }
 
-int ctr_kill(struct ctr *c, int sig, bool all, struct berth_error **err)
+int ctr_kill(struct ctr *c, int sig, unsigned flags, struct berth_error **err)
 {
     char req[64], rep[512];
     if (c->status != CTR_RUNNING)
@@ -267,7 +270,8 @@ int ctr_kill(struct ctr *c, int sig, bool all, struct berth_error **err)
                                "Container %s is paused. Unpause the container before stopping "
                                "or killing",
                                c->id);
-    snprintf(req, sizeof(req), "kill %d%s\n", sig, all ? " all" : "");
+    snprintf(req, sizeof(req), "kill %d%s%s%s\n", sig, flags & KILL_ALL ? " all" : "",
+             flags & KILL_MANUAL ? " manual" : "", flags & KILL_NORESTART ? " norestart" : "");
     if (shim_request(c->id, req, rep, sizeof(rep)) < 0 || strstr(rep, "\"Ok\"") == NULL)
         return berth_error_set(err, EBUSY, "Container %s is not running", c->id);
     char num[16];
@@ -294,7 +298,7 @@ static bool wait_exited(const char *id, long ms)
     return has_exited(id);
 }
 
-int ctr_stop(struct ctr *c, int timeout, bool *ret_modified, struct berth_error **err)
+int ctr_stop(struct ctr *c, int timeout, unsigned why, bool *ret_modified, struct berth_error **err)
 {
     *ret_modified = c->status == CTR_RUNNING;
     if (!*ret_modified)
@@ -306,12 +310,12 @@ int ctr_stop(struct ctr *c, int timeout, bool *ret_modified, struct berth_error 
     if (sig <= 0)
         sig = SIGTERM;
     if (c->paused)
-        return ctr_kill(c, sig, false, err);
-    if (ctr_kill(c, sig, false, NULL) == 0 && wait_exited(c->id, timeout * 1000L)) {
+        return ctr_kill(c, sig, why, err);
+    if (ctr_kill(c, sig, why, NULL) == 0 && wait_exited(c->id, timeout * 1000L)) {
         events_container(c, "stop", NULL);
         return 0;
     }
-    ctr_kill(c, SIGKILL, true, NULL);
+    ctr_kill(c, SIGKILL, KILL_ALL | why, NULL);
     if (!wait_exited(c->id, 10000))
         return berth_error_set(err, EIO, "cannot stop container %s: it did not exit", c->id);
     events_container(c, "stop", NULL);
@@ -376,8 +380,10 @@ int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
     /* a restart: the old run's records go, the log and upper dir stay */
     _cleanup_free_ char *ex = xasprintf("%s/exit.json", c->dir);
     _cleanup_free_ char *st = xasprintf("%s/state.json", c->dir);
+    _cleanup_free_ char *hs = xasprintf("%s/health.json", c->dir);
     unlink(ex);
     unlink(st);
+    unlink(hs); /* the new run's health starts over (the shim writes it) */
     _cleanup_free_ char *shims = xasprintf("%s/shims", engine.exec_root);
     if (mkdir_p(shims, 0700, err) < 0)
         return -EIO;
@@ -453,7 +459,7 @@ int ctr_remove_v(const char *id, bool force, bool volumes, struct berth_error **
         return r;
     }
     if (c->status == CTR_RUNNING) {
-        ctr_kill(c, SIGKILL, true, NULL);
+        ctr_kill(c, SIGKILL, KILL_ALL | KILL_MANUAL, NULL);
         if (c->paused) /* a frozen task dies once thawed */
             ctr_pause(c, false, NULL);
         wait_exited(c->id, 10000);
@@ -520,9 +526,17 @@ int ctr_wait_block(struct ctr_waiter *w)
         if (exited && w->cond != WAIT_REMOVED)
             break;
         char rep[256];
-        /* the shim answers "wait" once the container is gone */
-        if (exited || shim_request(w->id, "wait\n", rep, sizeof(rep)) < 0)
+        /* the shim answers "wait" at the container's next exit */
+        if (exited || shim_request(w->id, "wait\n", rep, sizeof(rep)) < 0) {
             usleep(20000);
+        } else if (w->cond != WAIT_REMOVED && strstr(rep, "\"Restarting\":true")) {
+            /* an exit the restart policy follows with another run: Docker's
+             * wait (and an attached run) ends with it */
+            json_t *j = json_loads(rep, 0, NULL);
+            w->code = (int)json_integer_value(json_object_get(j, "ExitCode"));
+            json_decref(j);
+            break;
+        }
     }
     w->done = true;
     return w->code;
@@ -552,6 +566,30 @@ void ctr_watch_autoremove(const char *id)
     if (pthread_create(&t, &at, autoremove_main, arg) != 0)
         free(arg);
     pthread_attr_destroy(&at);
+}
+
+/* Docker's restore: "always" comes back whenever the engine starts,
+ * "unless-stopped" unless a user stopped it (exit.json's ManualStop; a
+ * dead shim's record has none: a reboot). */
+static bool restart_at_boot(const struct ctr *c)
+{
+    json_t *pol = json_object_get(json_object_get(c->rec, "HostConfig"), "RestartPolicy");
+    const char *name = json_string_value(json_object_get(pol, "Name"));
+    json_t *ex = json_read_file(c->dir, "exit.json", NULL); /* perhaps written just now */
+    bool manual = json_is_true(json_object_get(ex, "ManualStop"));
+    json_decref(ex);
+    return name && (streq(name, "always") || (streq(name, "unless-stopped") && !manual));
+}
+
+static void start_again(struct ctr *c)
+{
+    struct berth_error *e = NULL;
+    bool modified;
+    if (ctr_start(c, &modified, &e) < 0) {
+        _cleanup_free_ char *msg = berth_error_format(e);
+        fprintf(stderr, "berthd: cannot restart container %s: %s\n", c->id, msg);
+        berth_error_clear(&e);
+    }
 }
 
 void ctr_adopt_all(void)
@@ -586,6 +624,8 @@ void ctr_adopt_all(void)
             ctr_watch_autoremove(c->id);
         else if (autorm && c->status == CTR_EXITED)
             ctr_remove(c->id, true, NULL);
+        else if (c->status == CTR_EXITED && restart_at_boot(c))
+            start_again(c);
     }
     ctrs_free(v, n);
 }

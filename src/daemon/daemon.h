@@ -35,20 +35,24 @@ int records_read(int cdfd, const char *id, unsigned mask, json_t *ret[REC_N]);
 /* Drops what is kept of ID (removed). */
 void records_forget(const char *id);
 struct ctr;
-/* make(c), kept with c's container record until that record changes: a
- * text derived from c->rec and c->id only. Returns a copy to free. */
-char *records_memo(const struct ctr *c, char *(*make)(const struct ctr *c));
+/* make(c), kept in `slot` (< RECORDS_MEMOS: one per kind of text) with
+ * c's container record until that record changes: a text derived from
+ * c->rec and c->id only. Returns a copy to free. */
+#define RECORDS_MEMOS 2
+char *records_memo(const struct ctr *c, unsigned slot, char *(*make)(const struct ctr *c));
 
 /* One container as its records show it now. The three records are
  * shared (records_read): never change them. */
 struct ctr {
     char id[65];
     char *dir;
-    json_t *rec;   /* container.json (berthd's) */
-    json_t *state; /* state.json (the shim's, once started) or NULL */
-    json_t *exit;  /* exit.json (the shim's, or berthd's for a dead shim) or NULL */
+    json_t *rec;         /* container.json (berthd's) */
+    json_t *state;       /* state.json (the shim's, once started) or NULL */
+    json_t *exit;        /* exit.json (the shim's, or berthd's for a dead shim) or NULL */
+    const char *created; /* the record's Created ("" without), the list's order */
     enum ctr_status status;
-    bool paused; /* running, its cgroup frozen */
+    bool paused;     /* running, its cgroup frozen */
+    bool restarting; /* running: its shim backs off before the policy's next run */
 };
 
 /* Finds a container by full id, name (with or without '/') or unique id
@@ -68,10 +72,16 @@ int ctr_exit_code(const struct ctr *c);
 int ctr_create(json_t *body, const char *name, char ret_id[65], struct berth_error **err);
 /* Starts it through a new shim; ret_modified false when already running. */
 int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err);
+/* ctr_kill's flags: every process of the container, not only its init;
+ * a user's stop or kill (the restart policy does not restart that exit);
+ * berthd's shutdown (not restarted now, but at berthd's next start). */
+enum { KILL_ALL = 1, KILL_MANUAL = 2, KILL_NORESTART = 4 };
 /* Sends `sig` through the shim; EBUSY (409) when not running. */
-int ctr_kill(struct ctr *c, int sig, bool all, struct berth_error **err);
-/* The stop signal, `timeout` s, then SIGKILL; false when not running. */
-int ctr_stop(struct ctr *c, int timeout, bool *ret_modified, struct berth_error **err);
+int ctr_kill(struct ctr *c, int sig, unsigned flags, struct berth_error **err);
+/* The stop signal, `timeout` s, then SIGKILL; false when not running.
+ * `why`: KILL_MANUAL or KILL_NORESTART. */
+int ctr_stop(struct ctr *c, int timeout, unsigned why, bool *ret_modified,
+             struct berth_error **err);
 /* Removes it and everything it owns; EBUSY when running without force. */
 int ctr_remove(const char *id, bool force, struct berth_error **err);
 /* The same; `volumes` (rm -v) removes its anonymous volumes too, as

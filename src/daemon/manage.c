@@ -80,7 +80,7 @@ int ctr_rename(struct ctr *c, const char *name, struct berth_error **err)
 int ctr_restart(struct ctr *c, int timeout, struct berth_error **err)
 {
     bool modified;
-    if (ctr_stop(c, timeout, &modified, err) < 0)
+    if (ctr_stop(c, timeout, KILL_MANUAL, &modified, err) < 0)
         return -EIO;
     struct ctr *now = NULL;
     int r = ctr_find(c->id, &now, err);

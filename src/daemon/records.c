@@ -40,7 +40,7 @@ struct ident {
 
 struct rec_entry {
     char id[65];
-    char *memo; /* records_memo's text, made from f[REC_CONTAINER].j */
+    char *memo[RECORDS_MEMOS]; /* records_memo's texts, made from f[REC_CONTAINER].j */
     struct ident dir;
     struct {
         struct ident id; /* of the file parsed (absent: ino 0) */
@@ -89,7 +89,8 @@ static void entry_free(struct rec_entry *e)
 {
     for (int i = 0; i < REC_N; i++)
         json_decref(e->f[i].j);
-    free(e->memo);
+    for (int i = 0; i < RECORDS_MEMOS; i++)
+        free(e->memo[i]);
     free(e);
 }
 
@@ -163,9 +164,9 @@ static void refresh_file(int cdfd, struct rec_entry *e, int i)
     json_decref(e->f[i].j);
     e->f[i].j = NULL;
     e->f[i].id = (struct ident){0};
-    if (i == REC_CONTAINER) {
-        free(e->memo);
-        e->memo = NULL;
+    for (int m = 0; i == REC_CONTAINER && m < RECORDS_MEMOS; m++) {
+        free(e->memo[m]);
+        e->memo[m] = NULL;
     }
     _cleanup_close_ int fd = openat(cdfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     /* the identity of what is read, not of what was stat'ed before */
@@ -208,11 +209,12 @@ int records_read(int cdfd, const char *id, unsigned mask, json_t *ret[REC_N])
 
 /* The memo is compared by the record it was made from: c->rec holds a
  * reference, so while c lives its address cannot be reused by another. */
-char *records_memo(const struct ctr *c, char *(*make)(const struct ctr *c))
+char *records_memo(const struct ctr *c, unsigned slot, char *(*make)(const struct ctr *c))
 {
     pthread_mutex_lock(&lock);
     struct rec_entry *e = entry_get(c->id, false);
-    char *text = e && e->memo && e->f[REC_CONTAINER].j == c->rec ? xstrdup(e->memo) : NULL;
+    char *text =
+        e && e->memo[slot] && e->f[REC_CONTAINER].j == c->rec ? xstrdup(e->memo[slot]) : NULL;
     pthread_mutex_unlock(&lock);
     if (text)
         return text;
@@ -220,8 +222,8 @@ char *records_memo(const struct ctr *c, char *(*make)(const struct ctr *c))
     pthread_mutex_lock(&lock);
     e = entry_get(c->id, false);
     if (e && e->f[REC_CONTAINER].j == c->rec) {
-        free(e->memo);
-        e->memo = xstrdup(text);
+        free(e->memo[slot]);
+        e->memo[slot] = xstrdup(text);
     }
     pthread_mutex_unlock(&lock);
     return text;

@@ -30,7 +30,8 @@ static void *stop_main(void *arg)
     struct ctr *c = NULL;
     struct berth_error *e = NULL;
     bool modified;
-    if (ctr_find(s->id, &c, NULL) == 0 && ctr_stop(c, s->timeout, &modified, &e) < 0) {
+    if (ctr_find(s->id, &c, NULL) == 0 &&
+        ctr_stop(c, s->timeout, KILL_NORESTART, &modified, &e) < 0) {
         _cleanup_free_ char *msg = berth_error_format(e);
         fprintf(stderr, "berthd: %s\n", msg);
     }

@@ -1,5 +1,5 @@
 /* The body of POST /containers/{id}/update (Docker's UpdateConfig): the
- * resource fields berth can change, apart from update.c so the fuzz
+ * resource fields berth can change and RestartPolicy, apart from update.c so the fuzz
  * target of the API bodies (tests/fuzz/fuzz-api-body.c) reaches it. */
 #include "body.h"
 #include "error.h"
@@ -33,6 +33,15 @@ int body_update_changes(json_t *body, json_t **ret, struct berth_error **err)
     json_object_foreach(body, k, v)
     {
         bool str = streq(k, "CpusetCpus") || streq(k, "CpusetMems");
+        if (streq(k, "RestartPolicy")) { /* checked with the record (AutoRemove) */
+            if (!body_unset(v) && !json_is_object(v)) {
+                json_decref(d);
+                return berth_error_set(err, EINVAL, "invalid type for field '%s'", k);
+            }
+            if (!body_unset(v))
+                json_object_set(d, k, v);
+            continue;
+        }
         if (!is_field(k)) {
             if (body_unset(v))
                 continue;

@@ -3,8 +3,8 @@
  * them) and, when it runs, its cgroup: through libberth for berth's own
  * runtime, through `RUNTIME update --resources - ID` for runc, crun or a
  * runtime given by path. Every other field of Docker's UpdateConfig
- * (RestartPolicy, KernelMemory, Devices...) is refused by name unless
- * unset. */
+ * (KernelMemory, Devices...) is refused by name unless unset. RestartPolicy
+ * goes into the record only: the shim reads it at each exit. */
 #include "daemon.h"
 #include "body.h"
 #include "cgroup.h"
@@ -180,7 +180,12 @@ int ctr_update(struct ctr *c, json_t *body, struct berth_error **err)
     }
     json_object_update(host, d);
     int r = body_check_resources(host, err);
-    if (r == 0 && c->status == CTR_RUNNING) {
+    if (r == 0 && json_object_get(d, "RestartPolicy")) {
+        /* the shim reads it from the record at the container's next exit */
+        r = body_check_restart_policy(host, err);
+        json_object_del(d, "RestartPolicy");
+    }
+    if (r == 0 && c->status == CTR_RUNNING && json_object_size(d) > 0) {
         json_t *res = resources_of(d, json_object_get(c->rec, "HostConfig"));
         _cleanup_free_ char *text = json_dumps(res, JSON_COMPACT);
         json_decref(res);
@@ -191,6 +196,10 @@ int ctr_update(struct ctr *c, json_t *body, struct berth_error **err)
     }
     if (r == 0)
         r = write_record(c, host, err);
+    if (r == 0 && c->status == CTR_RUNNING && json_object_get(d, "MemoryReservation")) {
+        char rep[64]; /* the shim's soft-limit watch takes the new value */
+        ctr_shim_request(c->id, "reload\n", rep, sizeof(rep), NULL, 0);
+    }
     json_decref(host);
     json_decref(d);
     return r;

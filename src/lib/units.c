@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -97,4 +98,31 @@ int berth_parse_duration(const char *s, uint64_t *ret_ns)
         return -EINVAL;
     *ret_ns = (uint64_t)total;
     return 0;
+}
+
+void berth_human_duration(time_t secs, char *buf, size_t len)
+{
+    long s = (long)secs, m = s / 60, h = (long)((double)s / 3600 + 0.5);
+    if (s < 1)
+        snprintf(buf, len, "Less than a second");
+    else if (s == 1)
+        snprintf(buf, len, "1 second");
+    else if (s < 60)
+        snprintf(buf, len, "%ld seconds", s);
+    else if (m == 1)
+        snprintf(buf, len, "About a minute");
+    else if (m < 60)
+        snprintf(buf, len, "%ld minutes", m);
+    else if (h == 1)
+        snprintf(buf, len, "About an hour");
+    else if (h < 48)
+        snprintf(buf, len, "%ld hours", h);
+    else if (h < 24 * 7 * 2)
+        snprintf(buf, len, "%ld days", h / 24);
+    else if (h < 24 * 30 * 2)
+        snprintf(buf, len, "%ld weeks", h / 24 / 7);
+    else if (h < 24 * 365 * 2)
+        snprintf(buf, len, "%ld months", h / 24 / 30);
+    else
+        snprintf(buf, len, "%ld years", h / 24 / 365);
 }

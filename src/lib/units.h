@@ -15,3 +15,9 @@ int berth_parse_size(const char *s, int64_t *ret);
  * m or h ("1s", "500ms", "1m30s", "1.5h"); "0" needs no unit. Into
  * nanoseconds; -EINVAL for anything else, a sign, or an overflow. */
 int berth_parse_duration(const char *s, uint64_t *ret_ns);
+
+/* Docker's words for a past duration (go-units HumanDuration): "Less than
+ * a second", "1 second", "About a minute", "3 hours", "2 weeks"... */
+#include <stddef.h>
+#include <time.h>
+void berth_human_duration(time_t secs, char *buf, size_t len);

@@ -3,6 +3,7 @@
  * and the control socket with its few clients. */
 #include "shim.h"
 #include "cleanup.h"
+#include "health.h"
 #include "container.h"
 #include "durable.h"
 #include "error.h"
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_CLIENTS 16
 #define MAX_EXECS   32
@@ -38,7 +40,9 @@ enum {
     TAG_CLIENT,
     TAG_EXEC,
     TAG_EXEC_TTY,
-    TAG_MEM
+    TAG_MEM,
+    TAG_HEALTH,
+    TAG_BACKOFF
 };
 
 struct exec_proc {
@@ -61,9 +65,15 @@ struct shim {
     struct log_writer w;
     struct client clients[MAX_CLIENTS];
     struct exec_proc execs[MAX_EXECS];
-    bool exited;
+    bool exited;     /* the current run's init is gone (ex says how) */
+    bool restarting; /* between runs: c is NULL, the back-off timer runs */
+    bool done;       /* the shim ends: exit.json is written */
     struct berth_exit ex;
+    struct shim_last_exit last;
+    struct shim_restart *r;  /* restart.c */
     struct shim_memwatch mw; /* memwatch.c */
+    struct shim_health hc;   /* health.c */
+    const char *rootfs;
 };
 
 static void watch(struct shim *s, int fd, uint32_t tag, uint32_t idx)
@@ -84,14 +94,23 @@ static void reply(int fd, const char *fmt, ...)
         send(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, MSG_NOSIGNAL);
 }
 
+/* A waiter's answer at an exit; `again`: the policy runs it again. */
+static void exit_reply(struct shim *s, int fd, bool again)
+{
+    reply(fd, "{\"Status\":\"exited\",\"ExitCode\":%d,\"OOMKilled\":%s%s}\n",
+          berth_exit_status(&s->ex), s->ex.oom_killed ? "true" : "false",
+          again ? ",\"Restarting\":true" : "");
+}
+
 static void status_reply(struct shim *s, int fd)
 {
-    if (!s->exited)
+    if (s->restarting)
+        reply(fd, "{\"Status\":\"restarting\",\"RestartCount\":%u}\n", s->r->count);
+    else if (!s->exited)
         reply(fd, "{\"Status\":\"running\",\"Pid\":%d,\"LogDrops\":%llu}\n", (int)s->c->pid,
               s->w.drops);
     else
-        reply(fd, "{\"Status\":\"exited\",\"ExitCode\":%d,\"OOMKilled\":%s}\n",
-              berth_exit_status(&s->ex), s->ex.oom_killed ? "true" : "false");
+        exit_reply(s, fd, false);
 }
 
 static void drop_client(struct shim *s, struct client *cl)
@@ -141,6 +160,17 @@ static void exec_request(struct shim *s, int fd, const char *eid, bool detach)
 }
 
 static void reap_pass(struct shim *s);
+
+/* The healthcheck's verdict (health.h): OnFailure kill or restart. */
+static void health_ready(struct shim *s, uint32_t i)
+{
+    enum shim_health_action act = shim_health_ready(s->a, &s->hc, i);
+    reap_pass(s); /* what queued behind the check */
+    if (act == SHIM_HEALTH_NONE || s->exited)
+        return;
+    s->r->health = act == SHIM_HEALTH_RESTART;
+    shim_runtime_kill(s->a, SIGKILL, true, NULL);
+}
 
 static void exec_done(struct shim *s, struct exec_proc *x)
 {
@@ -201,6 +231,47 @@ static bool stdio_request(struct shim *s, int fd, const char *req)
     return true;
 }
 
+static void finish(struct shim *s);
+static void start_run(struct shim *s);
+
+/* "SIG [all] [manual|norestart]" (shim.h) */
+static void kill_request(struct shim *s, int fd, char *args)
+{
+    struct berth_error *e = NULL;
+    char *save = NULL, *tok = strtok_r(args, " ", &save);
+    long long sig = 0;
+    bool all = false, manual = false, norestart = false;
+    if (tok == NULL || parse_i64(tok, &sig) < 0 || sig <= 0 || sig >= 65) {
+        reply(fd, "{\"Error\":\"bad signal\"}\n");
+        return;
+    }
+    while ((tok = strtok_r(NULL, " ", &save))) {
+        all |= streq(tok, "all");
+        manual |= streq(tok, "manual");
+        norestart |= streq(tok, "norestart");
+    }
+    if (s->restarting) {
+        /* backing off: the kill ends it, as Docker's stop of a restarting container */
+        s->r->manual = manual;
+        s->r->norestart = !manual;
+        reply(fd, "{\"Ok\":true}\n");
+        finish(s);
+        return;
+    }
+    if (s->exited && !s->done) { /* gone, not yet decided: the flags still count */
+        s->r->manual |= manual;
+        s->r->norestart |= norestart;
+    }
+    if (s->exited || shim_runtime_kill(s->a, (int)sig, all, &e) < 0) {
+        berth_error_clear(&e);
+        reply(fd, "{\"Error\":\"container %s is not running\"}\n", s->a->id);
+        return;
+    }
+    s->r->manual |= manual;
+    s->r->norestart |= norestart;
+    reply(fd, "{\"Ok\":true}\n");
+}
+
 static void handle_request(struct shim *s, struct client *cl)
 {
     char eid[80];
@@ -213,8 +284,6 @@ static void handle_request(struct shim *s, struct client *cl)
     }
     buf[n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
-    int sig = 0;
-    char all[8] = "";
     if (streq(buf, "status")) {
         status_reply(s, cl->fd);
     } else if (streq(buf, "wait")) {
@@ -223,14 +292,14 @@ static void handle_request(struct shim *s, struct client *cl)
     } else if (stdio_request(s, cl->fd, buf)) {
     } else if (sscanf(buf, "exec %79s %15s", eid, mode) >= 1) {
         exec_request(s, cl->fd, eid, streq(mode, "detach"));
-    } else if (sscanf(buf, "kill %d %7s", &sig, all) >= 1 && sig > 0 && sig < 65) {
-        struct berth_error *e = NULL;
-        if (s->exited || shim_runtime_kill(s->a, sig, streq(all, "all"), &e) < 0) {
-            berth_error_clear(&e);
-            reply(cl->fd, "{\"Error\":\"container %s is not running\"}\n", s->a->id);
-        } else {
-            reply(cl->fd, "{\"Ok\":true}\n");
-        }
+    } else if (streq(buf, "reload")) {
+        if (!s->exited)
+            shim_memwatch_reload(s->a, &s->mw);
+        if (!s->exited && s->mw.fd[SHIM_MEM_SOFT] >= 0) /* a new fd; EEXIST if not */
+            watch(s, s->mw.fd[SHIM_MEM_SOFT], TAG_MEM, SHIM_MEM_SOFT);
+        reply(cl->fd, "{\"Ok\":true}\n");
+    } else if (strncmp(buf, "kill ", 5) == 0) {
+        kill_request(s, cl->fd, buf + 5);
     } else {
         reply(cl->fd, "{\"Error\":\"unknown request\"}\n");
     }
@@ -269,7 +338,8 @@ static void reap_pass(struct shim *s)
         siginfo_t info = {0};
         if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0)
             return;
-        if (info.si_pid == s->c->pid || is_exec(s, info.si_pid))
+        if ((s->c && info.si_pid == s->c->pid) || is_exec(s, info.si_pid) ||
+            shim_health_owns(&s->hc, info.si_pid))
             return;
         waitpid(info.si_pid, NULL, WNOHANG);
     }
@@ -291,15 +361,13 @@ static void write_exit(struct shim *s)
     struct timespec ts;
     char now[40];
     clock_gettime(CLOCK_REALTIME, &ts);
-    json_t *j = json_pack("{s:i,s:i,s:b,s:s}", "ExitCode", berth_exit_status(&s->ex), "Signal",
-                          s->ex.signaled ? s->ex.signal : 0, "OOMKilled", s->ex.oom_killed,
-                          "FinishedAt", fmt_time(&ts, now));
+    json_t *j =
+        json_pack("{s:i,s:i,s:b,s:s}", "ExitCode", berth_exit_status(&s->ex), "Signal",
+                  s->ex.signaled ? s->ex.signal : 0, "OOMKilled", s->ex.oom_killed, "FinishedAt",
+                  s->last.finished_at[0] ? s->last.finished_at : fmt_time(&ts, now));
     json_object_set_new(j, "LogDrops", json_integer((json_int_t)s->w.drops));
-    /* docker's die: the exit code as a string attribute. Before exit.json:
-     * berthd's stop waits for exit.json and logs stop after the die */
-    char code[16];
-    snprintf(code, sizeof(code), "%d", berth_exit_status(&s->ex));
-    shim_event(s->a, "die", json_pack("{s:s}", "exitCode", code));
+    json_object_set_new(j, "RestartCount", json_integer(s->r->count));
+    json_object_set_new(j, "ManualStop", json_boolean(s->r->manual));
     durable_write_json(s->a->dir, "exit.json", j, NULL);
     json_decref(j);
 }
@@ -312,7 +380,9 @@ static void discard(struct shim *s, int fd)
         epoll_ctl(s->ep, EPOLL_CTL_DEL, fd, NULL); /* EIO: its slave is gone */
 }
 
-static void dispatch(struct shim *s, uint64_t data, int pidfd, int sfd, int lfd)
+static void rerun(struct shim *s);
+
+static void dispatch(struct shim *s, uint64_t data, int sfd, int lfd)
 {
     uint32_t tag = (uint32_t)(data >> 32), idx = (uint32_t)data;
     struct berth_error *e = NULL;
@@ -324,7 +394,7 @@ static void dispatch(struct shim *s, uint64_t data, int pidfd, int sfd, int lfd)
         pump(s, &s->err);
         break;
     case TAG_PIDFD:
-        epoll_ctl(s->ep, EPOLL_CTL_DEL, pidfd, NULL);
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, s->c->pidfd, NULL);
         if (berth_container_wait(s->c, &s->ex, &e) < 0) {
             berth_error_clear(&e);
             s->ex = (struct berth_exit){.code = 255};
@@ -349,38 +419,126 @@ static void dispatch(struct shim *s, uint64_t data, int pidfd, int sfd, int lfd)
     case TAG_MEM:
         shim_memwatch_ready(s->a, &s->mw, idx);
         break;
+    case TAG_HEALTH:
+        health_ready(s, idx);
+        break;
+    case TAG_BACKOFF: {
+        uint64_t ticks;
+        if (read(s->r->timerfd, &ticks, sizeof(ticks)) == sizeof(ticks) && s->restarting)
+            rerun(s);
+        break;
+    }
     default:
         break;
     }
 }
 
-/* After the init and its output are gone: the container's kernel state,
- * the mount, then the record, then the waiters. */
-static void finish(struct shim *s, const char *rootfs)
+/* After a run's init and its output are gone: its execs, its kernel state
+ * (cgroup, runtime state), then the die event: docker's, with the exit
+ * code as a string attribute. The mount stays for the next run. */
+static void end_run(struct shim *s)
 {
     struct berth_error *e = NULL;
-    log_writer_finish(&s->w);
+    while (s->out.fd >= 0 && log_stream_pump(&s->out, &s->w) > 0)
+        ;
+    while (s->err.fd >= 0 && log_stream_pump(&s->err, &s->w) > 0)
+        ;
     for (int i = 0; i < MAX_EXECS; i++) { /* they went with the init's PID namespace */
         if (s->execs[i].h) {
             kill(s->execs[i].h->pid, SIGKILL);
             exec_done(s, &s->execs[i]);
         }
     }
-    if (s->io->in >= 0)
-        close(s->io->in), s->io->in = -1;
+    shim_health_stop(s->a, &s->hc);
+    log_writer_flush(&s->w, true);
+    for (struct log_stream *ls = &s->out; ls; ls = ls == &s->out ? &s->err : NULL)
+        if (ls->fd >= 0)
+            epoll_ctl(s->ep, EPOLL_CTL_DEL, ls->fd, NULL), close(ls->fd), ls->fd = -1;
+    s->io->out = s->io->err = -1; /* closed above */
+    shim_io_close(s->io);
     shim_memwatch_stop(s->a, &s->mw); /* an oom comes before the die */
     berth_container_free(s->c);
+    s->c = NULL;
     if (shim_runtime_delete(s->a, &e) < 0)
         berth_error_clear(&e);
-    if (berth_overlay_umount(rootfs, &e) < 0)
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    s->last =
+        (struct shim_last_exit){.code = berth_exit_status(&s->ex), .oom_killed = s->ex.oom_killed};
+    fmt_time(&ts, s->last.finished_at);
+    char code[16];
+    snprintf(code, sizeof(code), "%d", s->last.code);
+    shim_event(s->a, "die", json_pack("{s:s}", "exitCode", code));
+}
+
+/* The waiters of this exit get their answer. */
+static void answer_waiters(struct shim *s, bool again)
+{
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (s->clients[i].fd >= 0 && s->clients[i].waiting) {
+            exit_reply(s, s->clients[i].fd, again);
+            drop_client(s, &s->clients[i]);
+        }
+    }
+}
+
+/* After end_run: the policy's back-off, or the end. */
+static void after_exit(struct shim *s)
+{
+    if (!shim_restart_due(s->a, s->r, s->last.code)) {
+        finish(s);
+        return;
+    }
+    int tfd = shim_restart_arm(s->r);
+    if (tfd < 0) {
+        finish(s);
+        return;
+    }
+    watch(s, tfd, TAG_BACKOFF, 0); /* EEXIST after the first: harmless */
+    s->restarting = true;
+    shim_write_state(s->a, 0, s->r, &s->last, NULL);
+    answer_waiters(s, true);
+}
+
+/* The back-off is over: the next run, with the record's config as it is
+ * now (docker update's resources), in the mount that stayed. */
+static void rerun(struct shim *s)
+{
+    struct berth_error *e = NULL;
+    _cleanup_strv_ char **layers = NULL;
+    char n[16];
+    s->restarting = false;
+    snprintf(n, sizeof(n), "%u", s->r->count);
+    shim_event(s->a, "restart", json_pack("{s:s}", "restartCount", n));
+    if (shim_write_config(s->a, &layers, &e) < 0 || shim_create(s->a, s->io, &s->c, &e) < 0) {
+        /* as an exit that failed to start: the policy decides again */
+        _cleanup_free_ char *msg = berth_error_format(e);
+        berth_error_clear(&e);
+        shim_event(s->a, "die", json_pack("{s:s,s:s}", "exitCode", "127", "error", msg));
+        s->ex = (struct berth_exit){.code = 127};
+        s->last.code = 127;
+        shim_restart_began(s->r);
+        after_exit(s);
+        return;
+    }
+    start_run(s);
+    shim_event(s->a, "start", NULL);
+}
+
+/* The end: the mount, the log's last record, exit.json, the waiters. */
+static void finish(struct shim *s)
+{
+    struct berth_error *e = NULL;
+    s->restarting = false;
+    s->done = true;
+    log_writer_finish(&s->w);
+    if (berth_overlay_umount(s->rootfs, &e) < 0)
         berth_error_clear(&e);
     write_exit(s);
-    for (int i = 0; i < MAX_CLIENTS; i++) {
-        if (s->clients[i].fd >= 0 && s->clients[i].waiting)
-            status_reply(s, s->clients[i].fd);
+    answer_waiters(s, false);
+    for (int i = 0; i < MAX_CLIENTS; i++)
         if (s->clients[i].fd >= 0)
-            close(s->clients[i].fd);
-    }
+            drop_client(s, &s->clients[i]);
 }
 
 /* max-size and max-file from the record (berthd checked them) */
@@ -404,8 +562,39 @@ static void log_options(const struct shim_args *a, struct log_writer *w)
     json_decref(rec);
 }
 
+/* A run begins: its fds into the loop, the watchers, state.json. */
+static void start_run(struct shim *s)
+{
+    s->exited = false;
+    s->out = (struct log_stream){.fd = s->io->out,
+                                 .name = "stdout",
+                                 .raw = s->io->tty,
+                                 .ring = s->out.ring,
+                                 .cap = s->out.cap};
+    s->err = (struct log_stream){
+        .fd = s->io->err, .name = "stderr", .ring = s->err.ring, .cap = s->err.cap};
+    watch(s, s->io->out, TAG_OUT, 0);
+    if (s->io->err >= 0)
+        watch(s, s->io->err, TAG_ERR, 0);
+    watch(s, s->c->pidfd, TAG_PIDFD, 0);
+    shim_memwatch_start(s->a, s->c, &s->mw);
+    for (uint32_t i = 0; i < SHIM_MEM_FDS; i++)
+        if (s->mw.fd[i] >= 0)
+            watch(s, s->mw.fd[i], TAG_MEM, i);
+    shim_health_start(s->a, s->c, s->ep, TAG_HEALTH, &s->hc);
+    if (s->r->count > 0) { /* the first run's state.json came before "ok" */
+        shim_restart_began(s->r);
+        shim_write_state(s->a, s->c->pid, s->r, &s->last, NULL);
+    }
+}
+
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+    return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
 int shim_loop(const struct shim_args *a, struct berth_container *c, struct shim_io *io,
-              int listen_fd, const char *rootfs)
+              struct shim_restart *r, int listen_fd, const char *rootfs)
 {
     static struct shim s; /* the rings: static, not on the stack */
     sigset_t mask;
@@ -415,9 +604,9 @@ int shim_loop(const struct shim_args *a, struct berth_container *c, struct shim_
     s.a = a;
     s.c = c;
     s.io = io;
+    s.r = r;
+    s.rootfs = rootfs;
     s.ep = epoll_create1(EPOLL_CLOEXEC);
-    s.out = (struct log_stream){.fd = io->out, .name = "stdout", .raw = io->tty};
-    s.err = (struct log_stream){.fd = io->err, .name = "stderr"};
     _cleanup_free_ char *log = xasprintf("%s/%s-json.log", a->dir, a->id);
     s.w.path = log;
     log_options(a, &s.w);
@@ -426,37 +615,28 @@ int shim_loop(const struct shim_args *a, struct berth_container *c, struct shim_
         s.clients[i].fd = -1;
     for (int i = 0; i < MAX_EXECS; i++)
         s.execs[i].master = -1;
-    watch(&s, io->out, TAG_OUT, 0);
-    if (io->err >= 0)
-        watch(&s, io->err, TAG_ERR, 0);
-    watch(&s, c->pidfd, TAG_PIDFD, 0);
     watch(&s, sfd, TAG_SIGNAL, 0);
     watch(&s, listen_fd, TAG_LISTEN, 0);
-    shim_memwatch_start(a, c, &s.mw);
-    for (uint32_t i = 0; i < SHIM_MEM_FDS; i++)
-        if (s.mw.fd[i] >= 0)
-            watch(&s, s.mw.fd[i], TAG_MEM, i);
-    struct timespec exited_at = {0};
-    while (!s.exited || s.out.fd >= 0 || s.err.fd >= 0) {
+    start_run(&s);
+    struct timespec exited_at = {0}, now;
+    while (!s.done) {
         struct epoll_event evs[16];
-        int n = epoll_wait(s.ep, evs, 16, s.exited ? 100 : -1);
-        for (int i = 0; i < n; i++)
-            dispatch(&s, evs[i].data.u64, c->pidfd, sfd, listen_fd);
-        if (s.exited && exited_at.tv_sec == 0)
-            clock_gettime(CLOCK_MONOTONIC, &exited_at);
-        struct timespec now;
+        int n = epoll_wait(s.ep, evs, 16, s.exited && !s.restarting ? 100 : -1);
+        for (int i = 0; i < n && !s.done; i++)
+            dispatch(&s, evs[i].data.u64, sfd, listen_fd);
+        if (!s.exited || s.restarting || s.done) {
+            exited_at.tv_sec = 0;
+            continue;
+        }
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (s.exited &&
-            (now.tv_sec - exited_at.tv_sec) * 1000 + (now.tv_nsec - exited_at.tv_nsec) / 1000000 >
-                DRAIN_GRACE_MS)
-            break;
+        if (exited_at.tv_sec == 0)
+            exited_at = now;
+        /* its output drained, or the grace for what holds the pipes is over */
+        if ((s.out.fd < 0 && s.err.fd < 0) || ms_between(&exited_at, &now) > DRAIN_GRACE_MS) {
+            end_run(&s);
+            after_exit(&s);
+        }
     }
-    /* what is left in the pipes (non-blocking) and in the rings */
-    while (s.out.fd >= 0 && log_stream_pump(&s.out, &s.w) > 0)
-        ;
-    while (s.err.fd >= 0 && log_stream_pump(&s.err, &s.w) > 0)
-        ;
-    finish(&s, rootfs);
     close(listen_fd);
     unlink(a->socket);
     return 0;

@@ -51,17 +51,30 @@ static int listen_on(const char *path, struct berth_error **err)
     return fd;
 }
 
-static int write_state(const struct shim_args *a, pid_t pid, struct berth_error **err)
+int shim_create(const struct shim_args *a, struct shim_io *io, struct berth_container **ret,
+                struct berth_error **err)
 {
-    struct timespec ts;
-    char now[40];
-    clock_gettime(CLOCK_REALTIME, &ts);
-    json_t *j =
-        json_pack("{s:i,s:i,s:I,s:s}", "Pid", (int)pid, "ShimPid", (int)getpid(), "ShimStart",
-                  (json_int_t)proc_start_time(getpid()), "StartedAt", fmt_time(&ts, now));
-    int r = durable_write_json(a->dir, "state.json", j, err);
-    json_decref(j);
-    return r;
+    _cleanup_free_ char *bundle = xasprintf("%s/bundle", a->dir);
+    *ret = NULL;
+    if (shim_io_prepare(a, io, err) < 0)
+        return -EIO;
+    struct berth_create_opts o = {.state_root = a->state_root,
+                                  .id = a->id,
+                                  .bundle = bundle,
+                                  .cgroup_root = a->cgroup_root,
+                                  .stdio = io->stdio,
+                                  .console_fd = io->tty ? &io->console[1] : NULL};
+    if (shim_runtime_create(a, &o, ret, err) < 0 || shim_io_started(io, err) < 0) {
+        if (*ret) {
+            shim_runtime_kill(a, SIGKILL, true, NULL);
+            berth_container_free(*ret);
+            shim_runtime_delete(a, NULL);
+            *ret = NULL;
+        }
+        shim_io_close(io);
+        return -EIO;
+    }
+    return 0;
 }
 
 /* Mounts the root, creates the container with its stdio (tty.c). */
@@ -71,7 +84,6 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
     _cleanup_strv_ char **layers = NULL;
     _cleanup_free_ char *upper = xasprintf("%s/upper", a->dir);
     _cleanup_free_ char *work = xasprintf("%s/work", a->dir);
-    _cleanup_free_ char *bundle = xasprintf("%s/bundle", a->dir);
     if (shim_write_config(a, &layers, &e) < 0)
         return report_error(ready, e);
     mkdir(upper, 0755);
@@ -83,30 +95,17 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
     if (shim_prepare_rootfs(a, rootfs, &e) < 0)
         return berth_overlay_umount(rootfs, NULL), report_error(ready, e);
     struct shim_io io;
-    int lfd = -1;
-    if (shim_io_prepare(a, &io, &e) < 0)
-        return berth_overlay_umount(rootfs, NULL), report_error(ready, e);
-    struct berth_create_opts o = {.state_root = a->state_root,
-                                  .id = a->id,
-                                  .bundle = bundle,
-                                  .cgroup_root = a->cgroup_root,
-                                  .stdio = io.stdio,
-                                  .console_fd = io.tty ? &io.console[1] : NULL};
     struct berth_container *c = NULL;
-    if ((lfd = listen_on(a->socket, &e)) < 0 || shim_runtime_create(a, &o, &c, &e) < 0 ||
-        shim_io_started(&io, &e) < 0) {
-        if (c) {
-            shim_runtime_kill(a, SIGKILL, true, NULL);
-            berth_container_free(c);
-            shim_runtime_delete(a, NULL);
-        }
-        shim_io_close(&io);
+    int lfd = listen_on(a->socket, &e);
+    if (lfd < 0 || shim_create(a, &io, &c, &e) < 0) {
         berth_overlay_umount(rootfs, NULL);
         if (lfd >= 0)
             close(lfd), unlink(a->socket);
         return report_error(ready, e);
     }
-    if (write_state(a, c->pid, &e) < 0)
+    struct shim_restart r = {.timerfd = -1};
+    shim_restart_began(&r);
+    if (shim_write_state(a, c->pid, &r, NULL, &e) < 0)
         berth_error_clear(&e); /* berthd still learns the pid from our answer */
     /* The log exists before create returns: an attach made right after it
      * opens the file at once, and keeps it when --rm removes the dir. */
@@ -119,7 +118,7 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
     dup2(io.devnull, 0);
     dup2(io.devnull, 1);
     dup2(io.devnull, 2);
-    return shim_loop(a, c, &io, lfd, rootfs);
+    return shim_loop(a, c, &io, &r, lfd, rootfs);
 }
 
 static int parse(int argc, char **argv, struct shim_args *a)

@@ -156,6 +156,31 @@ void shim_memwatch_start(const struct shim_args *a, const struct berth_container
     arm(m, m->above);
 }
 
+void shim_memwatch_reload(const struct shim_args *a, struct shim_memwatch *m)
+{
+    if (m->dirfd < 0)
+        return;
+    uint64_t limit = reservation(a);
+    if (limit == m->limit)
+        return;
+    m->limit = limit;
+    m->above = limit > 0 && usage(m) >= limit;
+    if (m->fd[SHIM_MEM_SOFT] >= 0 && (!m->v2 || limit == 0))
+        close(m->fd[SHIM_MEM_SOFT]), m->fd[SHIM_MEM_SOFT] = -1;
+    if (limit == 0)
+        return;
+    if (!m->v2) { /* a threshold is registered once: a new eventfd */
+        char thr[32];
+        snprintf(thr, sizeof(thr), "%" PRIu64, limit);
+        m->fd[SHIM_MEM_SOFT] = v1_register(m->dirfd, "memory.usage_in_bytes", thr);
+        return;
+    }
+    if (m->fd[SHIM_MEM_SOFT] < 0)
+        m->fd[SHIM_MEM_SOFT] = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    m->high = read_key(m->dirfd, "memory.events", "high");
+    arm(m, m->above);
+}
+
 /* v2: memory.events moved (or, with `tick`, the timer while above). */
 static void v2_ready(const struct shim_args *a, struct shim_memwatch *m, bool tick)
 {

@@ -10,9 +10,15 @@
  *   bundle/config.json   the OCI config it made from the record
  *   rootfs/              the overlay: image layers under upper/ (work/)
  *   ID-json.log          docker's json-file lines
- *   state.json           {"Pid","ShimPid","ShimStart","StartedAt"}, once running
- *   exit.json            {"ExitCode","Signal","OOMKilled","FinishedAt","LogDrops"},
- *                        once the container is gone (its cgroup, state and mount too)
+ *   state.json           {"Pid","ShimPid","ShimStart","StartedAt","RestartCount",
+ *                        "LastExit":{"ExitCode","OOMKilled","FinishedAt"}}, once
+ *                        running; while the restart policy backs off (restart.c)
+ *                        also "Restarting":true, "RestartDelayMs", "NextRestartAt"
+ *                        and "Pid":0
+ *   exit.json            {"ExitCode","Signal","OOMKilled","FinishedAt","LogDrops",
+ *                        "RestartCount","ManualStop"}, once the container is gone
+ *                        for good (its cgroup, state and mount too)
+ *   health.json          the healthcheck's State.Health (health.h)
  *   runtime.log          another runtime's --log (runtime-exec.c)
  *   events.jsonl         what the shim saw happen (event.c): one JSON object a
  *                        line, {"Action","Attributes":{...},"time","timeNano"}
@@ -22,9 +28,16 @@
  *                        before exit.json (berthd's stop follows the die)
  *   events.imported      berthd's: {"offset":N}, how far it imported events.jsonl
  * The control socket (one request line, one JSON reply line):
- *   status          {"Status":"running","Pid":N,"LogDrops":N}
- *   wait            the same, sent once the container exited (exit.json written)
- *   kill SIG [all]  {"Ok":true} or {"Error":"..."}
+ *   status          {"Status":"running","Pid":N,"LogDrops":N}, or
+ *                   {"Status":"restarting","RestartCount":N} while backing off
+ *   wait            {"Status":"exited","ExitCode":N,"OOMKilled":B}, sent at the
+ *                   container's next exit: with "Restarting":true when the
+ *                   policy runs it again, else once exit.json is written
+ *   kill SIG [all] [manual|norestart]  {"Ok":true} or {"Error":"..."};
+ *                   manual (a user's stop or kill): that exit is not followed
+ *                   by a restart and exit.json says ManualStop; norestart
+ *                   (berthd's shutdown): not restarted, ManualStop false.
+ *                   While backing off, any kill ends the shim at once.
  *   exec EID [detach]  starts exec instance EID (exec.c): {"Pid":N,"Stdin":B}
  *                   with its stdin's write end (when B), stdout's and stderr's
  *                   read ends passed along (SCM_RIGHTS), or {"Error":"..."};
@@ -35,11 +48,15 @@
  *                   master; O_NONBLOCK) passed along, or {"Error":"..."}
  *   stdin-close     StdinOnce: the shim closes its stdin end (a pipe: the
  *                   container reads EOF once berthd's dups are closed)
- *   resize [EID] H W   TIOCSWINSZ on the container's (or exec EID's) master */
+ *   resize [EID] H W   TIOCSWINSZ on the container's (or exec EID's) master
+ *   reload          berthd changed the record's resources (update): the
+ *                   memory watch takes the new reservation; {"Ok":true} */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 struct shim_args {
     const char *id;
@@ -136,11 +153,46 @@ struct shim_memwatch {
 void shim_memwatch_start(const struct shim_args *a, const struct berth_container *c,
                          struct shim_memwatch *m);
 void shim_memwatch_ready(const struct shim_args *a, struct shim_memwatch *m, unsigned i);
+/* The record's reservation changed (berth update): the watch follows it;
+ * fd[SHIM_MEM_SOFT] may be a new fd (or -1) afterwards. */
+void shim_memwatch_reload(const struct shim_args *a, struct shim_memwatch *m);
 /* Reports what is pending (an OOM kill of the init) and closes the fds;
  * call before the cgroup is removed. */
 void shim_memwatch_stop(const struct shim_args *a, struct shim_memwatch *m);
 
+/* main.c: creates the container from DIR/bundle with new stdio
+ * (shim_io_prepare) through its runtime; on failure nothing of it is left
+ * and *io is closed. */
+int shim_create(const struct shim_args *a, struct shim_io *io, struct berth_container **ret,
+                struct berth_error **err);
+
+/* restart.c: HostConfig.RestartPolicy carried out by the shim. */
+struct shim_restart {
+    unsigned count;          /* restarts so far (RestartCount) */
+    unsigned delay_ms;       /* the last back-off; 0: none yet */
+    bool manual, norestart;  /* the coming exit must not be restarted (kill's flags) */
+    bool health;             /* the healthcheck asked for this restart */
+    struct timespec started; /* CLOCK_MONOTONIC, of the current run */
+    char started_at[40];     /* its StartedAt */
+    int timerfd;             /* the back-off's, -1 until the first */
+};
+struct shim_last_exit {
+    int code;
+    bool oom_killed;
+    char finished_at[40]; /* "" before the first exit */
+};
+/* A run begins now (StartedAt, and the clock that resets the back-off). */
+void shim_restart_began(struct shim_restart *r);
+/* After an exit with `code`: true when the container runs again, after
+ * r->delay_ms (Docker's back-off), and r->count was incremented. */
+bool shim_restart_due(const struct shim_args *a, struct shim_restart *r, int code);
+/* Arms the back-off timer; returns its fd (-1 on failure). */
+int shim_restart_arm(struct shim_restart *r);
+/* state.json: the running container's (pid), or with pid 0 the back-off's. */
+int shim_write_state(const struct shim_args *a, pid_t pid, const struct shim_restart *r,
+                     const struct shim_last_exit *last, struct berth_error **err);
+
 /* Serves the running container until it is gone; returns the exit status
  * for the shim process. */
 int shim_loop(const struct shim_args *a, struct berth_container *c, struct shim_io *io,
-              int listen_fd, const char *rootfs);
+              struct shim_restart *r, int listen_fd, const char *rootfs);

@@ -49,12 +49,14 @@ cg_file() {
 @test "docker update: what berth cannot apply is refused by name; a bad value changes nothing" {
     local id
     id=$(d run -d --pids-limit 20 berth-workloads sleep 600)
-    run -1 d update --restart always "$id"
-    [[ "$output" == *"RestartPolicy cannot be updated by berth"* ]]
     run -1 d update --cpuset-cpus 99999 "$id"
     [[ "$output" == *"Requested CPUs are not available"* ]]
     run -0 d inspect --format '{{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}' "$id"
     [ "$output" = "20 no" ]
+    # the restart policy is berth's to change too (the shim reads it at each exit)
+    run -0 d update --restart on-failure:3 "$id"
+    run -0 d inspect --format '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' "$id"
+    [ "$output" = "on-failure 3" ]
 }
 
 @test "docker run --device-read-bps and --device-write-iops: in inspect" {

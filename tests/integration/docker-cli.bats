@@ -77,8 +77,8 @@ setup() {
     run -1 d inspect nosuchcontainer
     run -125 d run --rm --network bridge busybox true
     [[ "$output" == *"network mode 'bridge' is not supported"* ]]
-    run -125 d run --rm --health-cmd true busybox true
-    [[ "$output" == *"Healthcheck is not supported by berth yet"* ]]
+    run -125 d run --rm --health-cmd true --health-interval 100us busybox true
+    [[ "$output" == *"Interval in Healthcheck cannot be less than 1ms"* ]]
     # an auto-removed container that cannot start is removed: docker waits for that
     run -125 timeout -s KILL 20 "$DOCKER" -H "unix://$SOCK" run --rm busybox nosuchcmd
     [[ "$output" == *"cannot find executable 'nosuchcmd'"* ]]

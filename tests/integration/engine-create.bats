@@ -11,8 +11,8 @@ load engine-helpers
     [[ "$output" == *"HTTP 400" ]]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"MacAddress":"02:42:ac:11:00:02"}'
     [[ "$output" == *'"message":"MacAddress is not supported by berth yet"'* ]]
-    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"RestartPolicy":{"Name":"always"}}}'
-    [[ "$output" == *"HostConfig.RestartPolicy 'always' is not supported by berth yet"* ]]
+    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"RestartPolicy":{"Name":"alway"}}}'
+    [[ "$output" == *"invalid restart policy: unknown policy 'alway'"* ]]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"MemorySwappiness":10}}'
     [[ "$output" == *"HostConfig.MemorySwappiness is not supported by berth yet"* ]]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"NetworkingConfig":{"EndpointsConfig":{"x":{"IPAddress":"10.0.0.2"}}}}'

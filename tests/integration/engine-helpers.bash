@@ -101,6 +101,17 @@ api() {
     fi
 }
 
+# wait_long SECONDS CMD...: retries CMD every 0.1 s for up to SECONDS.
+wait_long() {
+    local n=$(($1 * 10))
+    shift
+    for _ in $(seq "$n"); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    "$@"
+}
+
 # wait_for CMD...: retries for up to 5 s.
 wait_for() {
     for _ in $(seq 100); do

@@ -217,16 +217,16 @@ block_dev() {
     id=$("$BERTH" run -d --pids-limit 30 berth-workloads sleep 600)
     run -125 "$BERTH" update --cpus -1 "$id"
     [[ "$output" == *"--cpus"* ]]
-    run -125 "$BERTH" update --restart always "$id"
-    [[ "$output" == *"--restart is not supported"* ]]
+    run -125 "$BERTH" update --restart alwyas "$id"
+    [[ "$output" == *"invalid value 'alwyas' for --restart"* ]]
     run -125 "$BERTH" update --pids-limit many "$id"
     run -125 "$BERTH" update "$id"
     run -1 "$BERTH" update --cpuset-cpus 99999 "$id"
     [[ "$output" == *"Requested CPUs are not available"* ]]
     run -1 "$BERTH" update --memory 1k "$id"
     [[ "$output" == *"Minimum memory limit"* ]]
-    run -0 api POST "/containers/$id/update" '{"RestartPolicy":{"Name":"always"}}'
-    [[ "$output" == *"RestartPolicy cannot be updated by berth"*"HTTP 400" ]]
+    run -0 api POST "/containers/$id/update" '{"RestartPolicy":{"Name":"always","MaximumRetryCount":2}}'
+    [[ "$output" == *"maximum retry count can only be used with 'on-failure'"*"HTTP 400" ]]
     run -0 api POST "/containers/$id/update" '{"KernelMemory":1048576,"PidsLimit":99}'
     [[ "$output" == *"KernelMemory cannot be updated by berth"*"HTTP 400" ]]
     run -0 api POST "/containers/$id/update" '{"PidsLimit":"x"}'

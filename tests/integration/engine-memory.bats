@@ -47,17 +47,6 @@ n_events() {
     ctr_events "$1" "$2" | wc -l
 }
 
-# wait_long SECONDS CMD...: retries CMD every 0.1 s for up to SECONDS.
-wait_long() {
-    local n=$(($1 * 10))
-    shift
-    for _ in $(seq "$n"); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    "$@"
-}
-
 has_events() { [ "$(n_events "$1" "$2")" -ge "$3" ]; }
 logged() { grep -q "$2" "$ENGINE_DIR/data/containers/$1/$1-json.log"; }
 is_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
@@ -91,6 +80,18 @@ is_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
     [ "$(n_events "$id" memory-soft)" -eq 3 ]
     run -0 "$BERTH" ps
     [[ "$output" == *"Up "* ]]
+    run -0 "$BERTH" rm -f "$id"
+}
+
+@test "update --memory-reservation of a running container moves the soft limit the shim watches" {
+    run -0 "$BERTH" run -d --memory-reservation 64m -v "$HOG" busybox sh -c \
+        'while [ ! -e /go ]; do sleep 0.1; done; /memory_hog 1 18 20'
+    id=$output
+    run -0 "$BERTH" update --memory-reservation 16m "$id"
+    run -0 "$BERTH" exec "$id" touch /go
+    wait_long 60 logged "$id" "memory_hog: 18 MiB"
+    wait_long 5 has_events "$id" memory-soft 1
+    ctr_events "$id" memory-soft | jq -e '.Attributes.limit == "16777216"'
     run -0 "$BERTH" rm -f "$id"
 }
 

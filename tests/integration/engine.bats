@@ -207,9 +207,9 @@ load engine-helpers
     run -0 api POST '/v1.41/containers/create?name=a/b' '{"Image":"busybox"}'
     [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
     [[ "$(head -1 <<<"$output" | jq -r .message)" == "Invalid container name (a/b)"* ]]
-    run -0 api POST /containers/create '{"Image":"busybox","Healthcheck":{"Test":["CMD","true"]}}'
+    run -0 api POST /containers/create '{"Image":"busybox","Healthcheck":{"Test":["CMD","true"],"Probe":1}}'
     [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
-    [ "$(head -1 <<<"$output" | jq -r .message)" = "Healthcheck is not supported by berth yet" ]
+    [ "$(head -1 <<<"$output" | jq -r .message)" = "Healthcheck.Probe is not supported by berth yet" ]
     run -0 api POST /containers/create '{"Image":"busybox","HostConfig":{"PidMode":"host"}}'
     [ "$(head -1 <<<"$output" | jq -r .message)" = "HostConfig.PidMode is not supported by berth yet" ]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":"not an array"}'

@@ -69,6 +69,28 @@ static void test_durations(void **state)
             fail_msg("'%s' accepted", bad[i]);
 }
 
+/* Docker's words, as `docker ps` prints them (go-units HumanDuration) */
+static void test_human_durations(void **state)
+{
+    static const struct {
+        long secs;
+        const char *want;
+    } cases[] = {
+        {0, "Less than a second"}, {1, "1 second"},          {59, "59 seconds"},
+        {60, "About a minute"},    {119, "About a minute"},  {120, "2 minutes"},
+        {3599, "59 minutes"},      {3600, "About an hour"},  {5400, "2 hours"},
+        {47 * 3600, "47 hours"},   {48 * 3600, "2 days"},    {15 * 86400, "2 weeks"},
+        {61 * 86400, "2 months"},  {800 * 86400, "2 years"},
+    };
+    char buf[48];
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        berth_human_duration(cases[i].secs, buf, sizeof(buf));
+        if (strcmp(buf, cases[i].want) != 0)
+            fail_msg("%ld s: got '%s', want '%s'", cases[i].secs, buf, cases[i].want);
+    }
+}
+
 static void set(struct berth_resources *r, const char *name, const char *value)
 {
     _cleanup_error_ struct berth_error *e = NULL;
@@ -208,9 +230,13 @@ static void test_bad_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sizes),    cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_options),  cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_check),    cmocka_unit_test(test_json),
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_human_durations),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_json),
         cmocka_unit_test(test_bad_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,8 +3,10 @@
 #include "../daemon.h"
 #include "../volumes.h"
 #include "cleanup.h"
+#include "durable.h"
 #include "error.h"
 #include "signals.h"
+#include "units.h"
 #include "util.h"
 
 #include <errno.h>
@@ -22,32 +24,28 @@ static time_t parse_time(const char *s)
     return timegm(&tm);
 }
 
-static void human_duration(time_t secs, char *buf, size_t len)
-{
-    if (secs < 1)
-        snprintf(buf, len, "Less than a second");
-    else if (secs < 60)
-        snprintf(buf, len, "%ld second%s", (long)secs, secs == 1 ? "" : "s");
-    else if (secs < 3600)
-        snprintf(buf, len, "%ld minute%s", (long)secs / 60, secs / 60 == 1 ? "" : "s");
-    else if (secs < 86400)
-        snprintf(buf, len, "%ld hour%s", (long)secs / 3600, secs / 3600 == 1 ? "" : "s");
-    else
-        snprintf(buf, len, "%ld days", (long)secs / 86400);
-}
-
 static char *status_text(struct ctr *c)
 {
     char dur[64];
     time_t now = time(NULL);
+    if (c->restarting) {
+        json_t *last = json_object_get(c->state, "LastExit");
+        berth_human_duration(now -
+                                 parse_time(json_string_value(json_object_get(last, "FinishedAt"))),
+                             dur, sizeof(dur));
+        return xasprintf("Restarting (%d) %s ago",
+                         (int)json_integer_value(json_object_get(last, "ExitCode")), dur);
+    }
     if (c->status == CTR_RUNNING) {
-        human_duration(now - parse_time(json_string_value(json_object_get(c->state, "StartedAt"))),
-                       dur, sizeof(dur));
+        berth_human_duration(
+            now - parse_time(json_string_value(json_object_get(c->state, "StartedAt"))), dur,
+            sizeof(dur));
         return xasprintf("Up %s%s", dur, c->paused ? " (Paused)" : "");
     }
     if (c->status == CTR_EXITED) {
-        human_duration(now - parse_time(json_string_value(json_object_get(c->exit, "FinishedAt"))),
-                       dur, sizeof(dur));
+        berth_human_duration(
+            now - parse_time(json_string_value(json_object_get(c->exit, "FinishedAt"))), dur,
+            sizeof(dur));
         return xasprintf("Exited (%d) %s ago", ctr_exit_code(c), dur);
     }
     return xstrdup("Created");
@@ -55,7 +53,7 @@ static char *status_text(struct ctr *c)
 
 static const char *state_name(const struct ctr *c)
 {
-    return c->paused ? "paused" : ctr_status_name(c->status);
+    return c->restarting ? "restarting" : c->paused ? "paused" : ctr_status_name(c->status);
 }
 
 static char *command_line(const struct ctr *c)
@@ -93,6 +91,23 @@ static char *summary_fixed(const struct ctr *c)
     return text;
 }
 
+/* berth's brief entry (x-berth-brief=1): what berth ps shows and no more,
+ * so a CLI parses half as much of a long list. */
+static char *summary_brief(const struct ctr *c)
+{
+    _cleanup_free_ char *name = xasprintf("/%s", ctr_name(c));
+    _cleanup_free_ char *cmd = command_line(c);
+    json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
+    json_t *j =
+        json_pack("{s:s,s:[s],s:O,s:s,s:I,s:o}", "Id", c->id, "Names", name, "Image",
+                  json_object_get(c->rec, "Image"), "Command", cmd, "Created",
+                  (json_int_t)parse_time(json_string_value(json_object_get(c->rec, "Created"))),
+                  "Labels", json_is_object(labels) ? json_incref(labels) : json_object());
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return text;
+}
+
 struct text {
     char *p;
     size_t len, cap;
@@ -109,12 +124,79 @@ static void text_add(struct text *t, const char *s, size_t n)
     t->p[t->len] = '\0';
 }
 
+/* The container's State.Health: the shim's health.json (rewritten after
+ * each check, so read per request, not kept with the record) while it runs
+ * or backs off with a healthcheck; NULL otherwise. Before the shim wrote
+ * it: "starting", as Docker at each start. */
+static json_t *health_json(const struct ctr *c)
+{
+    json_t *hc = json_object_get(json_object_get(c->rec, "Config"), "Healthcheck");
+    const char *kind = json_string_value(json_array_get(json_object_get(hc, "Test"), 0));
+    if (kind == NULL || streq(kind, "NONE") || (c->status != CTR_RUNNING && !c->restarting))
+        return NULL;
+    json_t *h = json_read_file(c->dir, "health.json", NULL);
+    return h ? h : json_pack("{s:s,s:i,s:[]}", "Status", "starting", "FailingStreak", 0, "Log");
+}
+
+/* ps's health filter: starting, healthy, unhealthy or none */
+static void health_name(const struct ctr *c, char buf[16])
+{
+    json_t *h = health_json(c);
+    const char *st = json_string_value(json_object_get(h, "Status"));
+    snprintf(buf, 16, "%s", st ? st : "none");
+    json_decref(h);
+}
+
+/* Docker's State.String: "Up 5 seconds (healthy)", "(health: starting)";
+ * takes st. */
+static char *with_health(const struct ctr *c, char *st)
+{
+    char h[16];
+    if (c->status != CTR_RUNNING || c->paused || c->restarting)
+        return st;
+    health_name(c, h);
+    if (streq(h, "none"))
+        return st;
+    char *s = xasprintf("%s (%s%s)", st, streq(h, "starting") ? "health: " : "", h);
+    free(st);
+    return s;
+}
+
+static int health_value_check(const char *s, struct berth_error **err)
+{
+    if (s &&
+        (streq(s, "starting") || streq(s, "healthy") || streq(s, "unhealthy") || streq(s, "none")))
+        return 0;
+    return berth_error_set(err, EINVAL, "Unrecognised filter value for health: %s", s ? s : "");
+}
+
+static int health_filter_check(const char *key, json_t *vals, struct berth_error **err)
+{
+    const char *k2;
+    json_t *v;
+    size_t i;
+    if (!streq(key, "health"))
+        return 0;
+    json_object_foreach(vals, k2, v)
+    {
+        if (health_value_check(k2, err) < 0)
+            return -EINVAL;
+    }
+    json_array_foreach(vals, i, v)
+    {
+        if (health_value_check(json_string_value(v), err) < 0)
+            return -EINVAL;
+    }
+    return 0;
+}
+
 /* Docker's list entry: the record's part, then the status of now (plain
  * ASCII of our own: nothing to escape). */
-static void summary_write(struct text *out, struct ctr *c)
+static void summary_write(struct text *out, struct ctr *c, bool brief)
 {
-    _cleanup_free_ char *fixed = records_memo(c, summary_fixed);
-    _cleanup_free_ char *st = status_text(c);
+    _cleanup_free_ char *fixed =
+        brief ? records_memo(c, 1, summary_brief) : records_memo(c, 0, summary_fixed);
+    _cleanup_free_ char *st = with_health(c, status_text(c));
     char tail[160];
     int n = snprintf(tail, sizeof(tail), ",\"State\":\"%s\",\"Status\":\"%s\"}", state_name(c), st);
     text_add(out, fixed, strlen(fixed) - 1);
@@ -130,6 +212,11 @@ static bool filter_one(struct ctr *c, const char *key, const char *val)
         return streq(state_name(c), val);
     if (streq(key, "id"))
         return strncmp(c->id, val, strlen(val)) == 0;
+    if (streq(key, "health")) {
+        char h[16];
+        health_name(c, h);
+        return streq(h, val);
+    }
     json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
     const char *eq = strchr(val, '=');
     _cleanup_free_ char *k = xstrdup(val);
@@ -161,7 +248,7 @@ static bool filter_match(struct ctr *c, json_t *filters)
 
 static int filters_parse(const char *text, json_t **ret, struct berth_error **err)
 {
-    static const char *const known[] = {"name", "status", "label", "id"};
+    static const char *const known[] = {"name", "status", "label", "id", "health"};
     const char *key;
     json_t *vals, *v;
     size_t i;
@@ -183,6 +270,10 @@ static int filters_parse(const char *text, json_t **ret, struct berth_error **er
             json_decref(f);
             return berth_error_set(err, EINVAL, "invalid filter '%s'", key);
         }
+        if (health_filter_check(key, vals, err) < 0) {
+            json_decref(f);
+            return -EINVAL;
+        }
     }
     *ret = f;
     return 0;
@@ -195,6 +286,7 @@ static enum MHD_Result list(struct request *r)
     struct berth_error *err = NULL;
     json_t *filters = NULL;
     bool all = api_arg_bool(r, "all", false);
+    bool brief = api_arg_bool(r, "x-berth-brief", false);
     if (filters_parse(api_arg(r, "filters"), &filters, &err) < 0)
         return api_error(r, err);
     /* as Docker: a status filter shows stopped containers without all */
@@ -207,7 +299,7 @@ static enum MHD_Result list(struct request *r)
         if ((all || v[i]->status == CTR_RUNNING) && filter_match(v[i], filters)) {
             if (k++)
                 text_add(&out, ",", 1);
-            summary_write(&out, v[i]);
+            summary_write(&out, v[i], brief);
         }
     ctrs_free(v, n);
     json_decref(filters);
@@ -219,17 +311,33 @@ static json_t *state_json(struct ctr *c)
 {
     const char *zero = "0001-01-01T00:00:00Z";
     json_t *started = json_object_get(c->state ? c->state : c->exit, "StartedAt");
-    const char *fin = json_string_value(json_object_get(c->exit, "FinishedAt"));
+    /* a running container shows its last exit (restart policy) as Docker */
+    json_t *last = c->exit ? c->exit : json_object_get(c->state, "LastExit");
+    const char *fin = json_string_value(json_object_get(last, "FinishedAt"));
     const char *err = json_string_value(json_object_get(c->exit, "Error"));
-    return json_pack(
+    json_t *st = json_pack(
         "{s:s,s:b,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s,s:I}", "Status", state_name(c), "Running",
-        c->status == CTR_RUNNING, "Paused", c->paused, "Restarting", 0, "OOMKilled",
-        json_is_true(json_object_get(c->exit, "OOMKilled")), "Dead", 0, "RemovalInProgress", 0,
-        "Pid",
+        c->status == CTR_RUNNING, "Paused", c->paused, "Restarting", c->restarting, "OOMKilled",
+        json_is_true(json_object_get(last, "OOMKilled")), "Dead", 0, "RemovalInProgress", 0, "Pid",
         c->status == CTR_RUNNING ? (int)json_integer_value(json_object_get(c->state, "Pid")) : 0,
-        "ExitCode", ctr_exit_code(c), "Error", err ? err : "", "StartedAt",
-        json_is_string(started) ? json_string_value(started) : zero, "FinishedAt", fin ? fin : zero,
-        "LogDrops", ctr_log_drops(c));
+        "ExitCode", (int)json_integer_value(json_object_get(last, "ExitCode")), "Error",
+        err ? err : "", "StartedAt", json_is_string(started) ? json_string_value(started) : zero,
+        "FinishedAt", fin ? fin : zero, "LogDrops", ctr_log_drops(c));
+    if (c->restarting) { /* berth's: the back-off being waited out */
+        json_object_set(st, "RestartDelayMs", json_object_get(c->state, "RestartDelayMs"));
+        json_object_set(st, "NextRestartAt", json_object_get(c->state, "NextRestartAt"));
+    }
+    json_t *health = health_json(c);
+    if (health)
+        json_object_set_new(st, "Health", health);
+    return st;
+}
+
+/* Docker's RestartCount: the policy's restarts since the last start. */
+static int restart_count(const struct ctr *c)
+{
+    json_t *j = c->exit ? c->exit : c->state;
+    return (int)json_integer_value(json_object_get(j, "RestartCount"));
 }
 
 static enum MHD_Result inspect(struct request *r, struct ctr *c)
@@ -255,19 +363,20 @@ static enum MHD_Result inspect(struct request *r, struct ctr *c)
     if (json_object_get(hc, "LogConfig") == NULL)
         json_object_set_new(hc, "LogConfig",
                             json_pack("{s:s,s:{}}", "Type", "json-file", "Config"));
-    json_object_set_new(hc, "RestartPolicy",
-                        json_pack("{s:s,s:i}", "Name", "no", "MaximumRetryCount", 0));
+    if (!json_is_object(json_object_get(hc, "RestartPolicy")))
+        json_object_set_new(hc, "RestartPolicy",
+                            json_pack("{s:s,s:i}", "Name", "no", "MaximumRetryCount", 0));
     return api_json(
         r, 200,
         json_pack("{s:s,s:O,s:o,s:o,s:o,s:O,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:{s:{}},s:o,s:s,"
                   "s:{s:s,s:{s:s,s:s}}}",
                   "Id", c->id, "Created", json_object_get(c->rec, "Created"), "Path",
                   path ? path : json_string(""), "Args", args, "State", state_json(c), "Image",
-                  json_object_get(c->rec, "ImageID"), "Name", name, "RestartCount", 0, "Driver",
-                  "overlay2", "Platform", "linux", "LogPath", logpath, "HostConfig", hc, "Config",
-                  cfg, "NetworkSettings", "Networks", "Mounts", volumes_inspect_mounts(c->rec),
-                  "ResolvConfPath", "", "GraphDriver", "Name", "overlay2", "Data", "UpperDir",
-                  upper, "MergedDir", merged));
+                  json_object_get(c->rec, "ImageID"), "Name", name, "RestartCount",
+                  restart_count(c), "Driver", "overlay2", "Platform", "linux", "LogPath", logpath,
+                  "HostConfig", hc, "Config", cfg, "NetworkSettings", "Networks", "Mounts",
+                  volumes_inspect_mounts(c->rec), "ResolvConfPath", "", "GraphDriver", "Name",
+                  "overlay2", "Data", "UpperDir", upper, "MergedDir", merged));
 }
 
 static enum MHD_Result create(struct request *r)
@@ -295,6 +404,15 @@ static int signal_arg(struct request *r, const char *key, int def)
     return sig > 0 ? sig : -1;
 }
 
+/* Config.StopSignal (checked at create), SIGTERM by default */
+static int stop_signal(const struct ctr *c)
+{
+    const char *ss =
+        json_string_value(json_object_get(json_object_get(c->rec, "Config"), "StopSignal"));
+    int sig = ss && *ss ? berth_signal_parse(ss) : SIGTERM;
+    return sig > 0 ? sig : SIGTERM;
+}
+
 static enum MHD_Result action(struct request *r, struct ctr *c, const char *what)
 {
     struct berth_error *err = NULL;
@@ -308,12 +426,14 @@ static enum MHD_Result action(struct request *r, struct ctr *c, const char *what
         long long secs = json_is_integer(st) ? json_integer_value(st) : 10; /* --stop-timeout */
         if (t && (parse_i64(t, &secs) < 0 || secs < -1))
             return api_message(r, 400, "invalid value for t: '%s'", t);
-        rc = ctr_stop(c, secs < 0 ? 3600 : (int)secs, &modified, &err);
+        rc = ctr_stop(c, secs < 0 ? 3600 : (int)secs, KILL_MANUAL, &modified, &err);
     } else if (streq(what, "kill")) {
         int sig = signal_arg(r, "signal", SIGKILL);
         if (sig < 0)
             return api_message(r, 400, "invalid signal: %s", api_arg(r, "signal"));
-        rc = ctr_kill(c, sig, sig == SIGKILL, &err);
+        /* the end the user asked for: not restarted by the policy */
+        unsigned fl = sig == SIGKILL ? KILL_ALL | KILL_MANUAL : 0;
+        rc = ctr_kill(c, sig, fl | (sig == stop_signal(c) ? KILL_MANUAL : 0), &err);
     } else if (streq(what, "pause") || streq(what, "unpause")) {
         rc = ctr_pause(c, streq(what, "pause"), &err);
     } else if (streq(what, "rename")) {
