@@ -7,10 +7,14 @@ packages=(
   gcc meson ninja-build pkg-config libjansson-dev libseccomp-dev libcap-dev
   # the engine: berthd's HTTP server, berth's client, the image store
   libmicrohttpd-dev libcurl4-openssl-dev libarchive-dev libssl-dev
+  # networking: netlink (links, addresses, routes) and berth's nftables table
+  libmnl-dev libnftables-dev
   # unit tests, sanitizers, fuzzing
   libcmocka-dev clang libclang-rt-14-dev clang-format
   # integration tests and the busybox bundle
   bats busybox-static jq iproute2 util-linux procps
+  # the nft command, to check berth's table from the tests (net-lib.bats)
+  nftables
   # hostile and broken image archives (tests/integration/image-fixtures.py)
   python3
   # the pure cgroup v2 lane: Debian's kernel under qemu (scripts/v2-lane.sh)

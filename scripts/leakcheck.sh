@@ -18,6 +18,9 @@
 #   dir_procs     processes whose cwd or root lies under one of the
 #                 directories in $BERTH_LEAKCHECK_DIRS (colon-separated;
 #                 default: $TMPDIR or /tmp)
+#   links         "NAME KIND" of each network link of the host's namespace
+#                 (veths and bridges a test forgot)
+#   nft_tables    "FAMILY NAME" of each nftables table of the host's namespace
 #   devnodes      "TYPE PATH" of character (c) and block (b) device nodes
 #                 outside /dev: in /tmp, /run, /var/tmp (where tests write) and the
 #                 $BERTH_LEAKCHECK_DIRS directories, each on its own file
@@ -136,8 +139,23 @@ items_devnodes() {
     done | sort -u
 }
 
+items_links() {
+    ip -o -d link show 2>/dev/null | awk '{
+        name = $2; sub(/:$/, "", name); sub(/@.*/, "", name)
+        kind = "-"
+        for (i = 3; i < NF; i++)
+            if ($i == "veth" || $i == "bridge" || $i == "vxlan" || $i == "macvlan")
+                kind = $i
+        print name " " kind
+    }' || true
+}
+
+items_nft_tables() {
+    ! command -v nft >/dev/null || nft list tables 2>/dev/null | awk '{print $2 " " $3}' || true
+}
+
 KEYS=(mounts cgroups netns_named netns pidns procs_other_pidns berth_procs
-    berth_cgroup_procs dir_procs devnodes)
+    berth_cgroup_procs dir_procs links nft_tables devnodes)
 
 snapshot() {
     local file=$1 key

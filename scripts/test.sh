@@ -10,7 +10,7 @@ echo "== format check (.clang-format)"
 if command -v clang-format >/dev/null; then
   clang-format --dry-run --Werror src/lib/*.[ch] src/runtime/*.[ch] tests/unit/*.c tests/api/*.c \
     tests/probe/*.c tests/fuzz/*.c src/engine-common/*.[ch] src/shim/*.[ch] src/daemon/*.[ch] \
-    src/daemon/api/*.[ch] src/cli/*.[ch] src/init/*.c
+    src/daemon/api/*.[ch] src/cli/*.[ch] src/init/*.c tests/nettool/*.c
   echo "clang-format: clean"
 fi
 
