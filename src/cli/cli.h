@@ -115,7 +115,10 @@ void cli_session(const struct cli_session *s);
 bool cli_terminal_size(unsigned *ret_h, unsigned *ret_w);
 /* GET /containers/REF/json (NULL-free *ret) or -1 after printing why. */
 int cli_inspect(const char *ref, json_t **ret);
-bool cli_container_running(const char *id);
+/* Whether it runs (not between two runs of its restart policy); with
+ * first_run, only while no restart happened yet (berth run: a session
+ * that ended while its first run goes on was detached). */
+bool cli_container_running(const char *id, bool first_run);
 /* Docker's detach keys syntax: "ctrl-<x>,<c>,..." */
 bool cli_detach_keys_ok(const char *keys);
 /* format.c: a Go-template subset, {{.Field.Sub}} and {{json .Field}}

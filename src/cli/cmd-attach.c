@@ -95,5 +95,5 @@ int cmd_attach(int argc, char **argv)
                             .ud = id};
     cli_session(&s);
     close(fd);
-    return cli_container_running(id) ? 0 : exit_code(id);
+    return cli_container_running(id, false) ? 0 : exit_code(id);
 }

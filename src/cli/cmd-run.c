@@ -138,7 +138,7 @@ int cli_foreground(const char *id, bool autorm, bool in, bool tty, const char *k
                             .ud = (void *)id};
     cli_session(&s);
     close(afd);
-    if (cli_container_running(id)) { /* detached: it runs on */
+    if (cli_container_running(id, true)) { /* detached: it runs on */
         close(wfd);
         return 0;
     }

@@ -164,14 +164,18 @@ int cli_inspect(const char *ref, json_t **ret)
     return *ret ? 0 : cli_error(-1, "cannot read the daemon's answer");
 }
 
-bool cli_container_running(const char *id)
+bool cli_container_running(const char *id, bool first_run)
 {
     struct reply r;
     _cleanup_free_ char *path = xasprintf("/containers/%s/json", id);
     if (cli_call("GET", path, NULL, &r) < 0)
         return false;
     json_t *j = r.status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-    bool running = json_is_true(json_object_get(json_object_get(j, "State"), "Running"));
+    json_t *st = json_object_get(j, "State");
+    /* a run the restart policy ended is not running, even if the next is */
+    bool running = json_is_true(json_object_get(st, "Running")) &&
+                   !json_is_true(json_object_get(st, "Restarting")) &&
+                   (!first_run || json_integer_value(json_object_get(j, "RestartCount")) == 0);
     json_decref(j);
     reply_free(&r);
     return running;

@@ -49,8 +49,6 @@ setup() {
     [[ "$output" == *"HostConfig.PidMode is not supported by berth yet"* ]]
     run -125 d run --rm --ipc host busybox true
     [[ "$output" == *"HostConfig.IpcMode is not supported by berth yet"* ]]
-    run -125 d run --restart always busybox true
-    [[ "$output" == *"HostConfig.RestartPolicy 'always' is not supported by berth yet"* ]]
     run -125 d run --rm -p 8080:80 busybox true
     [[ "$output" == *"ExposedPorts is not supported by berth yet"* ]]
     run -125 d run --rm --dns 1.1.1.1 busybox true

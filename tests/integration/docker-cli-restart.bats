@@ -28,6 +28,13 @@ wait_status() { # NAME STATUS: up to 10 s
     run -0 d rm dr-fail
 }
 
+@test "an attached docker run with a restart policy ends with the first run's exit and output" {
+    run -3 timeout -s KILL 30 "$DOCKER" -H "unix://$SOCK" run --name dr-att --restart always \
+        busybox sh -c 'echo run; exit 3'
+    [ "$output" = run ]
+    run -0 d rm -f dr-att
+}
+
 @test "docker run --restart always, docker stop: stopped for good; --rm conflicts" {
     run -0 d run -d --name dr-always --restart always busybox sleep 1000
     run -0 d stop -t 1 dr-always

@@ -32,7 +32,8 @@
 #include <unistd.h>
 
 struct logreader {
-    char *path, *exit_path, *dir;
+    char *path, *exit_path, *dir, *state_path;
+    ino_t state_ino; /* state.json of the run followed; 0: not seen yet */
     FILE *f;
     long start; /* where reading starts once the file exists */
     bool out, err, follow, timestamps;
@@ -53,15 +54,32 @@ static void reader_free(void *cls)
         fclose(lr->f);
     free(lr->path);
     free(lr->exit_path);
+    free(lr->state_path);
     free(lr->dir);
     free(lr->line);
     free(lr->frame);
     free(lr);
 }
 
+/* The run followed is over: the container is gone for good, or its shim
+ * rewrote state.json (the restart policy's back-off or next run), as
+ * Docker's logs -f and attach end at each exit. */
 static bool exited(struct logreader *lr)
 {
-    return access(lr->exit_path, F_OK) == 0 || access(lr->dir, F_OK) < 0;
+    struct stat st;
+    if (access(lr->exit_path, F_OK) == 0 || access(lr->dir, F_OK) < 0)
+        return true;
+    if (stat(lr->state_path, &st) < 0) /* not started yet */
+        return false;
+    if (lr->state_ino == 0) { /* the first look: a back-off already? */
+        json_t *j = json_read_file(lr->dir, "state.json", NULL);
+        bool backoff = json_is_true(json_object_get(j, "Restarting"));
+        json_decref(j);
+        if (backoff)
+            return true;
+        lr->state_ino = st.st_ino;
+    }
+    return st.st_ino != lr->state_ino;
 }
 
 static bool open_next(struct logreader *lr)
@@ -230,6 +248,7 @@ static struct logreader *reader_new(struct request *r, const char *id, bool atta
     lr->dir = xasprintf("%s/containers/%s", engine.data_root, id);
     lr->path = xasprintf("%s/%s-json.log", lr->dir, id);
     lr->exit_path = xasprintf("%s/exit.json", lr->dir);
+    lr->state_path = xasprintf("%s/state.json", lr->dir);
     lr->out = api_arg_bool(r, "stdout", false);
     lr->err = api_arg_bool(r, "stderr", false);
     lr->timestamps = api_arg_bool(r, "timestamps", false);
