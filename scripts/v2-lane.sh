@@ -15,6 +15,15 @@
 # berth CLI) with the dynamic binaries of build-v2eng (or $BERTH_V2_ENGINE_BUILD)
 # and the kernel's overlay module.
 # The suites have their own guest dirs and may run side by side.
+#
+# berthd's diagnostics (tests/v2/engine-diag.bash, tests/v2/berthd-diag.sh):
+# each file's berthd.log is kept past its teardown, with a line for a test
+# after which berthd was gone; berthd's cores come out on a third serial
+# port and get gdb's backtraces here; a sanitized build's reports (which
+# fail the lane) and dmesg's fatal signals are printed. BERTH_V2_ONLY="engine-logs.bats ..." runs those
+# files only, BERTH_V2_REPEAT=N runs them N times in one boot, and
+# BERTH_V2_ENGINE_BUILD=$PWD/build-asan (scripts/build.sh build-asan
+# -Db_sanitize=address,undefined -Db_lundef=false) a sanitized engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -29,7 +38,8 @@ berthd) mem=2048 ;;  # berthd's data roots (image store, upper dirs) live in the
     ;;
 esac
 cache=${BERTH_V2_CACHE:-$src/build-v2/cache}
-work=$src/build-v2/guest-$suite
+# BERTH_V2_TAG: a guest dir of its own, for two runs of one suite at once
+work=$src/build-v2/guest-$suite${BERTH_V2_TAG:+-$BERTH_V2_TAG}
 mkdir -p "$cache"
 
 fetch_kernel() {
@@ -168,25 +178,52 @@ add_berthd() {
         tests/integration/engine-verbs.bats tests/integration/engine-logs.bats \
         tests/integration/engine-tty.bats tests/integration/engine-memory.bats \
         tests/integration/engine-limits.bats tests/integration/engine-events.bats \
-        tests/integration/engine-security.bats
+        tests/integration/engine-security.bats tests/integration/engine-restart.bats
     mkdir -p "$r/lib/overlay-ko" "$r/etc" && cp "$cache/overlay-ko/overlay.ko" "$r/lib/overlay-ko/"
     printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
     printf 'root:x:0:\n' >"$r/etc/group"
+    # the diagnostics of a berthd that dies: every berthd.log a file's
+    # teardown would delete is kept (tests/v2/engine-diag.bash), and
+    # tests/v2/berthd-diag.sh reports them with berthd's cores and dmesg
+    cat tests/v2/engine-diag.bash >>"$r/src/tests/integration/engine-helpers.bash"
+    cp tests/v2/berthd-diag.sh "$r/berthd-diag.sh"
+    # BERTH_V2_ONLY: a subset of the files; BERTH_V2_REPEAT: runs of them in one boot
+    printf 'only="%s"\nrepeat=%s\n' "${BERTH_V2_ONLY:-engine.bats engine-create.bats \
+engine-verbs.bats engine-logs.bats engine-tty.bats engine-ops.bats engine-memory.bats \
+engine-limits.bats engine-events.bats engine-security.bats engine-restart.bats}" \
+        "${BERTH_V2_REPEAT:-1}" >"$r/suite.env"
     cat >"$r/suite.sh" <<'EOI'
 insmod /lib/overlay-ko/overlay.ko
 ip link set lo up 2>/dev/null
-echo "# the engine's own bats files (berthd) on pure cgroup v2"
+. /suite.env
+echo "# the engine's own bats files (berthd) on pure cgroup v2: $only (x$repeat)"
+# a berthd that dies by a signal leaves a core that berthd-diag.sh sends out
+mkdir -p /tmp/cores /tmp/berthd-logs
+echo '/tmp/cores/core.%e.%p.%s' >/proc/sys/kernel/core_pattern
+ulimit -c unlimited
+# a sanitized build (BERTH_V2_ENGINE_BUILD=build-asan): its reports, of the
+# daemonized shim too, go to files that berthd-diag.sh prints; no leak check,
+# whose exit status would change the CLI's
+mkdir -p /tmp/asan
+export ASAN_OPTIONS=detect_leaks=0:log_path=/tmp/asan/asan
+export UBSAN_OPTIONS=print_stacktrace=1:log_path=/tmp/asan/ubsan
 cd /src/tests/integration
-# nice -20: the tests run in the root cgroup, where a task weighs 1024 against
-# a container cgroup's cpu.weight (the stats test's --cpu-shares 262144 is
-# weight 10000, 100 times that); under TCG that starves bats and berthd
-nice -n -20 env BERTHD=/usr/bin/berthd BERTH=/usr/bin/berth BERTH_SHIM=/usr/bin/berth-shim \
-    BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
-    BERTH_WORKLOADS=/usr/bin \
-    TMPDIR=/tmp bats engine.bats engine-create.bats engine-verbs.bats engine-logs.bats \
-    engine-tty.bats engine-ops.bats engine-memory.bats engine-limits.bats engine-events.bats \
-    engine-security.bats
-rc=$?
+rc=0
+i=0
+while [ "$i" -lt "$repeat" ]; do
+    i=$((i + 1))
+    [ "$repeat" -eq 1 ] || echo "# run $i of $repeat"
+    # nice -20: the tests run in the root cgroup, where a task weighs 1024 against
+    # a container cgroup's cpu.weight (the stats test's --cpu-shares 262144 is
+    # weight 10000, 100 times that); under TCG that starves bats and berthd
+    # shellcheck disable=SC2086 # $only is a list of files
+    nice -n -20 env BERTHD=/usr/bin/berthd BERTH=/usr/bin/berth BERTH_SHIM=/usr/bin/berth-shim \
+        BERTH_RUNTIME=/bin/berth-runtime BERTH_PROBE=/bin/berth-probe BERTH_BUSYBOX=/bin/busybox \
+        BERTH_WORKLOADS=/usr/bin BERTH_DIAG_LOGS=/tmp/berthd-logs \
+        TMPDIR=/tmp bats $only || rc=1
+done
+# a sanitizer's report fails the lane even where no test noticed it
+sh /berthd-diag.sh "$rc" || rc=1
 EOI
 }
 
@@ -216,7 +253,8 @@ make_initramfs() {
 mount -t proc proc /proc 2>/dev/null || { mkdir -p /proc && mount -t proc proc /proc; }
 mkdir -p /dev /new && mount -t devtmpfs dev /dev
 mount -t tmpfs -o size=2000m tmpfs /new
-for d in bin usr lib lib64 etc var src bundles rootfs test.sh suite.sh stage2; do
+for d in bin usr lib lib64 etc var src bundles rootfs test.sh suite.sh suite.env berthd-diag.sh \
+    stage2; do
     [ -e /$d ] && cp -a /$d /new/
 done
 exec switch_root /new /stage2
@@ -245,13 +283,33 @@ EOI
     (cd "$r" && find . | cpio -o -H newc --quiet) >"$work/initrd"
 }
 
+# backtraces: gdb's for each core the guest sent (tests/v2/berthd-diag.sh),
+# against the very binaries and libraries the guest ran
+backtraces() {
+    local c exe
+    [ -s "$work/cores.b64" ] || return 0
+    rm -rf "$work/cores" && mkdir -p "$work/cores"
+    tr -d '\r' <"$work/cores.b64" | base64 -d | tar xzf - -C "$work/cores" ||
+        echo "v2-lane ($suite): the cores did not come out whole" >&2
+    for c in "$work"/cores/core.*; do
+        [ -f "$c" ] || continue
+        exe=$(basename "$c" | cut -d. -f2)
+        exe=$(find "$work/root/usr/bin" "$work/root/bin" -name "$exe" 2>/dev/null | head -1)
+        echo "v2-lane ($suite): core $c of ${exe:-an unknown binary}:" >&2
+        [ -n "$exe" ] && gdb -batch -nx -ex "set sysroot $work/root" -ex "set debuginfod enabled off" \
+            -ex 'thread apply all bt full' "$exe" "$c" 2>&1 | tail -150 >&2
+    done
+}
+
 boot() {
-    rm -f "$work/status" "$work/console"
-    timeout 1500 qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64 -machine pc -m "$mem" \
-        -smp 2 -nodefaults -no-reboot -display none \
+    rm -f "$work/status" "$work/console" "$work/cores.b64"
+    # BERTH_V2_TIMEOUT: seconds for the whole guest (a busy host, a sanitized engine)
+    timeout "${BERTH_V2_TIMEOUT:-1500}" qemu-system-x86_64 -accel tcg,thread=multi -cpu qemu64 \
+        -machine pc -m "$mem" -smp 2 -nodefaults -no-reboot -display none \
         -kernel "$cache/vmlinux" -initrd "$work/initrd" \
-        -append "console=ttyS0 rdinit=/init panic=-1 pci=noacpi cryptomgr.notests tsc=reliable no_timer_check audit=0 mitigations=off nokaslr cgroup_no_v1=all quiet" \
-        -serial "file:$work/console" -serial "file:$work/status" || true
+        -append "console=ttyS0 rdinit=/init panic=-1 pci=noacpi cryptomgr.notests tsc=reliable no_timer_check audit=0 mitigations=off nokaslr cgroup_no_v1=all print-fatal-signals=1 quiet" \
+        -serial "file:$work/console" -serial "file:$work/status" \
+        -serial "file:$work/cores.b64" || true
 }
 
 # the kernel and the static build are shared by the suites: one at a time
@@ -266,6 +324,7 @@ boot
 sed -n '/^ok \|^not ok \|^# \|^1\.\.\|^v2:/p' "$work/console" | sed 's/\r$//' || true
 echo "v2-lane ($suite): $(($(date +%s) - start)) s in the guest"
 status=$(tr -d '\r' <"$work/status" 2>/dev/null | awk '/v2-lane-exit/ {print $2}')
+backtraces
 if [ "$status" != 0 ]; then
     echo "v2-lane ($suite): FAILED (guest status '${status:-none}'); console tail:" >&2
     tail -30 "$work/console" >&2
