@@ -87,6 +87,23 @@ static json_t *resources_of(json_t *d, json_t *host)
     return res;
 }
 
+/* v2: a new reservation is also the new memory.high, as the shim's spec
+ * makes it at create (src/shim/spec.c): memwatch.c learns of a crossing
+ * from memory.events' `high` counter, so memory.low alone would leave the
+ * soft limit it watches where it was. (d holds set values only: Docker's
+ * 0 leaves the reservation as it is.) */
+static void v2_high_of(json_t *d, json_t *res)
+{
+    enum berth_cgroup_mode mode;
+    char high[32];
+    json_int_t resv = iget(d, "MemoryReservation");
+    if (resv <= 0 || berth_cgroup_detect("/sys/fs/cgroup", &mode, NULL) < 0 ||
+        mode != BERTH_CGROUP_V2)
+        return;
+    snprintf(high, sizeof(high), "%lld", (long long)resv);
+    json_object_set_new(res, "unified", json_pack("{s:s}", "memory.high", high));
+}
+
 static int apply_berth(const struct ctr *c, const char *text, struct berth_error **err)
 {
     struct berth_resources res;
@@ -187,6 +204,8 @@ int ctr_update(struct ctr *c, json_t *body, struct berth_error **err)
     }
     if (r == 0 && c->status == CTR_RUNNING && json_object_size(d) > 0) {
         json_t *res = resources_of(d, json_object_get(c->rec, "HostConfig"));
+        if (streq(ctr_runtime(c), "berth"))
+            v2_high_of(d, res);
         _cleanup_free_ char *text = json_dumps(res, JSON_COMPACT);
         json_decref(res);
         r = streq(ctr_runtime(c), "berth") ? apply_berth(c, text, err)

@@ -267,8 +267,9 @@ static int filters_parse(const char *text, json_t **ret, struct berth_error **er
             ok = ok || streq(key, known[i]);
         json_array_foreach(vals, i, v) ok = ok && json_is_string(v);
         if (!ok || !(json_is_array(vals) || json_is_object(vals))) {
-            json_decref(f);
-            return berth_error_set(err, EINVAL, "invalid filter '%s'", key);
+            int r = berth_error_set(err, EINVAL, "invalid filter '%s'", key);
+            json_decref(f); /* key lives in f */
+            return r;
         }
         if (health_filter_check(key, vals, err) < 0) {
             json_decref(f);
