@@ -63,19 +63,26 @@ int cmd_start(int argc, char **argv)
 {
     static const struct option opts[] = {{"attach", no_argument, NULL, 'a'},
                                          {"interactive", no_argument, NULL, 'i'},
+                                         {"detach-keys", required_argument, NULL, 'k'},
                                          {NULL, 0, NULL, 0}};
     bool attach = false, in = false;
+    const char *given = NULL;
     int c;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+ai", opts, NULL)) != -1) {
-        if (c != 'a' && c != 'i')
-            return cli_error(
-                1, "unknown flag '%s' for start; usage: berth start [-a] [-i] CONTAINER...",
-                argv[optind - 1]);
+        if (c != 'a' && c != 'i' && c != 'k')
+            return cli_error(1,
+                             "unknown or incomplete flag '%s' for start; usage: berth start [-a] "
+                             "[-i] [--detach-keys KEYS] CONTAINER...",
+                             argv[optind - 1]);
         attach = attach || c == 'a';
         in = in || c == 'i';
+        given = c == 'k' ? optarg : given;
     }
+    if (given && !cli_detach_keys_ok(given))
+        return cli_error(1, "invalid detach keys '%s': ctrl-<x>,<c>... expected", given);
+    _cleanup_free_ char *keys = given ? cli_escape(given) : NULL;
     attach = attach || in; /* docker: -i attaches too */
     if (!attach)
         return cli_each(argc, argv, optind, "start", "");
@@ -98,7 +105,7 @@ int cmd_start(int argc, char **argv)
     reply_free(&r);
     if (in && tty && !isatty(0))
         return cli_error(1, "the input device is not a TTY");
-    return cli_foreground(id, autorm, in, tty, NULL);
+    return cli_foreground(id, autorm, in, tty, keys);
 }
 
 int cmd_kill(int argc, char **argv)

@@ -154,6 +154,18 @@ berthd_fds() {
     [ "$("$BERTH" ps -a -q | wc -l)" -eq 1 ] # nothing created
 }
 
+@test "start -ai --detach-keys: detaching leaves it running (exit 0); bad keys are refused" {
+    id=$("$BERTH" create -i -t busybox sh)
+    run -0 pty_run "printf 'echo two-\$((2+3))\n'; in_log two-5; printf '\030y'; sleep 1" \
+        "$BERTH" start -ai --detach-keys ctrl-x,y "$id"
+    [[ "$output" == *"two-5"* ]]
+    run -0 "$BERTH" inspect -f '{{.State.Running}}' "$id"
+    [ "$output" = true ]
+    run -1 "$BERTH" start -ai --detach-keys ctrl-,x "$id" </dev/null
+    [ "$output" = "berth: invalid detach keys 'ctrl-,x': ctrl-<x>,<c>... expected" ]
+    run -0 "$BERTH" rm -f "$id"
+}
+
 @test "attach: bad detach keys, a stopped container, a bad flag are refused" {
     id=$("$BERTH" run -d -i busybox cat)
     run -1 "$BERTH" attach --detach-keys ctrl-,x "$id" </dev/null
