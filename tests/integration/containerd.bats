@@ -7,7 +7,9 @@
 load helpers
 
 c() {
-    ctr -a "$CD/c.sock" -n berth-test --timeout 60s "$@"
+    # 120 s: in the v2 lane's qemu guest beside a busy host, a task delete
+    # once took more than 60
+    ctr -a "$CD/c.sock" -n berth-test --timeout 120s "$@"
 }
 
 # c_run ARGS... IMAGE ID CMD...: `ctr run` through the runtime under test,
