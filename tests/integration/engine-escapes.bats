@@ -72,7 +72,8 @@ setup() {
     # no fd of the runtime or shim left in the init or an exec
     run -0 "$BERTH" exec c21626 ls /proc/1/fd
     [ "$(echo $output)" = "0 1 2" ]
-    run -0 "$BERTH" exec c21626 sh -c 'sleep 1 & ls /proc/$!/fd'
+    # (the child of `&` gets /dev/null as stdin after its fork: let it exec first)
+    run -0 "$BERTH" exec c21626 sh -c 'sleep 2 & sleep 0.5; ls /proc/$!/fd'
     [ "$(echo $output)" = "0 1 2" ]
 }
 
