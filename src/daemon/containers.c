@@ -298,17 +298,20 @@ static bool wait_exited(const char *id, long ms)
     return has_exited(id);
 }
 
+int ctr_stop_signal(const struct ctr *c)
+{
+    const char *ss =
+        json_string_value(json_object_get(json_object_get(c->rec, "Config"), "StopSignal"));
+    int sig = ss && *ss ? berth_signal_parse(ss) : SIGTERM;
+    return sig > 0 ? sig : SIGTERM;
+}
+
 int ctr_stop(struct ctr *c, int timeout, unsigned why, bool *ret_modified, struct berth_error **err)
 {
     *ret_modified = c->status == CTR_RUNNING;
     if (!*ret_modified)
         return 0;
-    /* --stop-signal (Config.StopSignal, checked at create) */
-    json_t *cfg = json_object_get(c->rec, "Config");
-    const char *ss = json_string_value(json_object_get(cfg, "StopSignal"));
-    int sig = ss && *ss ? berth_signal_parse(ss) : SIGTERM;
-    if (sig <= 0)
-        sig = SIGTERM;
+    int sig = ctr_stop_signal(c);
     if (c->paused)
         return ctr_kill(c, sig, why, err);
     if (ctr_kill(c, sig, why, NULL) == 0 && wait_exited(c->id, timeout * 1000L)) {

@@ -76,6 +76,8 @@ int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err);
  * a user's stop or kill (the restart policy does not restart that exit);
  * berthd's shutdown (not restarted now, but at berthd's next start). */
 enum { KILL_ALL = 1, KILL_MANUAL = 2, KILL_NORESTART = 4 };
+/* Config.StopSignal (--stop-signal, checked at create), SIGTERM without. */
+int ctr_stop_signal(const struct ctr *c);
 /* Sends `sig` through the shim; EBUSY (409) when not running. */
 int ctr_kill(struct ctr *c, int sig, unsigned flags, struct berth_error **err);
 /* The stop signal, `timeout` s, then SIGKILL; false when not running.

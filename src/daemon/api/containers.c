@@ -405,15 +405,6 @@ static int signal_arg(struct request *r, const char *key, int def)
     return sig > 0 ? sig : -1;
 }
 
-/* Config.StopSignal (checked at create), SIGTERM by default */
-static int stop_signal(const struct ctr *c)
-{
-    const char *ss =
-        json_string_value(json_object_get(json_object_get(c->rec, "Config"), "StopSignal"));
-    int sig = ss && *ss ? berth_signal_parse(ss) : SIGTERM;
-    return sig > 0 ? sig : SIGTERM;
-}
-
 static enum MHD_Result action(struct request *r, struct ctr *c, const char *what)
 {
     struct berth_error *err = NULL;
@@ -434,7 +425,7 @@ static enum MHD_Result action(struct request *r, struct ctr *c, const char *what
             return api_message(r, 400, "invalid signal: %s", api_arg(r, "signal"));
         /* the end the user asked for: not restarted by the policy */
         unsigned fl = sig == SIGKILL ? KILL_ALL | KILL_MANUAL : 0;
-        rc = ctr_kill(c, sig, fl | (sig == stop_signal(c) ? KILL_MANUAL : 0), &err);
+        rc = ctr_kill(c, sig, fl | (sig == ctr_stop_signal(c) ? KILL_MANUAL : 0), &err);
     } else if (streq(what, "pause") || streq(what, "unpause")) {
         rc = ctr_pause(c, streq(what, "pause"), &err);
     } else if (streq(what, "rename")) {
