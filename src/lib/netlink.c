@@ -78,8 +78,10 @@ int berth_net_cidr_parse(const char *text, struct berth_cidr *ret, struct berth_
         ret->family = AF_INET6;
     else
         return berth_error_set(err, EINVAL, "invalid address '%s' in '%s'", addr, text);
-    /* parse_u64 takes only digits: "/+8", "/ 8" and "/8x" are refused */
-    if (parse_u64(slash + 1, &len) < 0 || len > (ret->family == AF_INET ? 32u : 128u))
+    /* decimal digits only: parse_u64 alone would take "+8", "0x8" and "010" */
+    const char *p = slash + 1;
+    if (*p == '\0' || strspn(p, "0123456789") != strlen(p) || (p[0] == '0' && p[1]) ||
+        parse_u64(p, &len) < 0 || len > (ret->family == AF_INET ? 32u : 128u))
         return berth_error_set(err, EINVAL, "invalid prefix length in '%s'", text);
     ret->prefix_len = len;
     return 0;
@@ -457,6 +459,29 @@ int berth_netlink_link_set_mtu(struct berth_netlink *nl, const char *name, unsig
     CHECK_NAME(name, err);
     struct nlmsghdr *nlh = link_msg(buf, RTM_SETLINK, 0, name);
     mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+    return link_set(nl, nlh, name, err, what);
+}
+
+int berth_netlink_link_set_mac(struct berth_netlink *nl, const char *name, const char *mac,
+                               struct berth_error **err)
+{
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    unsigned int b[6];
+    unsigned char addr[6];
+    char end;
+
+    CHECK_NAME(name, err);
+    if (mac == NULL || strlen(mac) != 17 ||
+        sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) !=
+            6)
+        return berth_error_set(err, EINVAL, "invalid MAC address '%s'", mac ? mac : "");
+    for (int i = 0; i < 6; i++)
+        addr[i] = (unsigned char)b[i];
+    if (addr[0] & 1)
+        return berth_error_set(err, EINVAL, "invalid MAC address '%s': a multicast address", mac);
+    _cleanup_free_ char *what = xasprintf("set the MAC address of link '%s' to %s", name, mac);
+    struct nlmsghdr *nlh = link_msg(buf, RTM_SETLINK, 0, name);
+    mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(addr), addr);
     return link_set(nl, nlh, name, err, what);
 }
 

@@ -74,6 +74,11 @@ int berth_netlink_link_rename(struct berth_netlink *nl, const char *name, const 
 int berth_netlink_link_set_mtu(struct berth_netlink *nl, const char *name, unsigned int mtu,
                                struct berth_error **err);
 
+/* Sets the MAC address of link NAME ("02:42:ac:11:00:02"); EINVAL for a
+ * malformed or multicast one. */
+int berth_netlink_link_set_mac(struct berth_netlink *nl, const char *name, const char *mac,
+                               struct berth_error **err);
+
 /* Sets link NAME administratively up or down. */
 int berth_netlink_link_set_up(struct berth_netlink *nl, const char *name, bool up,
                               struct berth_error **err);

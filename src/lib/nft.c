@@ -488,3 +488,29 @@ int berth_nft_isolate_del(struct berth_nft *nft, const char *bridge, struct bert
     _cleanup_free_ char *what = xasprintf("end the isolation of bridge '%s'", bridge);
     return del_group(nft, key, elem, err, what);
 }
+
+int berth_nft_internal_add(struct berth_nft *nft, const char *bridge, struct berth_error **err)
+{
+    int r = berth_net_ifname_check(bridge, err);
+    if (r < 0)
+        return berth_error_wrap(err, "cannot make a bridge internal");
+    _cleanup_free_ char *key = xasprintf("berth internal %s", bridge);
+    _cleanup_free_ char *rules =
+        xasprintf("add rule inet %1$s forward iifname \"%2$s\" oifname != \"%2$s\" drop "
+                  "comment \"%3$s\"\n"
+                  "add rule inet %1$s forward oifname \"%2$s\" iifname != \"%2$s\" drop "
+                  "comment \"%3$s\"\n",
+                  nft->table, bridge, key);
+    _cleanup_free_ char *what = xasprintf("make bridge '%s' internal", bridge);
+    return add_group(nft, key, rules, err, what);
+}
+
+int berth_nft_internal_del(struct berth_nft *nft, const char *bridge, struct berth_error **err)
+{
+    int r = berth_net_ifname_check(bridge, err);
+    if (r < 0)
+        return berth_error_wrap(err, "cannot end the internal rules of a bridge");
+    _cleanup_free_ char *key = xasprintf("berth internal %s", bridge);
+    _cleanup_free_ char *what = xasprintf("end the internal rules of bridge '%s'", bridge);
+    return del_group(nft, key, NULL, err, what);
+}

@@ -72,3 +72,9 @@ int berth_nft_dnat_del(struct berth_nft *nft, const struct berth_nft_port *port,
  * table's set, and from those to it, is dropped. Adds BRIDGE to the set. */
 int berth_nft_isolate_add(struct berth_nft *nft, const char *bridge, struct berth_error **err);
 int berth_nft_isolate_del(struct berth_nft *nft, const char *bridge, struct berth_error **err);
+
+/* Docker's --internal for BRIDGE: forwarded traffic into or out of it is
+ * dropped, save what stays on it (container to container). The host's own
+ * addresses on the bridge stay reachable (input, not forward). */
+int berth_nft_internal_add(struct berth_nft *nft, const char *bridge, struct berth_error **err);
+int berth_nft_internal_del(struct berth_nft *nft, const char *bridge, struct berth_error **err);

@@ -29,9 +29,18 @@ hnet() {
 
 # a sleeping process in a new network namespace; its PID in the named var
 new_ns() {
+    local pid self
     unshare --net sleep 3600 >/dev/null 2>&1 &
-    printf -v "$1" %s "$!"
-    echo "$!" >>"$BATS_FILE_TMPDIR/pids"
+    pid=$!
+    printf -v "$1" %s "$pid"
+    echo "$pid" >>"$BATS_FILE_TMPDIR/pids"
+    # until unshare made it: before, nsenter would enter the machine's own
+    self=$(readlink /proc/self/ns/net)
+    for _ in $(seq 200); do
+        [ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" = "$self" ] || return 0
+        sleep 0.01
+    done
+    return 1
 }
 
 # busybox httpd serving TEXT on port 80 in the namespace of PID
