@@ -15,7 +15,8 @@
     "usage: berth ps [-a] [-q] [--no-trunc] [--filter name=|status=|label=|id=] "                  \
     "[--format table|json|TEMPLATE]"
 #define PS_TABLE                                                                                   \
-    "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Names}}"
+    "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t"    \
+    "{{.Names}}"
 
 static void ago(json_int_t t, char *buf, size_t len)
 {
@@ -38,6 +39,100 @@ static char *labels_text(json_t *labels)
     return s;
 }
 
+struct port_group {
+    char key[72]; /* "tcp", or "IP/tcp" for a port published on its own number */
+    unsigned first, last;
+};
+
+struct ps_port {
+    const char *ip, *type;
+    unsigned priv, pub;
+};
+
+static int port_cmp(const void *a, const void *b)
+{
+    const struct ps_port *x = a, *y = b;
+    int c;
+    if (x->priv != y->priv)
+        return x->priv < y->priv ? -1 : 1;
+    if ((c = strcmp(x->ip, y->ip)) != 0)
+        return c;
+    if (x->pub != y->pub)
+        return x->pub < y->pub ? -1 : 1;
+    return strcmp(x->type, y->type);
+}
+
+static void join(char **s, const char *add)
+{
+    char *n = xasprintf("%s%s%s", *s, **s ? ", " : "", add);
+    free(*s);
+    *s = n;
+}
+
+/* docker's formGroup: "80-81/tcp", "0.0.0.0:80-81->80-81/tcp", an IPv6
+ * address in brackets as docker 28 prints it ("[::]:80->80/tcp") */
+static void form_group(char **s, const struct port_group *g)
+{
+    const char *slash = strrchr(g->key, '/');
+    _cleanup_free_ char *range =
+        g->first == g->last ? xasprintf("%u", g->first) : xasprintf("%u-%u", g->first, g->last);
+    _cleanup_free_ char *text =
+        slash == NULL ? xasprintf("%s/%s", range, g->key)
+        : memchr(g->key, ':', (size_t)(slash - g->key))
+            ? xasprintf("[%.*s]:%s->%s/%s", (int)(slash - g->key), g->key, range, range, slash + 1)
+            : xasprintf("%.*s:%s->%s/%s", (int)(slash - g->key), g->key, range, range, slash + 1);
+    join(s, text);
+}
+
+/* The PORTS column from the summary's Ports [{"IP", "PrivatePort",
+ * "PublicPort", "Type"}], as docker's DisplayablePorts: consecutive ports
+ * grouped into ranges, then the ports published on another number. */
+static char *ports_text(json_t *ports)
+{
+    size_t n = json_array_size(ports), ng = 0, i;
+    _cleanup_free_ struct ps_port *v = xzalloc((n + 1) * sizeof(*v));
+    _cleanup_free_ struct port_group *g = xzalloc((n + 1) * sizeof(*g));
+    char *out = xstrdup(""), *moved = xstrdup("");
+    json_t *p;
+    json_array_foreach(ports, i, p)
+    {
+        const char *ip = json_string_value(json_object_get(p, "IP"));
+        const char *type = json_string_value(json_object_get(p, "Type"));
+        v[i] = (struct ps_port){ip ? ip : "", type ? type : "",
+                                (unsigned)json_integer_value(json_object_get(p, "PrivatePort")),
+                                (unsigned)json_integer_value(json_object_get(p, "PublicPort"))};
+    }
+    qsort(v, n, sizeof(*v), port_cmp);
+    for (i = 0; i < n; i++) {
+        char key[72], buf[128];
+        size_t k = 0;
+        if (*v[i].ip && v[i].pub != v[i].priv) {
+            snprintf(buf, sizeof(buf), strchr(v[i].ip, ':') ? "[%s]:%u->%u/%s" : "%s:%u->%u/%s",
+                     v[i].ip, v[i].pub, v[i].priv, v[i].type);
+            join(&moved, buf);
+            continue;
+        }
+        snprintf(key, sizeof(key), "%s%s%s", v[i].ip, *v[i].ip ? "/" : "", v[i].type);
+        while (k < ng && !streq(g[k].key, key))
+            k++;
+        if (k == ng) {
+            g[ng++] = (struct port_group){.first = v[i].priv, .last = v[i].priv};
+            snprintf(g[k].key, sizeof(g[k].key), "%s", key);
+        } else if (v[i].priv == g[k].last + 1) {
+            g[k].last = v[i].priv;
+        } else {
+            form_group(&out, &g[k]);
+            g[k].first = g[k].last = v[i].priv;
+        }
+    }
+    for (i = 0; i < ng; i++)
+        form_group(&out, &g[i]);
+    if (*moved)
+        join(&out, moved);
+    free(moved);
+    return out;
+}
+
 /* docker's ps fields of one container summary, all strings */
 static json_t *fields(json_t *e, bool notrunc)
 {
@@ -51,12 +146,13 @@ static json_t *fields(json_t *e, bool notrunc)
     _cleanup_free_ char *q =
         notrunc || strlen(cmd) <= 20 ? xasprintf("\"%s\"", cmd) : xasprintf("\"%.19s…\"", cmd);
     _cleanup_free_ char *labels = labels_text(json_object_get(e, "Labels"));
+    _cleanup_free_ char *ports = ports_text(json_object_get(e, "Ports"));
     return json_pack("{s:s%,s:O,s:s,s:s,s:s,s:O,s:O,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", id,
                      notrunc ? strlen(id) : (size_t)12, "Image", json_object_get(e, "Image"),
                      "Command", q, "CreatedAt", at, "RunningFor", rf, "Status",
                      json_object_get(e, "Status"), "State", json_object_get(e, "State"), "Names",
-                     name ? name + 1 : "", "Labels", labels, "Ports", "", "Mounts", "", "Networks",
-                     "", "Size", "0B");
+                     name ? name + 1 : "", "Labels", labels, "Ports", ports, "Mounts", "",
+                     "Networks", "", "Size", "0B");
 }
 
 static char *header(const char *tmpl)

@@ -3,10 +3,13 @@
  * A bad value exits 125 with one line before anything is created. */
 #include "cli.h"
 #include "cleanup.h"
+#include "ports.h"
 #include "signals.h"
 #include "units.h"
 #include "util.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -36,7 +39,8 @@ struct copt {
     "--rootfs --label --log-opt -i -t --detach-keys --runtime --cap-add --cap-drop "               \
     "--security-opt --device --ulimit --sysctl --privileged --health-cmd --health-interval "       \
     "--health-timeout --health-retries --health-start-period --health-start-interval "             \
-    "--no-healthcheck --health-on-failure"
+    "--no-healthcheck --health-on-failure -p -P --expose --ip --ip6 --network-alias "              \
+    "--mac-address --dns --dns-search --dns-option --add-host --domainname"
 
 /* The object and key a field path names ("HostConfig.Memory"). */
 static json_t *target(json_t *body, const char *field, const char **ret_key)
@@ -374,6 +378,270 @@ static int opt_health(json_t *body, const struct copt *o, const char *arg)
     return 0;
 }
 
+static bool ip_ok(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* The container ports lo..hi of `proto` bound to IP:HOSTP (docker: a host
+ * range for one container port is the range to pick a free port from) */
+static void publish_ports(json_t *body, unsigned lo, unsigned hi, const char *proto, const char *ip,
+                          const char *hostp)
+{
+    json_t *exposed = get_or(body, "ExposedPorts", json_object);
+    json_t *pb = get_or(body, "HostConfig.PortBindings", json_object);
+    unsigned hs = 0, he = 0;
+    if (*hostp)
+        berth_port_range(hostp, &hs, &he);
+    for (unsigned p = lo; p <= hi; p++) {
+        char key[32], hp[32] = "";
+        snprintf(key, sizeof(key), "%u/%s", p, proto);
+        /* one container port and a host range: any free port of it */
+        if (*hostp && lo == hi && hs != he)
+            snprintf(hp, sizeof(hp), "%u-%u", hs, he);
+        else if (*hostp)
+            snprintf(hp, sizeof(hp), "%u", hs + (p - lo));
+        json_object_set_new(exposed, key, json_object());
+        json_t *list = json_object_get(pb, key);
+        if (list == NULL)
+            json_object_set_new(pb, key, list = json_array());
+        json_array_append_new(list, json_pack("{s:s,s:s}", "HostIp", ip, "HostPort", hp));
+    }
+}
+
+/* -p [IP:][HOST[-HOST2]:]CTR[-CTR2][/PROTO] as the docker CLI reads it
+ * (nat.ParsePortSpec, and its messages): one key per container port. */
+static int publish_spec(json_t *body, const char *raw)
+{
+    _cleanup_free_ char *s = xstrdup(raw);
+    char *ip = s + strlen(s), *hostp = ip, *ctr = s, *colon = strrchr(s, ':'), *proto;
+    char tcp[] = "tcp";
+    unsigned cs, ce, hs, he;
+    if (colon) {
+        *colon = '\0';
+        ctr = colon + 1;
+        hostp = s;
+        if ((colon = strrchr(s, ':')) != NULL) {
+            *colon = '\0';
+            hostp = colon + 1;
+            ip = s;
+        }
+    }
+    if ((proto = strchr(ctr, '/')) != NULL)
+        *proto++ = '\0';
+    if (proto == NULL || *proto == '\0')
+        proto = tcp;
+    for (char *p = proto; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (*ctr == '\0')
+        return cli_error(-1, "no port specified: %s<empty>", raw);
+    if (!streq(proto, "tcp") && !streq(proto, "udp") && !streq(proto, "sctp"))
+        return cli_error(-1, "invalid proto: %s", proto);
+    if (*ip == '[' && (strlen(ip) < 2 || ip[strlen(ip) - 1] != ']'))
+        return cli_error(-1, "invalid IP address %s: missing ']' in address", ip);
+    if (*ip == '[') {
+        ip[strlen(ip) - 1] = '\0';
+        ip++;
+    }
+    if (*ip && !ip_ok(ip))
+        return cli_error(-1, "invalid IP address: %s", ip);
+    if (!berth_port_range(ctr, &cs, &ce))
+        return cli_error(-1, "invalid containerPort: %s", ctr);
+    if (*hostp && !berth_port_range(hostp, &hs, &he))
+        return cli_error(-1, "invalid hostPort: %s", hostp);
+    if (*hostp && ce - cs != he - hs && ce != cs)
+        return cli_error(-1, "invalid ranges specified for container and host Ports: %s and %s",
+                         ctr, hostp);
+    publish_ports(body, cs, ce, proto, ip, hostp);
+    return 0;
+}
+
+/* -p, also in docker's long syntax target=80,published=8080,protocol=udp */
+static int opt_publish(json_t *body, const struct copt *o, const char *arg)
+{
+    const char *target = "", *published = "", *protocol = "tcp";
+    if (strchr(arg, '=') == NULL)
+        return publish_spec(body, arg);
+    _cleanup_free_ char *copy = xstrdup(arg);
+    char *save = NULL;
+    for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq == NULL)
+            return cli_error(-1, "invalid publish opts format (should be name=value but got '%s')",
+                             kv);
+        *eq++ = '\0';
+        if (streq(kv, "target"))
+            target = eq;
+        else if (streq(kv, "published"))
+            published = eq;
+        else if (streq(kv, "protocol"))
+            protocol = eq;
+    }
+    _cleanup_free_ char *spec = xasprintf("%s:%s/%s", published, target, protocol);
+    return publish_spec(body, spec);
+}
+
+/* --expose PORT[-PORT2][/PROTO] into Config.ExposedPorts */
+static int opt_expose(json_t *body, const struct copt *o, const char *arg)
+{
+    _cleanup_free_ char *port = xstrdup(arg);
+    char *slash = strchr(port, '/');
+    unsigned lo, hi;
+    if (strchr(arg, ':'))
+        return cli_error(-1, "invalid port format for --expose: %s", arg);
+    if (slash)
+        *slash++ = '\0';
+    if (!berth_port_range(port, &lo, &hi))
+        return cli_error(-1, "invalid range format for --expose: %s", arg);
+    json_t *exposed = get_or(body, "ExposedPorts", json_object);
+    for (unsigned p = lo; p <= hi; p++) {
+        _cleanup_free_ char *key = xasprintf("%u/%s", p, slash && *slash ? slash : "tcp");
+        json_object_set_new(exposed, key, json_object());
+    }
+    return 0;
+}
+
+/* The endpoint settings of --ip, --ip6, --network-alias, --mac-address:
+ * staged under the key "" until network_finish knows the network. */
+static json_t *staged_endpoint(json_t *body)
+{
+    json_t *nc = get_or(body, "NetworkingConfig", json_object);
+    json_t *eps = json_object_get(nc, "EndpointsConfig"), *ep;
+    if (eps == NULL)
+        json_object_set_new(nc, "EndpointsConfig", eps = json_object());
+    if ((ep = json_object_get(eps, "")) == NULL)
+        json_object_set_new(eps, "", ep = json_object());
+    return ep;
+}
+
+/* --ip, --ip6 (IPAMConfig.FIELD), --network-alias (Aliases); berthd
+ * checks the addresses, as dockerd does */
+static int opt_endpoint(json_t *body, const struct copt *o, const char *arg)
+{
+    json_t *ep = staged_endpoint(body), *v;
+    if (streq(o->field, "Aliases")) {
+        if ((v = json_object_get(ep, "Aliases")) == NULL)
+            json_object_set_new(ep, "Aliases", v = json_array());
+        json_array_append_new(v, json_string(arg));
+        return 0;
+    }
+    if ((v = json_object_get(ep, "IPAMConfig")) == NULL)
+        json_object_set_new(ep, "IPAMConfig", v = json_object());
+    json_object_set_new(v, o->field, json_string(arg));
+    return 0;
+}
+
+/* --mac-address: six bytes with ':' or '-', sent as 02:42:ac:11:00:02 in
+ * Config.MacAddress and the endpoint's MacAddress (API 1.44's place) */
+static int opt_mac(json_t *body, const struct copt *o, const char *arg)
+{
+    char mac[18];
+    bool ok = strlen(arg) == 17;
+    for (size_t i = 0; ok && i < 17; i++) {
+        ok = i % 3 == 2 ? arg[i] == arg[2] && (arg[i] == ':' || arg[i] == '-')
+                        : isxdigit((unsigned char)arg[i]);
+        mac[i] = i % 3 == 2 ? ':' : (char)tolower((unsigned char)arg[i]);
+    }
+    if (!ok)
+        return cli_error(-1, "%s is not a valid mac address", arg);
+    mac[17] = '\0';
+    set(body, o->field, json_string(mac));
+    json_object_set_new(staged_endpoint(body), "MacAddress", json_string(mac));
+    return 0;
+}
+
+/* docker's validateDomain: labels of letters, digits and inner '-'
+ * joined by '.', an optional final '.', some letter, under 255; "." */
+static bool domain_ok(const char *s)
+{
+    bool letter = false;
+    size_t n = strlen(s);
+    if (streq(s, "."))
+        return true;
+    if (n == 0 || n >= 255)
+        return false;
+    n -= s[n - 1] == '.';
+    for (size_t i = 0, start = 0; i <= n; i++) {
+        if (i < n && s[i] != '.') {
+            if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+                return false;
+            letter |= isalpha((unsigned char)s[i]) != 0;
+            continue;
+        }
+        if (i == start || s[start] == '-' || s[i - 1] == '-')
+            return false;
+        start = i + 1;
+    }
+    return letter;
+}
+
+/* --dns IP, --dns-search DOMAIN (docker's flag errors) */
+static int opt_dns(json_t *body, const struct copt *o, const char *arg)
+{
+    if (streq(o->name, "dns") && !ip_ok(arg))
+        return cli_error(-1,
+                         "invalid argument \"%s\" for \"--dns\" flag: IP address is not correctly "
+                         "formatted: %s",
+                         arg, arg);
+    if (streq(o->name, "dns-search") && !domain_ok(arg))
+        return cli_error(-1,
+                         "invalid argument \"%s\" for \"--dns-search\" flag: %s is not a valid "
+                         "domain",
+                         arg, arg);
+    return opt_append(body, o, arg);
+}
+
+/* --add-host NAME:IP or NAME=IP, IP maybe in brackets or "host-gateway";
+ * sent as NAME:IP (docker's ValidateExtraHost) */
+static int opt_add_host(json_t *body, const struct copt *o, const char *arg)
+{
+    const char *sep = strchr(arg, '=') ? strchr(arg, '=') : strchr(arg, ':');
+    if (sep == NULL || sep == arg || memchr(arg, ':', (size_t)(sep - arg)))
+        return cli_error(-1,
+                         "invalid argument \"%s\" for \"--add-host\" flag: bad format for "
+                         "add-host: \"%s\"",
+                         arg, arg);
+    _cleanup_free_ char *ip = xstrdup(sep + 1);
+    char *a = ip;
+    size_t n = strlen(ip);
+    if (n > 2 && ip[0] == '[' && ip[n - 1] == ']') {
+        ip[n - 1] = '\0';
+        a++;
+    }
+    if (!streq(a, "host-gateway") && !ip_ok(a))
+        return cli_error(-1,
+                         "invalid argument \"%s\" for \"--add-host\" flag: invalid IP address in "
+                         "add-host: \"%s\"",
+                         arg, a);
+    _cleanup_free_ char *entry = xasprintf("%.*s:%s", (int)(sep - arg), arg, a);
+    return opt_append(body, o, entry);
+}
+
+/* --network's name keys the endpoint, "default" without one as with
+ * docker (berthd's default network, bridge); aliases need a user-defined
+ * network, as the docker CLI says. */
+static int network_finish(json_t *body)
+{
+    json_t *hc = json_object_get(body, "HostConfig");
+    const char *net = json_string_value(json_object_get(hc, "NetworkMode"));
+    if (net == NULL || *net == '\0') {
+        json_object_set_new(hc, "NetworkMode", json_string("default"));
+        net = "default";
+    }
+    json_t *eps = json_object_get(json_object_get(body, "NetworkingConfig"), "EndpointsConfig");
+    json_t *ep = json_object_get(eps, "");
+    bool user = !streq(net, "default") && !streq(net, "bridge") && !streq(net, "host") &&
+                !streq(net, "none") && strncmp(net, "container:", 10) != 0;
+    if (ep == NULL)
+        return 0;
+    if (json_object_get(ep, "Aliases") && !user)
+        return cli_error(-1, "network-scoped aliases are only supported for user-defined networks");
+    json_object_set(eps, net, ep);
+    json_object_del(eps, "");
+    return 0;
+}
+
 /* Every flag of run and create (docker's names) and the field it sets. */
 static const struct copt copts[] = {
     {"rm", no_argument, 0, opt_true, "HostConfig.AutoRemove"},
@@ -431,6 +699,20 @@ static const struct copt copts[] = {
     {"health-start-interval", required_argument, 0, opt_health, "Healthcheck.StartInterval"},
     {"no-healthcheck", no_argument, 0, opt_health, "Healthcheck.Test"},
     {"health-on-failure", required_argument, 0, opt_health, "Healthcheck.OnFailure"},
+    {"publish", required_argument, 'p', opt_publish, "HostConfig.PortBindings"},
+    {"publish-all", no_argument, 'P', opt_true, "HostConfig.PublishAllPorts"},
+    {"expose", required_argument, 0, opt_expose, "ExposedPorts"},
+    {"ip", required_argument, 0, opt_endpoint, "IPv4Address"},
+    {"ip6", required_argument, 0, opt_endpoint, "IPv6Address"},
+    {"network-alias", required_argument, 0, opt_endpoint, "Aliases"},
+    {"alias", required_argument, 0, opt_endpoint, "Aliases"},
+    {"mac-address", required_argument, 0, opt_mac, "MacAddress"},
+    {"dns", required_argument, 0, opt_dns, "HostConfig.Dns"},
+    {"dns-search", required_argument, 0, opt_dns, "HostConfig.DnsSearch"},
+    {"dns-option", required_argument, 0, opt_append, "HostConfig.DnsOptions"},
+    {"dns-opt", required_argument, 0, opt_append, "HostConfig.DnsOptions"}, /* docker's old name */
+    {"add-host", required_argument, 0, opt_add_host, "HostConfig.ExtraHosts"},
+    {"domainname", required_argument, 0, opt_str, "Domainname"},
 };
 
 /* getopt's tables from copts: a long-only flag's value is 256 + its row. */
@@ -483,7 +765,7 @@ json_t *cli_create_opts(int argc, char **argv, bool *detach, char **name)
 {
     struct option longs[ARRAY_SIZE(copts) + 1];
     char shorts[2 * ARRAY_SIZE(copts) + 2];
-    json_t *body = json_pack("{s:[],s:{s:s}}", "Env", "HostConfig", "NetworkMode", "none");
+    json_t *body = json_pack("{s:[],s:{}}", "Env", "HostConfig");
     int c, r = 0;
     getopt_tables(longs, shorts);
     opterr = 0;
@@ -502,6 +784,8 @@ json_t *cli_create_opts(int argc, char **argv, bool *detach, char **name)
     }
     if (r == 0)
         r = positional(body, argc, argv);
+    if (r == 0)
+        r = network_finish(body);
     json_t *hc = json_object_get(body, "HostConfig");
     const char *rp =
         json_string_value(json_object_get(json_object_get(hc, "RestartPolicy"), "Name"));

@@ -5,6 +5,7 @@
  * target tests/fuzz/fuzz-api-body.c drives them with any input. */
 #include "body.h"
 #include "mounts.h"
+#include "netopts.h"
 #include "secopts.h"
 #include "user.h"
 #include "cleanup.h"
@@ -95,6 +96,10 @@ static const struct field config_fields[] = {
     {"StdinOnce", F_BOOL, false},
     {"AttachStdin", F_BOOL, false},
     {"Healthcheck", F_OBJ, false}, /* carried out by the shim (src/shim/health.c) */
+    /* networking (issue 15): netopts.c checks them, netctr.c applies */
+    {"ExposedPorts", F_OBJ, false},
+    {"MacAddress", F_STR, false},
+    {"Domainname", F_STR, false},
 };
 
 static const struct field host_fields[] = {
@@ -133,6 +138,13 @@ static const struct field host_fields[] = {
     {"Ulimits", F_ARR, false},
     {"Sysctls", F_STRMAP, false},
     {"Privileged", F_BOOL, false},
+    /* networking (issue 15): netopts.c checks them, netctr.c applies */
+    {"PortBindings", F_OBJ, false},
+    {"PublishAllPorts", F_BOOL, false},
+    {"Dns", F_STRV, false},
+    {"DnsSearch", F_STRV, false},
+    {"DnsOptions", F_STRV, false},
+    {"ExtraHosts", F_STRV, false},
 };
 
 static bool type_ok(json_t *v, enum ftype t)
@@ -274,9 +286,6 @@ int body_check_restart_policy(json_t *host, struct berth_error **err)
 /* The honoured fields whose values berth takes only in part. */
 static int check_partial(json_t *body, json_t *host, struct berth_error **err)
 {
-    if (!deep_unset(json_object_get(body, "NetworkingConfig")))
-        return berth_error_set(err, EINVAL,
-                               "NetworkingConfig.EndpointsConfig is not supported by berth yet");
     json_t *sw = json_object_get(host, "MemorySwappiness");
     if (json_is_integer(sw) && json_integer_value(sw) != -1)
         return berth_error_set(err, EINVAL,
@@ -512,18 +521,13 @@ int body_check_resources(json_t *host, struct berth_error **err)
     return check_memory(host, err) < 0 || check_cpu(host, err) < 0 ? -EINVAL : 0;
 }
 
+/* The network mode; "default" (also when unset) is resolved, and a
+ * network's name looked up, when the container is made (create.c). */
 static int check_host(json_t *host, const char **ret_net, struct berth_error **err)
 {
     const char *net = json_string_value(json_object_get(host, "NetworkMode"));
-    if (net == NULL || *net == '\0' || streq(net, "default"))
-        net = "none";
-    if (streq(net, "bridge"))
-        return berth_error_set(err, EINVAL,
-                               "network mode 'bridge' is not supported: berth has "
-                               "no networking yet, use --network none or host");
-    if (!streq(net, "none") && !streq(net, "host"))
-        return berth_error_set(err, EINVAL, "network mode '%s' is not supported (none or host)",
-                               net);
+    if (net == NULL || *net == '\0')
+        net = "default";
     if (check_memory(host, err) < 0 || check_cpu(host, err) < 0 || secopts_check(host, err) < 0)
         return -EINVAL;
     *ret_net = net;
@@ -723,7 +727,8 @@ int body_check(json_t *body, const char *name, const char **ret_net, struct bert
                                "invalid rootfs '%s': an absolute path without ':' or ',' "
                                "expected",
                                rootfs);
-    if (check_host(json_object_get(body, "HostConfig"), ret_net, err) < 0)
+    if (check_host(json_object_get(body, "HostConfig"), ret_net, err) < 0 ||
+        netopts_check(body, err) < 0)
         return -EINVAL;
     /* the mounts' syntax, before anything is created */
     if (mounts_parse(body, NULL, &mounts, err) < 0)

@@ -14,8 +14,10 @@ int body_parse(const char *text, size_t len, json_t **ret, struct berth_error **
  * against the allow-list of the fields berth honours: any other field that
  * is set (not absent, null, false, 0, "", [] or {}) is refused naming it
  * ("HostConfig.ShmSize is not supported by berth yet"); then the types and
- * values of the honoured ones, the name, the network mode (*ret_net: "none"
- * or "host"). EINVAL with the message. */
+ * values of the honoured ones, the name, the network mode (*ret_net:
+ * "default" when unset, else as given: "none", "host", "container:REF" or a
+ * network's name, which create.c resolves and looks up) and the
+ * network fields (netopts.h). EINVAL with the message. */
 int body_check(json_t *body, const char *name, const char **ret_net, struct berth_error **err);
 
 /* The record's HostConfig: the honoured fields of the body's (which

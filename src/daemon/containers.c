@@ -327,11 +327,21 @@ int ctr_stop(struct ctr *c, int timeout, unsigned why, bool *ret_modified, struc
 
 /* ---- start ---- */
 
-static int spawn_shim(struct ctr *c, struct berth_error **err)
+static int spawn_shim(struct ctr *c, const char *netns, struct berth_error **err)
 {
     _cleanup_free_ char *sock = ctr_socket_path(c->id);
-    char *argv[] = {(char *)engine.shim,       "--id",     c->id, "--dir", c->dir, "--state-root",
-                    (char *)engine.state_root, "--socket", sock,  NULL};
+    char *argv[] = {(char *)engine.shim,
+                    "--id",
+                    c->id,
+                    "--dir",
+                    c->dir,
+                    "--state-root",
+                    (char *)engine.state_root,
+                    "--socket",
+                    sock,
+                    netns ? "--netns" : NULL,
+                    (char *)netns,
+                    NULL};
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return berth_error_set(err, errno, "cannot start the shim");
@@ -391,7 +401,12 @@ int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
     if (mkdir_p(shims, 0700, err) < 0)
         return -EIO;
     events_start_begin(c->id);
-    int r = spawn_shim(c, err);
+    _cleanup_free_ char *netns = NULL;
+    int r = netctr_setup(c, &netns, err);
+    if (r == 0) {
+        r = spawn_shim(c, netns, err);
+        netctr_started(c->id, r == 0);
+    }
     events_start_end(c, r == 0);
     bool autorm =
         json_is_true(json_object_get(json_object_get(c->rec, "HostConfig"), "AutoRemove"));
@@ -433,6 +448,7 @@ static bool removed_code(const char *id, int *code)
 static void reap_leftovers(struct ctr *c)
 {
     struct berth_error *e = NULL;
+    netctr_teardown(c->id);
     if (berth_container_delete(engine.state_root, c->id, true, &e) < 0)
         berth_error_clear(&e);
     _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
@@ -629,6 +645,8 @@ void ctr_adopt_all(void)
             ctr_remove(c->id, true, NULL);
         else if (c->status == CTR_EXITED && restart_at_boot(c))
             start_again(c);
+        else if (c->status == CTR_EXITED)
+            netctr_after_exit(c->id); /* it exited while berthd was down */
     }
     ctrs_free(v, n);
 }

@@ -5,6 +5,7 @@
 #include "events.h"
 #include "body.h"
 #include "mounts.h"
+#include "networks.h"
 #include "cleanup.h"
 #include "durable.h"
 #include "error.h"
@@ -96,6 +97,10 @@ static json_t *make_record(json_t *body, const char *name, const char *net, stru
                   parts[0], "HostConfig", body_host_config(body, net), "Layers", parts[1], "Config",
                   body, "Mounts", parts[2]);
     json_object_del(json_object_get(rec, "Config"), "HostConfig");
+    /* the endpoint's settings (--ip, --network-alias, ...) for netctr.c */
+    json_t *ncfg = json_object_get(json_object_get(rec, "Config"), "NetworkingConfig");
+    if (json_is_object(ncfg))
+        json_object_set(rec, "NetworkingConfig", ncfg);
     json_object_del(json_object_get(rec, "Config"), "NetworkingConfig");
     return rec;
 }
@@ -140,6 +145,16 @@ int ctr_create(json_t *body, const char *name, char ret_id[65], struct berth_err
     const char *net = NULL;
     if (body_check(body, name, &net, err) < 0 || ctr_body_runtime(body, err) < 0)
         return -EINVAL;
+    /* Docker's default network, "none" where berthd runs with --bridge none */
+    struct net_info bridge;
+    if (streq(net, "default"))
+        net = net_lookup("bridge", &bridge, NULL) == 0 ? "bridge" : "none";
+    /* a 400, not a 404: the docker CLI takes a 404 for a missing image */
+    if (netctr_check_mode(net, err) < 0) {
+        if (err && *err)
+            (*err)->errnum = EINVAL;
+        return -EINVAL;
+    }
     const char *image = json_string_value(json_object_get(body, "Image"));
     const char *rootfs = json_string_value(json_object_get(body, "Rootfs"));
     char id[65];

@@ -198,3 +198,37 @@ int exec_set_console_size(const char *cid, const char *eid, json_t *size, struct
 json_t *exec_inspect(const char *cid, const char *eid, json_t *rec);
 /* Waits up to `ms` for the exec's exit record. */
 bool exec_wait_exit(const char *cid, const char *eid, long ms);
+
+/* netctr.c: a container's networking (issue 15), made by berthd before its
+ * shim starts and undone after its last exit. Runtime state under
+ * EXEC/netns: ID (a bind mount of the container's network namespace, which
+ * the runtime joins, so a restart by the shim keeps address, ports and
+ * names) and ID.json (what was made: the veth, the networks, the ports).
+ * The container dir gets hostname, hosts and resolv.conf (the shim binds
+ * them over /etc's). */
+/* For a create: the mode names something that exists (a network, or a
+ * container for container:REF). ENOENT "network X not found". */
+int netctr_check_mode(const char *mode, struct berth_error **err);
+/* Before the shim starts c: makes what its mode needs; *ret_netns the
+ * namespace the runtime joins (NULL: a new one, or the host's). On failure
+ * nothing it made is left. */
+int netctr_setup(struct ctr *c, char **ret_netns, struct berth_error **err);
+/* After the shim started (or failed to start) c: c's network may be
+ * undone again once c exits. */
+void netctr_started(const char *id, bool ok);
+/* Undoes c's networking, whatever of it exists (idempotent). */
+void netctr_teardown(const char *id);
+/* The shim wrote exit.json: undoes the network of a container that is no
+ * longer running (not one being started again). */
+void netctr_after_exit(const char *id);
+/* docker network connect / disconnect: the record keeps the network
+ * (NetworkingConfig.EndpointsConfig) for the next starts; a running c gets
+ * or loses its link on it now. EINVAL for a mode that shares another's
+ * namespace (host, none, container:), EEXIST when connected already,
+ * ENOENT for an unknown network or one c is not on. */
+int netctr_connect(struct ctr *c, const char *net, json_t *ec, struct berth_error **err);
+int netctr_disconnect(struct ctr *c, const char *net, struct berth_error **err);
+/* Docker's NetworkSettings of c (inspect). New reference. */
+json_t *netctr_settings(const struct ctr *c);
+/* /containers/json's Ports of c. New reference. */
+json_t *netctr_ports_list(const struct ctr *c);

@@ -340,6 +340,18 @@ static void on_inotify(const struct inotify_event *e)
         }
         return;
     }
+    if (e->len && streq(e->name, "exit.json")) {
+        /* the shim's last record: its network goes (a start since then
+         * keeps it: netctr_after_exit checks) */
+        for (size_t i = 0; i < nwatches; i++)
+            if (watches[i].wd == e->wd) {
+                char id[65];
+                memcpy(id, watches[i].id, sizeof(id));
+                netctr_after_exit(id);
+                return;
+            }
+        return;
+    }
     if (e->len == 0 || !streq(e->name, "events.jsonl"))
         return;
     for (size_t i = 0; i < nwatches; i++)

@@ -1,5 +1,6 @@
 /* berthd [-H unix://PATH] [--data-root DIR] [--exec-root DIR] [--runtime PATH|NAME]
  *        [--log-level debug|info|warn|error|fatal] [--shutdown-containers]
+ *        [-b|--bridge none]
  *
  * The supervisor (issue 13): serves the Docker Engine API on a UNIX socket;
  * every container runs under its own berth-shim, so berthd may stop or die
@@ -10,6 +11,7 @@
  * exits once their shims are gone. */
 #include "daemon.h"
 #include "events.h"
+#include "networks.h"
 #include "api/api.h"
 #include "cleanup.h"
 #include "durable.h"
@@ -74,10 +76,11 @@ static int parse(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {"version", no_argument, NULL, 'v'},
                                          {"shutdown-containers", no_argument, NULL, 'S'},
+                                         {"bridge", required_argument, NULL, 'b'},
                                          {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "H:l:hv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "H:l:b:hv", opts, NULL)) != -1) {
         switch (c) {
         case 'H':
             arg_host = optarg;
@@ -97,9 +100,17 @@ static int parse(int argc, char **argv)
         case 'S':
             arg_shutdown_containers = true;
             break;
+        case 'b':
+            /* Docker's -b none; a bridge of the user's own is not supported */
+            if (!streq(optarg, "none"))
+                return fail("--bridge '%s' is not supported: only 'none' (no default network)",
+                            optarg);
+            networks_set_default_bridge(false);
+            break;
         case 'h':
             printf("usage: berthd [-H unix://PATH] [--data-root DIR] [--exec-root DIR] "
-                   "[--runtime PATH|NAME] [--log-level LEVEL] [--shutdown-containers]\n");
+                   "[--runtime PATH|NAME] [--log-level LEVEL] [--shutdown-containers] "
+                   "[--bridge none]\n");
             exit(0);
         case 'v':
             printf("berthd version %s\n", BERTH_VERSION);
@@ -134,6 +145,26 @@ static int check_args(void)
     if (engine.data_root[0] != '/' || engine.exec_root[0] != '/')
         return fail("--data-root and --exec-root must be absolute paths");
     return 0;
+}
+
+static bool ctr_running(const char *cid)
+{
+    struct ctr *c = NULL;
+    bool running = ctr_find(cid, &c, NULL) == 0 && c->status == CTR_RUNNING;
+    ctr_free(c);
+    return running;
+}
+
+/* The networks before the containers: an adopted container's network is
+ * there again. A failure leaves berthd up for what needs no network. */
+static void networks_start(void)
+{
+    struct berth_error *err = NULL;
+    if (networks_init(ctr_running, &err) < 0) {
+        _cleanup_free_ char *m = berth_error_format(err);
+        berth_error_clear(&err);
+        fprintf(stderr, "berthd: cannot set up the networks: %s, ignoring\n", m);
+    }
 }
 
 static int listen_unix(const char *path)
@@ -189,6 +220,7 @@ int main(int argc, char **argv)
     mallopt(M_ARENA_MAX, 2);
     mallopt(M_TRIM_THRESHOLD, 16 << 20);
     events_init(); /* before adopting: the dies of dead shims are imported */
+    networks_start();
     ctr_adopt_all();
     int fd = listen_unix(arg_host + 7);
     struct stat st;

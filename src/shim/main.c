@@ -1,4 +1,5 @@
 /* berth-shim --id ID --dir DIR --state-root DIR --socket PATH [--cgroup-root DIR]
+ *            [--netns PATH]
  *
  * Started by berthd to start one container. The process berthd started
  * prints "ok PID" (the container's init) or "error: MESSAGE" on stdout and
@@ -123,10 +124,13 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
 
 static int parse(int argc, char **argv, struct shim_args *a)
 {
-    static const struct option opts[] = {
-        {"id", required_argument, NULL, 'i'},          {"dir", required_argument, NULL, 'd'},
-        {"state-root", required_argument, NULL, 's'},  {"socket", required_argument, NULL, 'S'},
-        {"cgroup-root", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"id", required_argument, NULL, 'i'},
+                                         {"dir", required_argument, NULL, 'd'},
+                                         {"state-root", required_argument, NULL, 's'},
+                                         {"socket", required_argument, NULL, 'S'},
+                                         {"cgroup-root", required_argument, NULL, 'c'},
+                                         {"netns", required_argument, NULL, 'n'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -145,6 +149,9 @@ static int parse(int argc, char **argv, struct shim_args *a)
         case 'c':
             a->cgroup_root = optarg;
             break;
+        case 'n':
+            a->netns = optarg;
+            break;
         default:
             return -1;
         }
@@ -159,7 +166,7 @@ int main(int argc, char **argv)
     struct shim_args a = {0};
     if (parse(argc, argv, &a) < 0) {
         fprintf(stderr, "berth-shim: usage: berth-shim --id ID --dir DIR --state-root DIR "
-                        "--socket PATH [--cgroup-root DIR]\n");
+                        "--socket PATH [--cgroup-root DIR] [--netns PATH]\n");
         return 2;
     }
     int ready[2];

@@ -64,6 +64,7 @@ struct shim_args {
     const char *state_root; /* libberth's state root */
     const char *socket;     /* the control socket's path */
     const char *cgroup_root;
+    const char *netns; /* a network namespace to join (berthd's netctr.c), or NULL */
 };
 
 struct berth_error;

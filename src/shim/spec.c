@@ -94,7 +94,26 @@ static void set_cpu(json_t *res, json_t *host)
         json_decref(c);
 }
 
-static void set_linux(json_t *lx, json_t *host)
+/* The network namespace: none for --network host, the one berthd made
+ * (netctr.c) or another container's, or a new one the runtime makes. */
+static void set_netns(json_t *lx, json_t *host, const char *netns)
+{
+    json_t *ns = json_object_get(lx, "namespaces"), *n;
+    size_t i;
+    bool host_net = streq(json_string_value(json_object_get(host, "NetworkMode")), "host");
+    json_array_foreach(ns, i, n)
+    {
+        if (!streq(json_string_value(json_object_get(n, "type")), "network"))
+            continue;
+        if (host_net)
+            json_array_remove(ns, i);
+        else if (netns)
+            json_object_set_new(n, "path", json_string(netns));
+        return;
+    }
+}
+
+static void set_linux(json_t *lx, json_t *host, const char *netns)
 {
     json_t *res = json_object_get(lx, "resources");
     json_int_t pids = json_integer_value(json_object_get(host, "PidsLimit"));
@@ -105,16 +124,7 @@ static void set_linux(json_t *lx, json_t *host)
         json_object_set_new(res, "pids", json_pack("{s:I}", "limit", pids));
     if (weight > 0)
         json_object_set_new(res, "blockIO", json_pack("{s:I}", "weight", weight));
-    if (streq(json_string_value(json_object_get(host, "NetworkMode")), "host")) {
-        json_t *ns = json_object_get(lx, "namespaces"), *n;
-        size_t i;
-        json_array_foreach(ns, i,
-                           n) if (streq(json_string_value(json_object_get(n, "type")), "network"))
-        {
-            json_array_remove(ns, i);
-            break;
-        }
-    }
+    set_netns(lx, host, netns);
 }
 
 /* HostConfig.BlkioDevice*: linux.resources.blockIO.throttle*Device with
@@ -184,6 +194,39 @@ static void set_mounts(json_t *spec, json_t *rec)
     }
 }
 
+/* A user's mount at dst (-v FILE:/etc/hosts) wins over berthd's file. */
+static bool mounted_at(json_t *rec, const char *dst)
+{
+    json_t *m;
+    size_t i;
+    json_array_foreach(json_object_get(rec, "Mounts"), i, m)
+    {
+        if (streq(json_string_value(json_object_get(m, "Destination")), dst))
+            return true;
+    }
+    return false;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf: the files berthd wrote
+ * in the container's dir (netctr.c), bound over the image's; berthd
+ * rewrites hosts in place when containers of its network come and go.
+ * Read-only with a read-only root, as the rest of /etc. */
+static void set_net_files(json_t *spec, const char *dir, json_t *rec)
+{
+    static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
+    bool ro = json_is_true(json_object_get(json_object_get(rec, "HostConfig"), "ReadonlyRootfs"));
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        _cleanup_free_ char *src = xasprintf("%s/%s", dir, files[i]);
+        _cleanup_free_ char *dst = xasprintf("/etc/%s", files[i]);
+        if (access(src, F_OK) < 0 || mounted_at(rec, dst))
+            continue;
+        json_array_append_new(json_object_get(spec, "mounts"),
+                              json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}", "destination", dst, "type",
+                                        "bind", "source", src, "options", "rbind", "nosuid",
+                                        "nodev", ro ? "ro" : "rw"));
+    }
+}
+
 /* Config.Tty: the init gets a pty (tty.c takes the master); its size
  * from HostConfig.ConsoleSize [height, width] */
 static void set_terminal(json_t *proc, json_t *rec)
@@ -215,7 +258,8 @@ int shim_write_config(const struct shim_args *a, char ***ret_layers, struct bert
                                                                "ReadonlyRootfs"))));
     set_mounts(spec, rec);
     json_object_set(spec, "hostname", json_object_get(p, "Hostname"));
-    set_linux(json_object_get(spec, "linux"), json_object_get(rec, "HostConfig"));
+    set_linux(json_object_get(spec, "linux"), json_object_get(rec, "HostConfig"), a->netns);
+    set_net_files(spec, a->dir, rec);
     if (set_throttles(json_object_get(json_object_get(spec, "linux"), "resources"),
                       json_object_get(rec, "HostConfig"), err) < 0 ||
         shim_set_security(spec, json_object_get(rec, "HostConfig"), err) < 0) {

@@ -49,10 +49,8 @@ setup() {
     [[ "$output" == *"HostConfig.PidMode is not supported by berth yet"* ]]
     run -125 d run --rm --ipc host busybox true
     [[ "$output" == *"HostConfig.IpcMode is not supported by berth yet"* ]]
-    run -125 d run --rm -p 8080:80 busybox true
-    [[ "$output" == *"ExposedPorts is not supported by berth yet"* ]]
-    run -125 d run --rm --dns 1.1.1.1 busybox true
-    [[ "$output" == *"HostConfig.Dns is not supported by berth yet"* ]]
+    run -125 d run --rm --dns-option 'bad option' busybox true
+    [[ "$output" == *"DnsOptions"* ]]
     run -125 d run --rm --memory-swappiness 10 busybox true
     [[ "$output" == *"HostConfig.MemorySwappiness is not supported by berth yet"* ]]
     run -125 d run --rm -v /x:/y:z busybox true

@@ -75,8 +75,9 @@ setup() {
     run -1 d logs nosuchcontainer
     [[ "$output" == *"No such container: nosuchcontainer"* ]]
     run -1 d inspect nosuchcontainer
+    # this file's berthd runs with --bridge none (docker-cli-networks.bats has one)
     run -125 d run --rm --network bridge busybox true
-    [[ "$output" == *"network mode 'bridge' is not supported"* ]]
+    [[ "$output" == *"network bridge not found"* ]]
     run -125 d run --rm --health-cmd true --health-interval 100us busybox true
     [[ "$output" == *"Interval in Healthcheck cannot be less than 1ms"* ]]
     # an auto-removed container that cannot start is removed: docker waits for that

@@ -33,7 +33,14 @@ engine_setup_file() {
 
 # Starts berthd on the file's roots; its PID goes to $ENGINE_DIR/berthd.pid.
 engine_start_daemon() {
-    "$BERTHD" -H "unix://$SOCK" --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
+    local ns=() bridge=(--bridge none)
+    # the network tests run berthd in a namespace that plays the host; the
+    # others make no network (no bridge on the machine's own namespace)
+    if [ -n "${ENGINE_NETNS_PID:-}" ]; then
+        ns=(nsenter --net=/proc/"$ENGINE_NETNS_PID"/ns/net)
+        bridge=()
+    fi
+    "${ns[@]}" "$BERTHD" "${bridge[@]}" -H "unix://$SOCK" --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
         --log-level error >>"$ENGINE_DIR/berthd.log" 2>&1 3>&- &
     echo $! >"$ENGINE_DIR/berthd.pid"
     disown # a test that SIGKILLs it wants no "Killed" line from bash
@@ -87,6 +94,41 @@ engine_teardown_file() {
         find /sys/fs/cgroup -depth -type d -name "berth-$id" -exec rmdir {} \; 2>/dev/null || true
     done
     rm -rf "$ENGINE_DIR"
+    if [ -n "${ENGINE_NETNS_PID:-}" ]; then
+        kill -KILL "$ENGINE_NETNS_PID" 2>/dev/null || true
+    fi
+}
+
+# engine_setup_file in a new network namespace that plays the host: berthd's
+# bridges, veths and nftables table live there and go with it. Its `sleep`
+# is $ENGINE_NETNS_PID; hostnet CMD... runs CMD in it (a client "on the
+# host", e.g. hostnet wget -qO- http://127.0.0.1:8080/).
+engine_setup_file_net() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root"
+    unshare --net sleep infinity >/dev/null 2>&1 3>&- &
+    ENGINE_NETNS_PID=$!
+    export ENGINE_NETNS_PID
+    disown
+    netns_wait "$ENGINE_NETNS_PID"
+    hostnet ip link set lo up
+    engine_setup_file
+}
+
+# netns_wait PID: until PID (an `unshare --net` just started) has its own
+# network namespace: before, nsenter would enter ours.
+netns_wait() {
+    local self
+    self=$(readlink /proc/self/ns/net)
+    for _ in $(seq 200); do
+        [ "$(readlink "/proc/$1/ns/net" 2>/dev/null)" = "$self" ] || return 0
+        sleep 0.01
+    done
+    echo "process $1 did not get a network namespace of its own" >&2
+    return 1
+}
+
+hostnet() {
+    nsenter --net=/proc/"$ENGINE_NETNS_PID"/ns/net "$@"
 }
 
 # api METHOD PATH [BODY]: curl on the private socket; prints the body, then

@@ -115,7 +115,7 @@ block_dev() {
 @test "berth-workloads without the binaries: run says why and creates nothing" {
     local alt=$ENGINE_DIR/alt pid
     mkdir -p "$alt/empty"
-    BERTH_WORKLOADS_DIR=$alt/empty "$BERTHD" -H "unix://$alt/s.sock" --data-root "$alt/data" \
+    BERTH_WORKLOADS_DIR=$alt/empty "$BERTHD" --bridge none -H "unix://$alt/s.sock" --data-root "$alt/data" \
         --exec-root "$alt/exec" --log-level error >"$alt/log" 2>&1 3>&- &
     pid=$!
     wait_for test -S "$alt/s.sock"

@@ -158,7 +158,7 @@ teardown() {
 
 @test "berthd --shutdown-containers: SIGTERM stops every container with its timeout and leaves nothing" {
     engine_stop_daemon TERM
-    "$BERTHD" -H "unix://$SOCK" --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
+    "$BERTHD" --bridge none -H "unix://$SOCK" --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
         --log-level error --shutdown-containers >>"$ENGINE_DIR/berthd.log" 2>&1 3>&- &
     echo $! >"$ENGINE_DIR/berthd.pid"
     wait_for test -S "$SOCK"
@@ -252,7 +252,7 @@ runtime_cycle() {
     [[ "$output" == *"unknown or invalid runtime name: kata"* ]]
     run -125 "$BERTH" run --rm --runtime /nonexistent/runc busybox true
     [[ "$output" == *"runtime '/nonexistent/runc' is not an executable file"* ]]
-    run -1 "$BERTHD" -H "unix://$ENGINE_DIR/other.sock" --data-root "$ENGINE_DIR/d2" \
+    run -1 "$BERTHD" --bridge none -H "unix://$ENGINE_DIR/other.sock" --data-root "$ENGINE_DIR/d2" \
         --exec-root "$ENGINE_DIR/e2" --runtime kata
     [[ "$output" == *"unknown or invalid runtime name: kata"* ]]
     run -0 "$BERTH" ps -a -q
@@ -262,7 +262,7 @@ runtime_cycle() {
 @test "berthd --runtime runc: the default of containers that name none" {
     [ -x /usr/sbin/runc ] || skip "no /usr/sbin/runc"
     engine_stop_daemon TERM
-    "$BERTHD" -H "unix://$SOCK" --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
+    "$BERTHD" --bridge none -H "unix://$SOCK" --data-root "$ENGINE_DIR/data" --exec-root "$ENGINE_DIR/exec" \
         --log-level error --runtime runc >>"$ENGINE_DIR/berthd.log" 2>&1 3>&- &
     echo $! >"$ENGINE_DIR/berthd.pid"
     wait_for curl -sf --unix-socket "$SOCK" http://berth/_ping

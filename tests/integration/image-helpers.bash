@@ -48,7 +48,7 @@ store_state() {
 # A second private berthd ($SOCK2) for save-then-load.
 start_second_daemon() {
     SOCK2=$ENGINE_DIR/b2.sock
-    "$BERTHD" -H "unix://$SOCK2" --data-root "$ENGINE_DIR/data2" --exec-root "$ENGINE_DIR/exec2" \
+    "$BERTHD" --bridge none -H "unix://$SOCK2" --data-root "$ENGINE_DIR/data2" --exec-root "$ENGINE_DIR/exec2" \
         --log-level error >>"$ENGINE_DIR/berthd2.log" 2>&1 3>&- &
     echo $! >"$ENGINE_DIR/berthd2.pid"
     for _ in $(seq 100); do

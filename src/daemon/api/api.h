@@ -48,8 +48,9 @@ enum MHD_Result api_images(struct request *r);
 /* The fd to spool the body of `path` to (a load or import), or -1. */
 int api_images_spool(struct MHD_Connection *conn, const char *path, const char *method);
 void api_images_spool_write(struct request *r, const char *data, size_t len);
-enum MHD_Result api_volumes(struct request *r); /* /volumes... (volumes.c) */
-enum MHD_Result api_events(struct request *r);  /* GET /events (events.c) */
+enum MHD_Result api_volumes(struct request *r);  /* /volumes... (volumes.c) */
+enum MHD_Result api_networks(struct request *r); /* /networks... (networks.c) */
+enum MHD_Result api_events(struct request *r);   /* GET /events (events.c) */
 /* GET .../logs and POST .../attach */
 enum MHD_Result api_logs(struct request *r, const char *id);
 enum MHD_Result api_attach(struct request *r, const char *id);

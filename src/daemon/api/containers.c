@@ -80,12 +80,12 @@ static char *summary_fixed(const struct ctr *c)
     json_t *hc = json_object_get(c->rec, "HostConfig");
     json_t *labels = json_object_get(json_object_get(c->rec, "Config"), "Labels");
     json_t *j = json_pack(
-        "{s:s,s:[s],s:O,s:O,s:s,s:I,s:[],s:o,s:{s:O},s:{s:{}},s:[]}", "Id", c->id, "Names", name,
+        "{s:s,s:[s],s:O,s:O,s:s,s:I,s:o,s:{s:O},s:{s:{}},s:[]}", "Id", c->id, "Names", name,
         "Image", json_object_get(c->rec, "Image"), "ImageID", json_object_get(c->rec, "ImageID"),
         "Command", cmd, "Created",
-        (json_int_t)parse_time(json_string_value(json_object_get(c->rec, "Created"))), "Ports",
-        "Labels", json_is_object(labels) ? json_incref(labels) : json_object(), "HostConfig",
-        "NetworkMode", json_object_get(hc, "NetworkMode"), "NetworkSettings", "Networks", "Mounts");
+        (json_int_t)parse_time(json_string_value(json_object_get(c->rec, "Created"))), "Labels",
+        json_is_object(labels) ? json_incref(labels) : json_object(), "HostConfig", "NetworkMode",
+        json_object_get(hc, "NetworkMode"), "NetworkSettings", "Networks", "Mounts");
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return text;
@@ -200,6 +200,17 @@ static void summary_write(struct text *out, struct ctr *c, bool brief)
     char tail[160];
     int n = snprintf(tail, sizeof(tail), ",\"State\":\"%s\",\"Status\":\"%s\"}", state_name(c), st);
     text_add(out, fixed, strlen(fixed) - 1);
+    /* published ports: only a running container on a network has them */
+    const char *mode =
+        json_string_value(json_object_get(json_object_get(c->rec, "HostConfig"), "NetworkMode"));
+    json_t *ports = c->status == CTR_RUNNING && mode && !streq(mode, "none") &&
+                            !streq(mode, "host") && strncmp(mode, "container:", 10) != 0
+                        ? netctr_ports_list(c)
+                        : NULL;
+    _cleanup_free_ char *ptext = ports ? json_dumps(ports, JSON_COMPACT) : NULL;
+    json_decref(ports);
+    text_add(out, ",\"Ports\":", 9);
+    text_add(out, ptext ? ptext : "[]", ptext ? strlen(ptext) : 2);
     text_add(out, tail, (size_t)n < sizeof(tail) ? (size_t)n : sizeof(tail) - 1);
 }
 
@@ -360,6 +371,9 @@ static enum MHD_Result inspect(struct request *r, struct ctr *c)
     _cleanup_free_ char *logpath = xasprintf("%s/%s-json.log", c->dir, c->id);
     _cleanup_free_ char *upper = xasprintf("%s/upper", c->dir);
     _cleanup_free_ char *merged = xasprintf("%s/rootfs", c->dir);
+    _cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", c->dir);
+    _cleanup_free_ char *hostname = xasprintf("%s/hostname", c->dir);
+    _cleanup_free_ char *hosts = xasprintf("%s/hosts", c->dir);
     json_t *hc = json_deep_copy(json_object_get(c->rec, "HostConfig"));
     if (json_object_get(hc, "LogConfig") == NULL)
         json_object_set_new(hc, "LogConfig",
@@ -369,15 +383,16 @@ static enum MHD_Result inspect(struct request *r, struct ctr *c)
                             json_pack("{s:s,s:i}", "Name", "no", "MaximumRetryCount", 0));
     return api_json(
         r, 200,
-        json_pack("{s:s,s:O,s:o,s:o,s:o,s:O,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:{s:{}},s:o,s:s,"
+        json_pack("{s:s,s:O,s:o,s:o,s:o,s:O,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:s,"
                   "s:{s:s,s:{s:s,s:s}}}",
                   "Id", c->id, "Created", json_object_get(c->rec, "Created"), "Path",
                   path ? path : json_string(""), "Args", args, "State", state_json(c), "Image",
                   json_object_get(c->rec, "ImageID"), "Name", name, "RestartCount",
                   restart_count(c), "Driver", "overlay2", "Platform", "linux", "LogPath", logpath,
-                  "HostConfig", hc, "Config", cfg, "NetworkSettings", "Networks", "Mounts",
-                  volumes_inspect_mounts(c->rec), "ResolvConfPath", "", "GraphDriver", "Name",
-                  "overlay2", "Data", "UpperDir", upper, "MergedDir", merged));
+                  "HostConfig", hc, "Config", cfg, "NetworkSettings", netctr_settings(c), "Mounts",
+                  volumes_inspect_mounts(c->rec), "ResolvConfPath", resolv, "HostnamePath",
+                  hostname, "HostsPath", hosts, "GraphDriver", "Name", "overlay2", "Data",
+                  "UpperDir", upper, "MergedDir", merged));
 }
 
 static enum MHD_Result create(struct request *r)

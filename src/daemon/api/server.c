@@ -117,6 +117,8 @@ static enum MHD_Result route(struct request *r)
         return api_images(r);
     if (strncmp(r->path, "/volumes", 8) == 0 && (r->path[8] == '\0' || r->path[8] == '/'))
         return api_volumes(r);
+    if (strncmp(r->path, "/networks", 9) == 0 && (r->path[9] == '\0' || r->path[9] == '/'))
+        return api_networks(r);
     if (streq(r->path, "/events"))
         return api_events(r);
     return api_system(r);
