@@ -13,14 +13,15 @@ packages=(
   libcmocka-dev clang libclang-rt-14-dev clang-format
   # integration tests and the busybox bundle
   bats busybox-static jq iproute2 util-linux procps
-  # the nft command, to check berth's table from the tests (net-lib.bats)
-  nftables
+  # the nft command, to check berth's table from the tests (net-lib.bats);
+  # clients of published ports (curl also talks to berthd's socket)
+  nftables wget curl
   # hostile and broken image archives (tests/integration/image-fixtures.py)
   python3
   # the pure cgroup v2 lane: Debian's kernel under qemu (scripts/v2-lane.sh)
   qemu-system-x86 cpio xz-utils
   # the peers, measured side by side in bench/
-  crun runc hyperfine time
+  crun runc hyperfine time iperf3
   # Docker's default seccomp profile, for bench/start-latency (bench/docker-seccomp.sh)
   golang-github-docker-docker-dev
   # the real engines on top of berth-runtime (private instances only) and checkpoint

@@ -212,6 +212,28 @@ static int cmd_connect_tcp(char **argv)
     return report(r);
 }
 
+/* Receives one datagram on UDP [ADDR:]PORT and prints it (with "ready"
+ * first, once bound): a UDP server for the published-port tests. */
+static int cmd_udp_recv(char **argv)
+{
+    struct sockaddr_in sa;
+    char buf[512];
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+    parse_addr(argv[0], &sa);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+        return report(-1);
+    printf("ready\n");
+    fflush(stdout);
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+    if (n < 0)
+        return report(-1);
+    buf[n] = '\0';
+    printf("%s\n", buf);
+    close(fd);
+    return 0;
+}
+
 /* Touches MB mebibytes page by page so that every page is really charged. */
 static int cmd_memhog(char **argv)
 {
@@ -513,6 +535,7 @@ static const struct command commands[] = {
     {"mount-tmpfs", 1, cmd_mount_tmpfs, "DIR"},
     {"bind-tcp", 2, cmd_bind_tcp, "[ADDR:]PORT SECONDS"},
     {"connect-tcp", 1, cmd_connect_tcp, "[ADDR:]PORT"},
+    {"udp-recv", 1, cmd_udp_recv, "[ADDR:]PORT"},
     {"memhog", 1, cmd_memhog, "MB"},
     {"forkbomb", 1, cmd_forkbomb, "N"},
     {"spin", 1, cmd_spin, "SECONDS"},
