@@ -10,6 +10,7 @@
  * first, each with its stop signal and timeout, all at once, and berthd
  * exits once their shims are gone. */
 #include "daemon.h"
+#include "netctr.h"
 #include "events.h"
 #include "networks.h"
 #include "api/api.h"
@@ -221,6 +222,7 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 16 << 20);
     events_init(); /* before adopting: the dies of dead shims are imported */
     networks_start();
+    netpool_start(); /* after the networks: it needs the default one */
     ctr_adopt_all();
     int fd = listen_unix(arg_host + 7);
     struct stat st;

@@ -26,11 +26,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,50 +71,6 @@ static int record_write(const char *id, json_t *rt, struct berth_error **err)
 static void veth_name(const char *id, unsigned idx, char buf[16])
 {
     snprintf(buf, 16, "vb%.10s%u", id, idx % NETCTR_MAX_LINKS);
-}
-
-/* ---- the namespace file ---- */
-
-struct mkns {
-    const char *path;
-    int err;
-};
-
-/* In a thread of its own: unshare(CLONE_NEWNET) moves only this thread,
- * which ends right after binding the new namespace to the file. */
-static void *mkns_main(void *p)
-{
-    struct mkns *m = p;
-    if (unshare(CLONE_NEWNET) < 0)
-        m->err = errno;
-    else if (mount("/proc/thread-self/ns/net", m->path, NULL, MS_BIND, NULL) < 0)
-        m->err = errno;
-    return NULL;
-}
-
-static int netns_create(const char *path, struct berth_error **err)
-{
-    int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-    if (fd < 0)
-        return berth_error_set(err, errno, "cannot create the network namespace file %s", path);
-    close(fd);
-    struct mkns m = {path, 0};
-    pthread_t t;
-    int r = pthread_create(&t, NULL, mkns_main, &m);
-    if (r == 0)
-        pthread_join(t, NULL);
-    else
-        m.err = r;
-    if (m.err == 0)
-        return 0;
-    unlink(path);
-    return berth_error_set(err, m.err, "cannot make a network namespace at %s", path);
-}
-
-static void netns_remove(const char *path)
-{
-    umount2(path, MNT_DETACH);
-    unlink(path);
 }
 
 /* ---- published ports ---- */
@@ -365,13 +319,16 @@ static int links_ns(int nsfd, const char *ifname, json_t *ep, unsigned mtu, bool
     return r;
 }
 
-/* The veth: its host end on the bridge, its other end IF in nspath. */
+/* The veth: its host end on the bridge, its other end IF in nspath; with
+ * `made`, a ready namespace of the pool has it already (netpool.c). */
 static int links(const struct net_info *n, const char *veth, const char *ifname, const char *nspath,
-                 json_t *ep, bool gw, struct berth_error **err)
+                 json_t *ep, bool gw, bool made, struct berth_error **err)
 {
     _cleanup_close_ int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
     if (nsfd < 0)
         return berth_error_set(err, errno, "cannot open %s", nspath);
+    if (made)
+        return links_ns(nsfd, ifname, ep, 0, gw, err);
     struct berth_netlink *nl = berth_netlink_open(-1, err);
     if (nl == NULL)
         return -EIO;
@@ -455,7 +412,7 @@ static int link_index(json_t *rt, struct berth_error **err)
 /* Puts c on network n: an address, the link eth<idx>, and for its first
  * network (idx 0) the default route and the published ports. */
 static int attach(struct ctr *c, const struct net_info *n, json_t *ec, json_t *rt,
-                  struct berth_error **err)
+                  const char *made_veth, struct berth_error **err)
 {
     int idx = link_index(rt, err);
     if (idx < 0)
@@ -464,7 +421,10 @@ static int attach(struct ctr *c, const struct net_info *n, json_t *ec, json_t *r
     json_t *ipam = json_object_get(ec, "IPAMConfig"), *ep = NULL, *ports = NULL;
     json_t *meta = endpoint_meta(c, ec, primary);
     char veth[16], ifname[16];
-    veth_name(c->id, (unsigned)idx, veth);
+    if (made_veth)
+        snprintf(veth, sizeof(veth), "%s", made_veth);
+    else
+        veth_name(c->id, (unsigned)idx, veth);
     snprintf(ifname, sizeof(ifname), "eth%d", idx);
     int r =
         net_endpoint_add(n, c->id, meta, json_string_value(json_object_get(ipam, "IPv4Address")),
@@ -486,7 +446,7 @@ static int attach(struct ctr *c, const struct net_info *n, json_t *ec, json_t *r
     /* the record first: whatever is made next, a teardown finds */
     const char *path = json_string_value(json_object_get(rt, "Netns"));
     if ((r = record_write(c->id, rt, err)) < 0 ||
-        (r = links(n, veth, ifname, path, ep, primary, err)) < 0 ||
+        (r = links(n, veth, ifname, path, ep, primary, made_veth != NULL, err)) < 0 ||
         (primary && (r = publish(ports, err)) < 0))
         return r;
     return 0;
@@ -507,7 +467,7 @@ static int attach_more(struct ctr *c, const struct net_info *first, json_t *rt,
         if (streq(k, "default") || net_lookup(k, &n, NULL) < 0 || streq(n.id, first->id) ||
             !streq(n.driver, "bridge"))
             continue;
-        if (attach(c, &n, ec, rt, err) < 0)
+        if (attach(c, &n, ec, rt, NULL, err) < 0)
             return -EIO;
     }
     return 0;
@@ -516,14 +476,16 @@ static int attach_more(struct ctr *c, const struct net_info *first, json_t *rt,
 static int setup_network(struct ctr *c, const struct net_info *n, json_t *rt,
                          struct berth_error **err)
 {
-    _cleanup_free_ char *path = netctr_path(c->id, "");
+    char *path = NULL, veth[16];
+    bool made = n->is_default && netpool_take(n->bridge, n->mtu, &path, veth);
+    int r = made ? 0 : netns_new(&path, err);
+    if (r < 0)
+        return r;
     json_object_set_new(rt, "Netns", json_string(path));
     json_object_set_new(rt, "Links", json_object());
-    int r = record_write(c->id, rt, err);
+    free(path);
     if (r == 0)
-        r = netns_create(path, err);
-    if (r == 0)
-        r = attach(c, n, endpoint_config(c, n), rt, err);
+        r = attach(c, n, endpoint_config(c, n), rt, made ? veth : NULL, err);
     if (r == 0)
         r = attach_more(c, n, rt, err);
     return r;
@@ -542,13 +504,14 @@ static int setup_joined(struct ctr *c, const char *ref, json_t *rt, char **ret_n
                             "cannot join network namespace of a non running container: %s",
                             ctr_name(o));
     } else {
-        _cleanup_free_ char *path = netctr_path(o->id, "");
-        struct stat st;
-        if (stat(path, &st) < 0)
+        json_t *ort = netctr_record(o->id);
+        const char *path = json_string_value(json_object_get(ort, "Netns"));
+        if (path)
+            *ret_netns = xstrdup(path);
+        else /* its runtime made its namespace (--network none) */
             *ret_netns = xasprintf("/proc/%d/ns/net",
                                    (int)json_integer_value(json_object_get(o->state, "Pid")));
-        else
-            *ret_netns = xstrdup(path);
+        json_decref(ort);
         json_object_set_new(rt, "Joined", json_string(o->id));
         r = netfiles_copy(c, o, err);
     }
@@ -586,7 +549,7 @@ static int setup_locked(struct ctr *c, json_t *rt, char **ret_netns, struct bert
     if (r == 0)
         r = netfiles_write(c, rt, err);
     if (r == 0) {
-        *ret_netns = netctr_path(c->id, "");
+        *ret_netns = xstrdup(json_string_value(json_object_get(rt, "Netns")));
         netfiles_refresh_peers(c->id, rt);
     }
     return r;
@@ -629,7 +592,6 @@ void netctr_started(const char *id, bool ok)
 static void teardown_locked(const char *id)
 {
     json_t *rt = netctr_record(id);
-    _cleanup_free_ char *path = netctr_path(id, "");
     _cleanup_free_ char *rec = netctr_path(id, ".json");
     held_load();
     unpublish(json_object_get(rt, "Ports"));
@@ -638,7 +600,7 @@ static void teardown_locked(const char *id)
      * host end, in its own time instead of the caller's (a veth's delete
      * waits ~20 ms for the kernel's RCU; links() removes a host end that
      * is still there at the next start) */
-    netns_remove(path);
+    netpool_release(json_string_value(json_object_get(rt, "Netns")));
     json_t *nets = net_endpoints_of(id), *v;
     size_t i;
     json_array_foreach(nets, i, v) net_endpoint_del(json_string_value(v), id);
@@ -660,8 +622,7 @@ void netctr_after_exit(const char *id)
 {
     struct ctr *c = NULL;
     _cleanup_free_ char *rec = netctr_path(id, ".json");
-    _cleanup_free_ char *ns = netctr_path(id, "");
-    if (access(rec, F_OK) < 0 && access(ns, F_OK) < 0)
+    if (access(rec, F_OK) < 0)
         return;
     /* the status under the lock: a start that ran meanwhile is seen */
     pthread_mutex_lock(&lk);
@@ -748,7 +709,7 @@ int netctr_connect(struct ctr *c, const char *net, json_t *ec, struct berth_erro
     json_t *rt = c->status == CTR_RUNNING ? netctr_record(c->id) : NULL;
     int r = 0;
     if (rt && json_object_get(rt, "Netns")) {
-        r = attach(c, &n, ec, rt, err);
+        r = attach(c, &n, ec, rt, NULL, err);
         if (r < 0) {
             json_t *l = json_object_get(json_object_get(rt, "Links"), n.name);
             detach_links(l);

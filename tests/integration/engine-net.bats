@@ -77,8 +77,11 @@ ip_of() {
     "$BERTH" inspect "$1" | jq -r '.[0].NetworkSettings.Networks[].IPAddress' | head -1
 }
 
+# berth's veths in use: the host ends (vb..., or vp... from berthd's pool
+# of ready namespaces) whose container end is up; the pool's ready ones
+# have no carrier
 berth_links() {
-    hostnet ip -o link show | awk -F': ' '{print $2}' | grep -c '^vb' || true
+    hostnet ip -o link show | grep -E '^[0-9]+: v[bp][0-9a-f]+@' | grep -c 'LOWER_UP' || true
 }
 
 @test "the default network: eth0 with an address on berth0, a default route, lo up" {
