@@ -60,7 +60,9 @@ web() {
 # GET / from HOST PORT with nc, in the host namespace; prints the body
 host_get() {
     local out
-    out=$(printf 'GET / HTTP/1.0\r\n\r\n' | hostnet timeout 10 busybox nc -w 3 "$1" "$2") || return 1
+    # nc's complaints stay out of the output: wait_for retries this
+    out=$(printf 'GET / HTTP/1.0\r\n\r\n' | hostnet timeout 10 busybox nc -w 3 "$1" "$2" 2>/dev/null) ||
+        return 1
     [[ "$out" == "HTTP/1."?" 200 "* ]] || return 1
     printf '%s\n' "$out" | sed '1,/^\r*$/d'
 }
@@ -70,7 +72,7 @@ ctr_get() {
     local host=$1 port=$2
     shift 2
     "$BERTH" run --rm "$@" busybox sh -c \
-        "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $host $port | sed '1,/^\r*\$/d'"
+        "set -o pipefail; printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $host $port 2>/dev/null | sed '1,/^\r*\$/d'"
 }
 
 ip_of() {
