@@ -26,6 +26,7 @@ packages=(
   golang-github-docker-docker-dev
   # the real engines on top of berth-runtime (private instances only) and checkpoint
   podman containerd umoci skopeo uidmap criu
+  docker-registry # a private registry on 127.0.0.1 for berth pull (engine-pull.bats)
 )
 # the docker CLI, for the engine's compatibility tests: Debian's docker.io
 # where the machine has none (its dockerd is never started; see policy-rc.d)

@@ -208,44 +208,14 @@ static json_t *stage_json(struct stage *s, const char *hex, struct berth_error *
 
 /* ---- committing ---- */
 
-static void undo(const char *dir, json_t *moved)
-{
-    json_t *v;
-    size_t i;
-    json_array_foreach(moved, i, v)
-    {
-        _cleanup_free_ char *p = xasprintf("%s/%s", dir, json_string_value(v));
-        rm_rf_at(AT_FDCWD, p, NULL);
-    }
-}
-
-/* Renames what `from` holds into `to`; the names moved go to `moved`. */
-static int move_all(const char *from, const char *to, json_t *moved, struct berth_error **err)
-{
-    _cleanup_(closedirp) DIR *d = opendir(from);
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *a = xasprintf("%s/%s", from, de->d_name);
-        _cleanup_free_ char *b = xasprintf("%s/%s", to, de->d_name);
-        if (access(b, F_OK) == 0)
-            continue;
-        if (rename(a, b) < 0)
-            return berth_error_set(err, errno, "cannot move '%s' into the store", a);
-        json_array_append_new(moved, json_string(de->d_name));
-    }
-    return 0;
-}
-
 static int commit(struct stage *s, struct berth_error **err)
 {
     _cleanup_free_ char *bdir = store_blob_dir(s->data_root);
     _cleanup_free_ char *ldir = store_layer_dir(s->data_root);
     json_t *mb = json_array(), *ml = json_array(), *index = store_index_read(s->data_root), *n;
-    int r = move_all(s->blobs_dir, bdir, mb, err);
+    int r = store_move_all(s->blobs_dir, bdir, mb, err);
     if (r == 0)
-        r = move_all(s->layers_dir, ldir, ml, err);
+        r = store_move_all(s->layers_dir, ldir, ml, err);
     size_t i;
     json_array_foreach(s->names, i, n)
     {
@@ -256,8 +226,8 @@ static int commit(struct stage *s, struct berth_error **err)
     if (r == 0)
         r = store_index_write(s->data_root, index, err);
     if (r < 0) {
-        undo(bdir, mb);
-        undo(ldir, ml);
+        store_undo_moves(bdir, mb);
+        store_undo_moves(ldir, ml);
     }
     json_decref(index);
     json_decref(mb);

@@ -42,13 +42,22 @@ char *store_layer_dir(const char *data_root)
     return d;
 }
 
-/* Work dirs a killed berthd left (the store's lock is held: none is live). */
+/* A work dir a killed berthd left: loads and imports run under the
+ * store's lock (none is live), pulls do not (registry.c), so only those
+ * of another process, "pull-PID-...", are stale. */
+static bool stale(const char *name)
+{
+    if (strncmp(name, "pull-", 5) == 0)
+        return strtol(name + 5, NULL, 10) != (long)getpid();
+    return strncmp(name, "load-", 5) == 0 || strncmp(name, "import-", 7) == 0;
+}
+
 static void remove_stale(const char *parent)
 {
     _cleanup_(closedirp) DIR *d = opendir(parent);
     struct dirent *de;
     while (d && (de = readdir(d)))
-        if (strncmp(de->d_name, "load-", 5) == 0 || strncmp(de->d_name, "import-", 7) == 0)
+        if (stale(de->d_name))
             rm_rf_at(dirfd(d), de->d_name, NULL);
 }
 
@@ -285,6 +294,14 @@ static const char *config_digest(json_t *manifest)
     return json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
 }
 
+/* The manifest digest of "NAME@sha256:HEX", as a pull by digest stores
+ * the image (untagged, registry.c), or NULL. */
+static const char *pinned_digest(const char *name)
+{
+    const char *at = strchr(name, '@');
+    return at && good_digest(at + 1) ? at + 1 : NULL;
+}
+
 json_t *store_find(const char *data_root, json_t *index, const char *name, char **ret_ref,
                    struct berth_error **err)
 {
@@ -300,6 +317,11 @@ json_t *store_find(const char *data_root, json_t *index, const char *name, char 
         json_t *man =
             store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
         const char *cd = config_digest(man);
+        const char *pin = pinned_digest(name);
+        if (pin && streq(json_string_value(json_object_get(m, "digest")), pin)) {
+            json_decref(found);
+            return man;
+        }
         if (ref && streq(entry_ref(m), ref)) {
             json_decref(found);
             if (ret_ref)
@@ -468,7 +490,7 @@ int store_image_resolve(const char *data_root, const char *name, struct store_im
                         struct berth_error **err)
 {
     _cleanup_free_ char *ref = NULL, *norm = NULL;
-    bool by_id = strncmp(name, "sha256:", 7) == 0;
+    bool by_id = strncmp(name, "sha256:", 7) == 0 || pinned_digest(name);
     if (!by_id && store_normalize_ref(name, &norm, err) < 0)
         return -EINVAL;
     json_t *index = store_index_read(data_root);
@@ -838,4 +860,36 @@ json_t *store_image_remove(const char *data_root, const char *name, bool force, 
     json_decref(index);
     free(ref);
     return out;
+}
+
+void store_undo_moves(const char *dir, json_t *moved)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(moved, i, v)
+    {
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, json_string_value(v));
+        rm_rf_at(AT_FDCWD, path, NULL);
+    }
+}
+
+int store_move_all(const char *from, const char *to, json_t *moved, struct berth_error **err)
+{
+    _cleanup_(closedirp) DIR *d = opendir(from);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *a = xasprintf("%s/%s", from, de->d_name);
+        _cleanup_free_ char *b = xasprintf("%s/%s", to, de->d_name);
+        if (access(b, F_OK) == 0)
+            continue;
+        if (rename(a, b) < 0)
+            return berth_error_set(err, errno, "cannot move '%s' into the store", a);
+        json_array_append_new(moved, json_string(de->d_name));
+    }
+    _cleanup_close_ int dfd = open(to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0)
+        fsync(dfd);
+    return 0;
 }

@@ -68,7 +68,8 @@ char *store_blob_dir(const char *data_root);
 char *store_layer_dir(const char *data_root);
 
 /* A new empty work dir DATA/tmp/PREFIX-XXXXXX (the caller removes it);
- * PREFIX is "load" or "import": such dirs left by a killed berthd go. */
+ * PREFIX is "load" or "import": such dirs left by a killed berthd go, and
+ * the "pull-PID-..." dirs of registry.c whose PID is not this process. */
 char *store_tmpdir(const char *data_root, const char *prefix, struct berth_error **err);
 
 /* Unpacks the layer blob at `blob` into parent/DIFFID (temp dir, rename),
@@ -78,6 +79,11 @@ char *store_tmpdir(const char *data_root, const char *prefix, struct berth_error
 int store_unpack_layer(const char *blob, const char *parent, const char *diffid, char ret_hex[65],
                        struct berth_error **err);
 
+/* Renames each entry of dir `from` into `to` (one already there stays),
+ * then fsyncs `to`; the names moved go to `moved`, so that a failure later
+ * can take them out again with store_undo_moves(to, moved). */
+int store_move_all(const char *from, const char *to, json_t *moved, struct berth_error **err);
+void store_undo_moves(const char *dir, json_t *moved);
 /* The index; an empty one when there is none. */
 json_t *store_index_read(const char *data_root);
 /* Sets the index entry of `ref` (NULL: an untagged entry) to the manifest
@@ -85,7 +91,8 @@ json_t *store_index_read(const char *data_root);
 void store_index_set(json_t *index, const char *ref, const char *digest, long long size);
 int store_index_write(const char *data_root, json_t *index, struct berth_error **err);
 
-/* The entry `name` means: a ref, an id or a unique id prefix. *ret_ref
+/* The entry `name` means: a ref, an id, a unique id prefix or
+ * NAME@sha256:HEX (the entry of that manifest, as a pull by digest keeps it). *ret_ref
  * (may be NULL) gets the normalized ref when `name` is one. Returns the
  * manifest (new reference) or NULL, ENOENT "No such image: NAME". */
 json_t *store_find(const char *data_root, json_t *index, const char *name, char **ret_ref,

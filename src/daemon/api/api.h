@@ -43,7 +43,8 @@ bool api_arg_bool(struct request *r, const char *key, bool def);
 
 enum MHD_Result api_system(struct request *r);     /* /_ping /version /info */
 enum MHD_Result api_containers(struct request *r); /* /containers/... */
-/* images.c: /images/... (list, inspect, tag, delete, load, get, create?fromSrc) */
+/* images.c: /images/... (list, inspect, tag, delete, load, get, create?fromSrc: import,
+ * create?fromImage: pull) */
 enum MHD_Result api_images(struct request *r);
 /* The fd to spool the body of `path` to (a load or import), or -1. */
 int api_images_spool(struct MHD_Connection *conn, const char *path, const char *method);

@@ -1,18 +1,21 @@
 /* /images/...: list, inspect, tag, delete, load, get (save) and create
- * with fromSrc (import). The bodies of load and import are spooled to an
- * unlinked file under DATA/tmp as they arrive (api_images_spool), since an
- * image is larger than any JSON body. */
+ * with fromSrc (import) or fromImage (pull, streamed as it goes). The
+ * bodies of load and import are spooled to an unlinked file under DATA/tmp
+ * as they arrive (api_images_spool), since an image is larger than any
+ * JSON body. */
 #include "api.h"
 #include "../daemon.h"
 #include "../events.h"
 #include "cleanup.h"
 #include "error.h"
 #include "image-io.h"
+#include "registry.h"
 #include "store.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,6 +140,143 @@ static enum MHD_Result import(struct request *r)
     char *text = NULL;
     add_line(&text, json_pack("{s:s}", "status", id));
     return reply_text(r, 200, text);
+}
+
+/* ---- pull: the manifest is read in the handler (an unknown image gets
+ * its 404), the blobs in a thread writing Docker's progress lines to a
+ * pipe the response reads, so that they stream; engine.lock is held only
+ * for the store's commit. ---- */
+
+struct pull_job {
+    struct registry_pull *p;
+    int fd; /* the pipe's write end */
+};
+
+static void pull_line(json_t *msg, void *ud)
+{
+    int fd = *(int *)ud;
+    _cleanup_free_ char *m = json_dumps(msg, JSON_COMPACT);
+    _cleanup_free_ char *line = xasprintf("%s\n", m);
+    for (size_t off = 0, n = strlen(line); off < n;) {
+        ssize_t w = write(fd, line + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* the client went: the pull goes on */
+        off += (size_t)w;
+    }
+}
+
+/* takes `s` */
+static void pull_status(int fd, char *s)
+{
+    json_t *m = json_pack("{s:s}", "status", s);
+    pull_line(m, &fd);
+    json_decref(m);
+    free(s);
+}
+
+static void *pull_main(void *arg)
+{
+    struct pull_job *j = arg;
+    struct berth_error *err = NULL;
+    bool fresh = !registry_pull_up_to_date(j->p);
+    int rc = registry_pull_fetch(j->p, pull_line, &j->fd, &err);
+    if (rc == 0) {
+        pthread_mutex_lock(&engine.lock);
+        rc = registry_pull_commit(j->p, &err);
+        if (rc == 0)
+            events_image(registry_pull_ref(j->p), "pull", false);
+        pthread_mutex_unlock(&engine.lock);
+    }
+    if (rc == 0) {
+        const char *ref = registry_pull_ref(j->p);
+        pull_status(j->fd, xasprintf("Digest: %s", registry_pull_digest(j->p)));
+        pull_status(j->fd, fresh ? xasprintf("Status: Downloaded newer image for %s", ref)
+                                 : xasprintf("Status: Image is up to date for %s", ref));
+    } else {
+        /* registry.c's messages say it all; a system call's errno is added */
+        int e = err->errnum;
+        _cleanup_free_ char *msg =
+            e == EIO || e == EACCES || e == ENOENT ? xstrdup(err->msg) : berth_error_format(err);
+        json_t *m = json_pack("{s:s,s:{s:s}}", "error", msg, "errorDetail", "message", msg);
+        pull_line(m, &j->fd);
+        json_decref(m);
+        berth_error_clear(&err);
+    }
+    close(j->fd);
+    registry_pull_free(j->p);
+    free(j);
+    return NULL;
+}
+
+static ssize_t pull_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    int fd = *(int *)cls;
+    (void)pos;
+    for (;;) {
+        ssize_t n = read(fd, buf, max);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            return (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
+        return n < 0 ? (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR : n;
+    }
+}
+
+static void pull_free(void *cls)
+{
+    close(*(int *)cls);
+    free(cls);
+}
+
+static enum MHD_Result pull(struct request *r)
+{
+    const char *image = api_arg(r, "fromImage"), *tag = api_arg(r, "tag");
+    if (image == NULL || *image == '\0')
+        return api_message(r, 400, "fromImage or fromSrc is required");
+    /* docker sends the tag apart (or a digest as the tag) */
+    _cleanup_free_ char *name =
+        tag && *tag ? xasprintf("%s%s%s", image, strncmp(tag, "sha256:", 7) ? ":" : "@", tag)
+                    : xstrdup(image);
+    struct berth_error *err = NULL;
+    struct registry_pull *p =
+        registry_pull_new(engine.data_root, name, api_arg(r, "platform"), &err);
+    int fds[2];
+    if (p && pipe2(fds, O_CLOEXEC) < 0)
+        berth_error_set(&err, errno, "cannot make a pipe");
+    if (err) {
+        registry_pull_free(p);
+        return api_error(r, err);
+    }
+    struct pull_job *j = xzalloc(sizeof(*j));
+    *j = (struct pull_job){.p = p, .fd = fds[1]};
+    json_t *first = json_pack("{s:s+,s:s}", "status", "Pulling from ", registry_pull_repo(p), "id",
+                              registry_pull_tag(p));
+    pull_line(first, &fds[1]);
+    json_decref(first);
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int started = pthread_create(&t, &at, pull_main, j);
+    pthread_attr_destroy(&at);
+    if (started != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        registry_pull_free(p);
+        free(j);
+        return api_message(r, 500, "cannot start the pull");
+    }
+    int *rfd = xmalloc(sizeof(int));
+    *rfd = fds[0];
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, pull_cb, rfd, pull_free);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Api-Version", API_VERSION);
+    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
 }
 
 static enum MHD_Result collect_name(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -352,8 +492,7 @@ enum MHD_Result api_images(struct request *r)
     if (post && streq(rest, "create") && api_arg(r, "fromSrc"))
         return import(r);
     if (post && streq(rest, "create"))
-        return api_message(r, 404, "pulling images is not supported by berth yet: %s",
-                           api_arg(r, "fromImage") ? api_arg(r, "fromImage") : "");
+        return pull(r);
     _cleanup_free_ char *n = NULL;
     if (get && (n = name_before(rest, "/json")))
         return inspect(r, n);

@@ -1,0 +1,121 @@
+/* berth pull [-q] [--platform P] NAME[:TAG|@DIGEST]: berthd's
+ * POST /images/create?fromImage= streams Docker's progress messages; the
+ * lines that end a step are printed as they come (per layer "Pull
+ * complete" or "Already exists"), then the full reference as docker does. */
+#include "cli.h"
+#include "cleanup.h"
+#include "http.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#define USAGE "usage: berth pull [-q] [--platform OS/ARCH[/VARIANT]] NAME[:TAG|@DIGEST]"
+
+struct pull_out {
+    struct reply *r;
+    char *line; /* a message not yet ended by its newline */
+    size_t len;
+    bool quiet;
+    char *error;
+};
+
+static void print_message(struct pull_out *o, const char *text)
+{
+    json_t *m = json_loads(text, 0, NULL);
+    const char *st = json_string_value(json_object_get(m, "status"));
+    const char *id = json_string_value(json_object_get(m, "id"));
+    const char *e = json_string_value(json_object_get(m, "error"));
+    if (e && o->error == NULL)
+        o->error = xstrdup(e);
+    bool step = st && (strncmp(st, "Pulling from", 12) == 0 || streq(st, "Pull complete") ||
+                       streq(st, "Already exists"));
+    if (!o->quiet && st && id && step)
+        printf("%s: %s\n", id, st);
+    else if (!o->quiet && st && !id)
+        printf("%s\n", st);
+    fflush(stdout);
+    json_decref(m);
+}
+
+/* Messages split into lines however the bytes come; an error answer (not
+ * 200) is collected whole. */
+static int pull_cb(const struct http_parser *p, const char *d, size_t n, void *ud)
+{
+    struct pull_out *o = ud;
+    if (p->status != 200)
+        return cli_collect(p, d, n, o->r);
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] != '\n') {
+            o->line = xrealloc(o->line, o->len + 2);
+            o->line[o->len++] = d[i];
+            continue;
+        }
+        o->line = xrealloc(o->line, o->len + 1);
+        o->line[o->len] = '\0';
+        print_message(o, o->line);
+        o->len = 0;
+    }
+    return 0;
+}
+
+/* "busybox" -> "docker.io/library/busybox:latest", as docker prints it */
+static char *full_ref(const char *name)
+{
+    const char *slash = strchr(name, '/'), *last = strrchr(name, '/');
+    _cleanup_free_ char *first = slash ? strndup(name, (size_t)(slash - name)) : NULL;
+    bool host = first && (strchr(first, '.') || strchr(first, ':') || streq(first, "localhost"));
+    const char *colon = strrchr(last ? last : name, ':');
+    const char *tail = strchr(name, '@') || colon ? "" : ":latest";
+    if (host)
+        return xasprintf("%s%s", name, tail);
+    return xasprintf("docker.io/%s%s%s", slash ? "" : "library/", name, tail);
+}
+
+static int pull(const char *name, const char *platform, bool quiet)
+{
+    _cleanup_free_ char *qn = cli_escape(name);
+    _cleanup_free_ char *qp = platform ? cli_escape(platform) : NULL;
+    _cleanup_free_ char *path =
+        xasprintf("/images/create?fromImage=%s%s%s", qn, qp ? "&platform=" : "", qp ? qp : "");
+    struct reply r = {0};
+    struct pull_out o = {.r = &r, .quiet = quiet};
+    struct http_request req = {.method = "POST", .on_body = pull_cb, .ud = &o};
+    int rc = cli_http(&req, path, &r) < 0 ? 1 : 0;
+    if (rc == 0 && r.status != 200)
+        rc = cli_api_error(&r, 1);
+    else if (rc == 0 && o.error)
+        rc = cli_error(1, "%s", o.error);
+    else if (rc == 0) {
+        _cleanup_free_ char *full = full_ref(name);
+        printf("%s\n", full);
+    }
+    free(o.line);
+    free(o.error);
+    reply_free(&r);
+    return rc;
+}
+
+int cmd_pull(int argc, char **argv)
+{
+    static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
+                                         {"platform", required_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    const char *platform = NULL;
+    bool quiet = false;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+        if (c == 'q')
+            quiet = true;
+        else if (c == 'p')
+            platform = optarg;
+        else
+            return cli_error(125, "unknown flag '%s' for pull; " USAGE, argv[optind - 1]);
+    }
+    if (argc - optind != 1)
+        return cli_error(125, "pull takes one image name; " USAGE);
+    return pull(argv[optind], platform, quiet);
+}

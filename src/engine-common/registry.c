@@ -1,0 +1,887 @@
+#include "registry.h"
+#include "cleanup.h"
+#include "durable.h"
+#include "error.h"
+#include "store.h"
+#include "untar.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
+#define MT_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define CONNECT_TIMEOUT_S  30L
+/* below one byte a second for this long, a registry has stalled */
+#define STALL_S       30L
+#define MAX_REDIRS    5L
+#define PROGRESS_STEP (512 * 1024)
+
+struct registry_pull {
+    char *data_root;
+    struct registry_ref ref;
+    char *base;      /* "https://registry-1.docker.io/v2/library/busybox" */
+    char *token;     /* the bearer token; NULL: none yet */
+    char *store_ref; /* "127.0.0.1:5000/test/bb:v1"; NULL for a pull by digest */
+    char *shown;     /* registry_pull_ref */
+    char *digest;    /* of the manifest */
+    char *manifest;  /* its text */
+    size_t manifest_len;
+    json_t *mjson;
+    bool up_to_date;
+    json_t *had; /* the blobs the store had: {HEX: true} */
+    char *dir, *blobs_dir, *layers_dir;
+};
+
+/* ---- references ---- */
+
+void registry_ref_free(struct registry_ref *r)
+{
+    free(r->host);
+    free(r->repo);
+    free(r->tag);
+    free(r->digest);
+    *r = (struct registry_ref){0};
+}
+
+static bool good_hex_digest(const char *d)
+{
+    return d && strncmp(d, "sha256:", 7) == 0 && strlen(d) == 71 &&
+           strspn(d + 7, "0123456789abcdef") == 64;
+}
+
+/* Docker's reference grammar, simplified: lower case path components of
+ * [a-z0-9._-], a tag of [A-Za-z0-9_.-] up to 128 characters. */
+static bool good_repo(const char *s)
+{
+    if (*s == '\0' || *s == '/' || s[strlen(s) - 1] == '/' || strstr(s, "//") || strstr(s, ".."))
+        return false;
+    for (; *s; s++)
+        if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || strchr("._-/", *s)))
+            return false;
+    return true;
+}
+
+static bool good_tag(const char *t)
+{
+    size_t n = strlen(t);
+    return n > 0 && n <= 128 && t[0] != '.' && t[0] != '-' &&
+           strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static bool is_host(const char *first)
+{
+    return strchr(first, '.') || strchr(first, ':') || streq(first, "localhost");
+}
+
+int registry_parse_ref(const char *name, struct registry_ref *ret, struct berth_error **err)
+{
+    struct registry_ref r = {0};
+    if (name == NULL || *name == '\0' || strlen(name) > 255)
+        return berth_error_set(err, EINVAL, "invalid reference format: '%s'", name ? name : "");
+    _cleanup_free_ char *s = xstrdup(name);
+    char *at = strchr(s, '@'), *slash = strchr(s, '/');
+    if (at) {
+        *at = '\0';
+        r.digest = xstrdup(at + 1);
+    }
+    if (slash && (!at || slash < at) && is_host(strndupa(s, (size_t)(slash - s)))) {
+        *slash = '\0';
+        r.host = xstrdup(streq(s, "index.docker.io") ? "docker.io" : s);
+        memmove(s, slash + 1, strlen(slash + 1) + 1);
+    } else {
+        r.host = xstrdup("docker.io");
+    }
+    char *colon = strrchr(s, ':');
+    if (colon && !strchr(colon, '/')) {
+        *colon = '\0';
+        r.tag = xstrdup(colon + 1);
+    }
+    if (!r.tag && !r.digest)
+        r.tag = xstrdup("latest");
+    r.repo =
+        streq(r.host, "docker.io") && !strchr(s, '/') ? xasprintf("library/%s", s) : xstrdup(s);
+    bool ok =
+        good_repo(r.repo) && (!r.tag || good_tag(r.tag)) &&
+        (!r.digest || good_hex_digest(r.digest)) &&
+        strspn(r.host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+            strlen(r.host);
+    if (!ok) {
+        registry_ref_free(&r);
+        return berth_error_set(err, EINVAL, "invalid reference format: '%s'", name);
+    }
+    *ret = r;
+    return 0;
+}
+
+/* localhost and 127.0.0.0/8 (and ::1) talk plain HTTP, as Docker's
+ * default insecure registries. */
+static bool insecure_host(const char *hostport)
+{
+    _cleanup_free_ char *h = xstrdup(hostport);
+    char *c = h[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
+    if (c && h[0] == '[')
+        *c = '\0';
+    else if (c)
+        *c = '\0';
+    const char *host = h[0] == '[' ? h + 1 : h;
+    struct in_addr a;
+    if (streq(host, "localhost") || streq(host, "::1"))
+        return true;
+    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* ---- HTTP ---- */
+
+struct membuf {
+    char *data;
+    size_t len, max;
+    bool too_big;
+};
+
+static size_t mem_cb(char *d, size_t sz, size_t n, void *ud)
+{
+    struct membuf *b = ud;
+    size_t k = sz * n;
+    if (b->len + k > b->max) {
+        b->too_big = true;
+        return 0;
+    }
+    b->data = xrealloc(b->data, b->len + k + 1);
+    memcpy(b->data + b->len, d, k);
+    b->len += k;
+    b->data[b->len] = '\0';
+    return k;
+}
+
+static CURL *easy_new(const char *url, struct curl_slist *headers)
+{
+    CURL *h = curl_easy_init();
+    if (h == NULL)
+        abort(); /* allocation failure, as xmalloc */
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRS);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, STALL_S);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    return h;
+}
+
+static struct curl_slist *headers_for(struct registry_pull *p, const char *accept)
+{
+    struct curl_slist *l = NULL;
+    if (accept) {
+        _cleanup_free_ char *a = xasprintf("Accept: %s", accept);
+        l = curl_slist_append(l, a);
+    }
+    if (p && p->token) {
+        _cleanup_free_ char *a = xasprintf("Authorization: Bearer %s", p->token);
+        l = curl_slist_append(l, a);
+    }
+    return l;
+}
+
+/* GET `url` into *ret (at most `max` bytes); the status, or -EIO. */
+static int get_raw(struct registry_pull *p, const char *url, const char *accept, size_t max,
+                   struct membuf *ret, char **ret_auth, struct berth_error **err)
+{
+    struct curl_slist *hl = headers_for(p, accept);
+    CURL *h = easy_new(url, hl);
+    *ret = (struct membuf){.max = max};
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mem_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, ret);
+    CURLcode c = curl_easy_perform(h);
+    long status = 0;
+    struct curl_header *wa = NULL;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (ret_auth && curl_easy_header(h, "WWW-Authenticate", 0, CURLH_HEADER, -1, &wa) == CURLHE_OK)
+        *ret_auth = xstrdup(wa->value);
+    int r = (int)status;
+    if (ret->too_big)
+        r = berth_error_set(err, EINVAL, "'%s' is larger than %zu bytes, refusing it", url, max);
+    else if (c != CURLE_OK)
+        r = berth_error_set(err, EIO, "cannot get '%s': %s", url, curl_easy_strerror(c));
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hl);
+    if (r < 0)
+        free(ret->data), *ret = (struct membuf){0};
+    return r;
+}
+
+/* The value of `key` in a challenge's key="value" list, or NULL. */
+static char *challenge_param(const char *s, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *p = s; (p = strstr(p, key)); p += k) {
+        bool start = p == s || p[-1] == ' ' || p[-1] == ',';
+        if (!start || strncmp(p + k, "=\"", 2) != 0)
+            continue;
+        const char *v = p + k + 2, *e = strchr(v, '"');
+        return e ? strndup(v, (size_t)(e - v)) : NULL;
+    }
+    return NULL;
+}
+
+/* Docker Hub's flow: an anonymous token from the challenge's realm. */
+static int get_token(struct registry_pull *p, const char *challenge, struct berth_error **err)
+{
+    _cleanup_free_ char *realm = challenge_param(challenge, "realm");
+    _cleanup_free_ char *service = challenge_param(challenge, "service");
+    _cleanup_free_ char *scope = challenge_param(challenge, "scope");
+    if (realm == NULL || (strncmp(realm, "https://", 8) && strncmp(realm, "http://", 7)))
+        return berth_error_set(err, EACCES, "unauthorized: bad token realm in '%s'", challenge);
+    _cleanup_free_ char *dscope = xasprintf("repository:%s:pull", p->ref.repo);
+    char *es = curl_easy_escape(NULL, service ? service : "", 0);
+    char *ec = curl_easy_escape(NULL, scope ? scope : dscope, 0);
+    _cleanup_free_ char *url =
+        xasprintf("%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?", es, ec);
+    curl_free(es);
+    curl_free(ec);
+    struct membuf b;
+    int st = get_raw(NULL, url, NULL, 1 << 20, &b, NULL, err);
+    json_t *j = st == 200 ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+    const char *t = json_string_value(json_object_get(j, "token"));
+    if (t == NULL)
+        t = json_string_value(json_object_get(j, "access_token"));
+    if (t && *t)
+        p->token = xstrdup(t);
+    json_decref(j);
+    free(b.data);
+    if (st < 0)
+        return st;
+    if (p->token == NULL)
+        return berth_error_set(err, EACCES, "unauthorized: no token from '%s' (HTTP %d)", realm,
+                               st);
+    return 0;
+}
+
+/* GET with the auth dance: a 401 with a Bearer challenge gets a token and
+ * one retry; Basic needs credentials berth cannot have yet. */
+static int get_mem(struct registry_pull *p, const char *url, const char *accept, size_t max,
+                   struct membuf *ret, struct berth_error **err)
+{
+    _cleanup_free_ char *auth = NULL;
+    int st = get_raw(p, url, accept, max, ret, &auth, err);
+    if (st != 401 || p->token)
+        return st;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        free(ret->data);
+        if (get_token(p, auth + 7, err) < 0)
+            return -EACCES;
+        return get_raw(p, url, accept, max, ret, NULL, err);
+    }
+    free(ret->data);
+    *ret = (struct membuf){0};
+    return berth_error_set(err, EACCES,
+                           "unauthorized: registry '%s' wants credentials for '%s' (berth login "
+                           "is not supported yet)",
+                           p->ref.host, p->ref.repo);
+}
+
+/* A registry's error answer as Docker words it. */
+static int http_failure(struct registry_pull *p, const char *what, int st, struct membuf *b,
+                        struct berth_error **err)
+{
+    json_t *j = b->data ? json_loadb(b->data, b->len, 0, NULL) : NULL;
+    json_t *e = json_array_get(json_object_get(j, "errors"), 0);
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    _cleanup_free_ char *why = msg ? xasprintf(": %s", msg) : xasprintf(" (HTTP %d)", st);
+    int r;
+    if (streq(code, "NAME_UNKNOWN"))
+        r = berth_error_set(err, ENOENT, "repository %s/%s not found%s", p->ref.host, p->ref.repo,
+                            why);
+    else if (st == 404)
+        r = berth_error_set(err, ENOENT, "%s for %s not found%s", what, p->shown, why);
+    else if (st == 401 || st == 403)
+        r = berth_error_set(err, EACCES, "unauthorized: %s for %s%s", what, p->shown, why);
+    else
+        r = berth_error_set(err, EIO, "cannot get the %s of %s: registry '%s' answered%s", what,
+                            p->shown, p->ref.host, why);
+    json_decref(j);
+    return r;
+}
+
+/* ---- the manifest ---- */
+
+static void sha256_hex(const char *data, size_t len, char out[72])
+{
+    unsigned char md[32];
+    unsigned n = 0;
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    strcpy(out, "sha256:");
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* GETs manifests/`reference` into p->manifest, p->mjson and p->digest,
+ * checked against `reference` when that is a digest. */
+static int get_manifest(struct registry_pull *p, const char *reference, struct berth_error **err)
+{
+    static const char accept[] =
+        MT_OCI_INDEX ", " STORE_MT_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST;
+    _cleanup_free_ char *url = xasprintf("%s/manifests/%s", p->base, reference);
+    struct membuf b;
+    int st = get_mem(p, url, accept, REGISTRY_MANIFEST_MAX, &b, err);
+    if (st < 0)
+        return st;
+    if (st != 200) {
+        int r = http_failure(p, "manifest", st, &b, err);
+        free(b.data);
+        return r;
+    }
+    char digest[72];
+    sha256_hex(b.data ? b.data : "", b.len, digest);
+    json_decref(p->mjson);
+    p->mjson = b.data ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+    free(p->manifest);
+    p->manifest = b.data;
+    p->manifest_len = b.len;
+    free(p->digest);
+    p->digest = xstrdup(digest);
+    if (strncmp(reference, "sha256:", 7) == 0 && !streq(reference, digest))
+        return berth_error_set(err, EINVAL, "manifest '%s' of %s does not match its digest (%s)",
+                               reference, p->shown, digest);
+    if (!json_is_object(p->mjson))
+        return berth_error_set(err, EINVAL, "the manifest of %s is not JSON", p->shown);
+    return 0;
+}
+
+static const char *host_arch(void)
+{
+    struct utsname u;
+    if (uname(&u) < 0 || streq(u.machine, "x86_64"))
+        return "amd64";
+    if (streq(u.machine, "aarch64"))
+        return "arm64";
+    if (strncmp(u.machine, "armv7", 5) == 0)
+        return "arm";
+    return streq(u.machine, "i686") ? "386" : "amd64";
+}
+
+const char *registry_index_pick(json_t *index, const char *platform, struct berth_error **err)
+{
+    _cleanup_free_ char *want =
+        platform && *platform ? xstrdup(platform) : xasprintf("linux/%s", host_arch());
+    char *arch = strchr(want, '/'), *variant = arch ? strchr(arch + 1, '/') : NULL;
+    if (arch == NULL || arch[1] == '\0' || arch == want) {
+        berth_error_set(err, EINVAL, "invalid platform '%s': not os/arch[/variant]", want);
+        return NULL;
+    }
+    *arch++ = '\0';
+    if (variant)
+        *variant++ = '\0';
+    json_t *m;
+    size_t i;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        json_t *pl = json_object_get(m, "platform");
+        const char *v = json_string_value(json_object_get(pl, "variant"));
+        if (streq(json_string_value(json_object_get(pl, "os")), want) &&
+            streq(json_string_value(json_object_get(pl, "architecture")), arch) &&
+            (!variant || streq(v, variant))) {
+            const char *d = json_string_value(json_object_get(m, "digest"));
+            if (d == NULL) /* found by the fuzz target: an error without a message */
+                berth_error_set(err, EINVAL, "the index's entry for %s/%s has no digest", want,
+                                arch);
+            return d;
+        }
+    }
+    berth_error_set(err, ENOENT, "no matching manifest for %s/%s%s%s in the manifest list entries",
+                    want, arch, variant ? "/" : "", variant ? variant : "");
+    return NULL;
+}
+
+static bool good_descriptor(json_t *d)
+{
+    return good_hex_digest(json_string_value(json_object_get(d, "digest"))) &&
+           json_integer_value(json_object_get(d, "size")) >= 0 &&
+           json_is_integer(json_object_get(d, "size"));
+}
+
+int registry_manifest_check(json_t *m, const char *shown, struct berth_error **err)
+{
+    const char *mt = json_string_value(json_object_get(m, "mediaType"));
+    json_t *layers = json_object_get(m, "layers"), *l;
+    if (json_integer_value(json_object_get(m, "schemaVersion")) != 2 ||
+        (mt && !streq(mt, STORE_MT_MANIFEST) && !streq(mt, MT_DOCKER_MANIFEST)))
+        return berth_error_set(err, EINVAL, "unsupported manifest media type '%s' for %s",
+                               mt ? mt : "schema 1", shown);
+    if (!good_descriptor(json_object_get(m, "config")) || !json_is_array(layers))
+        return berth_error_set(err, EINVAL, "the manifest of %s has no valid config", shown);
+    size_t i;
+    json_array_foreach(layers, i, l)
+    {
+        const char *lt = json_string_value(json_object_get(l, "mediaType"));
+        if (!good_descriptor(l))
+            return berth_error_set(err, EINVAL, "the manifest of %s has a bad layer", shown);
+        if (lt && strstr(lt, "foreign"))
+            return berth_error_set(err, EINVAL, "foreign layer '%s' of %s is not supported", lt,
+                                   shown);
+    }
+    return 0;
+}
+
+static int resolve(struct registry_pull *p, const char *platform, struct berth_error **err)
+{
+    if (get_manifest(p, p->ref.digest ? p->ref.digest : p->ref.tag, err) < 0)
+        return -EIO;
+    const char *mt = json_string_value(json_object_get(p->mjson, "mediaType"));
+    bool index = streq(mt, MT_OCI_INDEX) || streq(mt, MT_DOCKER_LIST) ||
+                 (!mt && json_is_array(json_object_get(p->mjson, "manifests")));
+    if (index) {
+        const char *d = registry_index_pick(p->mjson, platform, err);
+        _cleanup_free_ char *digest = d && good_hex_digest(d) ? xstrdup(d) : NULL;
+        if (d && !digest)
+            return berth_error_set(err, EINVAL, "bad manifest digest '%s' in the index of %s", d,
+                                   p->shown);
+        if (digest == NULL || get_manifest(p, digest, err) < 0)
+            return -EINVAL;
+    }
+    return registry_manifest_check(p->mjson, p->shown, err);
+}
+
+static void set_names(struct registry_pull *p)
+{
+    bool hub = streq(p->ref.host, "docker.io");
+    _cleanup_free_ char *name =
+        hub ? xstrdup(p->ref.repo) : xasprintf("%s/%s", p->ref.host, p->ref.repo);
+    if (p->ref.digest) {
+        p->shown = xasprintf("%s@%s", name, p->ref.digest);
+        return;
+    }
+    p->shown = xasprintf("%s:%s", name, p->ref.tag);
+    struct berth_error *e = NULL;
+    if (store_normalize_ref(p->shown, &p->store_ref, &e) < 0)
+        berth_error_clear(&e);
+}
+
+static bool in_index(struct registry_pull *p)
+{
+    json_t *index = store_index_read(p->data_root), *m;
+    bool have = false;
+    size_t i;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        const char *ref = json_string_value(
+            json_object_get(json_object_get(m, "annotations"), STORE_REF_ANNOTATION));
+        bool same = streq(json_string_value(json_object_get(m, "digest")), p->digest);
+        if (same && (p->store_ref == NULL || streq(ref, p->store_ref)))
+            have = true;
+    }
+    json_decref(index);
+    return have;
+}
+
+struct registry_pull *registry_pull_new(const char *data_root, const char *name,
+                                        const char *platform, struct berth_error **err)
+{
+    struct registry_pull *p = xzalloc(sizeof(*p));
+    p->data_root = xstrdup(data_root);
+    p->had = json_object();
+    if (registry_parse_ref(name, &p->ref, err) < 0) {
+        registry_pull_free(p);
+        return NULL;
+    }
+    set_names(p);
+    if (p->store_ref == NULL && p->ref.tag) {
+        berth_error_set(err, EINVAL,
+                        "invalid reference format: '%s' (berth stores lower case "
+                        "names and tags only)",
+                        name);
+        registry_pull_free(p);
+        return NULL;
+    }
+    const char *endpoint = streq(p->ref.host, "docker.io") ? REGISTRY_DOCKER_HUB : p->ref.host;
+    p->base = xasprintf("%s://%s/v2/%s", insecure_host(p->ref.host) ? "http" : "https", endpoint,
+                        p->ref.repo);
+    if (resolve(p, platform, err) < 0) {
+        registry_pull_free(p);
+        return NULL;
+    }
+    p->up_to_date = in_index(p);
+    return p;
+}
+
+const char *registry_pull_tag(const struct registry_pull *p)
+{
+    return p->ref.digest ? p->ref.digest : p->ref.tag;
+}
+
+const char *registry_pull_repo(const struct registry_pull *p)
+{
+    return p->ref.repo;
+}
+
+const char *registry_pull_ref(const struct registry_pull *p)
+{
+    return p->shown;
+}
+
+const char *registry_pull_digest(const struct registry_pull *p)
+{
+    return p->digest;
+}
+
+bool registry_pull_up_to_date(const struct registry_pull *p)
+{
+    return p->up_to_date;
+}
+
+void registry_pull_free(struct registry_pull *p)
+{
+    if (p == NULL)
+        return;
+    if (p->dir)
+        rm_rf_at(AT_FDCWD, p->dir, NULL);
+    registry_ref_free(&p->ref);
+    free(p->data_root);
+    free(p->base);
+    free(p->token);
+    free(p->store_ref);
+    free(p->shown);
+    free(p->digest);
+    free(p->manifest);
+    json_decref(p->mjson);
+    json_decref(p->had);
+    free(p->dir);
+    free(p->blobs_dir);
+    free(p->layers_dir);
+    free(p);
+}
+
+/* ---- blobs ---- */
+
+struct xfer {
+    struct registry_pull *p;
+    const char *digest;
+    long long size, got, told;
+    int fd;
+    EVP_MD_CTX *md;
+    CURL *h;
+    struct curl_slist *hl;
+    char id[13]; /* "" for the config: Docker shows no progress for it */
+    bool overrun;
+    int werr;
+    registry_progress_fn progress;
+    void *ud;
+};
+
+static void tell(registry_progress_fn fn, void *ud, const char *id, const char *status,
+                 json_t *detail)
+{
+    if (fn == NULL || id == NULL || *id == '\0') {
+        json_decref(detail);
+        return;
+    }
+    json_t *m = json_pack("{s:s,s:o,s:s}", "status", status, "progressDetail",
+                          detail ? detail : json_object(), "id", id);
+    fn(m, ud);
+    json_decref(m);
+}
+
+static size_t blob_cb(char *d, size_t sz, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t k = sz * n;
+    if (x->got + (long long)k > x->size) {
+        x->overrun = true;
+        return 0;
+    }
+    for (size_t off = 0; off < k;) {
+        ssize_t w = write(x->fd, d + off, k - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            x->werr = w < 0 ? errno : EIO;
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    EVP_DigestUpdate(x->md, d, k);
+    x->got += (long long)k;
+    if (x->got - x->told >= PROGRESS_STEP || x->got == x->size) {
+        x->told = x->got;
+        tell(x->progress, x->ud, x->id, "Downloading",
+             json_pack("{s:I,s:I}", "current", (json_int_t)x->got, "total", (json_int_t)x->size));
+    }
+    return k;
+}
+
+static char *part_path(struct xfer *x)
+{
+    return xasprintf("%s/.%s.part", x->p->blobs_dir, x->digest + 7);
+}
+
+static int xfer_start(struct xfer *x, CURLM *m, struct berth_error **err)
+{
+    _cleanup_free_ char *part = part_path(x);
+    _cleanup_free_ char *url = xasprintf("%s/blobs/%s", x->p->base, x->digest);
+    x->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (x->fd < 0)
+        return berth_error_set(err, errno, "cannot create '%s'", part);
+    x->md = EVP_MD_CTX_new();
+    if (x->md == NULL || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
+        abort();
+    x->hl = headers_for(x->p, NULL);
+    x->h = easy_new(url, x->hl);
+    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, blob_cb);
+    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+    curl_multi_add_handle(m, x->h);
+    return 0;
+}
+
+static void xfer_end(struct xfer *x, CURLM *m)
+{
+    if (x->h) {
+        curl_multi_remove_handle(m, x->h);
+        curl_easy_cleanup(x->h);
+    }
+    curl_slist_free_all(x->hl);
+    EVP_MD_CTX_free(x->md);
+    if (x->fd >= 0)
+        close(x->fd);
+    _cleanup_free_ char *part = part_path(x);
+    unlink(part);
+    x->h = NULL, x->hl = NULL, x->md = NULL, x->fd = -1;
+}
+
+/* A finished download: checked, then renamed to its digest. */
+static int xfer_done(struct xfer *x, CURLcode c, struct berth_error **err)
+{
+    long st = 0;
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
+    if (x->overrun)
+        return berth_error_set(err, EINVAL, "blob '%s' of %s is larger than its size %lld",
+                               x->digest, x->p->shown, x->size);
+    if (x->werr)
+        return berth_error_set(err, x->werr, "cannot write blob '%s'", x->digest);
+    if (c != CURLE_OK)
+        return berth_error_set(err, EIO, "cannot get blob '%s' of %s: %s", x->digest, x->p->shown,
+                               curl_easy_strerror(c));
+    if (st != 200) {
+        struct membuf none = {0};
+        return http_failure(x->p, "blob", (int)st, &none, err);
+    }
+    unsigned char md[32];
+    unsigned n = 0;
+    char got[72] = "sha256:";
+    EVP_DigestFinal_ex(x->md, md, &n);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(got + 7 + 2 * i, 3, "%02x", md[i]);
+    if (x->got != x->size || !streq(got, x->digest))
+        return berth_error_set(err, EINVAL,
+                               "filesystem layer verification failed: blob '%s' of %s does not "
+                               "match its digest (%s, %lld of %lld bytes)",
+                               x->digest, x->p->shown, got, x->got, x->size);
+    tell(x->progress, x->ud, x->id, "Verifying Checksum", NULL);
+    _cleanup_free_ char *part = part_path(x);
+    _cleanup_free_ char *dst = xasprintf("%s/%s", x->p->blobs_dir, x->digest + 7);
+    if (fdatasync(x->fd) < 0 || rename(part, dst) < 0)
+        return berth_error_set(err, errno, "cannot keep blob '%s'", x->digest);
+    tell(x->progress, x->ud, x->id, "Download complete", NULL);
+    return 0;
+}
+
+/* Finished transfers; the first failure in *err. */
+static int reap(CURLM *m, size_t *active, struct berth_error **err)
+{
+    CURLMsg *msg;
+    int q, r = 0;
+    while ((msg = curl_multi_info_read(m, &q))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct xfer *x = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        if (r == 0)
+            r = xfer_done(x, msg->data.result, err);
+        xfer_end(x, m);
+        (*active)--;
+    }
+    return r;
+}
+
+/* Runs the transfers, REGISTRY_PARALLEL at a time. */
+static int fetch_all(struct xfer *xs, size_t n, struct berth_error **err)
+{
+    CURLM *m = curl_multi_init();
+    size_t next = 0, active = 0;
+    int r = 0, running = 0;
+    while (r == 0 && (next < n || active > 0)) {
+        while (r == 0 && active < REGISTRY_PARALLEL && next < n)
+            if ((r = xfer_start(&xs[next++], m, err)) == 0)
+                active++;
+        CURLMcode mc = curl_multi_perform(m, &running);
+        if (r == 0 && mc != CURLM_OK)
+            r = berth_error_set(err, EIO, "cannot download: %s", curl_multi_strerror(mc));
+        if (r == 0)
+            r = reap(m, &active, err);
+        if (r == 0 && active > 0)
+            curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    for (size_t i = 0; i < n; i++)
+        xfer_end(&xs[i], m);
+    curl_multi_cleanup(m);
+    return r;
+}
+
+/* True when the store has blob `digest`: it is linked into the work dir,
+ * so that an image removal meanwhile cannot take it away. */
+static bool link_stored(struct registry_pull *p, const char *digest)
+{
+    _cleanup_free_ char *src = xasprintf("%s/image/blobs/sha256/%s", p->data_root, digest + 7);
+    _cleanup_free_ char *dst = xasprintf("%s/%s", p->blobs_dir, digest + 7);
+    return link(src, dst) == 0 || (errno == EEXIST && access(dst, F_OK) == 0);
+}
+
+static void queue(struct xfer *xs, size_t *n, struct registry_pull *p, json_t *desc, bool layer,
+                  registry_progress_fn fn, void *ud)
+{
+    const char *d = json_string_value(json_object_get(desc, "digest"));
+    struct xfer *x = &xs[*n];
+    for (size_t i = 0; i < *n; i++)
+        if (streq(xs[i].digest, d))
+            return;
+    *x = (struct xfer){.p = p,
+                       .digest = d,
+                       .fd = -1,
+                       .progress = fn,
+                       .ud = ud,
+                       .size = json_integer_value(json_object_get(desc, "size"))};
+    if (layer)
+        snprintf(x->id, sizeof(x->id), "%.12s", d + 7);
+    bool have = link_stored(p, d);
+    tell(fn, ud, x->id, have ? "Already exists" : "Pulling fs layer", NULL);
+    if (have)
+        json_object_set_new(p->had, d + 7, json_true());
+    else
+        (*n)++;
+}
+
+/* Unpacks the layers the store lacks into the work dir, each checked
+ * against its diff_id. */
+static int unpack_new(struct registry_pull *p, registry_progress_fn fn, void *ud,
+                      struct berth_error **err)
+{
+    const char *cd =
+        json_string_value(json_object_get(json_object_get(p->mjson, "config"), "digest"));
+    _cleanup_free_ char *cpath = xasprintf("%s/%s", p->blobs_dir, cd + 7);
+    json_error_t je;
+    json_t *config = json_load_file(cpath, 0, &je), *l;
+    json_t *diffs = json_object_get(json_object_get(config, "rootfs"), "diff_ids");
+    json_t *layers = json_object_get(p->mjson, "layers");
+    int r = 0;
+    if (!json_is_array(diffs) || json_array_size(diffs) != json_array_size(layers))
+        r = berth_error_set(err, EINVAL, "the config of %s lists %zu diff_ids for %zu layers",
+                            p->shown, json_array_size(diffs), json_array_size(layers));
+    size_t i;
+    json_array_foreach(layers, i, l)
+    {
+        const char *d = json_string_value(json_object_get(l, "digest"));
+        const char *diff = json_string_value(json_array_get(diffs, i));
+        if (r < 0)
+            break;
+        _cleanup_free_ char *have =
+            xasprintf("%s/layers/sha256/%s", p->data_root, good_hex_digest(diff) ? diff + 7 : "");
+        _cleanup_free_ char *blob = xasprintf("%s/%s", p->blobs_dir, d + 7);
+        char id[13];
+        snprintf(id, sizeof(id), "%.12s", d + 7);
+        if (!good_hex_digest(diff) || access(have, F_OK) < 0) {
+            tell(fn, ud, id, "Extracting", NULL);
+            r = store_unpack_layer(blob, p->layers_dir, diff, NULL, err);
+        }
+        if (r == 0 && !json_object_get(p->had, d + 7))
+            tell(fn, ud, id, "Pull complete", NULL);
+    }
+    json_decref(config);
+    return r;
+}
+
+static int make_workdir(struct registry_pull *p, struct berth_error **err)
+{
+    /* not store_tmpdir: that clears the dirs of loads, which run under the
+     * store's lock while a pull does not */
+    _cleanup_free_ char *parent = xasprintf("%s/tmp", p->data_root);
+    if (mkdir_p(parent, 0700, err) < 0)
+        return -EIO;
+    p->dir = xasprintf("%s/pull-%d-XXXXXX", parent, (int)getpid());
+    if (mkdtemp(p->dir) == NULL) {
+        int e = errno;
+        free(p->dir);
+        p->dir = NULL;
+        return berth_error_set(err, e, "cannot create a work dir in '%s'", parent);
+    }
+    p->blobs_dir = xasprintf("%s/blobs", p->dir);
+    p->layers_dir = xasprintf("%s/layers", p->dir);
+    if (mkdir(p->blobs_dir, 0700) < 0 || mkdir(p->layers_dir, 0700) < 0)
+        return berth_error_set(err, errno, "cannot create '%s'", p->dir);
+    _cleanup_free_ char *mpath = xasprintf("%s/%s", p->blobs_dir, p->digest + 7);
+    _cleanup_close_ int fd = open(mpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, p->manifest, p->manifest_len) != (ssize_t)p->manifest_len ||
+        fdatasync(fd) < 0)
+        return berth_error_set(err, errno ? errno : EIO, "cannot write '%s'", mpath);
+    return 0;
+}
+
+int registry_pull_fetch(struct registry_pull *p, registry_progress_fn progress, void *ud,
+                        struct berth_error **err)
+{
+    if (p->up_to_date)
+        return 0;
+    if (make_workdir(p, err) < 0)
+        return -EIO;
+    json_t *layers = json_object_get(p->mjson, "layers"), *l;
+    _cleanup_free_ struct xfer *xs = xzalloc((json_array_size(layers) + 1) * sizeof(*xs));
+    size_t n = 0, i;
+    queue(xs, &n, p, json_object_get(p->mjson, "config"), false, progress, ud);
+    json_array_foreach(layers, i, l) queue(xs, &n, p, l, true, progress, ud);
+    if (fetch_all(xs, n, err) < 0)
+        return -EIO;
+    return unpack_new(p, progress, ud, err);
+}
+
+/* ---- commit ---- */
+
+int registry_pull_commit(struct registry_pull *p, struct berth_error **err)
+{
+    if (p->up_to_date)
+        return 0;
+    _cleanup_free_ char *bdir = store_blob_dir(p->data_root);
+    _cleanup_free_ char *ldir = store_layer_dir(p->data_root);
+    json_t *mb = json_array(), *ml = json_array(), *index = NULL;
+    int r = store_move_all(p->blobs_dir, bdir, mb, err);
+    if (r == 0)
+        r = store_move_all(p->layers_dir, ldir, ml, err);
+    if (r == 0) {
+        index = store_index_read(p->data_root);
+        store_index_set(index, p->store_ref, p->digest, (long long)p->manifest_len);
+        r = store_index_write(p->data_root, index, err);
+    }
+    if (r < 0) {
+        store_undo_moves(bdir, mb);
+        store_undo_moves(ldir, ml);
+    }
+    json_decref(index);
+    json_decref(mb);
+    json_decref(ml);
+    return r;
+}
