@@ -201,11 +201,11 @@ bool exec_wait_exit(const char *cid, const char *eid, long ms);
 
 /* netctr.c: a container's networking (issue 15), made by berthd before its
  * shim starts and undone after its last exit. Runtime state under
- * EXEC/netns: ID (a bind mount of the container's network namespace, which
- * the runtime joins, so a restart by the shim keeps address, ports and
- * names) and ID.json (what was made: the veth, the networks, the ports).
- * The container dir gets hostname, hosts and resolv.conf (the shim binds
- * them over /etc's). */
+ * EXEC/netns: ns-RANDOM (a bind mount of a network namespace, which the
+ * runtime joins, so a restart by the shim keeps address, ports and names;
+ * netpool.c makes them) and ID.json (what was made for ID: the namespace,
+ * the veths, the networks, the ports). The container dir gets hostname,
+ * hosts and resolv.conf (the shim binds them over /etc's). */
 /* For a create: the mode names something that exists (a network, or a
  * container for container:REF). ENOENT "network X not found". */
 int netctr_check_mode(const char *mode, struct berth_error **err);

@@ -2,13 +2,14 @@
  * namespace, veth, address, routes and published ports, made before the
  * shim starts it and undone after its last exit.
  *
- * The namespace is a file EXEC/netns/ID bound to a namespace a short-lived
- * thread made, as Docker's and Podman's sandboxes: the runtime joins it by
- * path, a restart by the shim joins it again (same address, same ports), and
- * it outlives a berthd restart. EXEC/netns/ID.json records what was made, and
- * is written before the kernel is changed, so a crash at any point leaves
- * a record that netctr_teardown follows (every undo step ignores what is
- * already gone). */
+ * The namespace is a file EXEC/netns/ns-RANDOM bound to a namespace
+ * (netpool.c: one made ahead for the default network, or one made now), as
+ * Docker's and Podman's sandboxes: the runtime joins it by path, a restart
+ * by the shim joins it again (same address, same ports), and it outlives a
+ * berthd restart. EXEC/netns/ID.json records what was made and is written
+ * before the kernel is changed, so a crash at any point leaves a record
+ * that netctr_teardown follows (every undo step ignores what is already
+ * gone). */
 #include "daemon.h"
 #include "cleanup.h"
 #include "durable.h"
@@ -153,6 +154,20 @@ static bool port_bindable(const char *proto, const char *ip, unsigned port)
 }
 
 static void teardown_locked(const char *id);
+
+/* Forgets every publication of id (also those of a plan that failed
+ * midway and were never recorded). */
+static void held_drop(const char *id)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(held, tmp, k, v)
+    {
+        if (streq(json_string_value(v), id))
+            json_object_del(held, k);
+    }
+}
 
 /* Whether proto/ip/port is free for `id`; a holder that no longer runs
  * (its exit not yet seen) is undone first. */
@@ -595,6 +610,7 @@ static void teardown_locked(const char *id)
     _cleanup_free_ char *rec = netctr_path(id, ".json");
     held_load();
     unpublish(json_object_get(rt, "Ports"));
+    held_drop(id);
     /* no link delete: the namespace goes once unmounted (its processes
      * are gone), and the kernel then removes eth0 and with it the veth's
      * host end, in its own time instead of the caller's (a veth's delete

@@ -320,3 +320,14 @@ berth_links() {
     run -0 "$BERTH" logs udp
     [[ "$output" == *ping-udp* ]]
 }
+
+@test "a start that fails on its second port holds neither port afterwards" {
+    web hold2 h -p 8141:80
+    run -125 "$BERTH" run -d --name two -p 8140:80 -p 8141:81 busybox sleep 100
+    [[ "$output" == *"8141"*"already allocated"* ]]
+    "$BERTH" rm -f hold2
+    run -0 "$BERTH" start two
+    run -0 "$BERTH" port two
+    [[ "$output" == *"0.0.0.0:8140"* ]]
+    [[ "$output" == *"0.0.0.0:8141"* ]]
+}
