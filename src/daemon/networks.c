@@ -915,9 +915,14 @@ static int predefined_ensure(struct berth_error **err)
 static int bridges_ensure(struct berth_error **err)
 {
     struct handles h = {NULL, NULL};
-    int r = handles_open(&h, err), first = 0;
-    json_t *recs = r < 0 ? json_array() : recs_read(), *rec;
+    json_t *recs = recs_read(), *rec;
     size_t i;
+    bool any = false;
+    json_array_foreach(recs, i, rec) any |= streq(jstr(rec, "Driver"), "bridge");
+    /* no bridge network (--bridge none): no netlink, no nftables at all */
+    int r = any ? handles_open(&h, err) : 0, first = 0;
+    if (r < 0)
+        json_array_clear(recs);
     json_array_foreach(recs, i, rec)
     {
         struct net_info n;

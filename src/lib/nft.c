@@ -14,9 +14,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define TABLE_MAX 64
 
@@ -47,6 +50,15 @@ struct berth_nft *berth_nft_open(const char *table, struct berth_error **err)
                                "digits, '_' or '-', at most %d)",
                                table, TABLE_MAX),
                NULL;
+    /* libnftables exit()s its caller when it cannot open its netlink socket
+     * (a kernel without nf_tables, as the v2 lane's guest): ask first */
+    int probe = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (probe < 0)
+        return berth_error_set_sys(err, errno,
+                                   "nftables is not available: cannot open a netfilter netlink "
+                                   "socket (a kernel without nfnetlink/nf_tables?)"),
+               NULL;
+    close(probe);
     struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
     if (ctx == NULL)
         return berth_error_set(err, ENOMEM, "cannot create an nftables context"), NULL;
