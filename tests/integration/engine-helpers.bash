@@ -90,7 +90,13 @@ engine_teardown_file() {
     # whatever a killed shim left: its mounts, then its cgroups
     grep -F " $ENGINE_DIR/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
         while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    # a container whose berthd and shim died (a test that killed them and
+    # failed) still runs: its processes go by its own cgroup, then the cgroup
     for id in $(ls "$ENGINE_DIR/data/containers" 2>/dev/null); do
+        for p in $(cat $(find /sys/fs/cgroup -type d -name "berth-$id" 2>/dev/null |
+            sed 's|$|/cgroup.procs|') 2>/dev/null | sort -u); do
+            kill -KILL "$p" 2>/dev/null && sleep 0.2
+        done
         find /sys/fs/cgroup -depth -type d -name "berth-$id" -exec rmdir {} \; 2>/dev/null || true
     done
     rm -rf "$ENGINE_DIR"
