@@ -81,12 +81,9 @@ static char *port_key(const char *proto, const char *ip, unsigned port)
     return xasprintf("%s/%s/%u", proto, ip ? ip : "", port);
 }
 
-/* The publications of every container with a record, once. */
-static void held_load(void)
+json_t *netctr_records(void)
 {
-    if (held)
-        return;
-    held = json_object();
+    json_t *all = json_object();
     _cleanup_free_ char *dir = xasprintf("%s/netns", engine.exec_root);
     _cleanup_closedir_ DIR *d = opendir(dir);
     struct dirent *de;
@@ -96,7 +93,23 @@ static void held_load(void)
             continue;
         char id[65];
         snprintf(id, sizeof(id), "%.64s", de->d_name);
-        json_t *rt = netctr_record(id), *p;
+        json_t *rt = netctr_record(id);
+        if (rt)
+            json_object_set_new(all, id, rt);
+    }
+    return all;
+}
+
+/* The publications of every container with a record, once. */
+static void held_load(void)
+{
+    if (held)
+        return;
+    held = json_object();
+    json_t *all = netctr_records(), *rt, *p;
+    const char *id;
+    json_object_foreach(all, id, rt)
+    {
         size_t i;
         json_array_foreach(json_object_get(rt, "Ports"), i, p)
         {
@@ -106,8 +119,8 @@ static void held_load(void)
                          (unsigned)json_integer_value(json_object_get(p, "HostPort")));
             json_object_set_new(held, k, json_string(id));
         }
-        json_decref(rt);
     }
+    json_decref(all);
 }
 
 /* The container holding proto/ip/port, or one of the host's addresses

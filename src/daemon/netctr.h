@@ -11,6 +11,8 @@ struct ctr;
 char *netctr_path(const char *id, const char *suffix);
 /* EXEC/netns/ID.json, or NULL. */
 json_t *netctr_record(const char *id);
+/* Every such record: {ID: record}. */
+json_t *netctr_records(void);
 
 /* Writes c's hostname, hosts and resolv.conf into its dir, for the mode
  * and networks in rt (netctr's record). */

@@ -205,28 +205,22 @@ static void drop_unnamed(void)
 {
     _cleanup_free_ char *dir = xasprintf("%s/netns", engine.exec_root);
     _cleanup_closedir_ DIR *d = opendir(dir);
-    json_t *named = json_object();
+    json_t *all = netctr_records(), *named = json_object(), *rt;
+    const char *id;
     struct dirent *de;
-    while (d && (de = readdir(d))) {
-        size_t n = strlen(de->d_name);
-        if (n != 69 || !streq(de->d_name + 64, ".json"))
-            continue;
-        char id[65];
-        snprintf(id, sizeof(id), "%.64s", de->d_name);
-        json_t *rt = netctr_record(id);
+    json_object_foreach(all, id, rt)
+    {
         const char *p = json_string_value(json_object_get(rt, "Netns"));
         if (p)
             json_object_set_new(named, p, json_true());
-        json_decref(rt);
     }
-    if (d)
-        rewinddir(d);
     while (d && (de = readdir(d))) {
         _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
         if (strncmp(de->d_name, "ns-", 3) == 0 && !json_object_get(named, p))
             json_array_append_new(gone, json_string(p));
     }
     json_decref(named);
+    json_decref(all);
 }
 
 void netpool_start(void)
