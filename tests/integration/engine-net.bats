@@ -57,6 +57,10 @@ web() {
         "mkdir -p /w && echo $text >/w/index.html && exec httpd -f -p 80 -h /w"
 }
 
+restarted_once() {
+    [ "$("$BERTH" inspect "$1" | jq -r '.[0].RestartCount')" -ge 1 ]
+}
+
 # GET / from HOST PORT with nc, in the host namespace; prints the body
 host_get() {
     local out
@@ -302,7 +306,12 @@ berth_links() {
     a=$(ip_of again)
     pid=$("$BERTH" inspect again | jq -r '.[0].State.Pid')
     kill -KILL "$pid"
-    wait_for [ "$("$BERTH" inspect again | jq -r '.[0].RestartCount')" -ge 1 ]
+    # the shim's restart writes its records durably: under CI's disk load
+    # that takes longer than wait_for's 5 s
+    wait_long 20 restarted_once again || {
+        "$BERTH" inspect again | jq '.[0] | {State, RestartCount}'
+        false
+    }
     run -0 wait_long 20 host_get 127.0.0.1 8130
     [ "$output" = r ]
     [ "$(ip_of again)" = "$a" ]
