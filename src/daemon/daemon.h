@@ -228,6 +228,10 @@ void netctr_after_exit(const char *id);
  * ENOENT for an unknown network or one c is not on. */
 int netctr_connect(struct ctr *c, const char *net, json_t *ec, struct berth_error **err);
 int netctr_disconnect(struct ctr *c, const char *net, struct berth_error **err);
+/* After a rename of running container id: its endpoints and the hosts
+ * files of the containers that share a user-defined network with it carry
+ * `name`. */
+void netctr_renamed(const char *id, const char *name);
 /* Docker's NetworkSettings of c (inspect). New reference. */
 json_t *netctr_settings(const struct ctr *c);
 /* /containers/json's Ports of c. New reference. */

@@ -72,6 +72,7 @@ int ctr_rename(struct ctr *c, const char *name, struct berth_error **err)
     pthread_mutex_unlock(&engine.lock);
     if (r == 0) {
         _cleanup_free_ char *old = xasprintf("/%s", ctr_name(c));
+        netctr_renamed(c->id, n);
         events_container(c, "rename", json_pack("{s:s,s:s}", "name", n, "oldName", old));
     }
     return r;

@@ -415,8 +415,9 @@ static json_t *endpoint_meta(struct ctr *c, json_t *ec, bool primary)
         mac = json_string_value(json_object_get(json_object_get(c->rec, "Config"), "MacAddress"));
     json_t *aliases = json_object_get(ec, "Aliases");
     _cleanup_free_ char *name = xasprintf("/%s", ctr_name(c));
-    return json_pack("{s:s,s:O,s:s}", "Name", name, "Aliases",
-                     json_is_array(aliases) ? aliases : json_array(), "MacAddress", mac ? mac : "");
+    return json_pack("{s:s,s:o,s:s}", "Name", name, "Aliases",
+                     json_is_array(aliases) ? json_incref(aliases) : json_array(), "MacAddress",
+                     mac ? mac : "");
 }
 
 /* The lowest index of c's links not in use: eth<idx>, vb<id><idx>. */
@@ -875,4 +876,14 @@ json_t *netctr_ports_list(const struct ctr *c)
     }
     json_decref(rt);
     return out;
+}
+
+void netctr_renamed(const char *id, const char *name)
+{
+    json_t *rt = netctr_record(id);
+    if (rt == NULL) /* not running: its endpoints went with its last exit */
+        return;
+    net_endpoint_rename(id, name);
+    netfiles_refresh_peers(id, rt);
+    json_decref(rt);
 }

@@ -519,6 +519,27 @@ static int endpoint_add_locked(const struct net_info *n, const char *cid, json_t
     return 0;
 }
 
+void net_endpoint_rename(const char *cid, const char *name)
+{
+    _cleanup_(json_decrefp) json_t *nets = net_endpoints_of(cid);
+    _cleanup_free_ char *fname = xasprintf("%s.json", cid);
+    json_t *v;
+    size_t i;
+    pthread_mutex_lock(&lock);
+    json_array_foreach(nets, i, v)
+    {
+        const char *net_id = json_string_value(v);
+        _cleanup_free_ char *dir = ep_dir(net_id);
+        _cleanup_(json_decrefp) json_t *ep = json_read_file(dir, fname, NULL);
+        if (ep == NULL)
+            continue;
+        json_object_set_new(ep, "Name", json_sprintf("/%s", name));
+        /* a failed write keeps the old name: the peers' files agree with it */
+        (void)ep_write(net_id, cid, ep, NULL);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
 int net_endpoint_add(const struct net_info *n, const char *cid, json_t *meta, const char *want_ip,
                      const char *want_ip6, json_t **ret, struct berth_error **err)
 {

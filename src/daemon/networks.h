@@ -72,6 +72,10 @@ int net_endpoint_add(const struct net_info *n, const char *cid, json_t *meta, co
  * 0, or -ENOENT when there was none. */
 int net_endpoint_del(const char *net_id, const char *cid);
 
+/* A rename: cid's endpoints on every network carry `name` (without '/')
+ * from now on; a failed write keeps the old one there. */
+void net_endpoint_rename(const char *cid, const char *name);
+
 /* The endpoints of network net_id: {CID: endpoint, ...}. New reference. */
 json_t *net_endpoints(const char *net_id);
 

@@ -132,9 +132,17 @@ berth_links() {
     [ "$output" = second ]
     run -0 ctr_get alias1 80 --network n2
     [ "$output" = first ]
-    # gone from the others' hosts files once removed
-    "$BERTH" rm -f late
+    # a rename reaches the others: the new name answers, the old one is gone
+    "$BERTH" rename late later
+    run -0 "$BERTH" exec early grep -w later /etc/hosts
     run -1 "$BERTH" exec early grep -w late /etc/hosts
+    run -0 ctr_get later 80 --network n2
+    [ "$output" = second ]
+    run -0 "$BERTH" network inspect n2
+    [ "$(jq -r '.[0].Containers[].Name' <<<"$output" | sort | tr '\n' ' ')" = "early later " ]
+    # gone from the others' hosts files once removed
+    "$BERTH" rm -f later
+    run -1 "$BERTH" exec early grep -w later /etc/hosts
 }
 
 @test "-p: the host reaches a published port on 127.0.0.1 and its own address; so does another container" {
