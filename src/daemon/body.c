@@ -4,6 +4,7 @@
  * config, and the process from the body over the image's config. The fuzz
  * target tests/fuzz/fuzz-api-body.c drives them with any input. */
 #include "body.h"
+#include "cpuplace.h"
 #include "mounts.h"
 #include "netopts.h"
 #include "secopts.h"
@@ -112,7 +113,8 @@ static const struct field host_fields[] = {
     {"CpuPeriod", F_INT, false}, /* with CpuQuota, instead of NanoCpus */
     {"CpuQuota", F_INT, false},
     {"CpuShares", F_INT, false},
-    {"CpusetCpus", F_STR, false},
+    {"CpusetCpus", F_STR, false},     /* also "auto[:N]": placement.c */
+    {"BerthPlacement", F_STR, false}, /* berth's own: --placement spread|pack */
     {"CpusetMems", F_STR, false},
     {"PidsLimit", F_INT, false},
     {"BlkioWeight", F_INT, false},
@@ -443,13 +445,51 @@ static int check_cpusets(json_t *host, struct berth_error **err)
     for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
         const char *s = json_string_value(json_object_get(host, sets[i]));
         _cleanup_free_ char *have = NULL;
-        if (s && !cpuset_valid(s))
+        unsigned want;
+        bool bad = false;
+        if (i == 0 && cpuplace_is_auto(s, &want, &bad)) {
+            /* placement (issue 17): the CPUs are picked at each start */
+            long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+            if (want > 0 && (long)want > ncpu)
+                return berth_error_set(err, EINVAL,
+                                       "Requested CPUs are not available - requested %s, "
+                                       "%ld online",
+                                       s, ncpu);
+            continue;
+        }
+        if (s && (bad || !cpuset_valid(s)))
             return berth_error_set(err, EINVAL, "invalid value '%s' for HostConfig.%s", s, sets[i]);
         if (s && *s && strlen(s) < 256 && !cpuset_available(s, online[i], &have))
             return berth_error_set(err, EINVAL,
                                    "Requested %s are not available - requested %s, available: %s",
                                    i == 0 ? "CPUs" : "memory nodes", s, have);
     }
+    return 0;
+}
+
+/* berth's HostConfig.BerthPlacement (--placement): spread or pack, for a
+ * container that says how much CPU it uses and is not pinned by hand. */
+static int check_placement(json_t *host, struct berth_error **err)
+{
+    json_t *v = json_object_get(host, "BerthPlacement");
+    const char *pol = json_string_value(v);
+    const char *set = json_string_value(json_object_get(host, "CpusetCpus"));
+    enum cpuplace_policy p;
+    unsigned n;
+    bool bad;
+    if (v == NULL || body_unset(v))
+        return 0;
+    if (cpuplace_policy_parse(pol, &p) < 0)
+        return berth_error_set(err, EINVAL, "invalid placement '%s': use spread or pack", pol);
+    bool is_auto = cpuplace_is_auto(set, &n, &bad);
+    if (set && *set && !is_auto)
+        return berth_error_set(err, EINVAL,
+                               "placement %s cannot go with CpusetCpus %s: use CpusetCpus auto "
+                               "or none",
+                               pol, set);
+    if (!is_auto && host_int(host, "NanoCpus") <= 0 && host_int(host, "CpuQuota") <= 0)
+        return berth_error_set(err, EINVAL,
+                               "placement %s needs NanoCpus (--cpus) or CpusetCpus auto", pol);
     return 0;
 }
 
@@ -503,7 +543,7 @@ static int check_cpu(json_t *host, struct berth_error **err)
                                "or larger than 1s (i.e. 1000000)");
     if (quota != 0 && quota != -1 && quota < 1000)
         return berth_error_set(err, EINVAL, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
-    if (check_cpusets(host, err) < 0)
+    if (check_cpusets(host, err) < 0 || check_placement(host, err) < 0)
         return -EINVAL;
     json_int_t w = host_int(host, "BlkioWeight");
     if (w != 0 && (w < 10 || w > 1000))

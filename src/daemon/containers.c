@@ -402,7 +402,9 @@ int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
         return -EIO;
     events_start_begin(c->id);
     _cleanup_free_ char *netns = NULL;
-    int r = netctr_setup(c, &netns, err);
+    int r = placement_place(c, json_object_get(c->rec, "HostConfig"), NULL, err);
+    if (r >= 0)
+        r = netctr_setup(c, &netns, err);
     if (r == 0) {
         r = spawn_shim(c, netns, err);
         netctr_started(c->id, r == 0);

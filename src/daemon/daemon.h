@@ -232,6 +232,12 @@ int netctr_disconnect(struct ctr *c, const char *net, struct berth_error **err);
  * files of the containers that share a user-defined network with it carry
  * `name`. */
 void netctr_renamed(const char *id, const char *name);
+/* placement.c: when host (c's HostConfig, or one an update makes) asks
+ * for placement (CpusetCpus "auto[:N]", BerthPlacement spread|pack),
+ * picks the CPUs now, writes c's placement.json and returns 1 with
+ * *ret_cpus (may be NULL) the list; 0 when it asks for none. EINVAL for
+ * more CPUs than berthd may use. */
+int placement_place(const struct ctr *c, json_t *host, char **ret_cpus, struct berth_error **err);
 /* Docker's NetworkSettings of c (inspect). New reference. */
 json_t *netctr_settings(const struct ctr *c);
 /* /containers/json's Ports of c. New reference. */

@@ -202,6 +202,13 @@ int ctr_update(struct ctr *c, json_t *body, struct berth_error **err)
         r = body_check_restart_policy(host, err);
         json_object_del(d, "RestartPolicy");
     }
+    _cleanup_free_ char *placed = NULL;
+    if (r == 0 && c->status == CTR_RUNNING && json_object_get(d, "CpusetCpus")) {
+        r = placement_place(c, host, &placed, err); /* auto: re-placed now */
+        if (r > 0)
+            json_object_set_new(d, "CpusetCpus", json_string(placed));
+        r = r < 0 ? r : 0;
+    }
     if (r == 0 && c->status == CTR_RUNNING && json_object_size(d) > 0) {
         json_t *res = resources_of(d, json_object_get(c->rec, "HostConfig"));
         if (streq(ctr_runtime(c), "berth"))

@@ -241,11 +241,34 @@ static void set_terminal(json_t *proc, json_t *rec)
         json_object_set_new(proc, "consoleSize", json_pack("{s:I,s:I}", "height", h, "width", w));
 }
 
+/* Placement (berthd's placement.c): CpusetCpus "auto[:N]" or a
+ * BerthPlacement means the CPUs berthd picked at the start (or at an
+ * update), in placement.json; none there is an error, not an unpinned run. */
+static int set_placement(const struct shim_args *a, json_t *host, struct berth_error **err)
+{
+    const char *set = json_string_value(json_object_get(host, "CpusetCpus"));
+    if (!(set && strncmp(set, "auto", 4) == 0) && !json_object_get(host, "BerthPlacement"))
+        return 0;
+    json_t *p = json_read_file(a->dir, "placement.json", err);
+    const char *cpus = json_string_value(json_object_get(p, "Cpus"));
+    if (cpus == NULL) {
+        json_decref(p);
+        return berth_error_set(err, EINVAL, "the container's placement has no CPUs");
+    }
+    json_object_set_new(host, "CpusetCpus", json_string(cpus));
+    json_decref(p);
+    return 0;
+}
+
 int shim_write_config(const struct shim_args *a, char ***ret_layers, struct berth_error **err)
 {
     json_t *rec = json_read_file(a->dir, "container.json", err);
     if (rec == NULL)
         return -EINVAL;
+    if (set_placement(a, json_object_get(rec, "HostConfig"), err) < 0) {
+        json_decref(rec);
+        return -EINVAL;
+    }
     _cleanup_free_ char *text = berth_spec_default(NULL, 0);
     json_t *spec = json_loads(text, 0, NULL);
     json_t *p = json_object_get(rec, "Process");

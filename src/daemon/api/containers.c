@@ -381,18 +381,21 @@ static enum MHD_Result inspect(struct request *r, struct ctr *c)
     if (!json_is_object(json_object_get(hc, "RestartPolicy")))
         json_object_set_new(hc, "RestartPolicy",
                             json_pack("{s:s,s:i}", "Name", "no", "MaximumRetryCount", 0));
-    return api_json(
-        r, 200,
-        json_pack("{s:s,s:O,s:o,s:o,s:o,s:O,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:s,"
-                  "s:{s:s,s:{s:s,s:s}}}",
-                  "Id", c->id, "Created", json_object_get(c->rec, "Created"), "Path",
-                  path ? path : json_string(""), "Args", args, "State", state_json(c), "Image",
-                  json_object_get(c->rec, "ImageID"), "Name", name, "RestartCount",
-                  restart_count(c), "Driver", "overlay2", "Platform", "linux", "LogPath", logpath,
-                  "HostConfig", hc, "Config", cfg, "NetworkSettings", netctr_settings(c), "Mounts",
-                  volumes_inspect_mounts(c->rec), "ResolvConfPath", resolv, "HostnamePath",
-                  hostname, "HostsPath", hosts, "GraphDriver", "Name", "overlay2", "Data",
-                  "UpperDir", upper, "MergedDir", merged));
+    json_t *out = json_pack(
+        "{s:s,s:O,s:o,s:o,s:o,s:O,s:s,s:i,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:s,s:s,"
+        "s:{s:s,s:{s:s,s:s}}}",
+        "Id", c->id, "Created", json_object_get(c->rec, "Created"), "Path",
+        path ? path : json_string(""), "Args", args, "State", state_json(c), "Image",
+        json_object_get(c->rec, "ImageID"), "Name", name, "RestartCount", restart_count(c),
+        "Driver", "overlay2", "Platform", "linux", "LogPath", logpath, "HostConfig", hc, "Config",
+        cfg, "NetworkSettings", netctr_settings(c), "Mounts", volumes_inspect_mounts(c->rec),
+        "ResolvConfPath", resolv, "HostnamePath", hostname, "HostsPath", hosts, "GraphDriver",
+        "Name", "overlay2", "Data", "UpperDir", upper, "MergedDir", merged);
+    /* berth's own: the CPUs placement picked and the loads it saw */
+    json_t *placed = json_read_file(c->dir, "placement.json", NULL);
+    if (placed)
+        json_object_set_new(out, "Placement", placed);
+    return api_json(r, 200, out);
 }
 
 static enum MHD_Result create(struct request *r)
