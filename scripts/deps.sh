@@ -9,6 +9,8 @@ packages=(
   libmicrohttpd-dev libcurl4-openssl-dev libarchive-dev libssl-dev
   # networking: netlink (links, addresses, routes) and berth's nftables table
   libmnl-dev libnftables-dev
+  # workload files (berth up) and CDI specs (berthd's GPUs and devices)
+  libyaml-dev
   # unit tests, sanitizers, fuzzing
   libcmocka-dev clang libclang-rt-14-dev clang-format
   # integration tests and the busybox bundle

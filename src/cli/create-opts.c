@@ -40,7 +40,7 @@ struct copt {
     "--security-opt --device --ulimit --sysctl --privileged --health-cmd --health-interval "       \
     "--health-timeout --health-retries --health-start-period --health-start-interval "             \
     "--no-healthcheck --health-on-failure -p -P --expose --ip --ip6 --network-alias "              \
-    "--mac-address --dns --dns-search --dns-option --add-host --domainname"
+    "--mac-address --dns --dns-search --dns-option --add-host --domainname --gpus --placement"
 
 /* The object and key a field path names ("HostConfig.Memory"). */
 static json_t *target(json_t *body, const char *field, const char **ret_key)
@@ -688,6 +688,8 @@ static const struct copt copts[] = {
     {"cap-drop", required_argument, 0, opt_security, "HostConfig.CapDrop"},
     {"security-opt", required_argument, 0, opt_security, "HostConfig.SecurityOpt"},
     {"device", required_argument, 0, opt_security, "HostConfig.Devices"},
+    {"gpus", required_argument, 0, opt_security, "HostConfig.DeviceRequests"},
+    {"placement", required_argument, 0, opt_str, "HostConfig.BerthPlacement"},
     {"ulimit", required_argument, 0, opt_security, "HostConfig.Ulimits"},
     {"sysctl", required_argument, 0, opt_security, "HostConfig.Sysctls"},
     {"privileged", no_argument, 0, opt_true, "HostConfig.Privileged"},

@@ -95,8 +95,104 @@ static int ulimit(json_t *host, const char *arg)
     return 0;
 }
 
+/* --device VENDOR/CLASS=NAME: a CDI device, as docker (25+) sends it */
+static bool cdi_name(const char *arg)
+{
+    const char *eq = strchr(arg, '='), *slash = strchr(arg, '/');
+    return arg[0] != '/' && eq && slash && slash < eq && eq[1] != '\0';
+}
+
+static void cdi_device(json_t *host, const char *arg)
+{
+    json_array_append_new(member(host, "DeviceRequests", json_array),
+                          json_pack("{s:s,s:i,s:[s],s:[],s:{}}", "Driver", "cdi", "Count", 0,
+                                    "DeviceIDs", arg, "Capabilities", "Options"));
+}
+
+/* The fields of --gpus (docker's opts/gpus.go: CSV, so that
+ * '"device=0,1"' keeps its comma), plus berth's `shared`. */
+static char **csv_fields(const char *arg)
+{
+    char **v = xzalloc((strlen(arg) + 2) * sizeof(char *));
+    size_t n = 0;
+    for (const char *p = arg;;) {
+        char *f = xzalloc(strlen(p) + 1), *w = f;
+        bool quoted = false;
+        for (; *p && (quoted || *p != ','); p++)
+            if (*p == '"')
+                quoted = !quoted;
+            else
+                *w++ = *p;
+        v[n++] = f;
+        if (*p++ != ',')
+            break;
+    }
+    return v;
+}
+
+static int gpu_field(json_t *req, const char *f, const char *arg)
+{
+    const char *eq = strchr(f, '=');
+    const char *val = eq ? eq + 1 : f;
+    size_t klen = eq ? (size_t)(eq - f) : strlen(f);
+    long long n;
+    if (!eq && streq(f, "shared")) {
+        json_object_set_new(json_object_get(req, "Options"), "shared", json_string("true"));
+    } else if ((!eq || (klen == 5 && strncmp(f, "count", 5) == 0)) && streq(val, "all")) {
+        json_object_set_new(req, "Count", json_integer(-1));
+    } else if (!eq || (klen == 5 && strncmp(f, "count", 5) == 0)) {
+        if (parse_i64(val, &n) < 0 || n < 1)
+            return cli_error(-1, "invalid value '%s' for --gpus: count must be all or a number",
+                             arg);
+        json_object_set_new(req, "Count", json_integer(n));
+    } else if (klen == 6 && strncmp(f, "device", 6) == 0) {
+        _cleanup_free_ char *ids = xstrdup(val);
+        for (char *save = NULL, *id = strtok_r(ids, ",", &save); id;
+             id = strtok_r(NULL, ",", &save))
+            json_array_append_new(json_object_get(req, "DeviceIDs"), json_string(id));
+    } else if (klen == 12 && strncmp(f, "capabilities", 12) == 0) {
+        json_array_append_new(json_array_get(json_object_get(req, "Capabilities"), 0),
+                              json_string(val));
+    } else if (klen == 6 && strncmp(f, "driver", 6) == 0) {
+        json_object_set_new(req, "Driver", json_string(val));
+    } else {
+        return cli_error(-1, "invalid value '%s' for --gpus: unexpected '%s'", arg, f);
+    }
+    return 0;
+}
+
+/* --gpus all|N|device=ID[,ID]|capabilities=C|driver=D[,shared] */
+static int gpus(json_t *host, const char *arg)
+{
+    json_t *req = json_pack("{s:s,s:i,s:[],s:[[]],s:{}}", "Driver", "", "Count", 0, "DeviceIDs",
+                            "Capabilities", "Options");
+    _cleanup_strv_ char **f = csv_fields(arg);
+    for (size_t i = 0; f[i]; i++)
+        if (gpu_field(req, f[i], arg) < 0) {
+            json_decref(req);
+            return -1;
+        }
+    json_t *caps = json_array_get(json_object_get(req, "Capabilities"), 0), *c;
+    size_t i;
+    bool gpu = false;
+    json_array_foreach(caps, i, c) gpu |= streq(json_string_value(c), "gpu");
+    if (!gpu)
+        json_array_append_new(caps, json_string("gpu"));
+    if (json_array_size(json_object_get(req, "DeviceIDs")) == 0 &&
+        json_integer_value(json_object_get(req, "Count")) == 0)
+        json_object_set_new(req, "Count", json_integer(streq(f[0], "shared") ? 1 : -1));
+    json_array_append_new(member(host, "DeviceRequests", json_array), req);
+    return 0;
+}
+
 int cli_security_flag(json_t *host, const char *flag, const char *arg)
 {
+    if (streq(flag, "gpus"))
+        return gpus(host, arg);
+    if (streq(flag, "device") && cdi_name(arg)) {
+        cdi_device(host, arg);
+        return 0;
+    }
     if (streq(flag, "cap-add") || streq(flag, "cap-drop")) {
         json_array_append_new(
             member(host, streq(flag, "cap-add") ? "CapAdd" : "CapDrop", json_array),

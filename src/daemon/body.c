@@ -115,6 +115,7 @@ static const struct field host_fields[] = {
     {"CpuShares", F_INT, false},
     {"CpusetCpus", F_STR, false},     /* also "auto[:N]": placement.c */
     {"BerthPlacement", F_STR, false}, /* berth's own: --placement spread|pack */
+    {"DeviceRequests", F_ARR, false}, /* --gpus, CDI devices: check_device_requests, gpu.c */
     {"CpusetMems", F_STR, false},
     {"PidsLimit", F_INT, false},
     {"BlkioWeight", F_INT, false},
@@ -493,6 +494,81 @@ static int check_placement(json_t *host, struct berth_error **err)
     return 0;
 }
 
+static bool gpu_capability(const char *c)
+{
+    static const char *const caps[] = {"gpu",   "compute", "utility", "graphics",
+                                       "video", "display", "compat32"};
+    for (size_t i = 0; c && i < ARRAY_SIZE(caps); i++)
+        if (streq(c, caps[i]))
+            return true;
+    return false;
+}
+
+/* One of HostConfig.DeviceRequests: Docker's --gpus (Driver "" or
+ * "nvidia", Capabilities [["gpu", ...]]) or a CDI request (Driver "cdi",
+ * DeviceIDs of qualified names); Options: berth's "shared" only. */
+static int check_device_request(json_t *d, struct berth_error **err)
+{
+    const char *drv = json_string_value(json_object_get(d, "Driver"));
+    json_t *ids = json_object_get(d, "DeviceIDs"), *caps = json_object_get(d, "Capabilities");
+    json_t *opts = json_object_get(d, "Options"), *v, *set;
+    bool cdi = drv && streq(drv, "cdi"), gpu = false;
+    size_t i, k;
+    const char *key;
+    if (!json_is_object(d) || (drv && !streq(drv, "") && !streq(drv, "nvidia") && !cdi))
+        return berth_error_set(err, EINVAL,
+                               "device request driver '%s' is not supported "
+                               "(nvidia, cdi)",
+                               drv ? drv : "?");
+    if (!body_unset(ids) && !json_is_array(ids))
+        return berth_error_set(err, EINVAL, "invalid type for DeviceRequests DeviceIDs");
+    json_array_foreach(ids, i, v) if (!json_is_string(v) || !*json_string_value(v) ||
+                                      (cdi && !strchr(json_string_value(v), '=')))
+    {
+        return berth_error_set(err, EINVAL, "invalid device id '%s' in DeviceRequests",
+                               json_string_value(v) ? json_string_value(v) : "?");
+    }
+    json_int_t count = json_integer_value(json_object_get(d, "Count"));
+    if (count < -1 || (count != 0 && json_array_size(ids) > 0))
+        return berth_error_set(err, EINVAL,
+                               count < -1 ? "invalid device count %lld"
+                                          : "cannot set both Count and DeviceIDs on "
+                                            "device request",
+                               (long long)count);
+    if (cdi)
+        return json_array_size(ids) > 0 && count == 0
+                   ? 0
+                   : berth_error_set(err, EINVAL, "a CDI device request needs device names");
+    json_array_foreach(caps, i, set) json_array_foreach(set, k, v)
+    {
+        if (!gpu_capability(json_string_value(v)))
+            return berth_error_set(err, EINVAL, "device capability '%s' is not supported (gpu)",
+                                   json_string_value(v) ? json_string_value(v) : "?");
+        gpu |= streq(json_string_value(v), "gpu");
+    }
+    if (!gpu)
+        return berth_error_set(err, EINVAL, "a device request needs the gpu capability");
+    if (count == 0 && json_array_size(ids) == 0)
+        return berth_error_set(err, EINVAL, "a GPU request needs a count or device ids");
+    json_object_foreach(opts, key, v) if (!streq(key, "shared") || !json_is_string(v))
+    {
+        return berth_error_set(err, EINVAL, "device request option '%s' is not supported", key);
+    }
+    return 0;
+}
+
+static int check_device_requests(json_t *host, struct berth_error **err)
+{
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(host, "DeviceRequests"), i,
+                       d) if (check_device_request(d, err) < 0)
+    {
+        return -EINVAL;
+    }
+    return 0;
+}
+
 /* HostConfig.BlkioDevice{Read,Write}{Bps,IOps}: [{"Path": a block
  * device, "Rate": >= 0}]. */
 static int check_throttles(json_t *host, struct berth_error **err)
@@ -543,7 +619,8 @@ static int check_cpu(json_t *host, struct berth_error **err)
                                "or larger than 1s (i.e. 1000000)");
     if (quota != 0 && quota != -1 && quota < 1000)
         return berth_error_set(err, EINVAL, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
-    if (check_cpusets(host, err) < 0 || check_placement(host, err) < 0)
+    if (check_cpusets(host, err) < 0 || check_placement(host, err) < 0 ||
+        check_device_requests(host, err) < 0)
         return -EINVAL;
     json_int_t w = host_int(host, "BlkioWeight");
     if (w != 0 && (w < 10 || w > 1000))

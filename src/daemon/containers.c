@@ -1,5 +1,6 @@
 /* Container records: lookup, state, start, kill, stop, remove, wait. */
 #include "daemon.h"
+#include "gpu.h"
 #include "events.h"
 #include "volumes.h"
 #include "cleanup.h"
@@ -403,12 +404,14 @@ int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
     events_start_begin(c->id);
     _cleanup_free_ char *netns = NULL;
     int r = placement_place(c, json_object_get(c->rec, "HostConfig"), NULL, err);
-    if (r >= 0)
-        r = netctr_setup(c, &netns, err);
+    int gpus = r < 0 ? 0 : gpu_assign(c, json_object_get(c->rec, "HostConfig"), err);
+    r = r < 0 ? r : gpus < 0 ? gpus : netctr_setup(c, &netns, err);
     if (r == 0) {
         r = spawn_shim(c, netns, err);
         netctr_started(c->id, r == 0);
     }
+    if (gpus > 0)
+        gpu_assign_done(c, r == 0);
     events_start_end(c, r == 0);
     bool autorm =
         json_is_true(json_object_get(json_object_get(c->rec, "HostConfig"), "AutoRemove"));

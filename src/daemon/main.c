@@ -1,6 +1,6 @@
 /* berthd [-H unix://PATH] [--data-root DIR] [--exec-root DIR] [--runtime PATH|NAME]
  *        [--log-level debug|info|warn|error|fatal] [--shutdown-containers]
- *        [-b|--bridge none]
+ *        [-b|--bridge none] [--gpu-sim FILE] [--cdi-spec-dir DIR]...
  *
  * The supervisor (issue 13): serves the Docker Engine API on a UNIX socket;
  * every container runs under its own berth-shim, so berthd may stop or die
@@ -10,6 +10,7 @@
  * first, each with its stop signal and timeout, all at once, and berthd
  * exits once their shims are gone. */
 #include "daemon.h"
+#include "gpu.h"
 #include "netctr.h"
 #include "events.h"
 #include "networks.h"
@@ -78,6 +79,8 @@ static int parse(int argc, char **argv)
                                          {"version", no_argument, NULL, 'v'},
                                          {"shutdown-containers", no_argument, NULL, 'S'},
                                          {"bridge", required_argument, NULL, 'b'},
+                                         {"gpu-sim", required_argument, NULL, 'G'},
+                                         {"cdi-spec-dir", required_argument, NULL, 'C'},
                                          {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
@@ -108,10 +111,16 @@ static int parse(int argc, char **argv)
                             optarg);
             networks_set_default_bridge(false);
             break;
+        case 'G': /* gpu.h: a simulated GPU provider */
+            gpu_set_sim(optarg);
+            break;
+        case 'C':
+            gpu_add_cdi_dir(optarg);
+            break;
         case 'h':
             printf("usage: berthd [-H unix://PATH] [--data-root DIR] [--exec-root DIR] "
                    "[--runtime PATH|NAME] [--log-level LEVEL] [--shutdown-containers] "
-                   "[--bridge none]\n");
+                   "[--bridge none] [--gpu-sim FILE] [--cdi-spec-dir DIR]...\n");
             exit(0);
         case 'v':
             printf("berthd version %s\n", BERTH_VERSION);

@@ -5,6 +5,7 @@
 #include "security.h"
 #include "caps.h"
 #include "cleanup.h"
+#include "durable.h"
 #include "error.h"
 #include "seccomp-profile.h"
 #include "util.h"
@@ -275,4 +276,80 @@ int shim_set_security(json_t *spec, json_t *host, struct berth_error **err)
     }
     int r = set_devices(lx, host, err);
     return r < 0 ? r : set_seccomp(lx, host, caps, err);
+}
+
+/* One CDI deviceNode: the node (from hostPath, else path, on the host) at
+ * path in the container, allowed in its cgroup. */
+static int add_edit_node(json_t *lx, json_t *n, struct berth_error **err)
+{
+    const char *path = json_string_value(json_object_get(n, "path"));
+    const char *host = json_string_value(json_object_get(n, "hostPath"));
+    const char *perm = json_string_value(json_object_get(n, "permissions"));
+    struct stat st;
+    if (path == NULL || path[0] != '/')
+        return berth_error_set(err, EINVAL, "device edit without an absolute path");
+    if (host == NULL)
+        host = path;
+    if (stat(host, &st) < 0)
+        return berth_error_set(err, errno, "cannot add device '%s'", host);
+    if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+        return berth_error_set(err, ENOTBLK, "cannot add device '%s': not a device node", host);
+    json_array_append_new(json_object_get(lx, "devices"), device_node(path, &st));
+    json_array_append_new(json_object_get(json_object_get(lx, "resources"), "devices"),
+                          device_rule(&st, perm && *perm ? perm : "rwm"));
+    return 0;
+}
+
+static void add_edit_mount(json_t *spec, json_t *m)
+{
+    const char *src = json_string_value(json_object_get(m, "hostPath"));
+    const char *dst = json_string_value(json_object_get(m, "containerPath"));
+    json_t *opts = json_object_get(m, "options");
+    if (src == NULL || dst == NULL)
+        return;
+    json_array_append_new(
+        json_object_get(spec, "mounts"),
+        json_pack("{s:s,s:s,s:s,s:O}", "destination", dst, "source", src, "type", "bind", "options",
+                  json_is_array(opts) ? opts : json_pack("[s,s,s]", "ro", "nosuid", "nodev")));
+}
+
+/* CDI's hookName is the OCI hooks key (createRuntime, ...). */
+static void add_edit_hook(json_t *spec, json_t *h)
+{
+    const char *name = json_string_value(json_object_get(h, "hookName"));
+    if (name == NULL || json_string_value(json_object_get(h, "path")) == NULL)
+        return;
+    if (!json_is_object(json_object_get(spec, "hooks")))
+        json_object_set_new(spec, "hooks", json_object());
+    json_t *hooks = json_object_get(spec, "hooks");
+    if (!json_is_array(json_object_get(hooks, name)))
+        json_object_set_new(hooks, name, json_array());
+    json_t *o = json_pack("{s:O}", "path", json_object_get(h, "path"));
+    static const char *const keys[] = {"args", "env", "timeout"};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if (json_object_get(h, keys[i]))
+            json_object_set(o, keys[i], json_object_get(h, keys[i]));
+    json_array_append_new(json_object_get(hooks, name), o);
+}
+
+int shim_set_device_edits(json_t *spec, const char *dir, json_t *host, struct berth_error **err)
+{
+    if (json_array_size(json_object_get(host, "DeviceRequests")) == 0)
+        return 0;
+    json_t *rec = json_read_file(dir, "gpus.json", err);
+    if (rec == NULL) /* berthd writes it before the start: none is an error */
+        return berth_error_wrap(err, "the container's devices are not assigned");
+    json_t *edits = json_object_get(rec, "Edits"), *v;
+    json_t *lx = json_object_get(spec, "linux");
+    json_t *env = json_object_get(json_object_get(spec, "process"), "env");
+    size_t i;
+    int r = 0;
+    json_array_foreach(json_object_get(edits, "deviceNodes"), i, v) if (r == 0) r =
+        add_edit_node(lx, v, err);
+    json_array_foreach(json_object_get(edits, "mounts"), i, v) add_edit_mount(spec, v);
+    json_array_foreach(json_object_get(edits, "env"), i, v) if (json_is_string(v))
+        json_array_append(env, v);
+    json_array_foreach(json_object_get(edits, "hooks"), i, v) add_edit_hook(spec, v);
+    json_decref(rec);
+    return r;
 }

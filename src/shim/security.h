@@ -18,3 +18,8 @@ json_t *shim_seccomp_default(char *const *caps);
  * HostConfig `host`. berthd checked the values (src/daemon/secopts.c);
  * EINVAL if one is bad all the same, ENOENT/ENOTBLK for a device gone. */
 int shim_set_security(json_t *spec, json_t *host, struct berth_error **err);
+
+/* The device edits berthd assigned (gpus.json in dir: GPUs and CDI
+ * devices) when host has DeviceRequests: device nodes with their cgroup
+ * rules, bind mounts, env, hooks. Missing: an error (the start fails). */
+int shim_set_device_edits(json_t *spec, const char *dir, json_t *host, struct berth_error **err);

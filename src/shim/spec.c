@@ -285,7 +285,8 @@ int shim_write_config(const struct shim_args *a, char ***ret_layers, struct bert
     set_net_files(spec, a->dir, rec);
     if (set_throttles(json_object_get(json_object_get(spec, "linux"), "resources"),
                       json_object_get(rec, "HostConfig"), err) < 0 ||
-        shim_set_security(spec, json_object_get(rec, "HostConfig"), err) < 0) {
+        shim_set_security(spec, json_object_get(rec, "HostConfig"), err) < 0 ||
+        shim_set_device_edits(spec, a->dir, json_object_get(rec, "HostConfig"), err) < 0) {
         json_decref(spec);
         json_decref(rec);
         return -ENODEV;

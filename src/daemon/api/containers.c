@@ -395,6 +395,16 @@ static enum MHD_Result inspect(struct request *r, struct ctr *c)
     json_t *placed = json_read_file(c->dir, "placement.json", NULL);
     if (placed)
         json_object_set_new(out, "Placement", placed);
+    /* and the GPUs and CDI devices gpu.c gave it at its last start */
+    json_t *gpus = json_object_size(json_object_get(c->rec, "HostConfig")) &&
+                           json_array_size(json_object_get(json_object_get(c->rec, "HostConfig"),
+                                                           "DeviceRequests"))
+                       ? json_read_file(c->dir, "gpus.json", NULL)
+                       : NULL;
+    if (gpus) {
+        json_object_del(gpus, "Edits");
+        json_object_set_new(out, "Devices", gpus);
+    }
     return api_json(r, 200, out);
 }
 
