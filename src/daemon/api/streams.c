@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@ struct logreader {
     size_t line_cap;
     char *frame;
     size_t frame_len, frame_off;
+    int watch; /* inotify on dir while following: new lines, exit.json, state.json; -1: none */
 };
 
 static void reader_free(void *cls)
@@ -52,6 +54,8 @@ static void reader_free(void *cls)
     struct logreader *lr = cls;
     if (lr->f)
         fclose(lr->f);
+    if (lr->watch >= 0)
+        close(lr->watch);
     free(lr->path);
     free(lr->exit_path);
     free(lr->state_path);
@@ -227,12 +231,41 @@ static ssize_t reader_step(struct logreader *lr, char *buf, size_t max)
     }
 }
 
+/* Follows the container's dir: a line the shim appends (IN_MODIFY), its
+ * exit.json or a new state.json (renamed into place), the dir's removal.
+ * The watch exists before the first read, so no change is missed between
+ * a read that found nothing and the wait. */
+static void reader_watch(struct logreader *lr)
+{
+    lr->watch = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (lr->watch >= 0 &&
+        inotify_add_watch(lr->watch, lr->dir,
+                          IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF) < 0) {
+        close(lr->watch);
+        lr->watch = -1;
+    }
+}
+
+/* Until the dir changes, or `ms` (a bound: also without inotify). */
+static void reader_wait(struct logreader *lr, int ms)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    if (lr->watch < 0) {
+        usleep(ms < 20 ? (useconds_t)ms * 1000 : 20000);
+        return;
+    }
+    struct pollfd p = {.fd = lr->watch, .events = POLLIN};
+    if (poll(&p, 1, ms) > 0)
+        while (read(lr->watch, buf, sizeof(buf)) > 0)
+            ;
+}
+
 /* Fills buf; blocks while following a running container. 0 at the end. */
 static ssize_t reader_fill(struct logreader *lr, char *buf, size_t max)
 {
     ssize_t n;
     while ((n = reader_step(lr, buf, max)) == 0)
-        usleep(20000);
+        reader_wait(lr, 250);
     return n < 0 ? 0 : n;
 }
 
@@ -245,6 +278,7 @@ static ssize_t logs_cb(void *cls, uint64_t pos, char *buf, size_t max)
 static struct logreader *reader_new(struct request *r, const char *id, bool attach)
 {
     struct logreader *lr = xzalloc(sizeof(*lr));
+    lr->watch = -1;
     lr->dir = xasprintf("%s/containers/%s", engine.data_root, id);
     lr->path = xasprintf("%s/%s-json.log", lr->dir, id);
     lr->exit_path = xasprintf("%s/exit.json", lr->dir);
@@ -256,6 +290,8 @@ static struct logreader *reader_new(struct request *r, const char *id, bool atta
     lr->raw = json_is_true(json_object_get(json_object_get(rec, "Config"), "Tty"));
     json_decref(rec);
     lr->follow = attach ? api_arg_bool(r, "stream", true) : api_arg_bool(r, "follow", false);
+    if (lr->follow)
+        reader_watch(lr);
     struct stat st;
     if (attach && !api_arg_bool(r, "logs", false) && !exited(lr) && stat(lr->path, &st) == 0)
         lr->start = st.st_size;
@@ -413,7 +449,7 @@ static void client_input(struct upgraded *u, const char *buf, size_t n)
         input_end(u, true);
 }
 
-/* One turn of the input side: at most 20 ms in poll. */
+/* One turn of the input side: at most 250 ms in poll (20 while stdin is not there yet). */
 static void input_turn(struct upgraded *u)
 {
     char buf[16384];
@@ -421,10 +457,14 @@ static void input_turn(struct upgraded *u)
         get_stdin(u);
     bool reading = u->want_in && !u->in_done && u->in >= 0 && u->pend_off == u->pend_len;
     bool writing = u->in >= 0 && u->pend_off < u->pend_len;
-    struct pollfd p[2] = {{.fd = reading ? u->sock : -1, .events = POLLIN},
-                          {.fd = writing ? u->in : -1, .events = POLLOUT}};
-    if (poll(p, 2, 20) <= 0)
+    /* the log's changes wake it too; without stdin yet, get_stdin retries */
+    struct pollfd p[3] = {{.fd = reading ? u->sock : -1, .events = POLLIN},
+                          {.fd = writing ? u->in : -1, .events = POLLOUT},
+                          {.fd = u->lr->watch, .events = POLLIN}};
+    if (poll(p, 3, u->in < 0 || u->lr->watch < 0 ? 20 : 250) <= 0)
         return;
+    if (p[2].revents)
+        reader_wait(u->lr, 0); /* drains the events */
     if (p[0].revents) {
         ssize_t n = recv(u->sock, buf, sizeof(buf), 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -454,7 +494,7 @@ static void *attach_main(void *arg)
         if (u->want_in && !u->in_done)
             input_turn(u);
         else
-            usleep(20000);
+            reader_wait(u->lr, 250);
     }
 out:
     if (u->in >= 0)
