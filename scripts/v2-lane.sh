@@ -167,7 +167,7 @@ add_berthd() {
     done
     add_host_bins "$r" "$b/src/daemon/berthd" "$b/src/shim/berth-shim" "$b/src/cli/berth" \
         "$b/src/init/berth-init" /usr/bin/curl /usr/bin/ps /usr/bin/pgrep /usr/bin/nice \
-        /usr/bin/date /usr/bin/script /usr/bin/crun
+        /usr/bin/date /usr/bin/script /usr/bin/crun /usr/bin/taskset
     # engine-memory.bats: BERTH_WORKLOADS=/usr/bin (static: no libraries);
     # berthd finds all three next to itself for the berth-workloads image
     add_host_bins "$r" "$b/tests/workloads/memory_hog" "$b/tests/workloads/cpu_hog" \
@@ -178,7 +178,8 @@ add_berthd() {
         tests/integration/engine-verbs.bats tests/integration/engine-logs.bats \
         tests/integration/engine-tty.bats tests/integration/engine-memory.bats \
         tests/integration/engine-limits.bats tests/integration/engine-events.bats \
-        tests/integration/engine-security.bats tests/integration/engine-restart.bats
+        tests/integration/engine-security.bats tests/integration/engine-restart.bats \
+        tests/integration/engine-placement.bats tests/integration/engine-gpu.bats
     mkdir -p "$r/lib/overlay-ko" "$r/etc" && cp "$cache/overlay-ko/overlay.ko" "$r/lib/overlay-ko/"
     printf 'root:x:0:0:root:/root:/bin/sh\n' >"$r/etc/passwd"
     printf 'root:x:0:\n' >"$r/etc/group"
@@ -190,7 +191,8 @@ add_berthd() {
     # BERTH_V2_ONLY: a subset of the files; BERTH_V2_REPEAT: runs of them in one boot
     printf 'only="%s"\nrepeat=%s\n' "${BERTH_V2_ONLY:-engine.bats engine-create.bats \
 engine-verbs.bats engine-logs.bats engine-tty.bats engine-ops.bats engine-memory.bats \
-engine-limits.bats engine-events.bats engine-security.bats engine-restart.bats}" \
+engine-limits.bats engine-events.bats engine-security.bats engine-restart.bats \
+engine-placement.bats engine-gpu.bats}" \
         "${BERTH_V2_REPEAT:-1}" >"$r/suite.env"
     cat >"$r/suite.sh" <<'EOI'
 insmod /lib/overlay-ko/overlay.ko

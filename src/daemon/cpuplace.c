@@ -84,8 +84,10 @@ struct order {
     double need; /* per CPU */
 };
 
-/* spread: least loaded first; pack: CPUs with room for `need`, busiest
- * first, then the rest least loaded first. Ties: the lower CPU. */
+/* spread: least loaded first; pack: CPUs with room for `need`, those
+ * berth gave most first (what it gave is known, a measurement is noisy),
+ * then the busiest, then the rest least loaded first. Ties: the lower
+ * CPU. */
 static bool before(const struct order *o, size_t ia, size_t ib)
 {
     const struct cpu_load *a = &o->loads[ia], *b = &o->loads[ib];
@@ -94,11 +96,15 @@ static bool before(const struct order *o, size_t ia, size_t ib)
         bool ra = la + o->need <= 1.0 + 1e-9, rb = lb + o->need <= 1.0 + 1e-9;
         if (ra != rb)
             return ra;
+        if (ra && a->committed != b->committed)
+            return a->committed > b->committed;
         if (ra && la != lb)
             return la > lb;
     }
     if (la != lb)
         return la < lb;
+    if (a->committed != b->committed) /* both saturated: the one given less */
+        return a->committed < b->committed;
     return a->cpu < b->cpu;
 }
 

@@ -33,7 +33,7 @@ double cpuplace_measured(const struct cpu_sample *old, const struct cpu_sample *
 
 enum cpuplace_policy {
     PLACE_SPREAD, /* the least loaded CPUs (the default) */
-    PLACE_PACK,   /* the busiest CPUs that still have room, so others stay idle */
+    PLACE_PACK,   /* CPUs with room, those given most first, so others stay idle */
 };
 
 /* "spread" or "pack"; -EINVAL otherwise. */

@@ -32,6 +32,8 @@ hog_stop() {
 }
 
 placed() { "$BERTH" inspect "$1" | jq -r '.[0].Placement.Cpus'; }
+# what placement saw (shown when a test fails)
+loads() { "$BERTH" inspect "$1" | jq -c '.[0].Placement | [.Cpus, .Loads]'; }
 allowed() { "$BERTH" exec "$1" grep Cpus_allowed_list /proc/self/status | cut -f2; }
 
 # the CPU of the pair {0,1} that is not $1
@@ -87,19 +89,35 @@ other() { echo $((1 - $1)); }
     [ "$(allowed "$id")" = 1 ]
 }
 
+# The CPU the policy must pick from the loads placement reports (one CPU):
+# spread the least loaded (max of measured and committed), ties to the one
+# given less; pack the one given most among those with room for NEED.
+expected() { # ID POLICY NEED
+    "$BERTH" inspect "$1" | jq -r --arg pol "$2" --argjson need "$3" '
+        .[0].Placement.Loads | map(. + {L: ([.Measured, .Committed] | max)}) |
+        (map(select(.L + $need <= 1.000001))) as $room |
+        if $pol == "pack" and ($room | length) > 0
+        then $room | sort_by(-.Committed, -.L, .Cpu) | .[0].Cpu
+        else sort_by(.L, .Committed, .Cpu) | .[0].Cpu end'
+}
+
 @test "BerthPlacement: spread and pack for a container with --cpus" {
     a=$("$BERTH" run -d --cpus 0.5 --cpuset-cpus auto busybox sleep 1000)
     first=$(placed "$a")
-    # pack: a's CPU has room for another half CPU
-    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["sleep","1000"],"HostConfig":{"NanoCpus":500000000,"BerthPlacement":"pack"}}'
-    p=$(head -1 <<<"$output" | jq -r .Id)
-    "$BERTH" start "$p" >/dev/null
-    [ "$(placed "$p")" = "$first" ]
-    # spread: the other one
-    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["sleep","1000"],"HostConfig":{"NanoCpus":500000000,"BerthPlacement":"spread"}}'
+    # pack (the CLI's --placement): the CPU given most that has room; on a
+    # quiet machine that is a's
+    p=$("$BERTH" run -d --cpus 0.3 --placement pack busybox sleep 1000)
+    loads "$p"
+    [ "$(placed "$p")" = "$(expected "$p" pack 0.3)" ]
+    [ "$(allowed "$p")" = "$(placed "$p")" ]
+    [ "$("$BERTH" inspect "$p" | jq -r ".[0].Placement.Loads[] | select(.Cpu == $first) | .Committed")" = 0.5 ]
+    # spread (the API's field): the least loaded
+    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["sleep","1000"],"HostConfig":{"NanoCpus":200000000,"BerthPlacement":"spread"}}'
     s=$(head -1 <<<"$output" | jq -r .Id)
     "$BERTH" start "$s" >/dev/null
-    [ "$(placed "$s")" = "$(other "$first")" ]
+    loads "$s"
+    [ "$(placed "$s")" = "$(expected "$s" spread 0.2)" ]
+    [ "$("$BERTH" inspect "$s" | jq -r '.[0].Placement.Policy')" = spread ]
 }
 
 @test "bad placement requests are refused by name, nothing is created" {

@@ -71,6 +71,10 @@ static void test_choose_spread(void **state)
     assert_int_equal(cpuplace_choose(l, 4, 3, 0, PLACE_SPREAD, out), 0);
     assert_int_equal(out[2], 3);
     assert_int_equal(out[0], 0);
+    /* both saturated: the one berth gave less */
+    struct cpu_load sat[] = {{0, 1.0, 1.0}, {1, 1.0, 0}};
+    assert_int_equal(cpuplace_choose(sat, 2, 1, 0, PLACE_SPREAD, out), 0);
+    assert_int_equal(out[0], 1);
     assert_int_equal(cpuplace_choose(l, 4, 0, 0, PLACE_SPREAD, out), -EINVAL);
     assert_int_equal(cpuplace_choose(l, 4, 5, 0, PLACE_SPREAD, out), -EINVAL);
 }
@@ -87,6 +91,10 @@ static void test_choose_pack(void **state)
     assert_int_equal(cpuplace_choose(l, 4, 2, 1.5, PLACE_PACK, out), 0);
     assert_int_equal(out[0], 0);
     assert_int_equal(out[1], 3);
+    /* what berth gave counts before what it measured */
+    struct cpu_load m[] = {{0, 0.6, 0}, {1, 0.1, 0.3}};
+    assert_int_equal(cpuplace_choose(m, 2, 1, 0.2, PLACE_PACK, out), 0);
+    assert_int_equal(out[0], 1);
 }
 
 static void test_lists(void **state)
