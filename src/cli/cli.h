@@ -169,3 +169,13 @@ int cmd_update(int argc, char **argv);
 int cmd_volume(int argc, char **argv);
 int cmd_network(int argc, char **argv);
 int cmd_port(int argc, char **argv);
+/* cmd-login.c: berth login, logout; cmd-push.c: berth push */
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+/* The X-Registry-Auth value (base64url JSON {username,password,
+ * serveraddress}) of `berth login`'s credentials for the registry of
+ * `image` (NULL: none kept; caller frees). */
+char *cli_registry_auth(const char *image);
+/* cli_http with that header when there are credentials for `image`. */
+int cli_http_auth(struct http_request *req, const char *path, const char *image, struct reply *ret);

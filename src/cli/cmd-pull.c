@@ -82,7 +82,7 @@ static int pull(const char *name, const char *platform, bool quiet)
     struct reply r = {0};
     struct pull_out o = {.r = &r, .quiet = quiet};
     struct http_request req = {.method = "POST", .on_body = pull_cb, .ud = &o};
-    int rc = cli_http(&req, path, &r) < 0 ? 1 : 0;
+    int rc = cli_http_auth(&req, path, name, &r) < 0 ? 1 : 0;
     if (rc == 0 && r.status != 200)
         rc = cli_api_error(&r, 1);
     else if (rc == 0 && o.error)

@@ -23,6 +23,7 @@ static const struct {
     {"image", cmd_image},     {"load", cmd_load},       {"save", cmd_save},
     {"import", cmd_import},   {"events", cmd_events},   {"update", cmd_update},
     {"network", cmd_network}, {"port", cmd_port},       {"pull", cmd_pull},
+    {"login", cmd_login},     {"logout", cmd_logout},   {"push", cmd_push},
 };
 
 static void usage(FILE *f)
@@ -30,7 +31,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: berth [-H unix://PATH] COMMAND [OPTIONS]\n"
                "commands: run create start stop restart kill rm ps logs exec attach inspect wait\n"
                "          top pause unpause rename stats update images volume network info\n"
-               "          version image rmi tag load save import events port pull\n");
+               "          version image rmi tag load save import events port pull login\n"
+               "          logout push\n");
 }
 
 int main(int argc, char **argv)

@@ -1,4 +1,5 @@
 #include "registry.h"
+#include "registry-client.h"
 #include "cleanup.h"
 #include "durable.h"
 #include "error.h"
@@ -23,21 +24,14 @@
 #define MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define CONNECT_TIMEOUT_S  30L
-/* below one byte a second for this long, a registry has stalled */
-#define STALL_S       30L
-#define MAX_REDIRS    5L
-#define PROGRESS_STEP (512 * 1024)
+#define PROGRESS_STEP      (512 * 1024)
 
 struct registry_pull {
     char *data_root;
-    struct registry_ref ref;
-    char *base;      /* "https://registry-1.docker.io/v2/library/busybox" */
-    char *token;     /* the bearer token; NULL: none yet */
-    char *store_ref; /* "127.0.0.1:5000/test/bb:v1"; NULL for a pull by digest */
-    char *shown;     /* registry_pull_ref */
-    char *digest;    /* of the manifest */
-    char *manifest;  /* its text */
+    struct registry_client c; /* shown: registry_pull_ref */
+    char *store_ref;          /* "127.0.0.1:5000/test/bb:v1"; NULL for a pull by digest */
+    char *digest;             /* of the manifest */
+    char *manifest;           /* its text */
     size_t manifest_len;
     json_t *mjson;
     bool up_to_date;
@@ -126,200 +120,6 @@ int registry_parse_ref(const char *name, struct registry_ref *ret, struct berth_
     return 0;
 }
 
-/* localhost and 127.0.0.0/8 (and ::1) talk plain HTTP, as Docker's
- * default insecure registries. */
-static bool insecure_host(const char *hostport)
-{
-    _cleanup_free_ char *h = xstrdup(hostport);
-    char *c = h[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
-    if (c && h[0] == '[')
-        *c = '\0';
-    else if (c)
-        *c = '\0';
-    const char *host = h[0] == '[' ? h + 1 : h;
-    struct in_addr a;
-    if (streq(host, "localhost") || streq(host, "::1"))
-        return true;
-    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
-/* ---- HTTP ---- */
-
-struct membuf {
-    char *data;
-    size_t len, max;
-    bool too_big;
-};
-
-static size_t mem_cb(char *d, size_t sz, size_t n, void *ud)
-{
-    struct membuf *b = ud;
-    size_t k = sz * n;
-    if (b->len + k > b->max) {
-        b->too_big = true;
-        return 0;
-    }
-    b->data = xrealloc(b->data, b->len + k + 1);
-    memcpy(b->data + b->len, d, k);
-    b->len += k;
-    b->data[b->len] = '\0';
-    return k;
-}
-
-static CURL *easy_new(const char *url, struct curl_slist *headers)
-{
-    CURL *h = curl_easy_init();
-    if (h == NULL)
-        abort(); /* allocation failure, as xmalloc */
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRS);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, STALL_S);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    return h;
-}
-
-static struct curl_slist *headers_for(struct registry_pull *p, const char *accept)
-{
-    struct curl_slist *l = NULL;
-    if (accept) {
-        _cleanup_free_ char *a = xasprintf("Accept: %s", accept);
-        l = curl_slist_append(l, a);
-    }
-    if (p && p->token) {
-        _cleanup_free_ char *a = xasprintf("Authorization: Bearer %s", p->token);
-        l = curl_slist_append(l, a);
-    }
-    return l;
-}
-
-/* GET `url` into *ret (at most `max` bytes); the status, or -EIO. */
-static int get_raw(struct registry_pull *p, const char *url, const char *accept, size_t max,
-                   struct membuf *ret, char **ret_auth, struct berth_error **err)
-{
-    struct curl_slist *hl = headers_for(p, accept);
-    CURL *h = easy_new(url, hl);
-    *ret = (struct membuf){.max = max};
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, mem_cb);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, ret);
-    CURLcode c = curl_easy_perform(h);
-    long status = 0;
-    struct curl_header *wa = NULL;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (ret_auth && curl_easy_header(h, "WWW-Authenticate", 0, CURLH_HEADER, -1, &wa) == CURLHE_OK)
-        *ret_auth = xstrdup(wa->value);
-    int r = (int)status;
-    if (ret->too_big)
-        r = berth_error_set(err, EINVAL, "'%s' is larger than %zu bytes, refusing it", url, max);
-    else if (c != CURLE_OK)
-        r = berth_error_set(err, EIO, "cannot get '%s': %s", url, curl_easy_strerror(c));
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hl);
-    if (r < 0)
-        free(ret->data), *ret = (struct membuf){0};
-    return r;
-}
-
-/* The value of `key` in a challenge's key="value" list, or NULL. */
-static char *challenge_param(const char *s, const char *key)
-{
-    size_t k = strlen(key);
-    for (const char *p = s; (p = strstr(p, key)); p += k) {
-        bool start = p == s || p[-1] == ' ' || p[-1] == ',';
-        if (!start || strncmp(p + k, "=\"", 2) != 0)
-            continue;
-        const char *v = p + k + 2, *e = strchr(v, '"');
-        return e ? strndup(v, (size_t)(e - v)) : NULL;
-    }
-    return NULL;
-}
-
-/* Docker Hub's flow: an anonymous token from the challenge's realm. */
-static int get_token(struct registry_pull *p, const char *challenge, struct berth_error **err)
-{
-    _cleanup_free_ char *realm = challenge_param(challenge, "realm");
-    _cleanup_free_ char *service = challenge_param(challenge, "service");
-    _cleanup_free_ char *scope = challenge_param(challenge, "scope");
-    if (realm == NULL || (strncmp(realm, "https://", 8) && strncmp(realm, "http://", 7)))
-        return berth_error_set(err, EACCES, "unauthorized: bad token realm in '%s'", challenge);
-    _cleanup_free_ char *dscope = xasprintf("repository:%s:pull", p->ref.repo);
-    char *es = curl_easy_escape(NULL, service ? service : "", 0);
-    char *ec = curl_easy_escape(NULL, scope ? scope : dscope, 0);
-    _cleanup_free_ char *url =
-        xasprintf("%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?", es, ec);
-    curl_free(es);
-    curl_free(ec);
-    struct membuf b;
-    int st = get_raw(NULL, url, NULL, 1 << 20, &b, NULL, err);
-    json_t *j = st == 200 ? json_loadb(b.data, b.len, 0, NULL) : NULL;
-    const char *t = json_string_value(json_object_get(j, "token"));
-    if (t == NULL)
-        t = json_string_value(json_object_get(j, "access_token"));
-    if (t && *t)
-        p->token = xstrdup(t);
-    json_decref(j);
-    free(b.data);
-    if (st < 0)
-        return st;
-    if (p->token == NULL)
-        return berth_error_set(err, EACCES, "unauthorized: no token from '%s' (HTTP %d)", realm,
-                               st);
-    return 0;
-}
-
-/* GET with the auth dance: a 401 with a Bearer challenge gets a token and
- * one retry; Basic needs credentials berth cannot have yet. */
-static int get_mem(struct registry_pull *p, const char *url, const char *accept, size_t max,
-                   struct membuf *ret, struct berth_error **err)
-{
-    _cleanup_free_ char *auth = NULL;
-    int st = get_raw(p, url, accept, max, ret, &auth, err);
-    if (st != 401 || p->token)
-        return st;
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-        free(ret->data);
-        if (get_token(p, auth + 7, err) < 0)
-            return -EACCES;
-        return get_raw(p, url, accept, max, ret, NULL, err);
-    }
-    free(ret->data);
-    *ret = (struct membuf){0};
-    return berth_error_set(err, EACCES,
-                           "unauthorized: registry '%s' wants credentials for '%s' (berth login "
-                           "is not supported yet)",
-                           p->ref.host, p->ref.repo);
-}
-
-/* A registry's error answer as Docker words it. */
-static int http_failure(struct registry_pull *p, const char *what, int st, struct membuf *b,
-                        struct berth_error **err)
-{
-    json_t *j = b->data ? json_loadb(b->data, b->len, 0, NULL) : NULL;
-    json_t *e = json_array_get(json_object_get(j, "errors"), 0);
-    const char *code = json_string_value(json_object_get(e, "code"));
-    const char *msg = json_string_value(json_object_get(e, "message"));
-    _cleanup_free_ char *why = msg ? xasprintf(": %s", msg) : xasprintf(" (HTTP %d)", st);
-    int r;
-    if (streq(code, "NAME_UNKNOWN"))
-        r = berth_error_set(err, ENOENT, "repository %s/%s not found%s", p->ref.host, p->ref.repo,
-                            why);
-    else if (st == 404)
-        r = berth_error_set(err, ENOENT, "%s for %s not found%s", what, p->shown, why);
-    else if (st == 401 || st == 403)
-        r = berth_error_set(err, EACCES, "unauthorized: %s for %s%s", what, p->shown, why);
-    else
-        r = berth_error_set(err, EIO, "cannot get the %s of %s: registry '%s' answered%s", what,
-                            p->shown, p->ref.host, why);
-    json_decref(j);
-    return r;
-}
-
 /* ---- the manifest ---- */
 
 static void sha256_hex(const char *data, size_t len, char out[72])
@@ -338,16 +138,19 @@ static int get_manifest(struct registry_pull *p, const char *reference, struct b
 {
     static const char accept[] =
         MT_OCI_INDEX ", " STORE_MT_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST;
-    _cleanup_free_ char *url = xasprintf("%s/manifests/%s", p->base, reference);
-    struct membuf b;
-    int st = get_mem(p, url, accept, REGISTRY_MANIFEST_MAX, &b, err);
+    _cleanup_free_ char *url = xasprintf("%s/manifests/%s", p->c.base, reference);
+    struct registry_req q = {
+        .method = "GET", .url = url, .accept = accept, .fd = -1, .max = REGISTRY_MANIFEST_MAX};
+    struct registry_resp b;
+    int st = registry_request(&p->c, &q, &b, err);
     if (st < 0)
         return st;
     if (st != 200) {
-        int r = http_failure(p, "manifest", st, &b, err);
-        free(b.data);
+        int r = registry_failure(&p->c, "manifest", &b, err);
+        registry_resp_free(&b);
         return r;
     }
+    free(b.location);
     char digest[72];
     sha256_hex(b.data ? b.data : "", b.len, digest);
     json_decref(p->mjson);
@@ -359,9 +162,9 @@ static int get_manifest(struct registry_pull *p, const char *reference, struct b
     p->digest = xstrdup(digest);
     if (strncmp(reference, "sha256:", 7) == 0 && !streq(reference, digest))
         return berth_error_set(err, EINVAL, "manifest '%s' of %s does not match its digest (%s)",
-                               reference, p->shown, digest);
+                               reference, p->c.shown, digest);
     if (!json_is_object(p->mjson))
-        return berth_error_set(err, EINVAL, "the manifest of %s is not JSON", p->shown);
+        return berth_error_set(err, EINVAL, "the manifest of %s is not JSON", p->c.shown);
     return 0;
 }
 
@@ -442,7 +245,7 @@ int registry_manifest_check(json_t *m, const char *shown, struct berth_error **e
 
 static int resolve(struct registry_pull *p, const char *platform, struct berth_error **err)
 {
-    if (get_manifest(p, p->ref.digest ? p->ref.digest : p->ref.tag, err) < 0)
+    if (get_manifest(p, p->c.ref.digest ? p->c.ref.digest : p->c.ref.tag, err) < 0)
         return -EIO;
     const char *mt = json_string_value(json_object_get(p->mjson, "mediaType"));
     bool index = streq(mt, MT_OCI_INDEX) || streq(mt, MT_DOCKER_LIST) ||
@@ -452,25 +255,25 @@ static int resolve(struct registry_pull *p, const char *platform, struct berth_e
         _cleanup_free_ char *digest = d && good_hex_digest(d) ? xstrdup(d) : NULL;
         if (d && !digest)
             return berth_error_set(err, EINVAL, "bad manifest digest '%s' in the index of %s", d,
-                                   p->shown);
+                                   p->c.shown);
         if (digest == NULL || get_manifest(p, digest, err) < 0)
             return -EINVAL;
     }
-    return registry_manifest_check(p->mjson, p->shown, err);
+    return registry_manifest_check(p->mjson, p->c.shown, err);
 }
 
 static void set_names(struct registry_pull *p)
 {
-    bool hub = streq(p->ref.host, "docker.io");
+    bool hub = streq(p->c.ref.host, "docker.io");
     _cleanup_free_ char *name =
-        hub ? xstrdup(p->ref.repo) : xasprintf("%s/%s", p->ref.host, p->ref.repo);
-    if (p->ref.digest) {
-        p->shown = xasprintf("%s@%s", name, p->ref.digest);
+        hub ? xstrdup(p->c.ref.repo) : xasprintf("%s/%s", p->c.ref.host, p->c.ref.repo);
+    if (p->c.ref.digest) {
+        p->c.shown = xasprintf("%s@%s", name, p->c.ref.digest);
         return;
     }
-    p->shown = xasprintf("%s:%s", name, p->ref.tag);
+    p->c.shown = xasprintf("%s:%s", name, p->c.ref.tag);
     struct berth_error *e = NULL;
-    if (store_normalize_ref(p->shown, &p->store_ref, &e) < 0)
+    if (store_normalize_ref(p->c.shown, &p->store_ref, &e) < 0)
         berth_error_clear(&e);
 }
 
@@ -494,15 +297,23 @@ static bool in_index(struct registry_pull *p)
 struct registry_pull *registry_pull_new(const char *data_root, const char *name,
                                         const char *platform, struct berth_error **err)
 {
+    return registry_pull_new_auth(data_root, name, platform, NULL, err);
+}
+
+struct registry_pull *registry_pull_new_auth(const char *data_root, const char *name,
+                                             const char *platform,
+                                             const struct registry_creds *creds,
+                                             struct berth_error **err)
+{
     struct registry_pull *p = xzalloc(sizeof(*p));
     p->data_root = xstrdup(data_root);
     p->had = json_object();
-    if (registry_parse_ref(name, &p->ref, err) < 0) {
+    if (registry_parse_ref(name, &p->c.ref, err) < 0) {
         registry_pull_free(p);
         return NULL;
     }
     set_names(p);
-    if (p->store_ref == NULL && p->ref.tag) {
+    if (p->store_ref == NULL && p->c.ref.tag) {
         berth_error_set(err, EINVAL,
                         "invalid reference format: '%s' (berth stores lower case "
                         "names and tags only)",
@@ -510,9 +321,7 @@ struct registry_pull *registry_pull_new(const char *data_root, const char *name,
         registry_pull_free(p);
         return NULL;
     }
-    const char *endpoint = streq(p->ref.host, "docker.io") ? REGISTRY_DOCKER_HUB : p->ref.host;
-    p->base = xasprintf("%s://%s/v2/%s", insecure_host(p->ref.host) ? "http" : "https", endpoint,
-                        p->ref.repo);
+    registry_client_setup(&p->c, creds, "pull");
     if (resolve(p, platform, err) < 0) {
         registry_pull_free(p);
         return NULL;
@@ -523,17 +332,17 @@ struct registry_pull *registry_pull_new(const char *data_root, const char *name,
 
 const char *registry_pull_tag(const struct registry_pull *p)
 {
-    return p->ref.digest ? p->ref.digest : p->ref.tag;
+    return p->c.ref.digest ? p->c.ref.digest : p->c.ref.tag;
 }
 
 const char *registry_pull_repo(const struct registry_pull *p)
 {
-    return p->ref.repo;
+    return p->c.ref.repo;
 }
 
 const char *registry_pull_ref(const struct registry_pull *p)
 {
-    return p->shown;
+    return p->c.shown;
 }
 
 const char *registry_pull_digest(const struct registry_pull *p)
@@ -552,12 +361,9 @@ void registry_pull_free(struct registry_pull *p)
         return;
     if (p->dir)
         rm_rf_at(AT_FDCWD, p->dir, NULL);
-    registry_ref_free(&p->ref);
+    registry_client_clear(&p->c);
     free(p->data_root);
-    free(p->base);
-    free(p->token);
     free(p->store_ref);
-    free(p->shown);
     free(p->digest);
     free(p->manifest);
     json_decref(p->mjson);
@@ -634,15 +440,15 @@ static char *part_path(struct xfer *x)
 static int xfer_start(struct xfer *x, CURLM *m, struct berth_error **err)
 {
     _cleanup_free_ char *part = part_path(x);
-    _cleanup_free_ char *url = xasprintf("%s/blobs/%s", x->p->base, x->digest);
+    _cleanup_free_ char *url = xasprintf("%s/blobs/%s", x->p->c.base, x->digest);
     x->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (x->fd < 0)
         return berth_error_set(err, errno, "cannot create '%s'", part);
     x->md = EVP_MD_CTX_new();
     if (x->md == NULL || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
         abort();
-    x->hl = headers_for(x->p, NULL);
-    x->h = easy_new(url, x->hl);
+    x->hl = registry_headers(&x->p->c, url, NULL);
+    x->h = registry_easy(url, x->hl);
     curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, blob_cb);
     curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
@@ -672,15 +478,15 @@ static int xfer_done(struct xfer *x, CURLcode c, struct berth_error **err)
     curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
     if (x->overrun)
         return berth_error_set(err, EINVAL, "blob '%s' of %s is larger than its size %lld",
-                               x->digest, x->p->shown, x->size);
+                               x->digest, x->p->c.shown, x->size);
     if (x->werr)
         return berth_error_set(err, x->werr, "cannot write blob '%s'", x->digest);
     if (c != CURLE_OK)
-        return berth_error_set(err, EIO, "cannot get blob '%s' of %s: %s", x->digest, x->p->shown,
+        return berth_error_set(err, EIO, "cannot get blob '%s' of %s: %s", x->digest, x->p->c.shown,
                                curl_easy_strerror(c));
     if (st != 200) {
-        struct membuf none = {0};
-        return http_failure(x->p, "blob", (int)st, &none, err);
+        struct registry_resp none = {.status = (int)st};
+        return registry_failure(&x->p->c, "blob", &none, err);
     }
     unsigned char md[32];
     unsigned n = 0;
@@ -692,7 +498,7 @@ static int xfer_done(struct xfer *x, CURLcode c, struct berth_error **err)
         return berth_error_set(err, EINVAL,
                                "filesystem layer verification failed: blob '%s' of %s does not "
                                "match its digest (%s, %lld of %lld bytes)",
-                               x->digest, x->p->shown, got, x->got, x->size);
+                               x->digest, x->p->c.shown, got, x->got, x->size);
     tell(x->progress, x->ud, x->id, "Verifying Checksum", NULL);
     _cleanup_free_ char *part = part_path(x);
     _cleanup_free_ char *dst = xasprintf("%s/%s", x->p->blobs_dir, x->digest + 7);
@@ -792,7 +598,7 @@ static int unpack_new(struct registry_pull *p, registry_progress_fn fn, void *ud
     int r = 0;
     if (!json_is_array(diffs) || json_array_size(diffs) != json_array_size(layers))
         r = berth_error_set(err, EINVAL, "the config of %s lists %zu diff_ids for %zu layers",
-                            p->shown, json_array_size(diffs), json_array_size(layers));
+                            p->c.shown, json_array_size(diffs), json_array_size(layers));
     size_t i;
     json_array_foreach(layers, i, l)
     {

@@ -1,7 +1,9 @@
 #pragma once
 /* A Docker Registry HTTP API v2 client for pull (issue 16), with libcurl:
  * OCI and Docker schema 2 manifests, OCI indexes and Docker manifest lists
- * (one platform picked), anonymous bearer tokens (Docker Hub's flow).
+ * (one platform picked), bearer tokens (Docker Hub's flow) and Basic
+ * auth, anonymous or with credentials (registry-client.c does the HTTP;
+ * push.h the push).
  * Plain HTTP for localhost and 127.0.0.0/8 (Docker's default insecure set),
  * HTTPS elsewhere.
  *
@@ -48,6 +50,28 @@ void registry_ref_free(struct registry_ref *r);
 const char *registry_index_pick(json_t *index, const char *platform, struct berth_error **err);
 int registry_manifest_check(json_t *m, const char *shown, struct berth_error **err);
 
+/* Credentials for one registry: Docker's X-Registry-Auth (berth login
+ * stores them in the CLI's auth file; berthd never stores them). */
+struct registry_creds {
+    char *username; /* NULL: anonymous */
+    char *password;
+    char *token; /* "registrytoken": a bearer token used as is; NULL: none */
+};
+
+/* Decodes an X-Registry-Auth header: base64 (URL or standard alphabet,
+ * padding optional) of JSON {username, password, serveraddress,
+ * registrytoken}. NULL or "": anonymous. EINVAL for anything else. */
+int registry_creds_decode(const char *header, struct registry_creds *ret, struct berth_error **err);
+void registry_creds_free(struct registry_creds *c);
+
+/* POST /auth: checks the credentials against SERVER's /v2/ ("host[:port]",
+ * with or without a scheme and path; "" or index.docker.io: Docker Hub),
+ * with Basic auth or the token flow. 0; EACCES with the registry's reason
+ * for refused credentials; EINVAL for a bad server or no username; EIO
+ * for network failures. */
+int registry_login(const char *server, const struct registry_creds *creds,
+                   struct berth_error **err);
+
 /* Told each of Docker's progress messages ({"status","id",
  * "progressDetail"}), borrowed. */
 typedef void (*registry_progress_fn)(json_t *msg, void *ud);
@@ -62,6 +86,12 @@ struct registry_pull;
  * and registry failures. */
 struct registry_pull *registry_pull_new(const char *data_root, const char *name,
                                         const char *platform, struct berth_error **err);
+/* The same with credentials for the registry (NULL: anonymous): a Basic
+ * challenge gets them, a Bearer challenge a token fetched with them. */
+struct registry_pull *registry_pull_new_auth(const char *data_root, const char *name,
+                                             const char *platform,
+                                             const struct registry_creds *creds,
+                                             struct berth_error **err);
 /* "v1: Pulling from test/bb" as Docker's first message: the tag or digest
  * asked for, and the repository as the user named it. */
 const char *registry_pull_tag(const struct registry_pull *p);

@@ -2,9 +2,11 @@
  * (src/engine-common/registry.c). The input is "NAME\nPLATFORM\nJSON":
  * NAME goes through registry_parse_ref, JSON (a manifest or an index, as a
  * registry would send it) through registry_index_pick with PLATFORM and
- * registry_manifest_check. Whatever the bytes: no crash, no leak; a parsed
+ * registry_manifest_check; NAME also as an X-Registry-Auth header through
+ * registry_creds_decode. Whatever the bytes: no crash, no leak; a parsed
  * reference has a host, a repo and a tag or a digest (NAME:TAG@DIGEST both); a picked
- * digest is a string of the index; an error says why. */
+ * digest is a string of the index; decoded credentials hold no empty
+ * username or token; an error says why. */
 #include "error.h"
 #include "registry.h"
 #include "util.h"
@@ -40,6 +42,20 @@ static void check_ref(const char *name)
     berth_error_clear(&err);
 }
 
+static void check_creds(const char *header)
+{
+    struct registry_creds c;
+    struct berth_error *err = NULL;
+    if (registry_creds_decode(header, &c, &err) == 0) {
+        if ((c.username && !*c.username) || (c.token && !*c.token) || err)
+            abort();
+        registry_creds_free(&c);
+    } else if (err == NULL || err->msg == NULL || c.username || c.password || c.token) {
+        abort();
+    }
+    berth_error_clear(&err);
+}
+
 static void check_json(const char *platform, const char *text, size_t len)
 {
     json_t *j = json_loadb(text, len, 0, NULL);
@@ -62,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *name = piece(&p, end);
     char *platform = piece(&p, end);
     check_ref(name);
+    check_creds(name);
     check_json(platform, p, (size_t)(end - p));
     free(name);
     free(platform);

@@ -199,11 +199,11 @@ pull $REG/test/bb:v1" ]
     [ "$output" = ok ]
 }
 
-@test "pull: a registry that wants Basic credentials is refused, berth login is not there yet" {
+@test "pull: a registry that wants Basic credentials is refused without them, naming berth login" {
     [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the auth front"
     auth_proxy_start basic
     run -1 B pull "$AUTH_REG/test/bb:v1"
-    [[ "$output" == *"unauthorized: registry '$AUTH_REG' wants credentials"*"(berth login is not supported yet)"* ]]
+    [[ "$output" == *"unauthorized: registry '$AUTH_REG' wants credentials for test/bb: log in with 'berth login $AUTH_REG'"* ]]
 }
 
 @test "pull: a manifest over 4 MiB is refused" {

@@ -1,15 +1,22 @@
 #!/usr/bin/python3
-"""A registry front for engine-pull.bats: forwards GETs to the private
-docker-registry on 127.0.0.1 behind an auth challenge, as Docker Hub does.
+"""A registry front for engine-pull.bats and engine-push.bats: forwards
+requests (GET, HEAD, POST, PUT, PATCH) to the private docker-registry on
+127.0.0.1 behind an auth challenge, as Docker Hub does.
 
-usage: registry-auth-proxy.py bearer|basic|huge UPSTREAM(host:port) PORTFILE
+usage: registry-auth-proxy.py bearer|bearer-auth|basic|huge UPSTREAM(host:port) PORTFILE
 
 bearer: a request without "Authorization: Bearer t0k" gets 401 with
-  WWW-Authenticate: Bearer realm=".../token",service=...,scope=...; GET
-  /token?service=berth-test&scope=... answers {"token": "t0k"}.
+  WWW-Authenticate: Bearer realm=".../token",service=...,scope=... (the
+  scope's actions "pull" for GET and HEAD, else "pull,push"; none for
+  /v2/); GET /token?service=berth-test[&scope=...] answers {"token": "t0k"}.
+bearer-auth: the same, but /token wants Basic credentials USER:PASSWORD
+  (the environment's PROXY_USER and PROXY_PASSWORD), else 401
+  {"details": "incorrect username or password"}.
 basic: every /v2/ request gets 401 with a Basic challenge.
 huge: every manifest is 5 MiB (over berth's limit of 4 MiB).
-Binds 127.0.0.1 on a free port, written to PORTFILE."""
+The client's Host goes upstream, so that the registry's Locations name the
+front. Binds 127.0.0.1 on a free port, written to PORTFILE."""
+import base64
 import http.client
 import http.server
 import json
@@ -19,6 +26,8 @@ import urllib.parse
 
 MODE, UPSTREAM, PORTFILE = sys.argv[1], sys.argv[2], sys.argv[3]
 TOKEN = "t0k"
+USER = os.environ.get("PROXY_USER", "tester")
+PASSWORD = os.environ.get("PROXY_PASSWORD", "s3cret")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -27,29 +36,46 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def answer(self, status, body=b"", headers=()):
         self.send_response(status)
+        length = None
         for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
+            if k.lower() == "content-length":
+                length = v
+            else:
+                self.send_header(k, v)
+        self.send_header("Content-Length", length if length is not None else str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def token(self):
         q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-        if q.get("service") != ["berth-test"] or not q.get("scope", [""])[0].startswith("repository:"):
+        scope = q.get("scope", ["repository:"])[0]
+        if q.get("service") != ["berth-test"] or not scope.startswith("repository:"):
             return self.answer(400, b'{"details":"bad token request"}')
+        if MODE == "bearer-auth":
+            want = "Basic " + base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
+            if self.headers.get("Authorization") != want:
+                return self.answer(401, b'{"details":"incorrect username or password"}',
+                                   [("Content-Type", "application/json")])
         self.answer(200, json.dumps({"token": TOKEN}).encode(), [("Content-Type", "application/json")])
 
     def challenge(self):
         host = self.headers.get("Host")
-        repo = self.path.split("/v2/", 1)[-1].rsplit("/manifests/", 1)[0].rsplit("/blobs/", 1)[0]
+        path = urllib.parse.urlparse(self.path).path
+        repo = path.split("/v2/", 1)[-1]
+        for cut in ("/manifests/", "/blobs/"):
+            repo = repo.rsplit(cut, 1)[0]
+        action = "pull" if self.command in ("GET", "HEAD") else "pull,push"
         if MODE == "basic":
             value = 'Basic realm="berth-test"'
         else:
-            value = 'Bearer realm="http://%s/token",service="berth-test",scope="repository:%s:pull"' % (host, repo)
+            value = 'Bearer realm="http://%s/token",service="berth-test"' % host
+            if path.rstrip("/") != "/v2":
+                value += ',scope="repository:%s:%s"' % (repo, action)
         body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
         self.answer(401, body, [("WWW-Authenticate", value), ("Content-Type", "application/json")])
 
-    def do_GET(self):
+    def forward(self):
         if self.path.startswith("/token"):
             return self.token()
         if MODE == "huge":
@@ -57,14 +83,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer(200, body, [("Content-Type", "application/vnd.oci.image.manifest.v1+json")])
         if MODE == "basic" or self.headers.get("Authorization") != "Bearer " + TOKEN:
             return self.challenge()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
         conn = http.client.HTTPConnection(UPSTREAM, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() == "accept"}
-        conn.request("GET", self.path, headers=headers)
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("accept", "content-type")}
+        headers["Host"] = self.headers.get("Host")
+        if body is not None:
+            headers["Content-Length"] = str(length)
+        conn.request(self.command, self.path, body=body, headers=headers)
         r = conn.getresponse()
-        body = r.read()
-        keep = ("content-type", "docker-content-digest", "location")
-        self.answer(r.status, body, [(k, v) for k, v in r.getheaders() if k.lower() in keep])
+        data = r.read()
+        keep = ("content-type", "docker-content-digest", "location", "range", "docker-upload-uuid")
+        out = [(k, v) for k, v in r.getheaders() if k.lower() in keep]
+        if self.command == "HEAD":
+            out.append(("Content-Length", r.getheader("Content-Length", "0")))
+        self.answer(r.status, data, out)
         conn.close()
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = forward
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

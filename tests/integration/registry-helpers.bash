@@ -1,13 +1,14 @@
-# A private Debian docker-registry on 127.0.0.1 for the pull tests (issue
-# 16): its own config and storage under $ENGINE_DIR/registry, a free port,
-# no auth; stopped by its PID. The system's registry service is never
+# A private Debian docker-registry on 127.0.0.1 for the pull and push tests
+# (issue 16): its own config and storage under $ENGINE_DIR/registry, a free
+# port, no auth (registry_start_htpasswd: a second one with auth); stopped
+# by its PID. The system's registry service is never
 # started. Images go in with skopeo.
 
-registry_start() {
-    REGISTRY_BIN=$(command -v docker-registry || true)
-    [ -n "$REGISTRY_BIN" ] || skip "no docker-registry (scripts/deps.sh installs it)"
-    command -v skopeo >/dev/null || skip "no skopeo to push the test images"
-    local dir=$ENGINE_DIR/registry port
+# _registry_serve DIR [CONFIG-LINES]: a docker-registry with its config,
+# storage and log under DIR on a free port; prints 127.0.0.1:PORT once it
+# answers (any status: an auth registry answers /v2/ with 401).
+_registry_serve() {
+    local dir=$1 extra=${2-} port
     mkdir -p "$dir/storage"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     cat >"$dir/config.yml" <<EOF
@@ -21,28 +22,66 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:$port
+$extra
 EOF
-    "$REGISTRY_BIN" serve "$dir/config.yml" >>"$dir/log" 2>&1 3>&- &
+    # docker-registry reads REGISTRY_* variables as config: none of ours
+    env -u REGISTRY_STORAGE "$REGISTRY_BIN" serve "$dir/config.yml" >>"$dir/log" 2>&1 3>&- &
     echo $! >"$dir/pid"
     disown
-    export REG=127.0.0.1:$port REGISTRY_STORAGE=$dir/storage/docker/registry/v2
     for _ in $(seq 100); do
-        curl -sf "http://$REG/v2/" >/dev/null && return 0
+        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/")" != 000 ] &&
+            echo "127.0.0.1:$port" && return 0
         sleep 0.1
     done
     cat "$dir/log" >&2
     return 1
 }
 
+registry_start() {
+    REGISTRY_BIN=$(command -v docker-registry || true)
+    [ -n "$REGISTRY_BIN" ] || skip "no docker-registry (scripts/deps.sh installs it)"
+    command -v skopeo >/dev/null || skip "no skopeo to push the test images"
+    local dir=$ENGINE_DIR/registry
+    REG=$(_registry_serve "$dir") || return 1
+    export REG REGISTRY_STORAGE=$dir/storage/docker/registry/v2
+}
+
+# registry_start_htpasswd USER PASSWORD: a second registry that wants
+# Basic credentials (docker-registry's htpasswd auth; the bcrypt hash made
+# by apache2-utils' htpasswd where installed, else python3's crypt module,
+# libxcrypt's bcrypt), as $AUTH_REGISTRY (empty when neither can make a
+# bcrypt hash). After registry_start.
+registry_start_htpasswd() {
+    local dir=$ENGINE_DIR/registry-htpasswd hash
+    mkdir -p "$dir"
+    if command -v htpasswd >/dev/null; then
+        hash=$(htpasswd -nbBC 4 "$1" "$2" | cut -d: -f2-)
+    else
+        hash=$(python3 -W ignore -c 'import crypt, sys
+print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))' "$2") || return 1
+    fi
+    # none: AUTH_REGISTRY stays empty, the tests that need it skip
+    export AUTH_REGISTRY=
+    [[ "$hash" == '$2'[aby]'$'* ]] || return 0
+    printf '%s:%s\n' "$1" "$hash" >"$dir/htpasswd"
+    AUTH_REGISTRY=$(_registry_serve "$dir" "auth:
+  htpasswd:
+    realm: berth-test
+    path: $dir/htpasswd") || return 1
+    export AUTH_REGISTRY
+}
+
 registry_stop() {
-    local pid
-    pid=$(cat "$ENGINE_DIR/registry/pid" 2>/dev/null) || return 0
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
+    local f pid
+    for f in "$ENGINE_DIR"/registry/pid "$ENGINE_DIR"/registry-htpasswd/pid; do
+        pid=$(cat "$f" 2>/dev/null) || continue
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        rm -f "$f"
     done
-    rm -f "$ENGINE_DIR/registry/pid"
 }
 
 # registry_push ARCHIVE-SPEC NAME [skopeo flags]: copies an image into the
@@ -58,7 +97,7 @@ registry_digest() {
     skopeo inspect --tls-verify=false --raw "docker://$REG/$1" | sha256sum | cut -d' ' -f1
 }
 
-# auth_proxy_start bearer|basic|huge: registry-auth-proxy.py in front of $REG
+# auth_proxy_start bearer|bearer-auth|basic|huge: registry-auth-proxy.py in front of $REG
 # on another port, as $AUTH_REG (stopped by auth_proxy_stop, by PID).
 auth_proxy_start() {
     local mode=$1 dir=$ENGINE_DIR/registry

@@ -49,6 +49,11 @@ enum MHD_Result api_images(struct request *r);
 /* The fd to spool the body of `path` to (a load or import), or -1. */
 int api_images_spool(struct MHD_Connection *conn, const char *path, const char *method);
 void api_images_spool_write(struct request *r, const char *data, size_t len);
+/* push.c: POST /images/{name}/push?tag= (docker push; X-Registry-Auth) and
+ * POST /auth (docker login: checks the body's credentials with the registry,
+ * 200 {"Status":"Login Succeeded"} or 401 with the registry's reason) */
+enum MHD_Result api_images_push(struct request *r, const char *name);
+enum MHD_Result api_auth(struct request *r);
 enum MHD_Result api_volumes(struct request *r);  /* /volumes... (volumes.c) */
 enum MHD_Result api_networks(struct request *r); /* /networks... (networks.c) */
 enum MHD_Result api_events(struct request *r);   /* GET /events (events.c) */

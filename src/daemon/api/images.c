@@ -240,8 +240,13 @@ static enum MHD_Result pull(struct request *r)
         tag && *tag ? xasprintf("%s%s%s", image, strncmp(tag, "sha256:", 7) ? ":" : "@", tag)
                     : xstrdup(image);
     struct berth_error *err = NULL;
+    struct registry_creds creds = {0};
+    const char *auth = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Registry-Auth");
+    if (registry_creds_decode(auth, &creds, &err) < 0)
+        return api_error(r, err);
     struct registry_pull *p =
-        registry_pull_new(engine.data_root, name, api_arg(r, "platform"), &err);
+        registry_pull_new_auth(engine.data_root, name, api_arg(r, "platform"), &creds, &err);
+    registry_creds_free(&creds);
     int fds[2];
     if (p && pipe2(fds, O_CLOEXEC) < 0)
         berth_error_set(&err, errno, "cannot make a pipe");

@@ -113,8 +113,18 @@ static enum MHD_Result route(struct request *r)
         return api_containers(r);
     if (strncmp(r->path, "/exec/", 6) == 0)
         return api_exec(r);
+    if (streq(r->method, "POST") && strncmp(r->path, "/images/", 8) == 0) {
+        /* "/images/NAME/push": NAME may hold '/' */
+        size_t n = strlen(r->path);
+        if (n > 8 + 5 && streq(r->path + n - 5, "/push")) {
+            _cleanup_free_ char *name = strndup(r->path + 8, n - 8 - 5);
+            return api_images_push(r, name);
+        }
+    }
     if (strncmp(r->path, "/images/", 8) == 0)
         return api_images(r);
+    if (streq(r->path, "/auth"))
+        return api_auth(r);
     if (strncmp(r->path, "/volumes", 8) == 0 && (r->path[8] == '\0' || r->path[8] == '/'))
         return api_volumes(r);
     if (strncmp(r->path, "/networks", 9) == 0 && (r->path[9] == '\0' || r->path[9] == '/'))
