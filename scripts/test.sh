@@ -78,7 +78,7 @@ fuzz() {
   [ "$st" = 0 ] || { echo "fuzzing $1 found a failure"; exit 1; }
 }
 
-echo "== fuzz the config parser (60 s), berthd's create bodies and events queries, tar layers, the CLI's HTTP responses (30 s), network create bodies and registry references and manifests (20 s), Dockerfiles and .dockerignore files (30 s), libFuzzer + ASan"
+echo "== fuzz the config parser (60 s), berthd's create bodies, events queries and image prune filters, tar layers, the CLI's HTTP responses (30 s), network create bodies and registry references and manifests (20 s), Dockerfiles and .dockerignore files (30 s), libFuzzer + ASan"
 if command -v clang >/dev/null; then
   [ -f build-fuzz/build.ninja ] ||
     CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
@@ -87,6 +87,7 @@ if command -v clang >/dev/null; then
   fuzz fuzz-tar corpus-tar 30 65536
   fuzz fuzz-http corpus-http 30 70000
   fuzz fuzz-events-query corpus-events-query 30 1024
+  fuzz fuzz-prune-filters corpus-prune-filters 20 1024
   fuzz fuzz-net-body corpus-net-body 20 4096
   fuzz fuzz-registry corpus-registry 20 8192
   fuzz fuzz-dockerfile corpus-dockerfile 30 4096

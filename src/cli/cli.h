@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 extern const char *arg_host; /* "unix://PATH" */
 
@@ -86,6 +87,10 @@ char *cli_escape(const char *s);
  * `id`, -1 after printing why); start; the StatusCode of a wait reply;
  * a signal passed on to the container `ud` names. */
 json_t *cli_create_opts(int argc, char **argv, bool *detach, char **name);
+/* cli_create pulls the image as --pull says (this key of the body, never
+ * sent): "missing" (the default) when berthd has no such image, "always"
+ * first, "never" not at all; the pull's progress goes to stderr. */
+#define CLI_PULL_KEY "BerthPull"
 int cli_create(json_t *body, const char *name, char id[65]);
 int cli_start(const char *id);
 int cli_read_wait(int fd);
@@ -155,6 +160,15 @@ int cmd_logs(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_images(int argc, char **argv);
+/* cmd-images.c too: berth history, berth image prune */
+int cmd_history(int argc, char **argv);
+int cmd_image_prune(int argc, char **argv);
+/* docker's units.HumanSizeWithPrecision(n, prec): "1.23MB" (powers of 1000) */
+void cli_human_size(double n, int prec, char *buf, size_t len);
+/* cmd-pull.c: pulls `name` (platform NULL: the host's) through berthd,
+ * its progress to `out` (NULL: none; a terminal gets docker's redrawn
+ * progress bars); 0, or 1 after printing why it failed. */
+int cli_pull(const char *name, const char *platform, FILE *out);
 /* cmd-image.c, cmd-load.c: the image commands */
 int cmd_rmi(int argc, char **argv);
 int cmd_tag(int argc, char **argv);

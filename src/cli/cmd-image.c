@@ -124,17 +124,20 @@ int cmd_image(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } subs[] = {
-        {"inspect", image_inspect}, {"ls", cmd_images}, {"list", cmd_images}, {"rm", cmd_rmi},
-        {"remove", cmd_rmi},        {"tag", cmd_tag},   {"load", cmd_load},   {"save", cmd_save},
-        {"import", cmd_import}};
+    } subs[] = {{"inspect", image_inspect}, {"ls", cmd_images},
+                {"list", cmd_images},       {"rm", cmd_rmi},
+                {"remove", cmd_rmi},        {"tag", cmd_tag},
+                {"load", cmd_load},         {"save", cmd_save},
+                {"import", cmd_import},     {"history", cmd_history},
+                {"prune", cmd_image_prune}};
     if (argc < 2)
-        return cli_error(125, "usage: berth image inspect|ls|rm|tag|load|save|import ...");
+        return cli_error(125,
+                         "usage: berth image inspect|ls|rm|tag|load|save|import|history|prune ...");
     for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
         if (streq(argv[1], subs[i].name))
             return subs[i].fn(argc - 1, argv + 1);
     return cli_error(125,
                      "unknown command 'image %s'; usage: berth image "
-                     "inspect|ls|rm|tag|load|save|import ...",
+                     "inspect|ls|rm|tag|load|save|import|history|prune ...",
                      argv[1]);
 }

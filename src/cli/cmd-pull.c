@@ -1,7 +1,9 @@
 /* berth pull [-q] [--platform P] NAME[:TAG|@DIGEST]: berthd's
  * POST /images/create?fromImage= streams Docker's progress messages; the
  * lines that end a step are printed as they come (per layer "Pull
- * complete" or "Already exists"), then the full reference as docker does. */
+ * complete" or "Already exists"), then the full reference as docker does.
+ * On a terminal each layer has a line redrawn in place with its state and
+ * download progress bar, as docker's. */
 #include "cli.h"
 #include "cleanup.h"
 #include "http.h"
@@ -10,6 +12,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define USAGE "usage: berth pull [-q] [--platform OS/ARCH[/VARIANT]] NAME[:TAG|@DIGEST]"
 
@@ -17,9 +20,49 @@ struct pull_out {
     struct reply *r;
     char *line; /* a message not yet ended by its newline */
     size_t len;
-    bool quiet;
+    FILE *out;    /* NULL: quiet */
+    bool tty;     /* redraw each layer's line in place */
+    json_t *rows; /* tty: {"ID": line number} */
+    int lines;    /* tty: the lines printed since the first layer's */
     char *error;
 };
+
+/* docker's jsonmessage progress bar: 50 columns and the sizes */
+static void progress_bar(json_t *detail, char *buf, size_t len)
+{
+    json_int_t cur = json_integer_value(json_object_get(detail, "current"));
+    json_int_t total = json_integer_value(json_object_get(detail, "total"));
+    *buf = '\0';
+    if (total <= 0 || cur < 0)
+        return;
+    if (cur > total)
+        cur = total;
+    int n = (int)(cur * 50 / total);
+    char a[32], b[32];
+    cli_human_size((double)cur, 4, a, sizeof(a));
+    cli_human_size((double)total, 4, b, sizeof(b));
+    snprintf(buf, len, " [%.*s%s%*s] %8s/%s", n,
+             "==================================================", n < 50 ? ">" : "",
+             n < 50 ? 49 - n : 0, "", a, b);
+}
+
+/* A layer's line on a terminal: printed below the others when new, else
+ * rewritten where it is (cursor up, clear, back down), as docker does. */
+static void draw_row(struct pull_out *o, const char *id, const char *st, json_t *detail)
+{
+    char bar[128];
+    progress_bar(detail, bar, sizeof(bar));
+    json_t *row = json_object_get(o->rows, id);
+    if (row == NULL) {
+        json_object_set_new(o->rows, id, json_integer(o->lines++));
+        fprintf(o->out, "%s: %s%s\n", id, st, bar);
+        return;
+    }
+    int up = o->lines - (int)json_integer_value(row);
+    fprintf(o->out, "\033[%dA\033[2K\r%s: %s%s\n", up, id, st, bar);
+    if (up > 1)
+        fprintf(o->out, "\033[%dB", up - 1);
+}
 
 static void print_message(struct pull_out *o, const char *text)
 {
@@ -29,13 +72,18 @@ static void print_message(struct pull_out *o, const char *text)
     const char *e = json_string_value(json_object_get(m, "error"));
     if (e && o->error == NULL)
         o->error = xstrdup(e);
-    bool step = st && (strncmp(st, "Pulling from", 12) == 0 || streq(st, "Pull complete") ||
-                       streq(st, "Already exists"));
-    if (!o->quiet && st && id && step)
-        printf("%s: %s\n", id, st);
-    else if (!o->quiet && st && !id)
-        printf("%s\n", st);
-    fflush(stdout);
+    bool first = st && strncmp(st, "Pulling from", 12) == 0;
+    bool step = st && (first || streq(st, "Pull complete") || streq(st, "Already exists"));
+    if (o->out && o->tty && st && id && !first)
+        draw_row(o, id, st, json_object_get(m, "progressDetail"));
+    else if (o->out && st && id && step)
+        fprintf(o->out, "%s: %s\n", id, st);
+    else if (o->out && st && !id)
+        fprintf(o->out, "%s\n", st);
+    if (o->out && o->tty && st && !(id && !first))
+        o->lines++;
+    if (o->out)
+        fflush(o->out);
     json_decref(m);
 }
 
@@ -73,24 +121,23 @@ static char *full_ref(const char *name)
     return xasprintf("docker.io/%s%s%s", slash ? "" : "library/", name, tail);
 }
 
-static int pull(const char *name, const char *platform, bool quiet)
+int cli_pull(const char *name, const char *platform, FILE *out)
 {
     _cleanup_free_ char *qn = cli_escape(name);
     _cleanup_free_ char *qp = platform ? cli_escape(platform) : NULL;
     _cleanup_free_ char *path =
         xasprintf("/images/create?fromImage=%s%s%s", qn, qp ? "&platform=" : "", qp ? qp : "");
     struct reply r = {0};
-    struct pull_out o = {.r = &r, .quiet = quiet};
+    struct pull_out o = {.r = &r, .out = out, .tty = out && isatty(fileno(out))};
+    o.rows = json_object();
     struct http_request req = {.method = "POST", .on_body = pull_cb, .ud = &o};
+    /* berth login's credentials for the image's registry, if any */
     int rc = cli_http_auth(&req, path, name, &r) < 0 ? 1 : 0;
     if (rc == 0 && r.status != 200)
         rc = cli_api_error(&r, 1);
     else if (rc == 0 && o.error)
         rc = cli_error(1, "%s", o.error);
-    else if (rc == 0) {
-        _cleanup_free_ char *full = full_ref(name);
-        printf("%s\n", full);
-    }
+    json_decref(o.rows);
     free(o.line);
     free(o.error);
     reply_free(&r);
@@ -117,5 +164,10 @@ int cmd_pull(int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_error(125, "pull takes one image name; " USAGE);
-    return pull(argv[optind], platform, quiet);
+    int rc = cli_pull(argv[optind], platform, quiet ? NULL : stdout);
+    if (rc == 0) {
+        _cleanup_free_ char *full = full_ref(argv[optind]);
+        printf("%s\n", full);
+    }
+    return rc;
 }

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_create(json_t *body, const char *name, char id[65])
+/* One POST /containers/create; *ret_missing tells a 404 "No such image"
+ * apart, printed like any other error unless `pull` (one follows). */
+static int create_once(json_t *body, const char *name, bool pull, char id[65], bool *ret_missing)
 {
     struct reply r;
     _cleanup_free_ char *qn = name ? cli_escape(name) : NULL;
@@ -22,13 +24,49 @@ int cli_create(json_t *body, const char *name, char id[65])
         return -1;
     json_t *j = json_loadb(r.body ? r.body : "", r.len, 0, NULL);
     const char *s = json_string_value(json_object_get(j, "Id"));
+    const char *msg = json_string_value(json_object_get(j, "message"));
     int rc = 0;
-    if (r.status != 201 || s == NULL)
+    *ret_missing = r.status == 404 && msg && strncmp(msg, "No such image", 13) == 0;
+    if (*ret_missing && pull)
+        rc = -1;
+    else if (r.status != 201 || s == NULL)
         rc = cli_api_error(&r, -1);
     else
         snprintf(id, 65, "%s", s);
     json_decref(j);
     reply_free(&r);
+    return rc;
+}
+
+/* docker's reference.TagNameOnly: ":latest" added to a name without a
+ * tag or digest */
+static char *tagged(const char *image)
+{
+    const char *slash = strrchr(image, '/'), *colon = strrchr(image, ':');
+    bool has = strchr(image, '@') || (colon && (!slash || colon > slash));
+    return has ? xstrdup(image) : xasprintf("%s:latest", image);
+}
+
+/* As docker's CLI (cli/command/container/create.go): create, and for a
+ * missing image pull it (the progress on stderr) and create again. */
+int cli_create(json_t *body, const char *name, char id[65])
+{
+    _cleanup_free_ char *policy =
+        xstrdup(json_string_value(json_object_get(body, CLI_PULL_KEY)) ?: "missing");
+    json_object_del(body, CLI_PULL_KEY);
+    const char *image = json_string_value(json_object_get(body, "Image"));
+    bool missing = false;
+    if (image && streq(policy, "always") && cli_pull(image, NULL, stderr) != 0)
+        return -1;
+    bool pull = image && streq(policy, "missing");
+    int rc = create_once(body, name, pull, id, &missing);
+    if (missing && pull) {
+        _cleanup_free_ char *t = tagged(image);
+        fprintf(stderr, "Unable to find image '%s' locally\n", t);
+        if (cli_pull(image, NULL, stderr) != 0)
+            return -1;
+        rc = create_once(body, name, false, id, &missing);
+    }
     return rc;
 }
 

@@ -37,7 +37,8 @@ struct copt {
     "--cpuset-mems --pids-limit --blkio-weight --device-read-bps --device-write-bps "              \
     "--device-read-iops --device-write-iops --stop-signal --stop-timeout --init --network "        \
     "--rootfs --label --log-opt -i -t --detach-keys --runtime --cap-add --cap-drop "               \
-    "--security-opt --device --ulimit --sysctl --privileged --health-cmd --health-interval "       \
+    "--security-opt --device --ulimit --sysctl --privileged --pull --health-cmd "                  \
+    "--health-interval "                                                                           \
     "--health-timeout --health-retries --health-start-period --health-start-interval "             \
     "--no-healthcheck --health-on-failure -p -P --expose --ip --ip6 --network-alias "              \
     "--mac-address --dns --dns-search --dns-option --add-host --domainname --gpus --placement"
@@ -85,6 +86,18 @@ static int opt_str(json_t *body, const struct copt *o, const char *arg)
 {
     set(body, o->field, json_string(arg));
     return 0;
+}
+
+/* --pull missing|always|never: the CLI's own (cli_create takes it out of
+ * the body before it is sent) */
+static int opt_pull(json_t *body, const struct copt *o, const char *arg)
+{
+    if (!streq(arg, "missing") && !streq(arg, "always") && !streq(arg, "never"))
+        return cli_error(-1,
+                         "invalid pull option: '%s': must be one of \"always\", "
+                         "\"missing\" or \"never\"",
+                         arg);
+    return opt_str(body, o, arg);
 }
 
 static int opt_append(json_t *body, const struct copt *o, const char *arg)
@@ -715,6 +728,7 @@ static const struct copt copts[] = {
     {"dns-opt", required_argument, 0, opt_append, "HostConfig.DnsOptions"}, /* docker's old name */
     {"add-host", required_argument, 0, opt_add_host, "HostConfig.ExtraHosts"},
     {"domainname", required_argument, 0, opt_str, "Domainname"},
+    {"pull", required_argument, 0, opt_pull, CLI_PULL_KEY},
 };
 
 /* getopt's tables from copts: a long-only flag's value is 256 + its row. */

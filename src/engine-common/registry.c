@@ -680,6 +680,7 @@ int registry_pull_commit(struct registry_pull *p, struct berth_error **err)
     if (r == 0) {
         index = store_index_read(p->data_root);
         store_index_set(index, p->store_ref, p->digest, (long long)p->manifest_len);
+        store_index_set_repo_digest(index, registry_pull_ref(p), p->digest);
         r = store_index_write(p->data_root, index, err);
     }
     if (r < 0) {

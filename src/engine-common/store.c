@@ -251,29 +251,60 @@ json_t *store_index_read(const char *data_root)
     return index;
 }
 
-static const char *entry_ref(json_t *m)
+const char *store_entry_ref(json_t *m)
 {
     return json_string_value(
         json_object_get(json_object_get(m, "annotations"), STORE_REF_ANNOTATION));
 }
 
-void store_index_set(json_t *index, const char *ref, const char *digest, long long size)
+static bool index_has(json_t *list, const char *digest)
 {
-    json_t *list = json_object_get(index, "manifests"), *m;
+    json_t *m;
     size_t i;
     json_array_foreach(list, i, m)
     {
-        const char *r = entry_ref(m);
-        bool same =
-            r ? streq(r, ref) : streq(json_string_value(json_object_get(m, "digest")), digest);
-        if (same)
-            json_array_remove(list, i--);
+        if (streq(json_string_value(json_object_get(m, "digest")), digest))
+            return true;
     }
-    json_t *e = json_pack("{s:s,s:s,s:I}", "mediaType", STORE_MT_MANIFEST, "digest", digest, "size",
-                          (json_int_t)size);
+    return false;
+}
+
+void store_index_set(json_t *index, const char *ref, const char *digest, long long size)
+{
+    json_t *list = json_object_get(index, "manifests"), *m, *moved = NULL, *carried = NULL;
+    size_t i;
+    json_array_foreach(list, i, m)
+    {
+        const char *r = store_entry_ref(m);
+        bool same = streq(json_string_value(json_object_get(m, "digest")), digest);
+        if (r ? !streq(r, ref) : !same)
+            continue;
+        if (r && !same)
+            moved = json_incref(m);
+        else if (!r && carried == NULL)
+            carried = json_incref(
+                json_object_get(json_object_get(m, "annotations"), STORE_REPO_DIGEST_ANNOTATION));
+        json_array_remove(list, i--);
+    }
+    json_t *e = json_pack("{s:s,s:s,s:I,s:{}}", "mediaType", STORE_MT_MANIFEST, "digest", digest,
+                          "size", (json_int_t)size, "annotations");
+    json_t *ann = json_object_get(e, "annotations");
     if (ref)
-        json_object_set_new(e, "annotations", json_pack("{s:s}", STORE_REF_ANNOTATION, ref));
+        json_object_set_new(ann, STORE_REF_ANNOTATION, json_string(ref));
+    if (carried) /* a pull by digest recorded it on the untagged entry */
+        json_object_set(ann, STORE_REPO_DIGEST_ANNOTATION, carried);
+    if (json_object_size(ann) == 0)
+        json_object_del(e, "annotations");
     json_array_append_new(list, e);
+    /* the image the name left stays, untagged (dangling), as Docker's:
+     * image prune removes it */
+    const char *md = json_string_value(json_object_get(moved, "digest"));
+    if (md && !index_has(list, md))
+        json_array_append_new(list,
+                              json_pack("{s:s,s:s,s:O}", "mediaType", STORE_MT_MANIFEST, "digest",
+                                        md, "size", json_object_get(moved, "size")));
+    json_decref(moved);
+    json_decref(carried);
 }
 
 int store_index_write(const char *data_root, json_t *index, struct berth_error **err)
@@ -322,7 +353,7 @@ json_t *store_find(const char *data_root, json_t *index, const char *name, char 
             json_decref(found);
             return man;
         }
-        if (ref && streq(entry_ref(m), ref)) {
+        if (ref && streq(store_entry_ref(m), ref)) {
             json_decref(found);
             if (ret_ref)
                 *ret_ref = TAKE_PTR(ref);
@@ -359,11 +390,15 @@ static int build_busybox(const char *data_root, const char *ref, struct berth_er
     unlink(tmp);
     if (r < 0)
         return r;
+    /* a history entry, so that `berth history` says where the layer came from */
     json_t *config =
-        json_pack("{s:s,s:s,s:s,s:{s:[s],s:[s]},s:{s:s,s:[s+]}}", "created", "1970-01-01T00:00:00Z",
-                  "architecture", "amd64", "os", "linux", "config", "Env",
+        json_pack("{s:s,s:s,s:s,s:{s:[s],s:[s]},s:{s:s,s:[s+]},s:[{s:s,s:s}]}", "created",
+                  "1970-01-01T00:00:00Z", "architecture", "amd64", "os", "linux", "config", "Env",
                   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "Cmd", "sh",
-                  "rootfs", "type", "layers", "diff_ids", "sha256:", layer_hex);
+                  "rootfs", "type", "layers", "diff_ids", "sha256:", layer_hex, "history",
+                  "created", "1970-01-01T00:00:00Z", "created_by",
+                  wdir ? "berth: " STORE_BUSYBOX_HOST " and the seed workloads"
+                       : "berth: " STORE_BUSYBOX_HOST);
     _cleanup_free_ char *config_text = json_dumps(config, JSON_COMPACT);
     json_decref(config);
     if (put_blob(data_root, config_text, strlen(config_text), config_hex, err) < 0)
@@ -431,10 +466,9 @@ void store_image_free(struct store_image *i)
     free(i);
 }
 
-static long long parse_created(json_t *config)
+long long store_parse_time(const char *created)
 {
     struct tm tm = {0};
-    const char *created = json_string_value(json_object_get(config, "created"));
     if (created && strptime(created, "%Y-%m-%dT%H:%M:%S", &tm))
         return (long long)timegm(&tm);
     return 0;
@@ -481,7 +515,7 @@ static int load_image(const char *data_root, const char *ref, json_t *manifest,
         store_image_free(img);
         return r;
     }
-    img->created = parse_created(img->config);
+    img->created = store_parse_time(json_string_value(json_object_get(img->config, "created")));
     *ret = img;
     return 0;
 }
@@ -517,7 +551,7 @@ int store_image_resolve(const char *data_root, const char *name, struct store_im
 /* ---- list, inspect, tag ---- */
 
 /* The names of image `id`, in index order. */
-static json_t *refs_of(const char *data_root, json_t *index, const char *id)
+json_t *store_image_refs(const char *data_root, json_t *index, const char *id)
 {
     json_t *out = json_array(), *m;
     size_t i;
@@ -525,11 +559,17 @@ static json_t *refs_of(const char *data_root, json_t *index, const char *id)
     {
         json_t *man =
             store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
-        if (entry_ref(m) && streq(config_digest(man), id))
-            json_array_append_new(out, json_string(entry_ref(m)));
+        if (store_entry_ref(m) && streq(config_digest(man), id))
+            json_array_append_new(out, json_string(store_entry_ref(m)));
         json_decref(man);
     }
     return out;
+}
+
+static const char *str_of(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "";
 }
 
 static json_int_t layers_size(json_t *manifest)
@@ -548,14 +588,15 @@ static json_t *summary(const char *data_root, json_t *index, json_t *man, const 
 {
     json_t *config = store_blob_json(data_root, id, NULL);
     json_t *labels = json_object_get(json_object_get(config, "config"), "Labels");
-    json_t *tags = refs_of(data_root, index, id);
+    json_t *tags = store_image_refs(data_root, index, id);
     json_int_t size = layers_size(man);
     if (json_array_size(tags) == 0)
         json_array_append_new(tags, json_string("<none>:<none>"));
     json_t *s =
-        json_pack("{s:s,s:s,s:o,s:[],s:I,s:I,s:I,s:i,s:o,s:i}", "Id", id, "ParentId", "",
-                  "RepoTags", tags, "RepoDigests", "Created", (json_int_t)parse_created(config),
-                  "Size", size, "VirtualSize", size, "SharedSize", -1, "Labels",
+        json_pack("{s:s,s:s,s:o,s:o,s:I,s:I,s:I,s:i,s:o,s:i}", "Id", id, "ParentId", "", "RepoTags",
+                  tags, "RepoDigests", store_repo_digests(data_root, index, id), "Created",
+                  (json_int_t)store_parse_time(str_of(config, "created")), "Size", size,
+                  "VirtualSize", size, "SharedSize", -1, "Labels",
                   json_is_object(labels) ? json_incref(labels) : json_object(), "Containers", -1);
     json_decref(config);
     return s;
@@ -571,7 +612,8 @@ json_t *store_image_list(const char *data_root, struct berth_error **err)
         json_t *man =
             store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
         const char *cd = config_digest(man);
-        if (cd && !json_object_get(seen, cd)) {
+        bool step = json_object_get(json_object_get(m, "annotations"), STORE_STEP_ANNOTATION);
+        if (cd && !step && !json_object_get(seen, cd)) {
             json_object_set_new(seen, cd, json_true());
             json_array_append_new(out, summary(data_root, index, man, cd));
         }
@@ -581,12 +623,6 @@ json_t *store_image_list(const char *data_root, struct berth_error **err)
     json_decref(index);
     (void)err;
     return out;
-}
-
-static const char *str_of(json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "";
 }
 
 static json_t *inspect_of(const char *data_root, json_t *index, json_t *man, json_t *config)
@@ -606,17 +642,17 @@ static json_t *inspect_of(const char *data_root, json_t *index, json_t *man, jso
         free(lower);
         lower = n;
     }
-    return json_pack("{s:s,s:o,s:[],s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I,s:{s:s,s:{s:s}},"
-                     "s:{s:s,s:o},s:{s:s}}",
-                     "Id", id, "RepoTags", refs_of(data_root, index, id), "RepoDigests", "Parent",
-                     "", "Comment", str_of(hist, "comment"), "Created", str_of(config, "created"),
-                     "Container", "", "DockerVersion", "", "Author", str_of(config, "author"),
-                     "Config", json_is_object(cc) ? json_incref(cc) : json_object(), "Architecture",
-                     str_of(config, "architecture"), "Os", str_of(config, "os"), "Size", size,
-                     "VirtualSize", size, "GraphDriver", "Name", "overlay2", "Data", "LowerDir",
-                     lower, "RootFS", "Type", "layers", "Layers",
-                     json_is_array(diffs) ? json_incref(diffs) : json_array(), "Metadata",
-                     "LastTagTime", "0001-01-01T00:00:00Z");
+    return json_pack(
+        "{s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I,s:{s:s,s:{s:s}},"
+        "s:{s:s,s:o},s:{s:s}}",
+        "Id", id, "RepoTags", store_image_refs(data_root, index, id), "RepoDigests",
+        store_repo_digests(data_root, index, id), "Parent", "", "Comment", str_of(hist, "comment"),
+        "Created", str_of(config, "created"), "Container", "", "DockerVersion", "", "Author",
+        str_of(config, "author"), "Config", json_is_object(cc) ? json_incref(cc) : json_object(),
+        "Architecture", str_of(config, "architecture"), "Os", str_of(config, "os"), "Size", size,
+        "VirtualSize", size, "GraphDriver", "Name", "overlay2", "Data", "LowerDir", lower, "RootFS",
+        "Type", "layers", "Layers", json_is_array(diffs) ? json_incref(diffs) : json_array(),
+        "Metadata", "LastTagTime", "0001-01-01T00:00:00Z");
 }
 
 void store_ensure_default(const char *data_root, const char *name)
@@ -655,7 +691,7 @@ json_t *store_desc(const char *data_root, json_t *index, const char *ref, const 
     json_array_foreach(json_object_get(index, "manifests"), i, m)
     {
         if (ref) {
-            if (streq(entry_ref(m), ref))
+            if (streq(store_entry_ref(m), ref))
                 return m;
             continue;
         }
@@ -719,18 +755,26 @@ static void keep_image(const char *data_root, json_t *m, json_t *blobs, json_t *
     json_decref(man);
 }
 
-static void sweep(const char *dir, json_t *keep)
+/* Removes the entries of `dir` not in `keep`; the bytes of the plain
+ * files among them (the blobs: an unpacked layer's size is not counted,
+ * as its blob's already is). */
+static long long sweep(const char *dir, json_t *keep)
 {
     _cleanup_(closedirp) DIR *d = opendir(dir);
     struct dirent *de;
+    long long bytes = 0;
+    struct stat st;
     while (d && (de = readdir(d)))
         if ((de->d_name[0] != '.' && !json_object_get(keep, de->d_name)) ||
-            strncmp(de->d_name, ".unpack-", 8) == 0)
+            strncmp(de->d_name, ".unpack-", 8) == 0) {
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+                bytes += st.st_size;
             rm_rf_at(dirfd(d), de->d_name, NULL);
+        }
+    return bytes;
 }
 
-/* Removes what neither an image nor a container (users' Layers) needs. */
-static void gc(const char *data_root, json_t *index, json_t *users)
+long long store_gc(const char *data_root, json_t *index, json_t *users)
 {
     json_t *blobs = json_object(), *layers = json_object(), *u, *l, *m;
     size_t i, k;
@@ -749,10 +793,10 @@ static void gc(const char *data_root, json_t *index, json_t *users)
     }
     _cleanup_free_ char *bdir = xasprintf("%s/image/blobs/sha256", data_root);
     _cleanup_free_ char *ldir = xasprintf("%s/layers/sha256", data_root);
-    sweep(bdir, blobs);
-    sweep(ldir, layers);
+    long long bytes = sweep(bdir, blobs) + sweep(ldir, layers);
     json_decref(blobs);
     json_decref(layers);
+    return bytes;
 }
 
 /* The first container using `id` (the running one first), or NULL. */
@@ -780,7 +824,7 @@ static void drop_entries(const char *data_root, json_t *index, const char *id, c
     {
         json_t *man =
             store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
-        bool match = ref ? streq(entry_ref(m), ref) : streq(config_digest(man), id);
+        bool match = ref ? streq(store_entry_ref(m), ref) : streq(config_digest(man), id);
         json_decref(man);
         if (match)
             json_array_remove(list, i--);
@@ -834,7 +878,7 @@ json_t *store_image_remove(const char *data_root, const char *name, bool force, 
     json_t *man = store_find(data_root, index, name, &ref, err);
     _cleanup_free_ char *id = man ? xstrdup(config_digest(man)) : NULL;
     json_decref(man);
-    json_t *refs = id ? refs_of(data_root, index, id) : NULL, *out = NULL;
+    json_t *refs = id ? store_image_refs(data_root, index, id) : NULL, *out = NULL;
     json_t *u = id ? user_of(users, id) : NULL;
     if (id && conflict(ref, id, json_array_size(refs), u, force, err) == 0) {
         bool running = u && json_is_true(json_object_get(u, "Running"));
@@ -854,7 +898,7 @@ json_t *store_image_remove(const char *data_root, const char *name, bool force, 
         if (store_index_write(data_root, index, err) < 0)
             json_decref(TAKE_PTR(out));
         else
-            gc(data_root, index, users);
+            store_gc(data_root, index, users);
     }
     json_decref(refs);
     json_decref(index);

@@ -40,7 +40,8 @@ int store_image_resolve(const char *data_root, const char *name, struct store_im
 void store_image_free(struct store_image *i);
 
 /* Every image as Docker's GET /images/json lists it (one per id, all its
- * tags in RepoTags). */
+ * tags in RepoTags), but for the intermediate images of builds (entries
+ * annotated STORE_STEP_ANNOTATION), as Docker leaves them out. */
 json_t *store_image_list(const char *data_root, struct berth_error **err);
 
 /* Docker's GET /images/{name}/json. ENOENT. */
@@ -61,7 +62,59 @@ int store_image_tag(const char *data_root, const char *src, const char *dst,
 json_t *store_image_remove(const char *data_root, const char *name, bool force, json_t *users,
                            struct berth_error **err);
 
-/* ---- for image-io.c ---- */
+/* ---- the image's life (store-life.c, issue 16) ---- */
+
+/* Docker's GET /images/{name}/history: [{Id, Created, CreatedBy, Tags,
+ * Size, Comment}], newest first, from the config's history (an
+ * empty_layer entry has Size 0; the sizes are the layer blobs'); the newest
+ * has the image's id and tags, the others "<missing>" as Docker shows for
+ * layers it has no image of. A config without history gets one entry per
+ * layer. ENOENT for an unknown name. */
+json_t *store_image_history(const char *data_root, const char *name, struct berth_error **err);
+
+/* What POST /images/prune removes: dangling images (no tag and no
+ * repository digest; not a build step's, which the build cache keeps), or
+ * with `all` every image no container uses; of
+ * those only the ones created before `until` (unix seconds; 0: any time)
+ * and matching each of `labels` ("KEY" or "KEY=VALUE", NULL: none) and
+ * none of `not_labels`. */
+struct store_prune {
+    bool all;
+    long long until;
+    json_t *labels;
+    json_t *not_labels;
+};
+
+/* Removes the images `f` selects that no container in `users` (as
+ * store_image_remove takes them) uses, then the blobs and layers nothing
+ * references (also those an earlier failure left). Returns Docker's
+ * {"ImagesDeleted":[{"Untagged":REF}...,{"Deleted":ID}...],
+ * "SpaceReclaimed":BYTES}, or NULL when the index cannot be written. */
+json_t *store_image_prune(const char *data_root, const struct store_prune *f, json_t *users,
+                          struct berth_error **err);
+
+/* Records that the index entries of manifest `digest` (sha256:HEX) came
+ * from a registry as `name` (the name pulled, "127.0.0.1:5000/test/bb:v1",
+ * "busybox" or NAME@sha256:HEX): the entry tagged in that repository, or
+ * an untagged one, gets the annotation STORE_REPO_DIGEST_ANNOTATION
+ * "REPOSITORY@DIGEST" (Docker's RepoDigests). Call it after
+ * store_index_set, before store_index_write. */
+void store_index_set_repo_digest(json_t *index, const char *name, const char *digest);
+/* The RepoDigests of image `id`: the annotations of its entries. */
+json_t *store_repo_digests(const char *data_root, json_t *index, const char *id);
+
+/* ---- for image-io.c and store-life.c ---- */
+
+/* The ref annotation of index entry `m` (borrowed), or NULL. */
+const char *store_entry_ref(json_t *m);
+/* The names of image `id`, in index order (a new array). */
+json_t *store_image_refs(const char *data_root, json_t *index, const char *id);
+/* An RFC 3339 time's unix seconds (fraction and zone ignored); 0 when
+ * NULL or bad. */
+long long store_parse_time(const char *rfc3339);
+/* Removes the blobs and unpacked layers that neither an entry of `index`
+ * nor a container (users' Layers) needs; the bytes of the blobs removed. */
+long long store_gc(const char *data_root, json_t *index, json_t *users);
 
 /* DATA/image/blobs/sha256 and DATA/layers/sha256, created if missing. */
 char *store_blob_dir(const char *data_root);
@@ -87,7 +140,10 @@ void store_undo_moves(const char *dir, json_t *moved);
 /* The index; an empty one when there is none. */
 json_t *store_index_read(const char *data_root);
 /* Sets the index entry of `ref` (NULL: an untagged entry) to the manifest
- * `digest` of `size` bytes; drops an untagged entry of the same manifest. */
+ * `digest` of `size` bytes; drops an untagged entry of the same manifest
+ * (its repository digest moves to the new entry). The image `ref` named
+ * before keeps an untagged entry when it has no other, as Docker's
+ * dangling images. */
 void store_index_set(json_t *index, const char *ref, const char *digest, long long size);
 int store_index_write(const char *data_root, json_t *index, struct berth_error **err);
 
@@ -122,6 +178,11 @@ extern const char *const store_workloads[STORE_N_WORKLOADS];
  * "image 'berth-workloads' is not available: ..." saying where it looked. */
 char *store_workloads_dir(struct berth_error **err);
 #define STORE_REF_ANNOTATION "org.opencontainers.image.ref.name"
-#define STORE_MT_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
-#define STORE_MT_CONFIG      "application/vnd.oci.image.config.v1+json"
-#define STORE_MT_LAYER       "application/vnd.oci.image.layer.v1.tar"
+/* berth's own annotation keys use its reverse domain, as OCI asks */
+#define STORE_REPO_DIGEST_ANNOTATION "io.berth.repo-digest"
+/* a build step's image (src/daemon/build.c): the
+ * build cache, hidden from lists, kept by a prune without `all` */
+#define STORE_STEP_ANNOTATION "io.berth.build.step"
+#define STORE_MT_MANIFEST     "application/vnd.oci.image.manifest.v1+json"
+#define STORE_MT_CONFIG       "application/vnd.oci.image.config.v1+json"
+#define STORE_MT_LAYER        "application/vnd.oci.image.layer.v1.tar"

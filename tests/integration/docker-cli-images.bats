@@ -97,3 +97,22 @@ gone" ]
     [ "$output" = hello-image ]
     run -0 d rm dk-used
 }
+
+@test "docker history and docker image prune through berthd (issue 16)" {
+    local id
+    id=$(d image inspect --format '{{.Id}}' busybox)
+    run -0 d history busybox
+    [[ "${lines[0]}" =~ ^IMAGE\ +CREATED\ +CREATED\ BY\ +SIZE\ +COMMENT$ ]]
+    [[ "${lines[1]}" =~ ^${id:7:12}\ +N/A\ +berth:\ /bin/busybox\ +[0-9.]+[kM]B ]]
+    run -0 d history -q --no-trunc busybox
+    [ "$output" = "$id" ]
+    run -0 d import "$ENGINE_DIR/fx/rootfs.tar"
+    local dangling=$output
+    run -0 d image prune -f
+    [[ "$output" == *"deleted: $dangling"* ]]
+    [[ "${lines[-1]}" =~ ^Total\ reclaimed\ space:\ [0-9.]+[kM]?B$ ]]
+    run -0 d image inspect busybox
+    run -1 d image inspect "$dangling"
+    run -0 d image prune -af --filter label=no.such.label
+    [ "$output" = "Total reclaimed space: 0B" ]
+}

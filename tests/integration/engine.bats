@@ -170,7 +170,8 @@ load engine-helpers
     [ "$output" = "berth: No such container: nosuchcontainer" ]
     run -1 "$BERTH" rm nosuchcontainer
     [ "$output" = "berth: No such container: nosuchcontainer" ]
-    run -125 "$BERTH" run --rm nosuchimage true
+    # without --pull never, a missing image is pulled first (engine-imglife.bats)
+    run -125 "$BERTH" run --rm --pull never nosuchimage true
     [ "$output" = "berth: No such image: nosuchimage:latest" ]
     run -125 "$BERTH" run --bogus busybox true
     [[ "$output" == "berth: unknown or incomplete flag '--bogus' for run; usage: berth run [OPTIONS] IMAGE"* ]]

@@ -8,6 +8,7 @@
 #include "../events.h"
 #include "cleanup.h"
 #include "error.h"
+#include "images-query.h"
 #include "image-io.h"
 #include "registry.h"
 #include "store.h"
@@ -474,6 +475,44 @@ static enum MHD_Result inspect(struct request *r, const char *name)
     return j ? api_json(r, 200, j) : api_error(r, err);
 }
 
+static enum MHD_Result history(struct request *r, const char *name)
+{
+    struct berth_error *err = NULL;
+    pthread_mutex_lock(&engine.lock);
+    json_t *j = store_image_history(engine.data_root, name, &err);
+    pthread_mutex_unlock(&engine.lock);
+    return j ? api_json(r, 200, j) : api_error(r, err);
+}
+
+static enum MHD_Result prune(struct request *r)
+{
+    json_t *filters = NULL;
+    struct store_prune f = {0};
+    _cleanup_free_ char *bad = images_prune_filters(api_arg(r, "filters"), &f, &filters);
+    if (bad) {
+        json_decref(filters);
+        return api_message(r, 400, "%s", bad);
+    }
+    struct berth_error *err = NULL;
+    pthread_mutex_lock(&engine.lock);
+    json_t *u = users();
+    json_t *out = store_image_prune(engine.data_root, &f, u, &err);
+    json_t *d, *one = json_array(); /* each image's entries end with its Deleted */
+    size_t i;
+    json_array_foreach(json_object_get(out, "ImagesDeleted"), i, d)
+    {
+        const char *id = json_string_value(json_object_get(d, "Deleted"));
+        json_array_append(one, d);
+        if (id)
+            events_image_removed(id, one), json_array_clear(one);
+    }
+    json_decref(one);
+    pthread_mutex_unlock(&engine.lock);
+    json_decref(u);
+    json_decref(filters);
+    return out ? api_json(r, 200, out) : api_error(r, err);
+}
+
 /* "/images/NAME/SUFFIX" -> NAME (names may hold '/') */
 static char *name_before(const char *rest, const char *suffix)
 {
@@ -498,11 +537,15 @@ enum MHD_Result api_images(struct request *r)
         return import(r);
     if (post && streq(rest, "create"))
         return pull(r);
+    if (post && streq(rest, "prune"))
+        return prune(r);
     _cleanup_free_ char *n = NULL;
     if (get && (n = name_before(rest, "/json")))
         return inspect(r, n);
     if (get && (n = name_before(rest, "/get")))
         return save(r, n);
+    if (get && (n = name_before(rest, "/history")))
+        return history(r, n);
     if (post && (n = name_before(rest, "/tag")))
         return tag(r, n);
     if (streq(r->method, "DELETE") && *rest)
