@@ -177,6 +177,7 @@ int cmd_load(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_pull(int argc, char **argv); /* cmd-pull.c */
+int cmd_build(int argc, char **argv); /* cmd-build.c */
 int cmd_version(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_update(int argc, char **argv);

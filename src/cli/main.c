@@ -24,7 +24,7 @@ static const struct {
     {"import", cmd_import},   {"events", cmd_events},   {"update", cmd_update},
     {"network", cmd_network}, {"port", cmd_port},       {"pull", cmd_pull},
     {"login", cmd_login},     {"logout", cmd_logout},   {"push", cmd_push},
-    {"history", cmd_history},
+    {"history", cmd_history}, {"build", cmd_build},
 };
 
 static void usage(FILE *f)
@@ -33,7 +33,7 @@ static void usage(FILE *f)
                "commands: run create start stop restart kill rm ps logs exec attach inspect wait\n"
                "          top pause unpause rename stats update images volume network info\n"
                "          version image rmi tag load save import events port pull login\n"
-               "          logout push history\n");
+               "          logout push history build\n");
 }
 
 int main(int argc, char **argv)

@@ -49,6 +49,10 @@ enum MHD_Result api_images(struct request *r);
 /* The fd to spool the body of `path` to (a load or import), or -1. */
 int api_images_spool(struct MHD_Connection *conn, const char *path, const char *method);
 void api_images_spool_write(struct request *r, const char *data, size_t len);
+/* build.c: POST /build (docker build, the classic builder); the fd to
+ * spool its body (the context tar) to for a POST /build, or -1. */
+enum MHD_Result api_build(struct request *r);
+int api_build_spool(const char *path, const char *method);
 /* push.c: POST /images/{name}/push?tag= (docker push; X-Registry-Auth) and
  * POST /auth (docker login: checks the body's credentials with the registry,
  * 200 {"Status":"Login Succeeded"} or 401 with the registry's reason) */

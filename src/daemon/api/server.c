@@ -131,6 +131,8 @@ static enum MHD_Result route(struct request *r)
         return api_networks(r);
     if (streq(r->path, "/events"))
         return api_events(r);
+    if (streq(r->path, "/build"))
+        return api_build(r);
     return api_system(r);
 }
 
@@ -143,6 +145,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r = xzalloc(sizeof(*r));
         *con_cls = r;
         r->upload_fd = api_images_spool(conn, strip_version(url), method);
+        if (r->upload_fd < 0)
+            r->upload_fd = api_build_spool(strip_version(url), method);
         return MHD_YES;
     }
     if (*upload_size > 0) {
