@@ -78,7 +78,7 @@ fuzz() {
   [ "$st" = 0 ] || { echo "fuzzing $1 found a failure"; exit 1; }
 }
 
-echo "== fuzz the config parser (60 s), berthd's create bodies, events queries and image prune filters, tar layers, the CLI's HTTP responses (30 s), network create bodies and registry references and manifests (20 s), Dockerfiles and .dockerignore files (30 s), libFuzzer + ASan"
+echo "== fuzz the config parser (60 s), berthd's create bodies, events queries and image prune filters, tar layers, the CLI's HTTP responses (30 s), network create bodies and registry references and manifests (20 s), Dockerfiles and .dockerignore files and workload files (30 s), libFuzzer + ASan"
 if command -v clang >/dev/null; then
   [ -f build-fuzz/build.ninja ] ||
     CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
@@ -91,6 +91,7 @@ if command -v clang >/dev/null; then
   fuzz fuzz-net-body corpus-net-body 20 4096
   fuzz fuzz-registry corpus-registry 20 8192
   fuzz fuzz-dockerfile corpus-dockerfile 30 4096
+  fuzz fuzz-wlfile corpus-wlfile 30 8192
 fi
 
 echo "== integration tests"

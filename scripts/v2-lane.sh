@@ -171,7 +171,7 @@ add_berthd() {
     # engine-memory.bats: BERTH_WORKLOADS=/usr/bin (static: no libraries);
     # berthd finds all three next to itself for the berth-workloads image
     add_host_bins "$r" "$b/tests/workloads/memory_hog" "$b/tests/workloads/cpu_hog" \
-        "$b/tests/workloads/io_pulse"
+        "$b/tests/workloads/io_pulse" "$b/tests/workloads/stress"
     mkdir -p "$r/usr/sbin" && cp /usr/sbin/runc "$r/usr/sbin/"
     add_bats "$r" tests/integration/engine-helpers.bash tests/integration/engine.bats \
         tests/integration/engine-create.bats tests/integration/engine-ops.bats \

@@ -176,7 +176,7 @@ int cmd_image(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_import(int argc, char **argv);
-int cmd_pull(int argc, char **argv); /* cmd-pull.c */
+int cmd_pull(int argc, char **argv);  /* cmd-pull.c */
 int cmd_build(int argc, char **argv); /* cmd-build.c */
 int cmd_version(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
@@ -194,3 +194,6 @@ int cmd_push(int argc, char **argv);
 char *cli_registry_auth(const char *image);
 /* cli_http with that header when there are credentials for `image`. */
 int cli_http_auth(struct http_request *req, const char *path, const char *image, struct reply *ret);
+/* cmd-up.c: workload files (issue 17) */
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);

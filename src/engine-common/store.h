@@ -172,7 +172,7 @@ void store_ensure_default(const char *data_root, const char *name);
 /* The embedded image of the seed workloads (workloads.c), built on first
  * use like busybox:latest when the binaries are found. */
 #define STORE_WORKLOADS_REF "berth-workloads:latest"
-#define STORE_N_WORKLOADS   3
+#define STORE_N_WORKLOADS   4
 extern const char *const store_workloads[STORE_N_WORKLOADS];
 /* The dir holding every workload binary (caller frees); NULL with ENOENT
  * "image 'berth-workloads' is not available: ..." saying where it looked. */

@@ -1,5 +1,6 @@
 /* The embedded image `berth-workloads` (issue 14): the busybox image plus
- * the seed workloads /usr/bin/cpu_hog, io_pulse and memory_hog, built by
+ * the seed workloads /usr/bin/cpu_hog, io_pulse, memory_hog and stress (the
+ * reference workload file's load generator, issue 17), built by
  * berthd on first use like `busybox` (store.c). A separate image, so
  * `busybox` stays the plain busybox users expect. The binaries come from
  * $BERTH_WORKLOADS_DIR, or next to berthd, or libexecdir/berth (installed),
@@ -20,7 +21,8 @@
 #define BERTH_LIBEXECDIR "/usr/local/libexec/berth"
 #endif
 
-const char *const store_workloads[STORE_N_WORKLOADS] = {"cpu_hog", "io_pulse", "memory_hog"};
+const char *const store_workloads[STORE_N_WORKLOADS] = {"cpu_hog", "io_pulse", "memory_hog",
+                                                        "stress"};
 
 static bool has_all(const char *dir)
 {

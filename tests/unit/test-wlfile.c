@@ -1,0 +1,211 @@
+/* Workload files (src/cli/wlfile.c): both forms into one project, the
+ * values each key takes, the start order, and the one error with its
+ * line that each bad file gets. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "error.h"
+#include "util.h"
+#include "wlfile.h"
+
+static struct wl_project *parse_ok(const char *yaml)
+{
+    struct wl_project *p = NULL;
+    _cleanup_error_ struct berth_error *err = NULL;
+    int r = wl_parse(yaml, strlen(yaml), "dir/basic.yaml", &p, &err);
+    if (r < 0)
+        fail_msg("unexpected error: %s", err->msg);
+    return p;
+}
+
+static void parse_bad(const char *yaml, const char *msg)
+{
+    struct wl_project *p = NULL;
+    _cleanup_error_ struct berth_error *err = NULL;
+    assert_int_equal(wl_parse(yaml, strlen(yaml), "f.yaml", &p, &err), -EINVAL);
+    assert_null(p);
+    assert_non_null(err);
+    assert_string_equal(err->msg, msg);
+}
+
+static const char *str_at(json_t *a, size_t i)
+{
+    return json_string_value(json_array_get(a, i));
+}
+
+static void test_reference_seed(void **state)
+{
+    (void)state;
+    struct wl_project *p = parse_ok("cpu: 2\nmemory: 512M\ngpu: true\ncommand: stress --cpu 2\n");
+    assert_false(p->compose);
+    assert_int_equal(p->n_services, 1);
+    struct wl_service *s = &p->services[0];
+    assert_string_equal(s->name, "basic");
+    assert_string_equal(s->image, "berth-workloads"); /* the seeds' workloads */
+    assert_int_equal(s->nano_cpus, 2000000000LL);
+    assert_int_equal(s->memory, 512LL << 20);
+    assert_int_equal(json_array_size(s->command), 3);
+    assert_string_equal(str_at(s->command, 0), "stress");
+    assert_string_equal(str_at(s->command, 2), "2");
+    json_t *gpu = json_array_get(s->device_requests, 0);
+    assert_int_equal(json_integer_value(json_object_get(gpu, "Count")), 1);
+    assert_string_equal(str_at(json_array_get(json_object_get(gpu, "Capabilities"), 0), 0), "gpu");
+    wl_project_free(p);
+}
+
+static void test_reference_list(void **state)
+{
+    (void)state;
+    struct wl_project *p = parse_ok("- name: a\n  cpu: 0.5\n  memory_soft: 1G\n  cpuset: auto\n"
+                                    "  env: {X: '1'}\n  restart: on-failure:3\n  gpu: 2\n"
+                                    "- name: b\n  command: [echo, 'a b']\n  gpu: [0, 3]\n"
+                                    "  env: [Y=2]\n");
+    assert_int_equal(p->n_services, 2);
+    assert_int_equal(p->services[0].nano_cpus, 500000000LL);
+    assert_int_equal(p->services[0].memory_soft, 1LL << 30);
+    assert_string_equal(p->services[0].cpuset, "auto");
+    assert_string_equal(str_at(p->services[0].env, 0), "X=1");
+    assert_string_equal(p->services[0].restart, "on-failure:3");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(p->services[0].device_requests, 0), "Count")),
+                     2);
+    assert_string_equal(str_at(p->services[1].command, 1), "a b");
+    json_t *ids = json_object_get(json_array_get(p->services[1].device_requests, 0), "DeviceIDs");
+    assert_string_equal(str_at(ids, 1), "3");
+    assert_string_equal(str_at(p->services[1].env, 0), "Y=2");
+    wl_project_free(p);
+}
+
+static void test_compose(void **state)
+{
+    (void)state;
+    struct wl_project *p = parse_ok(
+        "version: '3.8'\nname: shop\nservices:\n"
+        "  web:\n    image: nginx\n    ports: ['8080:80', 443]\n    depends_on: [api]\n"
+        "    networks: [front]\n    entrypoint: /bin/sh -c\n"
+        "  api:\n    environment: [A=1]\n    depends_on:\n      db: {condition: service_healthy}\n"
+        "    deploy:\n      resources:\n        limits: {cpus: '1.5', memory: 256M}\n"
+        "        reservations:\n          memory: 128M\n          devices:\n"
+        "            - capabilities: [gpu]\n              count: all\n"
+        "  db:\n    volumes: ['data:/var/lib/db', './conf:/etc/db:ro']\n    mem_limit: 1g\n"
+        "    healthcheck:\n      test: pg_isready\n      interval: 1s\n      retries: 3\n"
+        "      start_period: 1m30s\n"
+        "networks:\n  front: {internal: true}\nvolumes:\n  data:\n");
+    assert_true(p->compose);
+    assert_string_equal(p->name, "shop");
+    assert_int_equal(p->n_services, 3);
+    /* db, then api, then web */
+    assert_string_equal(p->services[p->order[0]].name, "db");
+    assert_string_equal(p->services[p->order[1]].name, "api");
+    assert_string_equal(p->services[p->order[2]].name, "web");
+    const struct wl_service *web = wl_service_find(p, "web"), *api = wl_service_find(p, "api"),
+                            *db = wl_service_find(p, "db");
+    assert_string_equal(str_at(web->ports, 1), "443");
+    assert_string_equal(str_at(web->entrypoint, 1), "-c");
+    assert_string_equal(str_at(web->networks, 0), "front");
+    assert_int_equal(api->deps[0].condition, WL_SERVICE_HEALTHY);
+    assert_int_equal(api->nano_cpus, 1500000000LL);
+    assert_int_equal(api->memory, 256LL << 20);
+    assert_int_equal(api->memory_soft, 128LL << 20);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(api->device_requests, 0), "Count")), -1);
+    assert_int_equal(db->memory, 1LL << 30);
+    assert_string_equal(str_at(json_object_get(db->healthcheck, "Test"), 0), "CMD-SHELL");
+    assert_int_equal(json_integer_value(json_object_get(db->healthcheck, "Interval")),
+                     1000000000LL);
+    assert_int_equal(json_integer_value(json_object_get(db->healthcheck, "StartPeriod")),
+                     90000000000LL);
+    assert_int_equal(json_integer_value(json_object_get(db->healthcheck, "Retries")), 3);
+    assert_true(p->networks[0].internal);
+    assert_string_equal(p->volumes[0].name, "data");
+    wl_project_free(p);
+}
+
+static void test_shell_split(void **state)
+{
+    (void)state;
+    json_t *a = wl_shell_split("  sh -c 'echo \"a  b\"' \"x\\\"y\" z\\ w '' ");
+    assert_int_equal(json_array_size(a), 6);
+    assert_string_equal(str_at(a, 2), "echo \"a  b\"");
+    assert_string_equal(str_at(a, 3), "x\"y");
+    assert_string_equal(str_at(a, 4), "z w");
+    assert_string_equal(str_at(a, 5), "");
+    json_decref(a);
+    assert_null(wl_shell_split("echo 'a"));
+    assert_null(wl_shell_split("echo a\\"));
+}
+
+/* Compose's interpolation, before a string command is split */
+static void test_interpolation(void **state)
+{
+    (void)state;
+    setenv("WL_X", "v", 1);
+    unsetenv("WL_NOPE");
+    struct wl_project *p = parse_ok("services:\n  a:\n    command: echo $$X ${WL_X} ${WL_NOPE:-d} "
+                                    "$WL_X/x ${WL_NOPE-} $1 cost$\n");
+    static const char *const want[] = {"echo", "$X", "v", "d", "v/x", "$1", "cost$"};
+    json_t *cmd = p->services[0].command;
+    assert_int_equal(json_array_size(cmd), 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_string_equal(str_at(cmd, i), want[i]);
+    wl_project_free(p);
+    parse_bad("services:\n  a:\n    image: ${WL_NOPE:?set it}\n",
+              "f.yaml:3: invalid interpolation '${WL_NOPE:?set it}': ${VAR}, ${VAR:-default}, "
+              "${VAR:?message} or $$ expected, or the variable is unset");
+    parse_bad("services:\n  a:\n    image: ${WL_X\n",
+              "f.yaml:3: invalid interpolation '${WL_X': ${VAR}, ${VAR:-default}, "
+              "${VAR:?message} or $$ expected, or the variable is unset");
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    parse_bad("cpu: 1\nmemory: 12XB\n",
+              "f.yaml:2: invalid memory '12XB' in service 'f': a size such as 512M or 1G expected");
+    parse_bad("cpu: -1\n", "f.yaml:1: invalid cpu '-1' in service 'f': a positive number of CPUs "
+                           "expected");
+    parse_bad("cpu: 1\ncommand: [a, b\n",
+              "f.yaml:3: invalid YAML: did not find expected ',' or ']' while parsing a flow "
+              "sequence");
+    parse_bad("services:\n  web:\n    foo: 1\n", "f.yaml:3: unknown key 'foo' in service 'web'");
+    parse_bad("cpu: 1\nports: [80]\n", "f.yaml:2: unknown key 'ports' in service 'f'");
+    parse_bad("services:\n  a:\n    depends_on: [b]\n  b:\n    depends_on: [a]\n",
+              "f.yaml:5: dependency cycle: a -> b -> a");
+    parse_bad("services:\n  a:\n    depends_on: [a]\n", "f.yaml:3: dependency cycle: a -> a");
+    parse_bad("services:\n  a:\n    depends_on: [zz]\n",
+              "f.yaml:3: service 'a' depends on unknown service 'zz'");
+    parse_bad("services:\n  a:\n    depends_on:\n      b: {condition: service_ready}\n  b: {}\n",
+              "f.yaml:4: invalid depends_on condition 'service_ready' in service 'a': "
+              "service_started, service_healthy or service_completed_successfully expected");
+    parse_bad("services:\n  a:\n    volumes: ['v:/x']\n",
+              "f.yaml:3: service 'a' refers to undefined volume 'v'");
+    parse_bad("services:\n  a:\n    ports: ['80:http']\n",
+              "f.yaml:3: invalid port '80:http' in service 'a'");
+    parse_bad("- cpu: 1\n", "f.yaml:1: a workload in a list needs a 'name'");
+    parse_bad("- name: a\n- name: a\n", "f.yaml:2: service 'a' is defined twice");
+    parse_bad("", "f.yaml:1: the file is empty");
+    parse_bad("a: 1\n---\nb: 2\n", "f.yaml:3: one YAML document expected");
+    parse_bad("cpuset: 0-1;2\n", "f.yaml:1: invalid cpuset '0-1;2' in service 'f': CPUs such as "
+                                 "0-1,3 or auto[:N] expected");
+    parse_bad("restart: sometimes\n", "f.yaml:1: invalid restart policy 'sometimes' in service "
+                                      "'f': no, always, unless-stopped or on-failure[:N] expected");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_seed), cmocka_unit_test(test_reference_list),
+        cmocka_unit_test(test_compose),        cmocka_unit_test(test_shell_split),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_interpolation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
