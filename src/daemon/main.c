@@ -1,6 +1,7 @@
 /* berthd [-H unix://PATH] [--data-root DIR] [--exec-root DIR] [--runtime PATH|NAME]
  *        [--log-level debug|info|warn|error|fatal] [--shutdown-containers]
  *        [-b|--bridge none] [--gpu-sim FILE] [--cdi-spec-dir DIR]...
+ *        [--registry-config FILE]
  *
  * The supervisor (issue 13): serves the Docker Engine API on a UNIX socket;
  * every container runs under its own berth-shim, so berthd may stop or die
@@ -14,6 +15,8 @@
 #include "netctr.h"
 #include "events.h"
 #include "networks.h"
+#include "registry-client.h"
+#include "store.h"
 #include "api/api.h"
 #include "cleanup.h"
 #include "durable.h"
@@ -38,6 +41,10 @@ struct daemon engine = {.lock = PTHREAD_MUTEX_INITIALIZER};
 static const char *arg_host = NULL;
 static const char *arg_log_level = "info";
 static bool arg_shutdown_containers = false;
+/* registry-client.h's settings: the flag, BERTH_REGISTRY_CONFIG, or this
+ * file when it exists */
+static const char *arg_registry_config;
+#define REGISTRY_CONFIG_DEFAULT "/etc/berth/registries.json"
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
@@ -81,6 +88,7 @@ static int parse(int argc, char **argv)
                                          {"bridge", required_argument, NULL, 'b'},
                                          {"gpu-sim", required_argument, NULL, 'G'},
                                          {"cdi-spec-dir", required_argument, NULL, 'C'},
+                                         {"registry-config", required_argument, NULL, 'r'},
                                          {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
@@ -117,10 +125,14 @@ static int parse(int argc, char **argv)
         case 'C':
             gpu_add_cdi_dir(optarg);
             break;
+        case 'r':
+            arg_registry_config = optarg;
+            break;
         case 'h':
             printf("usage: berthd [-H unix://PATH] [--data-root DIR] [--exec-root DIR] "
                    "[--runtime PATH|NAME] [--log-level LEVEL] [--shutdown-containers] "
-                   "[--bridge none] [--gpu-sim FILE] [--cdi-spec-dir DIR]...\n");
+                   "[--bridge none] [--gpu-sim FILE] [--cdi-spec-dir DIR]... "
+                   "[--registry-config FILE]\n");
             exit(0);
         case 'v':
             printf("berthd version %s\n", BERTH_VERSION);
@@ -132,6 +144,21 @@ static int parse(int argc, char **argv)
     if (optind < argc)
         return fail("unexpected argument '%s'; see --help", argv[optind]);
     return 0;
+}
+
+static int load_registry_config(void)
+{
+    const char *env = getenv("BERTH_REGISTRY_CONFIG");
+    const char *file = arg_registry_config                          ? arg_registry_config
+                       : env && *env                                ? env
+                       : access(REGISTRY_CONFIG_DEFAULT, F_OK) == 0 ? REGISTRY_CONFIG_DEFAULT
+                                                                    : NULL;
+    struct berth_error *e = NULL;
+    if (file == NULL || registry_config_load(file, &e) == 0)
+        return 0;
+    _cleanup_free_ char *m = berth_error_format(e);
+    berth_error_clear(&e);
+    return fail("%s", m);
 }
 
 static int check_args(void)
@@ -154,7 +181,7 @@ static int check_args(void)
         return fail("-H '%s' is not supported: only unix://PATH", arg_host);
     if (engine.data_root[0] != '/' || engine.exec_root[0] != '/')
         return fail("--data-root and --exec-root must be absolute paths");
-    return 0;
+    return load_registry_config();
 }
 
 static bool ctr_running(const char *cid)
@@ -229,7 +256,8 @@ int main(int argc, char **argv)
      * faults its pages in again (half of `ps` with 1000 containers). */
     mallopt(M_ARENA_MAX, 2);
     mallopt(M_TRIM_THRESHOLD, 16 << 20);
-    events_init(); /* before adopting: the dies of dead shims are imported */
+    events_init();                     /* before adopting: the dies of dead shims are imported */
+    store_clean_tmp(engine.data_root); /* a killed berthd's pulls and loads */
     networks_start();
     netpool_start(); /* after the networks: it needs the default one */
     ctr_adopt_all();

@@ -13,11 +13,9 @@
 #include <unistd.h>
 
 #define CONNECT_TIMEOUT_S 30L
-/* below one byte a second for this long, a registry has stalled */
-#define STALL_S    30L
-#define MAX_REDIRS 5L
-#define TOKEN_MAX  (1 << 20)
-#define AUTH_MAX   4096 /* an X-Registry-Auth header */
+#define MAX_REDIRS        5L
+#define TOKEN_MAX         (1 << 20)
+#define AUTH_MAX          4096 /* an X-Registry-Auth header */
 
 /* ---- credentials ---- */
 
@@ -82,10 +80,112 @@ int registry_creds_decode(const char *header, struct registry_creds *ret, struct
     return 0;
 }
 
+/* ---- berthd's settings ---- */
+
+static struct registry_config config = {
+    .max_manifest = REGISTRY_MANIFEST_MAX, .max_blob = 16LL << 30, .stall_s = 30};
+
+const struct registry_config *registry_config(void)
+{
+    return &config;
+}
+
+/* ["...", ...] of strings that `ok` accepts, into a NULL-terminated copy */
+static int config_list(json_t *v, const char *key, bool (*ok)(const char *), char ***ret,
+                       struct berth_error **err)
+{
+    json_t *e;
+    size_t i;
+    if (!json_is_array(v))
+        return berth_error_set(err, EINVAL, "registry config: %s must be a list", key);
+    char **out = xzalloc((json_array_size(v) + 1) * sizeof(char *));
+    json_array_foreach(v, i, e)
+    {
+        const char *s = json_string_value(e);
+        if (s == NULL || !ok(s)) {
+            strv_freep(&out);
+            return berth_error_set(err, EINVAL, "registry config: bad entry '%s' in %s",
+                                   s ? s : "?", key);
+        }
+        size_t n = strlen(s);
+        out[i] = n > 1 && s[n - 1] == '/' ? xasprintf("%.*s", (int)n - 1, s) : xstrdup(s);
+    }
+    *ret = out;
+    return 0;
+}
+
+static bool host_ok(const char *s)
+{
+    return *s && strlen(s) < 256 && !strchr(s, '/') && !strchr(s, '@') && !strchr(s, ' ');
+}
+
+static bool origin_ok(const char *s)
+{
+    const char *h = strncmp(s, "https://", 8) == 0  ? s + 8
+                    : strncmp(s, "http://", 7) == 0 ? s + 7
+                                                    : NULL;
+    if (h == NULL)
+        return false;
+    _cleanup_free_ char *host = xstrdup(h);
+    size_t n = strlen(host);
+    if (n > 0 && host[n - 1] == '/')
+        host[n - 1] = '\0';
+    return host_ok(host);
+}
+
+static int config_number(json_t *v, const char *key, long long max, long long *ret,
+                         struct berth_error **err)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > max)
+        return berth_error_set(err, EINVAL, "registry config: %s must be a number from 1 to %lld",
+                               key, max);
+    *ret = json_integer_value(v);
+    return 0;
+}
+
+int registry_config_load(const char *file, struct berth_error **err)
+{
+    json_error_t je;
+    json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &je), *v;
+    const char *k;
+    long long stall = config.stall_s;
+    int r = 0;
+    if (!json_is_object(j))
+        r = berth_error_set(err, EINVAL, "registry config %s: %s", file,
+                            j ? "not a JSON object" : je.text);
+    json_object_foreach(j, k, v)
+    {
+        if (r < 0)
+            break;
+        if (streq(k, "insecure-registries"))
+            r = config_list(v, k, host_ok, &config.insecure, err);
+        else if (streq(k, "registry-mirrors"))
+            r = config_list(v, k, origin_ok, &config.mirrors, err);
+        else if (streq(k, "max-manifest-bytes"))
+            r = config_number(v, k, 1LL << 30, &config.max_manifest, err);
+        else if (streq(k, "max-blob-bytes"))
+            r = config_number(v, k, 1LL << 50, &config.max_blob, err);
+        else if (streq(k, "stall-timeout"))
+            r = config_number(v, k, 3600, &stall, err);
+        else
+            r = berth_error_set(err, EINVAL, "registry config %s: unknown key '%s'", file, k);
+    }
+    config.stall_s = (long)stall;
+    json_decref(j);
+    return r;
+}
+
 /* ---- the client ---- */
 
 bool registry_insecure_host(const char *hostport)
 {
+    for (size_t i = 0; config.insecure && config.insecure[i]; i++) {
+        const char *e = config.insecure[i];
+        size_t n = strlen(e);
+        /* "host:port" exactly, or "host" for every port of it */
+        if (streq(e, hostport) || (strncmp(hostport, e, n) == 0 && hostport[n] == ':'))
+            return true;
+    }
     _cleanup_free_ char *h = xstrdup(hostport);
     char *c = h[0] == '[' ? strchr(h, ']') : strrchr(h, ':');
     if (c)
@@ -100,9 +200,17 @@ bool registry_insecure_host(const char *hostport)
 void registry_client_setup(struct registry_client *c, const struct registry_creds *creds,
                            const char *actions)
 {
+    registry_client_setup_at(c, creds, actions, NULL);
+}
+
+void registry_client_setup_at(struct registry_client *c, const struct registry_creds *creds,
+                              const char *actions, const char *origin)
+{
     const char *host = c->ref.host;
     const char *endpoint = streq(host, "docker.io") ? REGISTRY_DOCKER_HUB : host;
-    c->origin = xasprintf("%s://%s", registry_insecure_host(host) ? "http" : "https", endpoint);
+    c->origin =
+        origin ? xstrdup(origin)
+               : xasprintf("%s://%s", registry_insecure_host(host) ? "http" : "https", endpoint);
     c->base =
         c->ref.repo ? xasprintf("%s/v2/%s", c->origin, c->ref.repo) : xasprintf("%s/v2", c->origin);
     c->actions = actions;
@@ -144,7 +252,8 @@ CURL *registry_easy(const char *url, struct curl_slist *headers)
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRS);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, STALL_S);
+    /* below one byte a second for this long, a registry has stalled */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, config.stall_s);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);

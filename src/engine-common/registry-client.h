@@ -71,6 +71,27 @@ int registry_failure(struct registry_client *c, const char *what, const struct r
 CURL *registry_easy(const char *url, struct curl_slist *headers);
 struct curl_slist *registry_headers(struct registry_client *c, const char *url, const char *accept);
 
-/* localhost and 127.0.0.0/8 (and ::1): plain HTTP, as Docker's default
- * insecure registries. */
+/* localhost and 127.0.0.0/8 (and ::1), and the config's
+ * insecure-registries: plain HTTP, as Docker's insecure registries. */
 bool registry_insecure_host(const char *hostport);
+
+/* berthd's registry settings, Docker's daemon.json names where it has
+ * them (berthd --registry-config FILE):
+ *   {"insecure-registries": ["HOST[:PORT]", ...],
+ *    "registry-mirrors": ["http[s]://HOST[:PORT]", ...] (docker.io's),
+ *    "max-manifest-bytes": N, "max-blob-bytes": N,
+ *    "stall-timeout": SECONDS (no byte for so long: the registry stalled)}
+ * Any other key is refused by name. Loaded once at berthd's start; the
+ * defaults without a file: no mirror, loopback only, 4 MiB manifests,
+ * 16 GiB blobs, 30 s. */
+struct registry_config {
+    char **insecure;
+    char **mirrors; /* origins, without a trailing '/' */
+    long long max_manifest, max_blob;
+    long stall_s;
+};
+int registry_config_load(const char *file, struct berth_error **err);
+const struct registry_config *registry_config(void);
+/* A client whose origin is `origin` (a mirror) rather than its host's. */
+void registry_client_setup_at(struct registry_client *c, const struct registry_creds *creds,
+                              const char *actions, const char *origin);

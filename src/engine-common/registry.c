@@ -19,12 +19,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define PROGRESS_STEP      (512 * 1024)
+
+/* resumed requests per blob after its transfer broke */
+#define RESUME_MAX 3
 
 struct registry_pull {
     char *data_root;
@@ -139,8 +143,11 @@ static int get_manifest(struct registry_pull *p, const char *reference, struct b
     static const char accept[] =
         MT_OCI_INDEX ", " STORE_MT_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST;
     _cleanup_free_ char *url = xasprintf("%s/manifests/%s", p->c.base, reference);
-    struct registry_req q = {
-        .method = "GET", .url = url, .accept = accept, .fd = -1, .max = REGISTRY_MANIFEST_MAX};
+    struct registry_req q = {.method = "GET",
+                             .url = url,
+                             .accept = accept,
+                             .fd = -1,
+                             .max = (size_t)registry_config()->max_manifest};
     struct registry_resp b;
     int st = registry_request(&p->c, &q, &b, err);
     if (st < 0)
@@ -294,6 +301,29 @@ static bool in_index(struct registry_pull *p)
     return have;
 }
 
+/* docker.io's images from the config's mirrors first, in order: the first
+ * that has the manifest serves the whole pull (without the user's Hub
+ * credentials); then docker.io itself. */
+static int resolve_mirrored(struct registry_pull *p, const char *platform,
+                            const struct registry_creds *creds, struct berth_error **err)
+{
+    char **m = registry_config()->mirrors;
+    for (size_t i = 0; streq(p->c.ref.host, "docker.io") && m && m[i]; i++) {
+        struct berth_error *e = NULL;
+        registry_client_setup_at(&p->c, NULL, "pull", m[i]);
+        if (resolve(p, platform, &e) == 0)
+            return 0;
+        berth_error_clear(&e);
+        /* back to no client, the reference and names kept */
+        free(p->c.base), free(p->c.origin), free(p->c.token);
+        registry_creds_free(&p->c.creds);
+        p->c.base = p->c.origin = p->c.token = NULL;
+        p->c.basic = false;
+    }
+    registry_client_setup(&p->c, creds, "pull");
+    return resolve(p, platform, err);
+}
+
 struct registry_pull *registry_pull_new(const char *data_root, const char *name,
                                         const char *platform, struct berth_error **err)
 {
@@ -321,8 +351,7 @@ struct registry_pull *registry_pull_new_auth(const char *data_root, const char *
         registry_pull_free(p);
         return NULL;
     }
-    registry_client_setup(&p->c, creds, "pull");
-    if (resolve(p, platform, err) < 0) {
+    if (resolve_mirrored(p, platform, creds, err) < 0) {
         registry_pull_free(p);
         return NULL;
     }
@@ -386,6 +415,9 @@ struct xfer {
     struct curl_slist *hl;
     char id[13]; /* "" for the config: Docker shows no progress for it */
     bool overrun;
+    unsigned retries; /* resumed requests (Range: bytes=got-) after a broken transfer */
+    bool checked;     /* the answer's status seen (a resumed one may start over) */
+    long long last;   /* ms (monotonic) of the request's start or its last bytes */
     int werr;
     registry_progress_fn progress;
     void *ud;
@@ -404,10 +436,38 @@ static void tell(registry_progress_fn fn, void *ud, const char *id, const char *
     json_decref(m);
 }
 
+/* A resumed request the registry answered with the whole blob (200, not
+ * 206): the bytes so far go, it starts over. */
+static bool restart_if_whole(struct xfer *x)
+{
+    long st = 0;
+    x->checked = true;
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
+    if (st != 200 || x->got == 0)
+        return true;
+    if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0 ||
+        EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1) {
+        x->werr = errno ? errno : EIO;
+        return false;
+    }
+    x->got = x->told = 0;
+    return true;
+}
+
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static size_t blob_cb(char *d, size_t sz, size_t n, void *ud)
 {
     struct xfer *x = ud;
     size_t k = sz * n;
+    x->last = now_ms();
+    if (!x->checked && !restart_if_whole(x))
+        return 0;
     if (x->got + (long long)k > x->size) {
         x->overrun = true;
         return 0;
@@ -437,23 +497,56 @@ static char *part_path(struct xfer *x)
     return xasprintf("%s/.%s.part", x->p->blobs_dir, x->digest + 7);
 }
 
+/* The request for x's bytes from x->got on (a Range after a break). */
+static void xfer_request(struct xfer *x, CURLM *m)
+{
+    _cleanup_free_ char *url = xasprintf("%s/blobs/%s", x->p->c.base, x->digest);
+    char range[64];
+    x->hl = registry_headers(&x->p->c, url, NULL);
+    x->h = registry_easy(url, x->hl);
+    x->checked = false;
+    x->last = now_ms();
+    if (x->got > 0) {
+        snprintf(range, sizeof(range), "%lld-", x->got);
+        curl_easy_setopt(x->h, CURLOPT_RANGE, range);
+    }
+    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, blob_cb);
+    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+    curl_multi_add_handle(m, x->h);
+}
+
 static int xfer_start(struct xfer *x, CURLM *m, struct berth_error **err)
 {
     _cleanup_free_ char *part = part_path(x);
-    _cleanup_free_ char *url = xasprintf("%s/blobs/%s", x->p->c.base, x->digest);
     x->fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (x->fd < 0)
         return berth_error_set(err, errno, "cannot create '%s'", part);
     x->md = EVP_MD_CTX_new();
     if (x->md == NULL || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1)
         abort();
-    x->hl = registry_headers(&x->p->c, url, NULL);
-    x->h = registry_easy(url, x->hl);
-    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, blob_cb);
-    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
-    curl_multi_add_handle(m, x->h);
+    xfer_request(x, m);
     return 0;
+}
+
+/* A transfer that broke on the way (the connection dropped or stalled),
+ * not one the registry refused or that went wrong: it goes on from where
+ * it stopped, as Docker's resumable downloads, RESUME_MAX times. */
+static bool xfer_resume(struct xfer *x, CURLM *m, CURLcode c)
+{
+    long st = 0;
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
+    bool broken = c == CURLE_PARTIAL_FILE || c == CURLE_RECV_ERROR || c == CURLE_GOT_NOTHING ||
+                  c == CURLE_OPERATION_TIMEDOUT || c == CURLE_SEND_ERROR;
+    if (!broken || x->overrun || x->werr || x->retries >= RESUME_MAX ||
+        (st != 0 && st != 200 && st != 206))
+        return false;
+    x->retries++;
+    curl_multi_remove_handle(m, x->h);
+    curl_easy_cleanup(x->h);
+    curl_slist_free_all(x->hl);
+    xfer_request(x, m);
+    return true;
 }
 
 static void xfer_end(struct xfer *x, CURLM *m)
@@ -481,10 +574,16 @@ static int xfer_done(struct xfer *x, CURLcode c, struct berth_error **err)
                                x->digest, x->p->c.shown, x->size);
     if (x->werr)
         return berth_error_set(err, x->werr, "cannot write blob '%s'", x->digest);
+    if (c == CURLE_OPERATION_TIMEDOUT)
+        return berth_error_set(err, EIO,
+                               "the registry of %s stalled: no data for %ld s while getting blob "
+                               "'%s' (%lld of %lld bytes, %u resumed requests)",
+                               x->p->c.shown, registry_config()->stall_s, x->digest, x->got,
+                               x->size, x->retries);
     if (c != CURLE_OK)
         return berth_error_set(err, EIO, "cannot get blob '%s' of %s: %s", x->digest, x->p->c.shown,
                                curl_easy_strerror(c));
-    if (st != 200) {
+    if (st != 200 && !(st == 206 && x->retries > 0)) {
         struct registry_resp none = {.status = (int)st};
         return registry_failure(&x->p->c, "blob", &none, err);
     }
@@ -518,12 +617,32 @@ static int reap(CURLM *m, size_t *active, struct berth_error **err)
             continue;
         struct xfer *x = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        if (r == 0 && xfer_resume(x, m, msg->data.result))
+            continue;
         if (r == 0)
             r = xfer_done(x, msg->data.result, err);
         xfer_end(x, m);
         (*active)--;
     }
     return r;
+}
+
+/* The transfers that got no byte for the config's stall-timeout (curl's
+ * own low-speed check averages over seconds more): broken ones. */
+static int check_stalls(struct xfer *xs, size_t n, CURLM *m, size_t *active,
+                        struct berth_error **err)
+{
+    long long limit = now_ms() - registry_config()->stall_s * 1000;
+    for (size_t i = 0; i < n; i++) {
+        struct xfer *x = &xs[i];
+        if (x->h == NULL || x->last > limit || xfer_resume(x, m, CURLE_OPERATION_TIMEDOUT))
+            continue;
+        int r = xfer_done(x, CURLE_OPERATION_TIMEDOUT, err);
+        xfer_end(x, m);
+        (*active)--;
+        return r;
+    }
+    return 0;
 }
 
 /* Runs the transfers, REGISTRY_PARALLEL at a time. */
@@ -541,6 +660,8 @@ static int fetch_all(struct xfer *xs, size_t n, struct berth_error **err)
             r = berth_error_set(err, EIO, "cannot download: %s", curl_multi_strerror(mc));
         if (r == 0)
             r = reap(m, &active, err);
+        if (r == 0)
+            r = check_stalls(xs, next, m, &active, err);
         if (r == 0 && active > 0)
             curl_multi_poll(m, NULL, 0, 1000, NULL);
     }
@@ -557,6 +678,28 @@ static bool link_stored(struct registry_pull *p, const char *digest)
     _cleanup_free_ char *src = xasprintf("%s/image/blobs/sha256/%s", p->data_root, digest + 7);
     _cleanup_free_ char *dst = xasprintf("%s/%s", p->blobs_dir, digest + 7);
     return link(src, dst) == 0 || (errno == EEXIST && access(dst, F_OK) == 0);
+}
+
+/* A blob over the config's max-blob-bytes is refused before any byte. */
+static int check_sizes(struct registry_pull *p, struct berth_error **err)
+{
+    json_t *layers = json_object_get(p->mjson, "layers"), *l;
+    json_t *cfg = json_object_get(p->mjson, "config");
+    long long max = registry_config()->max_blob;
+    size_t i;
+    json_array_foreach(layers, i, l)
+    {
+        if (json_integer_value(json_object_get(l, "size")) > max)
+            return berth_error_set(err, EINVAL,
+                                   "blob '%s' of %s is %lld bytes, over berthd's limit of %lld "
+                                   "(max-blob-bytes)",
+                                   json_string_value(json_object_get(l, "digest")), p->c.shown,
+                                   (long long)json_integer_value(json_object_get(l, "size")), max);
+    }
+    if (json_integer_value(json_object_get(cfg, "size")) > registry_config()->max_manifest)
+        return berth_error_set(err, EINVAL, "the config of %s is over %lld bytes", p->c.shown,
+                               registry_config()->max_manifest);
+    return 0;
 }
 
 static void queue(struct xfer *xs, size_t *n, struct registry_pull *p, json_t *desc, bool layer,
@@ -653,6 +796,8 @@ int registry_pull_fetch(struct registry_pull *p, registry_progress_fn progress, 
 {
     if (p->up_to_date)
         return 0;
+    if (check_sizes(p, err) < 0)
+        return -EINVAL;
     if (make_workdir(p, err) < 0)
         return -EIO;
     json_t *layers = json_object_get(p->mjson, "layers"), *l;

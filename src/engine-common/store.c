@@ -61,6 +61,12 @@ static void remove_stale(const char *parent)
             rm_rf_at(dirfd(d), de->d_name, NULL);
 }
 
+void store_clean_tmp(const char *data_root)
+{
+    _cleanup_free_ char *parent = xasprintf("%s/tmp", data_root);
+    remove_stale(parent);
+}
+
 char *store_tmpdir(const char *data_root, const char *prefix, struct berth_error **err)
 {
     _cleanup_free_ char *parent = xasprintf("%s/tmp", data_root);

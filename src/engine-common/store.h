@@ -124,6 +124,9 @@ char *store_layer_dir(const char *data_root);
  * PREFIX is "load" or "import": such dirs left by a killed berthd go, and
  * the "pull-PID-..." dirs of registry.c whose PID is not this process. */
 char *store_tmpdir(const char *data_root, const char *prefix, struct berth_error **err);
+/* At berthd's start, when no load, import or pull is live: the work dirs
+ * a killed berthd left go. */
+void store_clean_tmp(const char *data_root);
 
 /* Unpacks the layer blob at `blob` into parent/DIFFID (temp dir, rename),
  * checking the uncompressed stream against `diffid` ("sha256:HEX"; NULL:

@@ -3,7 +3,7 @@
 requests (GET, HEAD, POST, PUT, PATCH) to the private docker-registry on
 127.0.0.1 behind an auth challenge, as Docker Hub does.
 
-usage: registry-auth-proxy.py bearer|bearer-auth|basic|huge UPSTREAM(host:port) PORTFILE
+usage: registry-auth-proxy.py bearer|bearer-auth|basic|huge|drop|stall|slow UPSTREAM PORTFILE
 
 bearer: a request without "Authorization: Bearer t0k" gets 401 with
   WWW-Authenticate: Bearer realm=".../token",service=...,scope=... (the
@@ -14,9 +14,14 @@ bearer-auth: the same, but /token wants Basic credentials USER:PASSWORD
   {"details": "incorrect username or password"}.
 basic: every /v2/ request gets 401 with a Basic challenge.
 huge: every manifest is 5 MiB (over berth's limit of 4 MiB).
+drop, stall, slow (no auth; engine-pull-faults.bats): a blob GET without a
+  Range gets half its bytes, then drop closes the connection (a GET with a
+  Range is answered in full, and logged to PORTFILE.ranges), stall sends
+  nothing more; slow sends every blob at 64 KiB/s.
 The client's Host goes upstream, so that the registry's Locations name the
 front. Binds 127.0.0.1 on a free port, written to PORTFILE."""
 import base64
+import time
 import http.client
 import http.server
 import json
@@ -75,9 +80,50 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
         self.answer(401, body, [("WWW-Authenticate", value), ("Content-Type", "application/json")])
 
+    def fault(self):
+        """drop, stall, slow: a blob's bytes as the mode says."""
+        headers = {k: v for k, v in self.headers.items() if k.lower() == "accept"}
+        headers["Host"] = self.headers.get("Host")
+        rng = self.headers.get("Range")
+        if rng:
+            headers["Range"] = rng
+            with open(PORTFILE + ".ranges", "a") as f:
+                f.write("%s %s\n" % (self.path, rng))
+        conn = http.client.HTTPConnection(UPSTREAM, timeout=30)
+        conn.request(self.command, self.path, headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        blob = self.command == "GET" and "/blobs/sha256:" in self.path and r.status in (200, 206)
+        keep = ("content-type", "docker-content-digest", "content-range")
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() in keep:
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if not blob or (MODE == "drop" and rng):
+            self.wfile.write(data)
+            return
+        if MODE == "slow":
+            for i in range(0, len(data), 8192):
+                self.wfile.write(data[i:i + 8192])
+                self.wfile.flush()
+                time.sleep(0.125)
+            return
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        if MODE == "stall":
+            time.sleep(3600)
+        self.close_connection = True
+
     def forward(self):
         if self.path.startswith("/token"):
             return self.token()
+        if MODE in ("drop", "stall", "slow"):
+            return self.fault()
         if MODE == "huge":
             body = b"{" + b" " * (5 << 20) + b"}"
             return self.answer(200, body, [("Content-Type", "application/vnd.oci.image.manifest.v1+json")])
@@ -104,6 +150,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True  # a stalled answer does not keep the proxy alive
 with open(PORTFILE + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(PORTFILE + ".tmp", PORTFILE)
