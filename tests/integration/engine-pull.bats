@@ -102,26 +102,8 @@ pull $REG/test/bb:v1" ]
 
 @test "pull: an OCI index picks linux/amd64, or the --platform asked for" {
     command -v jq >/dev/null || skip "no jq"
-    local lay=$ENGINE_DIR/idx m mdig msize idx
-    mkdir -p "$lay"
-    skopeo copy -q "docker-archive:$ENGINE_DIR/bb.tar" "oci:$lay:one" --format oci
-    m=$(jq -c '.manifests[0]' "$lay/index.json")
-    mdig=$(jq -r .digest <<<"$m")
-    msize=$(jq -r .size <<<"$m")
-    # one real amd64 image and an arm64 entry naming the same manifest
-    idx=$(jq -cn --arg d "$mdig" --argjson s "$msize" '{schemaVersion:2,
-        mediaType:"application/vnd.oci.image.index.v1+json",
-        manifests:[{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s,
-                    platform:{architecture:"arm64",os:"linux",variant:"v8"}},
-                   {mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s,
-                    platform:{architecture:"amd64",os:"linux"}}]}')
-    printf '%s' "$idx" >"$lay/idx.json"
-    local h
-    h=$(sha256sum "$lay/idx.json" | cut -d' ' -f1)
-    cp "$lay/idx.json" "$lay/blobs/sha256/$h"
-    jq -c --arg d "sha256:$h" --argjson s "${#idx}" '.manifests = [{mediaType:"application/vnd.oci.image.index.v1+json",
-        digest:$d,size:$s,annotations:{"org.opencontainers.image.ref.name":"multi"}}]' \
-        "$lay/index.json" >"$lay/index.new" && mv "$lay/index.new" "$lay/index.json"
+    local lay=$ENGINE_DIR/idx mdig
+    mdig=$(index_layout "$ENGINE_DIR/bb.tar" "$lay")
     registry_push "oci:$lay:multi" test/multi:1 --all
     run -0 skopeo inspect --tls-verify=false --raw "docker://$REG/test/multi:1"
     [[ "$output" == *application/vnd.oci.image.index.v1+json* ]]

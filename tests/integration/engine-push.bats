@@ -139,6 +139,35 @@ round_trip() {
     [[ "$output" == *"wants credentials"* ]]
 }
 
+@test "login: an htpasswd registry serves Docker schema 2, OCI and index images to a logged-in pull" {
+    [ -n "$AUTH_REGISTRY" ] || skip "no bcrypt hash maker for the htpasswd registry"
+    local r=$AUTH_REGISTRY mdig
+    skopeo copy -q --dest-tls-verify=false --dest-creds tester:s3cret \
+        "docker-archive:$ENGINE_DIR/bb.tar" "docker://$r/kinds/bb:schema2"
+    skopeo copy -q --dest-tls-verify=false --dest-creds tester:s3cret --format oci \
+        "docker-archive:$ENGINE_DIR/bb.tar" "docker://$r/kinds/bb:oci"
+    mdig=$(index_layout "$ENGINE_DIR/bb.tar" "$ENGINE_DIR/kinds-idx")
+    skopeo copy -q --dest-tls-verify=false --dest-creds tester:s3cret --all \
+        "oci:$ENGINE_DIR/kinds-idx:multi" "docker://$r/kinds/bb:index"
+    run -1 B pull "$r/kinds/bb:oci"
+    [[ "$output" == *"wants credentials"* ]]
+    run -0 B login -u tester --password-stdin "$r" <<<"s3cret"
+    for t in schema2 oci index; do
+        run -0 skopeo inspect --tls-verify=false --creds tester:s3cret --raw "docker://$r/kinds/bb:$t"
+        case $t in
+        schema2) [[ "$output" == *application/vnd.docker.distribution.manifest.v2+json* ]] ;;
+        oci) [[ "$output" == *application/vnd.oci.image.manifest.v1+json* ]] ;;
+        index) [[ "$output" == *application/vnd.oci.image.index.v1+json* ]] ;;
+        esac
+        run -0 B pull "$r/kinds/bb:$t"
+        run -0 B run --rm "$r/kinds/bb:$t" echo "$t"
+        [ "$output" = "$t" ]
+    done
+    run -0 B pull "$r/kinds/bb:index"
+    [[ "$output" == *"Digest: $mdig"* ]]
+    run -0 B logout "$r"
+}
+
 @test "login: a token realm that wants the credentials (Docker Hub's flow)" {
     [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the auth front"
     auth_proxy_start bearer-auth

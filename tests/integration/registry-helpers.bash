@@ -124,3 +124,28 @@ auth_proxy_stop() {
         rm -f "$f"
     done
 }
+
+# index_layout ARCHIVE DIR: an OCI layout in DIR whose tag "multi" is an
+# OCI index of the docker-archive ARCHIVE's image for linux/amd64 and an
+# arm64 entry naming the same manifest; prints that manifest's digest.
+index_layout() {
+    local lay=$2 m mdig msize idx h
+    mkdir -p "$lay"
+    skopeo copy -q "docker-archive:$1" "oci:$lay:one" --format oci >&2
+    m=$(jq -c '.manifests[0]' "$lay/index.json")
+    mdig=$(jq -r .digest <<<"$m")
+    msize=$(jq -r .size <<<"$m")
+    idx=$(jq -cn --arg d "$mdig" --argjson s "$msize" '{schemaVersion:2,
+        mediaType:"application/vnd.oci.image.index.v1+json",
+        manifests:[{mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s,
+                    platform:{architecture:"arm64",os:"linux",variant:"v8"}},
+                   {mediaType:"application/vnd.oci.image.manifest.v1+json",digest:$d,size:$s,
+                    platform:{architecture:"amd64",os:"linux"}}]}')
+    printf '%s' "$idx" >"$lay/idx.json"
+    h=$(sha256sum "$lay/idx.json" | cut -d' ' -f1)
+    cp "$lay/idx.json" "$lay/blobs/sha256/$h"
+    jq -c --arg d "sha256:$h" --argjson s "${#idx}" '.manifests = [{mediaType:"application/vnd.oci.image.index.v1+json",
+        digest:$d,size:$s,annotations:{"org.opencontainers.image.ref.name":"multi"}}]' \
+        "$lay/index.json" >"$lay/index.new" && mv "$lay/index.new" "$lay/index.json"
+    echo "$mdig"
+}
