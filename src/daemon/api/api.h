@@ -58,6 +58,23 @@ int api_build_spool(const char *path, const char *method);
  * 200 {"Status":"Login Succeeded"} or 401 with the registry's reason) */
 enum MHD_Result api_images_push(struct request *r, const char *name);
 enum MHD_Result api_auth(struct request *r);
+/* jobs.c: a job (pull, push, build) run in a thread while its JSON lines
+ * stream to the client: api_job_start answers 200 and starts run(j, ud)
+ * with `first` (taken, may be NULL) as the first line; free_ud(ud) after
+ * the run, or at once when it cannot start (then a 500). */
+struct api_job;
+typedef void (*api_job_fn)(struct api_job *j, void *ud);
+enum MHD_Result api_job_start(struct request *r, json_t *first, api_job_fn run, void *ud,
+                              void (*free_ud)(void *ud));
+/* One line (borrowed); a client that went does not stop the job. */
+void api_job_line(struct api_job *j, json_t *msg);
+/* The same as a registry_progress_fn (ud: the job). */
+void api_job_progress(json_t *msg, void *j);
+/* {"status": s} (s taken). */
+void api_job_status(struct api_job *j, char *s);
+/* Docker's {"error", "errorDetail"} of err (cleared): its message alone
+ * when `plain` (it says it all), else with the errno's text. */
+void api_job_error(struct api_job *j, struct berth_error *err, bool plain);
 enum MHD_Result api_volumes(struct request *r);  /* /volumes... (volumes.c) */
 enum MHD_Result api_networks(struct request *r); /* /networks... (networks.c) */
 enum MHD_Result api_events(struct request *r);   /* GET /events (events.c) */

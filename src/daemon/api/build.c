@@ -1,7 +1,7 @@
 /* POST /build (Docker's ImageBuild, the classic builder): the context tar
  * is spooled to an unlinked file as it arrives (api_build_spool), then
- * build.c runs the Dockerfile in a thread whose JSON stream lines go to a
- * pipe the response reads, so that they stream as the steps run. */
+ * build.c runs the Dockerfile as a job (jobs.c) whose JSON stream lines
+ * go out as the steps run. */
 #include "api.h"
 #include "../build.h"
 #include "../daemon.h"
@@ -28,85 +28,52 @@ int api_build_spool(const char *path, const char *method)
 struct build_job {
     struct build_opts o;
     int ctx_fd;
-    int fd; /* the pipe's write end */
+    struct api_job *j; /* while it runs */
 };
-
-/* Writes one JSON message line to the pipe; a client that went does not
- * stop the build. */
-static void send_line(int fd, json_t *msg)
-{
-    _cleanup_free_ char *m = json_dumps(msg, JSON_COMPACT);
-    _cleanup_free_ char *line = xasprintf("%s\n", m);
-    json_decref(msg);
-    for (size_t off = 0, n = strlen(line); off < n;) {
-        ssize_t w = write(fd, line + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        off += (size_t)w;
-    }
-}
 
 static void out_stream(const char *text, void *ud)
 {
-    struct build_job *j = ud;
-    if (!j->o.quiet)
-        send_line(j->fd, json_pack("{s:s}", "stream", text));
+    struct build_job *b = ud;
+    if (!b->o.quiet) {
+        json_t *m = json_pack("{s:s}", "stream", text);
+        api_job_line(b->j, m);
+        json_decref(m);
+    }
 }
 
-static void job_free(struct build_job *j)
+static void job_free(void *ud)
 {
-    close(j->fd);
-    close(j->ctx_fd);
-    strv_freep(&j->o.tags);
-    json_decref(j->o.buildargs);
-    free((char *)j->o.dockerfile);
-    free((char *)j->o.target);
-    free((char *)j->o.network);
-    free(j);
+    struct build_job *b = ud;
+    if (b->ctx_fd >= 0)
+        close(b->ctx_fd);
+    strv_freep(&b->o.tags);
+    json_decref(b->o.buildargs);
+    free((char *)b->o.dockerfile);
+    free((char *)b->o.target);
+    free((char *)b->o.network);
+    free(b);
 }
 
-static void *build_main(void *arg)
+static void build_run(struct api_job *j, void *ud)
 {
-    struct build_job *j = arg;
+    struct build_job *b = ud;
     struct berth_error *err = NULL;
     _cleanup_free_ char *id = NULL;
-    if (build_image(j->ctx_fd, &j->o, out_stream, j, &id, &err) == 0) {
-        send_line(j->fd, json_pack("{s:{s:s}}", "aux", "ID", id));
-        if (j->o.quiet)
-            send_line(j->fd, json_pack("{s:s+}", "stream", id, "\n"));
+    b->j = j;
+    if (build_image(b->ctx_fd, &b->o, out_stream, b, &id, &err) == 0) {
+        json_t *m = json_pack("{s:{s:s}}", "aux", "ID", id);
+        api_job_line(j, m);
+        json_decref(m);
+        if (b->o.quiet) {
+            m = json_pack("{s:s+}", "stream", id, "\n");
+            api_job_line(j, m);
+            json_decref(m);
+        }
     } else {
         /* the builder's messages say it all; a system call's errno is added */
         int e = err->errnum;
-        _cleanup_free_ char *msg =
-            e == EINVAL || e == ENOENT || e == EEXIST ? xstrdup(err->msg) : berth_error_format(err);
-        send_line(j->fd, json_pack("{s:s,s:{s:i,s:s}}", "error", msg, "errorDetail", "code", 1,
-                                   "message", msg));
-        berth_error_clear(&err);
+        api_job_error(j, err, e == EINVAL || e == ENOENT || e == EEXIST);
     }
-    job_free(j);
-    return NULL;
-}
-
-static ssize_t read_cb(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    int fd = *(int *)cls;
-    (void)pos;
-    for (;;) {
-        ssize_t n = read(fd, buf, max);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0)
-            return (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
-        return n < 0 ? (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR : n;
-    }
-}
-
-static void read_free(void *cls)
-{
-    close(*(int *)cls);
-    free(cls);
 }
 
 static enum MHD_Result collect_tag(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -192,38 +159,8 @@ static struct build_job *job_new(struct request *r, enum MHD_Result *ret)
     j->o.quiet = api_arg_bool(r, "q", false);
     const char *net = api_arg(r, "networkmode");
     j->o.network = net && *net ? xstrdup(net) : NULL;
-    j->ctx_fd = j->fd = -1;
+    j->ctx_fd = -1;
     return j;
-}
-
-static enum MHD_Result start(struct request *r, struct build_job *j)
-{
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0) {
-        job_free(j);
-        return api_message(r, 500, "cannot make a pipe: %s", strerror(errno));
-    }
-    j->fd = fds[1];
-    pthread_t t;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    int started = pthread_create(&t, &at, build_main, j);
-    pthread_attr_destroy(&at);
-    if (started != 0) {
-        close(fds[0]);
-        job_free(j);
-        return api_message(r, 500, "cannot start the build");
-    }
-    int *rfd = xmalloc(sizeof(int));
-    *rfd = fds[0];
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_cb, rfd, read_free);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Api-Version", API_VERSION);
-    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
 }
 
 enum MHD_Result api_build(struct request *r)
@@ -244,5 +181,5 @@ enum MHD_Result api_build(struct request *r)
         job_free(j);
         return api_message(r, 500, "cannot read the build context: %s", strerror(errno));
     }
-    return start(r, j);
+    return api_job_start(r, NULL, build_run, j, job_free);
 }

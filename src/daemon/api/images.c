@@ -148,87 +148,34 @@ static enum MHD_Result import(struct request *r)
  * pipe the response reads, so that they stream; engine.lock is held only
  * for the store's commit. ---- */
 
-struct pull_job {
-    struct registry_pull *p;
-    int fd; /* the pipe's write end */
-};
-
-static void pull_line(json_t *msg, void *ud)
+static void pull_run(struct api_job *j, void *ud)
 {
-    int fd = *(int *)ud;
-    _cleanup_free_ char *m = json_dumps(msg, JSON_COMPACT);
-    _cleanup_free_ char *line = xasprintf("%s\n", m);
-    for (size_t off = 0, n = strlen(line); off < n;) {
-        ssize_t w = write(fd, line + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return; /* the client went: the pull goes on */
-        off += (size_t)w;
-    }
-}
-
-/* takes `s` */
-static void pull_status(int fd, char *s)
-{
-    json_t *m = json_pack("{s:s}", "status", s);
-    pull_line(m, &fd);
-    json_decref(m);
-    free(s);
-}
-
-static void *pull_main(void *arg)
-{
-    struct pull_job *j = arg;
+    struct registry_pull *p = ud;
     struct berth_error *err = NULL;
-    bool fresh = !registry_pull_up_to_date(j->p);
-    int rc = registry_pull_fetch(j->p, pull_line, &j->fd, &err);
+    bool fresh = !registry_pull_up_to_date(p);
+    int rc = registry_pull_fetch(p, api_job_progress, j, &err);
     if (rc == 0) {
         pthread_mutex_lock(&engine.lock);
-        rc = registry_pull_commit(j->p, &err);
+        rc = registry_pull_commit(p, &err);
         if (rc == 0)
-            events_image(registry_pull_ref(j->p), "pull", false);
+            events_image(registry_pull_ref(p), "pull", false);
         pthread_mutex_unlock(&engine.lock);
     }
     if (rc == 0) {
-        const char *ref = registry_pull_ref(j->p);
-        pull_status(j->fd, xasprintf("Digest: %s", registry_pull_digest(j->p)));
-        pull_status(j->fd, fresh ? xasprintf("Status: Downloaded newer image for %s", ref)
-                                 : xasprintf("Status: Image is up to date for %s", ref));
+        const char *ref = registry_pull_ref(p);
+        api_job_status(j, xasprintf("Digest: %s", registry_pull_digest(p)));
+        api_job_status(j, fresh ? xasprintf("Status: Downloaded newer image for %s", ref)
+                                : xasprintf("Status: Image is up to date for %s", ref));
     } else {
         /* registry.c's messages say it all; a system call's errno is added */
         int e = err->errnum;
-        _cleanup_free_ char *msg =
-            e == EIO || e == EACCES || e == ENOENT ? xstrdup(err->msg) : berth_error_format(err);
-        json_t *m = json_pack("{s:s,s:{s:s}}", "error", msg, "errorDetail", "message", msg);
-        pull_line(m, &j->fd);
-        json_decref(m);
-        berth_error_clear(&err);
-    }
-    close(j->fd);
-    registry_pull_free(j->p);
-    free(j);
-    return NULL;
-}
-
-static ssize_t pull_cb(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    int fd = *(int *)cls;
-    (void)pos;
-    for (;;) {
-        ssize_t n = read(fd, buf, max);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0)
-            return (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
-        return n < 0 ? (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR : n;
+        api_job_error(j, err, e == EIO || e == EACCES || e == ENOENT);
     }
 }
 
-static void pull_free(void *cls)
+static void pull_free(void *p)
 {
-    close(*(int *)cls);
-    free(cls);
+    registry_pull_free(p);
 }
 
 static enum MHD_Result pull(struct request *r)
@@ -248,41 +195,11 @@ static enum MHD_Result pull(struct request *r)
     struct registry_pull *p =
         registry_pull_new_auth(engine.data_root, name, api_arg(r, "platform"), &creds, &err);
     registry_creds_free(&creds);
-    int fds[2];
-    if (p && pipe2(fds, O_CLOEXEC) < 0)
-        berth_error_set(&err, errno, "cannot make a pipe");
-    if (err) {
-        registry_pull_free(p);
+    if (p == NULL)
         return api_error(r, err);
-    }
-    struct pull_job *j = xzalloc(sizeof(*j));
-    *j = (struct pull_job){.p = p, .fd = fds[1]};
     json_t *first = json_pack("{s:s+,s:s}", "status", "Pulling from ", registry_pull_repo(p), "id",
                               registry_pull_tag(p));
-    pull_line(first, &fds[1]);
-    json_decref(first);
-    pthread_t t;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    int started = pthread_create(&t, &at, pull_main, j);
-    pthread_attr_destroy(&at);
-    if (started != 0) {
-        close(fds[0]);
-        close(fds[1]);
-        registry_pull_free(p);
-        free(j);
-        return api_message(r, 500, "cannot start the pull");
-    }
-    int *rfd = xmalloc(sizeof(int));
-    *rfd = fds[0];
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, pull_cb, rfd, pull_free);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "Api-Version", API_VERSION);
-    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return api_job_start(r, first, pull_run, p, pull_free);
 }
 
 static enum MHD_Result collect_name(void *cls, enum MHD_ValueKind kind, const char *key,
