@@ -194,6 +194,21 @@ int cmd_push(int argc, char **argv);
 char *cli_registry_auth(const char *image);
 /* cli_http with that header when there are credentials for `image`. */
 int cli_http_auth(struct http_request *req, const char *path, const char *image, struct reply *ret);
+/* jsonstream.c: a JSON-lines answer (pull, push, build). Put a
+ * cli_stream first in the caller's struct and pass that as the request's
+ * ud with on_body = cli_stream_cb: each(msg, ud) is told every message
+ * (borrowed); an error answer is collected into *r. cli_stream_end(s, rc)
+ * with cli_http's 0 or 1: the API's error, the stream's first "error"
+ * (printed, 1), or rc; it frees what the stream kept. */
+struct cli_stream {
+    struct reply *r;
+    void (*each)(json_t *msg, void *ud);
+    char *line; /* a message not yet ended by its newline */
+    size_t len;
+    char *error;
+};
+int cli_stream_cb(const struct http_parser *p, const char *d, size_t n, void *ud);
+int cli_stream_end(struct cli_stream *s, int rc);
 /* cmd-up.c: workload files (issue 17) */
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);

@@ -182,46 +182,18 @@ static FILE *context_tar(const char *ctx, const char *dockerfile, bool outside, 
 }
 
 struct build_out {
-    FILE *f; /* the context tar, sent first */
-    struct reply *r;
-    char *line; /* a message not yet ended by its newline */
-    size_t len;
-    char *error;
+    struct cli_stream s; /* first: the request's ud */
+    FILE *f;             /* the context tar, sent first */
 };
 
-static void print_message(struct build_out *o, const char *text)
+static void print_message(json_t *m, void *ud)
 {
-    json_t *m = json_loads(text, 0, NULL);
     const char *s = json_string_value(json_object_get(m, "stream"));
-    const char *e = json_string_value(json_object_get(m, "error"));
-    if (e && o->error == NULL)
-        o->error = xstrdup(e);
+    (void)ud;
     if (s) {
         fputs(s, stdout);
         fflush(stdout);
     }
-    json_decref(m);
-}
-
-/* Messages split into lines however the bytes come; an error answer (not
- * 200) is collected whole. */
-static int build_cb(const struct http_parser *p, const char *d, size_t n, void *ud)
-{
-    struct build_out *o = ud;
-    if (p->status != 200)
-        return cli_collect(p, d, n, o->r);
-    for (size_t i = 0; i < n; i++) {
-        if (d[i] != '\n') {
-            o->line = xrealloc(o->line, o->len + 2);
-            o->line[o->len++] = d[i];
-            continue;
-        }
-        o->line = xrealloc(o->line, o->len + 1);
-        o->line[o->len] = '\0';
-        print_message(o, o->line);
-        o->len = 0;
-    }
-    return 0;
 }
 
 static ssize_t read_cb(char *buf, size_t n, void *ud)
@@ -234,21 +206,15 @@ static ssize_t read_cb(char *buf, size_t n, void *ud)
 static int send_context(FILE *f, const char *path)
 {
     struct reply r = {0};
-    struct build_out o = {.f = f, .r = &r};
+    struct build_out o = {.s = {.r = &r, .each = print_message}, .f = f};
     struct stat st;
     struct http_request req = {.method = "POST",
                                .content_type = "application/x-tar",
                                .read = read_cb,
                                .read_len = fstat(fileno(f), &st) == 0 ? st.st_size : -1,
-                               .on_body = build_cb,
+                               .on_body = cli_stream_cb,
                                .ud = &o};
-    int rc = cli_http(&req, path, &r) < 0 ? 1 : 0;
-    if (rc == 0 && r.status != 200)
-        rc = cli_api_error(&r, 1);
-    else if (rc == 0 && o.error)
-        rc = cli_error(1, "%s", o.error);
-    free(o.line);
-    free(o.error);
+    int rc = cli_stream_end(&o.s, cli_http(&req, path, &r) < 0 ? 1 : 0);
     reply_free(&r);
     return rc;
 }

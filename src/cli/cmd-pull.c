@@ -17,14 +17,11 @@
 #define USAGE "usage: berth pull [-q] [--platform OS/ARCH[/VARIANT]] NAME[:TAG|@DIGEST]"
 
 struct pull_out {
-    struct reply *r;
-    char *line; /* a message not yet ended by its newline */
-    size_t len;
-    FILE *out;    /* NULL: quiet */
-    bool tty;     /* redraw each layer's line in place */
-    json_t *rows; /* tty: {"ID": line number} */
-    int lines;    /* tty: the lines printed since the first layer's */
-    char *error;
+    struct cli_stream s; /* first: the request's ud */
+    FILE *out;           /* NULL: quiet */
+    bool tty;            /* redraw each layer's line in place */
+    json_t *rows;        /* tty: {"ID": line number} */
+    int lines;           /* tty: the lines printed since the first layer's */
 };
 
 /* docker's jsonmessage progress bar: 50 columns and the sizes */
@@ -64,14 +61,11 @@ static void draw_row(struct pull_out *o, const char *id, const char *st, json_t 
         fprintf(o->out, "\033[%dB", up - 1);
 }
 
-static void print_message(struct pull_out *o, const char *text)
+static void print_message(json_t *m, void *ud)
 {
-    json_t *m = json_loads(text, 0, NULL);
+    struct pull_out *o = ud;
     const char *st = json_string_value(json_object_get(m, "status"));
     const char *id = json_string_value(json_object_get(m, "id"));
-    const char *e = json_string_value(json_object_get(m, "error"));
-    if (e && o->error == NULL)
-        o->error = xstrdup(e);
     bool first = st && strncmp(st, "Pulling from", 12) == 0;
     bool step = st && (first || streq(st, "Pull complete") || streq(st, "Already exists"));
     if (o->out && o->tty && st && id && !first)
@@ -84,28 +78,6 @@ static void print_message(struct pull_out *o, const char *text)
         o->lines++;
     if (o->out)
         fflush(o->out);
-    json_decref(m);
-}
-
-/* Messages split into lines however the bytes come; an error answer (not
- * 200) is collected whole. */
-static int pull_cb(const struct http_parser *p, const char *d, size_t n, void *ud)
-{
-    struct pull_out *o = ud;
-    if (p->status != 200)
-        return cli_collect(p, d, n, o->r);
-    for (size_t i = 0; i < n; i++) {
-        if (d[i] != '\n') {
-            o->line = xrealloc(o->line, o->len + 2);
-            o->line[o->len++] = d[i];
-            continue;
-        }
-        o->line = xrealloc(o->line, o->len + 1);
-        o->line[o->len] = '\0';
-        print_message(o, o->line);
-        o->len = 0;
-    }
-    return 0;
 }
 
 /* "busybox" -> "docker.io/library/busybox:latest", as docker prints it */
@@ -128,18 +100,13 @@ int cli_pull(const char *name, const char *platform, FILE *out)
     _cleanup_free_ char *path =
         xasprintf("/images/create?fromImage=%s%s%s", qn, qp ? "&platform=" : "", qp ? qp : "");
     struct reply r = {0};
-    struct pull_out o = {.r = &r, .out = out, .tty = out && isatty(fileno(out))};
+    struct pull_out o = {
+        .s = {.r = &r, .each = print_message}, .out = out, .tty = out && isatty(fileno(out))};
     o.rows = json_object();
-    struct http_request req = {.method = "POST", .on_body = pull_cb, .ud = &o};
+    struct http_request req = {.method = "POST", .on_body = cli_stream_cb, .ud = &o};
     /* berth login's credentials for the image's registry, if any */
-    int rc = cli_http_auth(&req, path, name, &r) < 0 ? 1 : 0;
-    if (rc == 0 && r.status != 200)
-        rc = cli_api_error(&r, 1);
-    else if (rc == 0 && o.error)
-        rc = cli_error(1, "%s", o.error);
+    int rc = cli_stream_end(&o.s, cli_http_auth(&req, path, name, &r) < 0 ? 1 : 0);
     json_decref(o.rows);
-    free(o.line);
-    free(o.error);
     reply_free(&r);
     return rc;
 }

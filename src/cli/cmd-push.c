@@ -15,47 +15,21 @@
 #define USAGE "usage: berth push [-q] NAME[:TAG]"
 
 struct push_out {
-    struct reply *r;
-    char *line; /* a message not yet ended by its newline */
-    size_t len;
+    struct cli_stream s; /* first: the request's ud */
     bool quiet;
-    char *error;
 };
 
-static void print_message(struct push_out *o, const char *text)
+static void print_message(json_t *m, void *ud)
 {
-    json_t *m = json_loads(text, 0, NULL);
+    struct push_out *o = ud;
     const char *st = json_string_value(json_object_get(m, "status"));
     const char *id = json_string_value(json_object_get(m, "id"));
-    const char *e = json_string_value(json_object_get(m, "error"));
-    if (e && o->error == NULL)
-        o->error = xstrdup(e);
     bool step = st && (streq(st, "Pushed") || streq(st, "Layer already exists"));
     if (!o->quiet && st && id && step)
         printf("%s: %s\n", id, st);
     else if (!o->quiet && st && !id)
         printf("%s\n", st);
     fflush(stdout);
-    json_decref(m);
-}
-
-static int push_cb(const struct http_parser *p, const char *d, size_t n, void *ud)
-{
-    struct push_out *o = ud;
-    if (p->status != 200)
-        return cli_collect(p, d, n, o->r);
-    for (size_t i = 0; i < n; i++) {
-        if (d[i] != '\n') {
-            o->line = xrealloc(o->line, o->len + 2);
-            o->line[o->len++] = d[i];
-            continue;
-        }
-        o->line = xrealloc(o->line, o->len + 1);
-        o->line[o->len] = '\0';
-        print_message(o, o->line);
-        o->len = 0;
-    }
-    return 0;
 }
 
 static int push(const char *name, bool quiet)
@@ -67,17 +41,11 @@ static int push(const char *name, bool quiet)
     _cleanup_free_ char *qt = cli_escape(tagged ? colon + 1 : "latest");
     _cleanup_free_ char *path = xasprintf("/images/%s/push?tag=%s", repo, qt);
     struct reply r = {0};
-    struct push_out o = {.r = &r, .quiet = quiet};
-    struct http_request req = {.method = "POST", .on_body = push_cb, .ud = &o};
-    int rc = cli_http_auth(&req, path, name, &r) < 0 ? 1 : 0;
-    if (rc == 0 && r.status != 200)
-        rc = cli_api_error(&r, 1);
-    else if (rc == 0 && o.error)
-        rc = cli_error(1, "%s", o.error);
-    else if (rc == 0 && quiet)
+    struct push_out o = {.s = {.r = &r, .each = print_message}, .quiet = quiet};
+    struct http_request req = {.method = "POST", .on_body = cli_stream_cb, .ud = &o};
+    int rc = cli_stream_end(&o.s, cli_http_auth(&req, path, name, &r) < 0 ? 1 : 0);
+    if (rc == 0 && quiet)
         printf("%s\n", name);
-    free(o.line);
-    free(o.error);
     reply_free(&r);
     return rc;
 }
