@@ -17,9 +17,11 @@ teardown() {
     engine_teardown
 }
 
-# hog CPU: a busy loop pinned to CPU, its PID in $ENGINE_DIR/hog.pid
+# hog CPU: the seeds' cpu_hog (from $BERTH_WORKLOADS, as engine-memory.bats
+# finds it) pinned to CPU on the host, its PID in $ENGINE_DIR/hog.pid
 hog() {
-    taskset -c "$1" busybox sh -c 'while :; do :; done' 3>&- &
+    local wl=${BERTH_WORKLOADS:-$(cd "$(dirname "$BERTH_SHIM")/../../tests/workloads" 2>/dev/null && pwd)}
+    taskset -c "$1" "$wl/cpu_hog" >/dev/null 3>&- &
     echo $! >"$ENGINE_DIR/hog.pid"
     disown
 }
@@ -45,6 +47,7 @@ other() { echo $((1 - $1)); }
         # the window (3 s) holds only this hog's time
         sleep 3.5
         id=$("$BERTH" run -d --cpuset-cpus auto busybox sleep 1000)
+        loads "$id"
         [ "$(placed "$id")" = "$(other "$busy")" ]
         [ "$(allowed "$id")" = "$(other "$busy")" ]
         run -0 "$BERTH" inspect "$id"

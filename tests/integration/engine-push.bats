@@ -168,6 +168,18 @@ round_trip() {
     run -0 B logout "$r"
 }
 
+@test "push: an image berth build made goes to the registry and comes back" {
+    local ctx=$ENGINE_DIR/built-ctx
+    mkdir -p "$ctx"
+    printf 'FROM busybox AS b\nRUN echo made >/made\nFROM busybox\nCOPY --from=b /made /made\nCMD ["cat", "/made"]\n' \
+        >"$ctx/Dockerfile"
+    run -0 B build -q -t "$REG/built/app:1" "$ctx"
+    run -0 B push "$REG/built/app:1"
+    round_trip "$REG/built/app:1"
+    run -0 B run --rm "$REG/built/app:1"
+    [ "$output" = made ]
+}
+
 @test "login: a token realm that wants the credentials (Docker Hub's flow)" {
     [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the auth front"
     auth_proxy_start bearer-auth
