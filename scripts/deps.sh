@@ -24,6 +24,8 @@ packages=(
   qemu-system-x86 cpio xz-utils
   # the peers, measured side by side in bench/
   crun runc hyperfine time iperf3
+  # the reference experiments (bench/sched, bench/sysbench, bench/vm) and plots
+  sysbench gnuplot-nox
   # Docker's default seccomp profile, for bench/start-latency (bench/docker-seccomp.sh)
   golang-github-docker-docker-dev
   # the real engines on top of berth-runtime (private instances only) and checkpoint
