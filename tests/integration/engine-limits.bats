@@ -31,26 +31,35 @@ cg_read() {
     cat "$(cg_dir "$1" "$f")/$f"
 }
 
-# cpu_ns ID: the CPU time the container used so far, in ns.
-cpu_ns() {
-    if is_v2; then
-        awk '$1 == "usage_usec" {printf "%.0f\n", $2 * 1000}' "$(cg_dir "$1" cpu.stat)/cpu.stat"
-    else
-        cat "$(cg_dir "$1" cpuacct.usage)/cpuacct.usage"
-    fi
+# cpu_file ID: the file that holds the container's CPU time so far.
+cpu_file() {
+    local f=cpuacct.usage d
+    is_v2 && f=cpu.stat
+    d=$(cg_dir "$1" "$f") || return 1
+    echo "$d/$f"
 }
 
-# cpu_use SECONDS ID...: each container's CPU use in CPUs over SECONDS, a line each.
+# cpu_ns FILE: the CPU time in FILE (from cpu_file), in ns.
+cpu_ns() {
+    awk '$1 == "usage_usec" {printf "%.0f\n", $2 * 1000; exit}
+         NF == 1 {print $1}' "$1"
+}
+
+# cpu_use SECONDS ID...: each container's CPU use in CPUs over SECONDS, a
+# line each. The cgroup files are found first (through berthd, which can
+# be slow on a loaded machine) so that each reading sits right after its
+# clock reading: both ends of the window are measured alike.
 cpu_use() {
-    local s=$1 id t0 t1 i=0
+    local s=$1 id f t0 t1 i=0
     shift
-    local before=()
-    for id in "$@"; do before+=("$(cpu_ns "$id")"); done
+    local files=() before=()
+    for id in "$@"; do files+=("$(cpu_file "$id")") || return 1; done
     t0=$(date +%s%N)
+    for f in "${files[@]}"; do before+=("$(cpu_ns "$f")"); done
     sleep "$s"
     t1=$(date +%s%N)
-    for id in "$@"; do
-        awk -v a="${before[$i]}" -v b="$(cpu_ns "$id")" -v t=$((t1 - t0)) \
+    for f in "${files[@]}"; do
+        awk -v a="${before[$i]}" -v b="$(cpu_ns "$f")" -v t=$((t1 - t0)) \
             'BEGIN {printf "%.3f\n", (b - a) / t}'
         i=$((i + 1))
     done
