@@ -13,7 +13,7 @@ int cmd_rmi(int argc, char **argv)
     static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
                                          {"no-prune", no_argument, NULL, 'P'},
                                          {NULL, 0, NULL, 0}};
-    bool force = false;
+    bool force = false, prune = true;
     int c, rc = 0;
     opterr = 0;
     optind = 1;
@@ -21,17 +21,19 @@ int cmd_rmi(int argc, char **argv)
         if (c == 'f')
             force = true;
         else if (c == 'P')
-            return cli_error(125, "rmi --no-prune is not supported: unreferenced layers are "
-                                  "always removed");
+            prune = false;
         else
-            return cli_error(125, "unknown flag '%s' for rmi; usage: berth rmi [-f] IMAGE...",
-                             argv[optind - 1]);
+            return cli_error(
+                125, "unknown flag '%s' for rmi; usage: berth rmi [-f] [--no-prune] IMAGE...",
+                argv[optind - 1]);
     }
     if (optind >= argc)
-        return cli_error(125, "rmi needs at least one image; usage: berth rmi [-f] IMAGE...");
+        return cli_error(
+            125, "rmi needs at least one image; usage: berth rmi [-f] [--no-prune] IMAGE...");
     for (int i = optind; i < argc; i++) {
         _cleanup_free_ char *name = cli_escape(argv[i]);
-        _cleanup_free_ char *path = xasprintf("/images/%s?force=%d", name, force);
+        _cleanup_free_ char *path =
+            xasprintf("/images/%s?force=%d&noprune=%d", name, force, !prune);
         struct reply r;
         if (cli_call("DELETE", path, NULL, &r) < 0)
             return 1;

@@ -780,6 +780,26 @@ static long long sweep(const char *dir, json_t *keep)
     return bytes;
 }
 
+/* Drops the build cache's entries (build-cache/KEY, each an image id)
+ * whose image config is no longer kept. */
+static void sweep_build_cache(const char *data_root, json_t *blobs)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/build-cache", data_root);
+    _cleanup_(closedirp) DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char id[80] = "";
+        _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        ssize_t n = fd >= 0 ? read(fd, id, sizeof(id) - 1) : -1;
+        id[n > 0 ? n : 0] = '\0';
+        id[strcspn(id, "\n")] = '\0';
+        if (strncmp(id, "sha256:", 7) != 0 || !json_object_get(blobs, id + 7))
+            unlinkat(dirfd(d), de->d_name, 0);
+    }
+}
+
 long long store_gc(const char *data_root, json_t *index, json_t *users)
 {
     json_t *blobs = json_object(), *layers = json_object(), *u, *l, *m;
@@ -800,6 +820,7 @@ long long store_gc(const char *data_root, json_t *index, json_t *users)
     _cleanup_free_ char *bdir = xasprintf("%s/image/blobs/sha256", data_root);
     _cleanup_free_ char *ldir = xasprintf("%s/layers/sha256", data_root);
     long long bytes = sweep(bdir, blobs) + sweep(ldir, layers);
+    sweep_build_cache(data_root, blobs);
     json_decref(blobs);
     json_decref(layers);
     return bytes;
@@ -876,8 +897,103 @@ static json_t *untag_all(json_t *refs, const char *only)
     return out;
 }
 
-json_t *store_image_remove(const char *data_root, const char *name, bool force, json_t *users,
-                           struct berth_error **err)
+/* Whether config `pc` is the parent of config `cc` as a build makes it:
+ * cc's history is pc's and one more entry, and pc's diff_ids begin cc's
+ * (with at most one more layer). */
+static bool parent_config(json_t *pc, json_t *cc)
+{
+    json_t *ph = json_object_get(pc, "history"), *ch = json_object_get(cc, "history");
+    json_t *pd = json_object_get(json_object_get(pc, "rootfs"), "diff_ids");
+    json_t *cd = json_object_get(json_object_get(cc, "rootfs"), "diff_ids");
+    size_t np = json_array_size(pd), nc = json_array_size(cd);
+    if (!json_is_array(ph) || json_array_size(ph) + 1 != json_array_size(ch) ||
+        (nc != np && nc != np + 1))
+        return false;
+    for (size_t i = 0; i < json_array_size(ph); i++)
+        if (!json_equal(json_array_get(ph, i), json_array_get(ch, i)))
+            return false;
+    for (size_t i = 0; i < np; i++)
+        if (!json_equal(json_array_get(pd, i), json_array_get(cd, i)))
+            return false;
+    return true;
+}
+
+/* The build step (an untagged entry annotated STORE_STEP_ANNOTATION) whose
+ * config is the parent of `config`, its id in *ret_id; NULL when none. */
+static json_t *step_parent(const char *data_root, json_t *index, json_t *config, char **ret_id)
+{
+    json_t *m;
+    size_t i;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        if (!json_object_get(json_object_get(m, "annotations"), STORE_STEP_ANNOTATION))
+            continue;
+        json_t *man =
+            store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
+        const char *id = config_digest(man);
+        json_t *pc = id ? store_blob_json(data_root, id, NULL) : NULL;
+        if (pc && parent_config(pc, config)) {
+            *ret_id = xstrdup(id);
+            json_decref(man);
+            return pc;
+        }
+        json_decref(pc);
+        json_decref(man);
+    }
+    return NULL;
+}
+
+/* Whether an image of `index` other than `id` has config `pc` as parent. */
+static bool has_child(const char *data_root, json_t *index, json_t *pc, const char *id)
+{
+    json_t *m;
+    size_t i;
+    bool found = false;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        json_t *man =
+            store_blob_json(data_root, json_string_value(json_object_get(m, "digest")), NULL);
+        const char *cid = config_digest(man);
+        json_t *cc = cid && !streq(cid, id) ? store_blob_json(data_root, cid, NULL) : NULL;
+        found = cc && parent_config(pc, cc);
+        json_decref(cc);
+        json_decref(man);
+        if (found)
+            break;
+    }
+    return found;
+}
+
+/* Docker's removal of untagged parents: after image `config` went, its
+ * build step parent goes too while that is untagged, has no other child
+ * and no container uses it, and so on up the chain; each one is told in
+ * `out` as Deleted. */
+static void drop_parents(const char *data_root, json_t *index, json_t *config, json_t *users,
+                         json_t *out)
+{
+    char *id = NULL;
+    json_t *pc;
+    json_incref(config);
+    while ((pc = step_parent(data_root, index, config, &id)) != NULL) {
+        json_t *refs = store_image_refs(data_root, index, id);
+        bool keep =
+            json_array_size(refs) > 0 || user_of(users, id) || has_child(data_root, index, pc, id);
+        json_decref(refs);
+        if (!keep) {
+            drop_entries(data_root, index, id, NULL);
+            json_array_append_new(out, json_pack("{s:s}", "Deleted", id));
+        }
+        free(TAKE_PTR(id));
+        json_decref(config);
+        config = pc;
+        if (keep)
+            break;
+    }
+    json_decref(config);
+}
+
+json_t *store_image_remove(const char *data_root, const char *name, bool force, bool prune,
+                           json_t *users, struct berth_error **err)
 {
     json_t *index = store_index_read(data_root);
     char *ref = NULL;
@@ -898,8 +1014,12 @@ json_t *store_image_remove(const char *data_root, const char *name, bool force, 
             if (json_array_size(refs) == 1)
                 store_index_set(index, NULL, md, sz); /* dangling, for the running user */
         } else {
+            json_t *config = prune ? store_blob_json(data_root, id, NULL) : NULL;
             drop_entries(data_root, index, id, NULL);
             json_array_append_new(out, json_pack("{s:s}", "Deleted", id));
+            if (config)
+                drop_parents(data_root, index, config, users, out);
+            json_decref(config);
         }
         if (store_index_write(data_root, index, err) < 0)
             json_decref(TAKE_PTR(out));

@@ -57,10 +57,13 @@ int store_image_tag(const char *data_root, const char *src, const char *dst,
  * [{"Id","ImageID","Running","Layers":[dir...]}]: one using the image
  * makes a 409 conflict (EBUSY, Docker's message) unless `force`, and a
  * running one keeps it (untagged) even then. Blobs and unpacked layers no
- * image (nor a container's Layers) references are removed. Returns
- * [{"Untagged":REF}...,{"Deleted":ID}]. ENOENT for an unknown name. */
-json_t *store_image_remove(const char *data_root, const char *name, bool force, json_t *users,
-                           struct berth_error **err);
+ * image (nor a container's Layers) references are removed. With `prune`
+ * (Docker's default; rmi --no-prune clears it), the deleted image's untagged
+ * build-step parents go too, up the chain, while no other image descends
+ * from them and no container uses them. Returns [{"Untagged":REF}...,
+ * {"Deleted":ID}...]. ENOENT for an unknown name. */
+json_t *store_image_remove(const char *data_root, const char *name, bool force, bool prune,
+                           json_t *users, struct berth_error **err);
 
 /* ---- the image's life (store-life.c, issue 16) ---- */
 

@@ -297,6 +297,48 @@ EOF
     [ "$(grep -c 'Using cache' <<<"$output")" -eq 3 ]
 }
 
+@test "build: rmi deletes the untagged steps only it descends from; --no-prune keeps them" {
+    printf 'FROM busybox\nENV A=rmi\nRUN echo a > /a\nENV B=2\n' >"$CTX/Dockerfile"
+    run -0 B build -t bt/rmi-a "$CTX"
+    local a=() b=()
+    mapfile -t a < <(step_ids)
+    [ "${#a[@]}" -eq 4 ] # busybox, then ENV, RUN, ENV (the built image)
+    # a second image shares the first two steps
+    printf 'FROM busybox\nENV A=rmi\nRUN echo a > /a\nENV C=3\n' >"$CTX/Dockerfile"
+    run -0 B build -t bt/rmi-b "$CTX"
+    [ "$(grep -c 'Using cache' <<<"$output")" -eq 2 ]
+    mapfile -t b < <(step_ids)
+    [ "${b[2]}" = "${a[2]}" ]
+    [ "${b[3]}" != "${a[3]}" ]
+    # a's own image goes; the RUN step stays, as b descends from it
+    run -0 B rmi bt/rmi-a
+    [ "$(grep -c '^Deleted: ' <<<"$output")" -eq 1 ]
+    [[ "$output" == *"Deleted: sha256:${a[3]}"* ]]
+    # b takes the steps with it, never busybox (tagged)
+    run -0 B rmi bt/rmi-b
+    [ "$(grep -c '^Deleted: ' <<<"$output")" -eq 3 ]
+    [[ "$output" == *"Deleted: sha256:${b[3]}"* ]]
+    [[ "$output" == *"Deleted: sha256:${a[2]}"* ]]
+    [[ "$output" == *"Deleted: sha256:${a[1]}"* ]]
+    [[ "$output" != *"${a[0]}"* ]]
+    run -0 B image inspect busybox
+    local sid
+    for sid in "${a[@]:1}" "${b[3]}"; do
+        run -1 B image inspect "$sid"
+        run -1 grep -rqs "sha256:$sid" "$ENGINE_DIR/data/build-cache"
+    done
+    # with --no-prune only the named image goes; its steps still serve the cache
+    run -0 B build -t bt/rmi-b "$CTX"
+    [[ "$output" != *"Using cache"* ]]
+    run -0 B rmi --no-prune bt/rmi-b
+    [ "$(grep -c '^Deleted: ' <<<"$output")" -eq 1 ]
+    run -0 B build -t bt/rmi-b "$CTX"
+    [ "$(grep -c 'Using cache' <<<"$output")" -ge 2 ]
+    run -0 api DELETE "/v1.41/images/bt/rmi-b?noprune=1"
+    [ "${lines[-1]}" = "HTTP 200" ]
+    [[ "${lines[0]}" =~ ^\[\{\"Untagged\":\"bt/rmi-b:latest\"\},\{\"Deleted\":\"sha256:[0-9a-f]{64}\"\}\]$ ]]
+}
+
 @test "build: what a berthd killed mid-RUN left goes with the next build" {
     printf 'FROM busybox\nRUN sleep 120\n' >"$CTX/Dockerfile"
     "$BERTH" build -t bt/killed "$CTX" >/dev/null 2>&1 3>&- &

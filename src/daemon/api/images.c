@@ -348,10 +348,6 @@ static json_t *users(void)
 static enum MHD_Result remove_image(struct request *r, const char *name)
 {
     struct berth_error *err = NULL;
-    if (api_arg_bool(r, "noprune", false))
-        return api_message(r, 400,
-                           "noprune is not supported by berth: unreferenced layers "
-                           "are always removed");
     pthread_mutex_lock(&engine.lock);
     json_t *u = users();
     struct store_image *img = NULL;
@@ -359,7 +355,8 @@ static enum MHD_Result remove_image(struct request *r, const char *name)
     if (store_image_resolve(engine.data_root, name, &img, &e) < 0)
         berth_error_clear(&e);
     json_t *out =
-        store_image_remove(engine.data_root, name, api_arg_bool(r, "force", false), u, &err);
+        store_image_remove(engine.data_root, name, api_arg_bool(r, "force", false),
+                           !api_arg_bool(r, "noprune", false), u, &err);
     if (out && img)
         events_image_removed(img->id, out);
     store_image_free(img);
