@@ -354,9 +354,8 @@ static enum MHD_Result remove_image(struct request *r, const char *name)
     struct berth_error *e = NULL;
     if (store_image_resolve(engine.data_root, name, &img, &e) < 0)
         berth_error_clear(&e);
-    json_t *out =
-        store_image_remove(engine.data_root, name, api_arg_bool(r, "force", false),
-                           !api_arg_bool(r, "noprune", false), u, &err);
+    json_t *out = store_image_remove(engine.data_root, name, api_arg_bool(r, "force", false),
+                                     !api_arg_bool(r, "noprune", false), u, &err);
     if (out && img)
         events_image_removed(img->id, out);
     store_image_free(img);
