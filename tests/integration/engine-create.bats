@@ -5,6 +5,9 @@
 
 load engine-helpers
 
+# shims_are N: N shims of this file's berthd run now (re-read at each try)
+shims_are() { [ "$(engine_shim_pids | wc -l)" = "$1" ]; }
+
 @test "allow-list: a set field berth does not honour is refused by name, unset ones pass" {
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"ShmSize":1073741824}}'
     [[ "$output" == *'"message":"HostConfig.ShmSize is not supported by berth yet"'* ]]
@@ -324,7 +327,7 @@ cgroup_limits_v2() {
     run -0 "$BERTH" rm -f -v "$id"
     [ -z "$(cgroup_dirs_of "$id")" ]
     [ "$(grep -c " $ENGINE_DIR/" /proc/self/mountinfo || true)" = "$mounts_before" ]
-    wait_for test "$(engine_shim_pids | wc -l)" = "$shims_before"
+    wait_for shims_are "$shims_before"
     run -0 "$BERTH" volume ls -q
     [ "$output" = leakvol ]
     run -0 "$BERTH" volume rm leakvol

@@ -101,6 +101,9 @@ split() {
     between "$r" "$3" "$4"
 }
 
+# pids_now ID N: the container's cgroup holds N tasks now.
+pids_now() { [ "$(cg_read "$1" pids.current pids.current)" = "$2" ]; }
+
 # A block device of this machine (a disk before a loop device), or nothing.
 block_dev() {
     local b
@@ -143,7 +146,8 @@ block_dev() {
     sleep 2
     run -0 cg_read "$id" pids.max pids.max
     [ "$output" = 20 ]
-    wait_for test "$(cg_read "$id" pids.current pids.current)" = 20
+    # re-read at each try (a slow guest takes seconds to fork up to it)
+    wait_long 30 pids_now "$id" 20
     run -0 "$BERTH" inspect --format '{{.State.Running}}' "$id"
     [ "$output" = true ]
     run -0 cg_read "$id" pids.events pids.events
