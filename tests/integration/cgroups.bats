@@ -392,10 +392,10 @@ EOT
     # TERM reaches the process in the child cgroup (the init, PID 1 of its
     # namespace, has no handler and ignores it)
     run -0 rt kill --all "$CID" TERM
-    retry 50 0.1 test -z "$(cat "$dir/sub/cgroup.procs")"
+    retry 50 0.1 procs_empty "$dir/sub/cgroup.procs"
     run -0 rt kill --all "$CID" KILL
     wait_for_status "$CID" stopped
-    retry 50 0.1 test -z "$(find "$dir" -name cgroup.procs -exec cat {} +)"
+    retry 50 0.1 tree_empty "$dir"
 }
 
 @test "issue-11: kill --all KILL stops a container that forks without end" {
@@ -403,10 +403,12 @@ EOT
     ctr_run_detached
     # a loaded 2-core machine (the qemu lanes run beside this) forks slowly:
     # wait up to 30 s for the bomb to be going, it need not be big
-    retry 300 0.1 test "$(find "$(cg_dir_of "$CID" pids)" -name cgroup.procs -exec cat {} + | wc -l)" -gt 10
+    local dir
+    dir=$(cg_dir_of "$CID" pids)
+    retry 300 0.1 tree_more_than "$dir" 10
     run -0 rt kill --all "$CID" KILL
     wait_for_status "$CID" stopped
-    retry 50 0.1 test -z "$(find "$(cg_dir_of "$CID" pids)" -name cgroup.procs -exec cat {} +)"
+    retry 50 0.1 tree_empty "$dir"
 }
 
 @test "issue-11: an OOM kill is reported as one, and counted in the container's cgroup" {

@@ -148,7 +148,7 @@ load helpers
 
 @test "issue-11: a sysctl in a network namespace joined by path (not the host's) is applied" {
     bg_helper unshare --net sleep 100
-    retry 50 0.05 test "$(readlink "/proc/$BG_PID/ns/net")" != "$(readlink /proc/self/ns/net)"
+    retry 50 0.05 netns_differs "$BG_PID"
     set_namespace_path "$BUNDLE" network "/proc/$BG_PID/ns/net"
     update_config '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
     set_args cat /proc/sys/net/ipv4/ip_forward

@@ -252,6 +252,32 @@ ctr_pid() {
     rt state "${1:-$CID}" | jq -r .pid
 }
 
+# Conditions for retry that read their values again at each try (a
+# "$(...)" in retry's own arguments would be expanded once, before it).
+# procs_empty FILE: the cgroup.procs FILE lists nothing (or is gone).
+procs_empty() {
+    [ -z "$(cat "$1" 2>/dev/null)" ]
+}
+
+# tree_procs DIR: the PIDs in every cgroup.procs under DIR.
+tree_procs() {
+    find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null
+}
+
+tree_empty() {
+    [ -z "$(tree_procs "$1")" ]
+}
+
+# tree_more_than DIR N: more than N processes under DIR.
+tree_more_than() {
+    [ "$(tree_procs "$1" | wc -l)" -gt "$2" ]
+}
+
+# netns_differs PID: PID is in another network namespace than this shell.
+netns_differs() {
+    [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]
+}
+
 # retry TRIES DELAY COMMAND...: run COMMAND until it succeeds.
 retry() {
     local tries=$1 delay=$2 i
