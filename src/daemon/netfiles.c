@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char hosts_head[] = "127.0.0.1\tlocalhost\n"
@@ -183,7 +184,11 @@ static int write_new(const struct ctr *c, const char *name, const char *text,
     _cleanup_close_ int dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return berth_error_set(err, errno, "cannot open %s", c->dir);
-    return write_file_atomic_at(dfd, name, text, strlen(text), err);
+    int r = write_file_atomic_at(dfd, name, text, strlen(text), err);
+    /* read by every user of the container, as Docker's are */
+    if (r == 0 && fchmodat(dfd, name, 0644, 0) < 0)
+        r = berth_error_set(err, errno, "cannot chmod %s/%s", c->dir, name);
+    return r;
 }
 
 int netfiles_write(struct ctr *c, json_t *rt, struct berth_error **err)
@@ -215,14 +220,27 @@ int netfiles_copy(struct ctr *c, struct ctr *from, struct berth_error **err)
 }
 
 /* In place: the file is bound into the running container, so a new inode
- * (rename) would not reach it. One write of the whole text, then the length. */
+ * (rename) would not reach it. One write of the whole text, then the length.
+ * A shorter text is first padded to the old length with a comment line, so
+ * a reader between the write and the truncate sees only whole lines. */
 void netfiles_rewrite_hosts(const struct ctr *c, json_t *rt)
 {
     _cleanup_free_ char *text = hosts_text(c, rt);
     _cleanup_free_ char *path = xasprintf("%s/hosts", c->dir);
     _cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    size_t len = strlen(text);
-    if (fd >= 0 && pwrite(fd, text, len, 0) == (ssize_t)len)
+    size_t len = strlen(text), padded = len;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return;
+    if ((size_t)st.st_size > len) {
+        padded = (size_t)st.st_size;
+        char *p = xrealloc(text, padded);
+        text = p;
+        memset(p + len, ' ', padded - len);
+        p[len] = padded - len > 1 ? '#' : '\n';
+        p[padded - 1] = '\n';
+    }
+    if (pwrite(fd, text, padded, 0) == (ssize_t)padded)
         (void)!ftruncate(fd, (off_t)len);
 }
 

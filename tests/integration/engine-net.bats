@@ -90,6 +90,10 @@ berth_links() {
     hostnet ip -o link show | grep -E '^[0-9]+: v[bp][0-9a-f]+@' | grep -c 'LOWER_UP' || true
 }
 
+links_are() {
+    [ "$(berth_links)" -eq "$1" ]
+}
+
 @test "the default network: eth0 with an address on berth0, a default route, lo up" {
     run -0 "$BERTH" run --rm busybox sh -c 'ip -o -4 addr show eth0; ip route; ip -o link show lo'
     [[ "$output" == *"inet 172."*"/16"* ]]
@@ -122,6 +126,12 @@ berth_links() {
     [ "$output" = two ]
 }
 
+@test "a non-root user reads the generated hostname, hosts and resolv.conf" {
+    run -0 "$BERTH" run --rm --user 1000:1000 busybox sh -c \
+        'cat /etc/hostname /etc/hosts /etc/resolv.conf >/dev/null && stat -c %a /etc/hosts'
+    [ "$output" = 644 ]
+}
+
 @test "names: containers on a user network find each other, also ones started later" {
     "$BERTH" network create --subnet 10.89.2.0/24 n2
     web early first --network n2 --network-alias alias1
@@ -143,6 +153,13 @@ berth_links() {
     # gone from the others' hosts files once removed
     "$BERTH" rm -f later
     run -1 "$BERTH" exec early grep -w later /etc/hosts
+    # the shorter file was rewritten in place and cut to its length: no
+    # padding left, the same text berthd writes for a fresh container
+    local own
+    own=$("$BERTH" exec early hostname)
+    run -0 "$BERTH" exec early cat /etc/hosts
+    [[ "$output" != *"#"* ]]
+    [ "$(tail -n1 <<<"$output" | awk '{ print $2 }')" = "$own" ]
 }
 
 @test "-p: the host reaches a published port on 127.0.0.1 and its own address; so does another container" {
@@ -255,7 +272,7 @@ berth_links() {
     engine_start_daemon
     run -0 host_get 127.0.0.1 8120
     [ "$output" = k ]
-    wait_for [ "$(berth_links)" -eq 1 ]
+    wait_for links_are 1
     run -0 hostnet nft list table inet berth
     [[ "$output" != *8121* ]]
 }
