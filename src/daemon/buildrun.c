@@ -50,18 +50,26 @@ static json_t *create_body(struct build *b, char **argv)
     return body;
 }
 
-/* Sends the log's new complete lines on from *off. */
+/* Sends the log's new complete lines on from *off. A json-file line can be
+ * far longer than what it carries (a control byte is six bytes escaped), so
+ * the buffer grows until a whole line fits. */
 static void pump_log(struct build *b, int fd, off_t *off)
 {
-    char buf[65536];
+    size_t cap = 65536;
+    _cleanup_free_ char *buf = xmalloc(cap);
     for (;;) {
-        ssize_t n = pread(fd, buf, sizeof(buf) - 1, *off);
+        ssize_t n = pread(fd, buf, cap - 1, *off);
         if (n <= 0)
             return;
         buf[n] = '\0';
-        char *end = strrchr(buf, '\n');
-        if (end == NULL)
-            return; /* a line still being written, or longer than buf: later */
+        char *end = memrchr(buf, '\n', (size_t)n);
+        if (end == NULL && (size_t)n < cap - 1)
+            return; /* a line still being written: later */
+        if (end == NULL) {
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+            continue;
+        }
         *++end = '\0';
         *off += end - buf;
         for (char *line = buf, *next; *line; line = next) {

@@ -189,6 +189,18 @@ EOF
     run -1 B image inspect bt/never
 }
 
+@test "build: a RUN's long line of control bytes and what follows it all reach the output" {
+    # 40000 bytes of \x01 in one line: the json-file log holds them six
+    # bytes each (\u0001), in lines far over 64 KiB
+    cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox
+RUN head -c 40000 /dev/zero | tr '\0' '\1'; echo; echo after-the-long-line
+EOF
+    run -0 B build "$CTX"
+    [[ "$output" == *after-the-long-line* ]]
+    [ "$(tr -cd '\001' <<<"$output" | wc -c)" -eq 40000 ]
+}
+
 @test "build: a Dockerfile syntax error names its line; a missing Dockerfile is named" {
     printf 'FROM busybox\nRUN true\nFROBNICATE now\n' >"$CTX/Dockerfile"
     run -1 B build -t bt/syntax "$CTX"
