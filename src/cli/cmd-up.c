@@ -28,9 +28,10 @@
 
 #define L_PROJECT  "com.docker.compose.project"
 #define L_SERVICE  "com.docker.compose.service"
+#define L_IMAGE    "com.docker.compose.image"
 #define L_HASH     "com.docker.compose.config-hash"
 #define L_NUMBER   "com.docker.compose.container-number"
-#define UP_USAGE   "usage: berth up -f FILE [-d] [-p|--project-name NAME]"
+#define UP_USAGE   "usage: berth up -f FILE [-d] [--build] [-p|--project-name NAME]"
 #define DOWN_USAGE "usage: berth down -f FILE [-v] [-p|--project-name NAME]"
 /* how long a dependency may take to become healthy or complete */
 #define DEP_TIMEOUT_S 120
@@ -38,11 +39,12 @@
 struct up {
     const char *file;
     const char *pname; /* -p */
-    bool detach, volumes;
+    bool detach, volumes, build;
     struct wl_project *p;
     char *project; /* the name in use */
     char *dir;     /* the file's directory, for relative bind mounts */
     json_t **bodies;
+    char **image_ids; /* of the services built here; NULL for the others */
 };
 
 static void up_free(struct up *u)
@@ -50,6 +52,9 @@ static void up_free(struct up *u)
     for (size_t i = 0; u->p && u->bodies && i < u->p->n_services; i++)
         json_decref(u->bodies[i]);
     free(u->bodies);
+    for (size_t i = 0; u->p && u->image_ids && i < u->p->n_services; i++)
+        free(u->image_ids[i]);
+    free(u->image_ids);
     wl_project_free(u->p);
     free(u->project);
     free(u->dir);
@@ -143,8 +148,63 @@ static char *volume_arg(const struct up *u, const char *spec)
     return xasprintf("%s%s", name, colon);
 }
 
+/* The service's image: its `image`, else for a built one PROJECT-SERVICE. */
+static char *service_image(const struct up *u, const struct wl_service *s)
+{
+    return s->build && !s->image_given ? xasprintf("%s-%s", u->project, s->name)
+                                       : xstrdup(s->image);
+}
+
+/* The service's container: its container_name, else PROJECT-SERVICE-1. */
+static char *ctr_name(const struct up *u, const struct wl_service *s)
+{
+    return s->container_name ? xstrdup(s->container_name)
+                             : xasprintf("%s-%s-1", u->project, s->name);
+}
+
+/* The file's flags (wl_service.flags), an --env-file's relative path made
+ * absolute against the file's directory. */
+static void file_flags(const struct up *u, const struct wl_service *s, char ***v, size_t *n)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(s->flags, i, e)
+    {
+        const char *a = json_string_value(e);
+        const char *prev = i > 0 ? json_string_value(json_array_get(s->flags, i - 1)) : "";
+        if (streq(prev, "--env-file") && *a != '/')
+            strv_push(v, n, xasprintf("%s/%s", u->dir, a));
+        else
+            strv_push(v, n, xstrdup(a));
+    }
+}
+
+/* --network, and the first network's aliases and addresses */
+static void network_flags(const struct up *u, const struct wl_service *s, char ***v, size_t *n)
+{
+    static const char *const addr[][2] = {{"ipv4_address", "--ip"}, {"ipv6_address", "--ip6"}};
+    const char *net = json_string_value(json_array_get(s->networks, 0));
+    json_t *opts = json_object_get(s->net_opts, net ? net : "default"), *a;
+    size_t i;
+    strv_push(v, n, xstrdup("--network"));
+    strv_push(v, n, scoped(u, net ? net : "default", true));
+    strv_push(v, n, xstrdup("--network-alias"));
+    strv_push(v, n, xstrdup(s->name));
+    json_array_foreach(json_object_get(opts, "aliases"), i, a)
+    {
+        strv_push(v, n, xstrdup("--network-alias"));
+        strv_push(v, n, xstrdup(json_string_value(a)));
+    }
+    for (i = 0; i < ARRAY_SIZE(addr); i++)
+        if (json_object_get(opts, addr[i][0])) {
+            strv_push(v, n, xstrdup(addr[i][1]));
+            strv_push(v, n, xstrdup(json_string_value(json_object_get(opts, addr[i][0]))));
+        }
+}
+
 /* The flags cli_create_opts reads for what it already knows how to check
- * (ports, volumes, restart, the network); the rest is set on the body. */
+ * (ports, volumes, restart, the network, the file's flags); the rest is
+ * set on the body. */
 static char **service_argv(const struct up *u, const struct wl_service *s, size_t *ret_n)
 {
     char **v = NULL;
@@ -155,12 +215,9 @@ static char **service_argv(const struct up *u, const struct wl_service *s, size_
         strv_push(&v, &n, xstrdup("--network"));
         strv_push(&v, &n, xstrdup(s->network_mode));
     } else {
-        const char *net = json_string_value(json_array_get(s->networks, 0));
-        strv_push(&v, &n, xstrdup("--network"));
-        strv_push(&v, &n, scoped(u, net ? net : "default", true));
-        strv_push(&v, &n, xstrdup("--network-alias"));
-        strv_push(&v, &n, xstrdup(s->name));
+        network_flags(u, s, &v, &n);
     }
+    file_flags(u, s, &v, &n);
     json_array_foreach(s->ports, i, e)
     {
         strv_push(&v, &n, xstrdup("-p"));
@@ -177,7 +234,7 @@ static char **service_argv(const struct up *u, const struct wl_service *s, size_
         strv_push(&v, &n, xstrdup("--restart"));
         strv_push(&v, &n, xstrdup(s->restart));
     }
-    strv_push(&v, &n, xstrdup(s->image));
+    strv_push(&v, &n, service_image(u, s));
     *ret_n = n;
     return v;
 }
@@ -199,7 +256,30 @@ static char *config_hash(json_t *body)
     return hex;
 }
 
-static json_t *service_body(const struct up *u, const struct wl_service *s)
+/* environment over env_file: the entries --env-file put in the body lose
+ * to the file's environment with the same name */
+static void env_merge(json_t *body, json_t *env)
+{
+    json_t *have = json_object_get(body, "Env"), *e;
+    size_t i;
+    if (!json_is_array(have)) {
+        json_object_set(body, "Env", env);
+        return;
+    }
+    json_array_foreach(env, i, e)
+    {
+        const char *kv = json_string_value(e);
+        size_t klen = strcspn(kv, "=");
+        for (size_t k = json_array_size(have); k-- > 0;) {
+            const char *old = json_string_value(json_array_get(have, k));
+            if (strncmp(old, kv, klen) == 0 && (old[klen] == '=' || old[klen] == '\0'))
+                json_array_remove(have, k);
+        }
+        json_array_append(have, e);
+    }
+}
+
+static json_t *service_body(const struct up *u, const struct wl_service *s, const char *image_id)
 {
     size_t n;
     bool detach;
@@ -215,7 +295,7 @@ static json_t *service_body(const struct up *u, const struct wl_service *s)
         json_object_set(body, "Entrypoint", s->entrypoint);
     if (s->healthcheck)
         json_object_set(body, "Healthcheck", s->healthcheck);
-    json_object_set(body, "Env", s->env);
+    env_merge(body, s->env);
     set_int(hc, "NanoCpus", s->nano_cpus);
     set_int(hc, "Memory", s->memory);
     set_int(hc, "MemoryReservation", s->memory_soft);
@@ -223,9 +303,16 @@ static json_t *service_body(const struct up *u, const struct wl_service *s)
         json_object_set_new(hc, "CpusetCpus", json_string(s->cpuset));
     if (s->device_requests)
         json_object_set(hc, "DeviceRequests", s->device_requests);
-    json_t *labels =
-        json_pack("{s:s,s:s,s:s}", L_PROJECT, u->project, L_SERVICE, s->name, L_NUMBER, "1");
-    json_object_set_new(body, "Labels", labels);
+    /* the file's labels, and the project's over them */
+    json_t *labels = json_object_get(body, "Labels");
+    if (!json_is_object(labels))
+        json_object_set_new(body, "Labels", labels = json_object());
+    json_object_set_new(labels, L_PROJECT, json_string(u->project));
+    json_object_set_new(labels, L_SERVICE, json_string(s->name));
+    json_object_set_new(labels, L_NUMBER, json_string("1"));
+    /* a rebuilt image that changed recreates the service */
+    if (image_id)
+        json_object_set_new(labels, L_IMAGE, json_string(image_id));
     _cleanup_free_ char *hash = config_hash(body);
     json_object_set_new(labels, L_HASH, json_string(hash));
     return body;
@@ -235,7 +322,7 @@ static int build_bodies(struct up *u)
 {
     u->bodies = xzalloc(u->p->n_services * sizeof(json_t *));
     for (size_t i = 0; i < u->p->n_services; i++) {
-        u->bodies[i] = service_body(u, &u->p->services[i]);
+        u->bodies[i] = service_body(u, &u->p->services[i], u->image_ids[i]);
         if (u->bodies[i] == NULL)
             return cli_error(-1, "%s: service '%s' cannot be created", u->file,
                              u->p->services[i].name);
@@ -280,10 +367,73 @@ static int lookup(const char *kind, const char *name, json_t **ret)
     static const long ok[] = {200, 0};
     long status = 0;
     _cleanup_free_ char *q = cli_escape(name);
-    _cleanup_free_ char *path =
-        xasprintf("/%s/%s%s", kind, q, streq(kind, "containers") ? "/json" : "");
+    _cleanup_free_ char *path = xasprintf(
+        "/%s/%s%s", kind, q, streq(kind, "containers") || streq(kind, "images") ? "/json" : "");
     *ret = request("GET", path, NULL, ok, 404, &status);
     return *ret ? 1 : status == 404 ? 0 : -1;
+}
+
+/* Builds a service's image (berth build's own output) and records its id. */
+static int build_one(struct up *u, size_t i, const char *image)
+{
+    const struct wl_service *s = &u->p->services[i];
+    const char *ctx = json_string_value(json_object_get(s->build, "context"));
+    const char *df = json_string_value(json_object_get(s->build, "dockerfile"));
+    const char *target = json_string_value(json_object_get(s->build, "target"));
+    _cleanup_free_ char *cpath = *ctx == '/' ? xstrdup(ctx) : xasprintf("%s/%s", u->dir, ctx);
+    _cleanup_strv_ char **v = NULL;
+    size_t n = 0;
+    const char *k;
+    json_t *val;
+    strv_push(&v, &n, xstrdup("build"));
+    strv_push(&v, &n, xstrdup("-t"));
+    strv_push(&v, &n, xstrdup(image));
+    if (df) {
+        strv_push(&v, &n, xstrdup("-f"));
+        strv_push(&v, &n, *df == '/' ? xstrdup(df) : xasprintf("%s/%s", cpath, df));
+    }
+    if (target) {
+        strv_push(&v, &n, xstrdup("--target"));
+        strv_push(&v, &n, xstrdup(target));
+    }
+    json_object_foreach(json_object_get(s->build, "args"), k, val)
+    {
+        strv_push(&v, &n, xstrdup("--build-arg"));
+        strv_push(&v, &n, xasprintf("%s=%s", k, json_string_value(val)));
+    }
+    strv_push(&v, &n, xstrdup(cpath));
+    step("Image", image, "Building");
+    fflush(stdout);
+    if (cmd_build((int)n, v) != 0)
+        return cli_error(-1, "%s: service '%s' failed to build", u->file, s->name);
+    step("Image", image, "Built");
+    return 0;
+}
+
+/* The services with `build`: built when their image is missing (or with
+ * --build); the image's id goes into the config hash. */
+static int build_images(struct up *u)
+{
+    u->image_ids = xzalloc(u->p->n_services * sizeof(char *));
+    for (size_t i = 0; i < u->p->n_services; i++) {
+        const struct wl_service *s = &u->p->services[i];
+        if (s->build == NULL)
+            continue;
+        _cleanup_free_ char *image = service_image(u, s);
+        json_t *img;
+        int r = lookup("images", image, &img);
+        if (r == 1 && u->build) {
+            json_decref(img);
+            r = 0;
+        }
+        if (r == 0 && build_one(u, i, image) == 0)
+            r = lookup("images", image, &img);
+        if (r != 1)
+            return -1;
+        u->image_ids[i] = xstrdup(json_string_value(json_object_get(img, "Id")) ?: "");
+        json_decref(img);
+    }
+    return 0;
 }
 
 static int ensure_network(const struct up *u, const struct wl_network *declared, const char *net)
@@ -300,6 +450,15 @@ static int ensure_network(const struct up *u, const struct wl_network *declared,
     json_t *body = json_pack("{s:s,s:s,s:b,s:b,s:{s:s,s:s}}", "Name", name, "Driver", "bridge",
                              "CheckDuplicate", true, "Internal", declared && declared->internal,
                              "Labels", L_PROJECT, u->project, "com.docker.compose.network", net);
+    json_t *conf;
+    size_t i;
+    json_array_foreach(declared ? declared->ipam : NULL, i, conf)
+    {
+        if (strchr(json_string_value(json_object_get(conf, "Subnet")) ?: "", ':'))
+            json_object_set_new(body, "EnableIPv6", json_true());
+    }
+    if (declared && declared->ipam)
+        json_object_set_new(body, "IPAM", json_pack("{s:O}", "Config", declared->ipam));
     j = request("POST", "/networks/create", body, ok, 0, NULL);
     json_decref(body);
     if (j == NULL)
@@ -370,8 +529,17 @@ static int connect_rest(const struct up *u, const struct wl_service *s, const ch
             scoped(u, json_string_value(json_array_get(s->networks, k)), true);
         _cleanup_free_ char *q = cli_escape(name);
         _cleanup_free_ char *path = xasprintf("/networks/%s/connect", q);
+        json_t *opts =
+            json_object_get(s->net_opts, json_string_value(json_array_get(s->networks, k)));
         json_t *body =
             json_pack("{s:s,s:{s:[s]}}", "Container", id, "EndpointConfig", "Aliases", s->name);
+        json_t *ec = json_object_get(body, "EndpointConfig"), *ipam = json_object();
+        json_array_extend(json_object_get(ec, "Aliases"), json_object_get(opts, "aliases"));
+        if (json_object_get(opts, "ipv4_address"))
+            json_object_set(ipam, "IPv4Address", json_object_get(opts, "ipv4_address"));
+        if (json_object_get(opts, "ipv6_address"))
+            json_object_set(ipam, "IPv6Address", json_object_get(opts, "ipv6_address"));
+        json_object_set_new(ec, "IPAMConfig", ipam);
         json_t *j = request("POST", path, body, ok, 0, NULL);
         json_decref(body);
         if (j == NULL)
@@ -409,7 +577,7 @@ static int converge(const struct up *u, size_t i)
 {
     const struct wl_service *s = &u->p->services[i];
     json_t *body = u->bodies[i], *cur;
-    _cleanup_free_ char *name = xasprintf("%s-%s-1", u->project, s->name);
+    _cleanup_free_ char *name = ctr_name(u, s);
     const char *want = json_string_value(json_object_get(json_object_get(body, "Labels"), L_HASH));
     char id[65];
     int r = lookup("containers", name, &cur);
@@ -442,7 +610,7 @@ static int converge(const struct up *u, size_t i)
 /* Polls the dependency until its condition holds: healthy, or exited 0. */
 static int wait_dep(const struct up *u, const struct wl_dep *d)
 {
-    _cleanup_free_ char *name = xasprintf("%s-%s-1", u->project, d->service);
+    _cleanup_free_ char *name = ctr_name(u, wl_service_find(u->p, d->service));
     bool healthy = d->condition == WL_SERVICE_HEALTHY;
     step("Container", name, "Waiting");
     for (time_t end = time(NULL) + DEP_TIMEOUT_S;;) {
@@ -516,10 +684,13 @@ static void warn_orphans(const struct up *u)
 
 static int parse_flags(int argc, char **argv, struct up *u, bool up)
 {
-    static const struct option opts[] = {
-        {"file", required_argument, NULL, 'f'}, {"detach", no_argument, NULL, 'd'},
-        {"volumes", no_argument, NULL, 'v'},    {"project-name", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"file", required_argument, NULL, 'f'},
+                                         {"detach", no_argument, NULL, 'd'},
+                                         {"volumes", no_argument, NULL, 'v'},
+                                         {"project-name", required_argument, NULL, 'p'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"build", no_argument, NULL, 'b'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     opterr = 0;
     optind = 1;
@@ -532,6 +703,8 @@ static int parse_flags(int argc, char **argv, struct up *u, bool up)
             u->detach = true;
         else if (c == 'v' && !up)
             u->volumes = true;
+        else if (c == 'b' && up)
+            u->build = true;
         else if (c == 'h')
             return printf("%s\n", up ? UP_USAGE : DOWN_USAGE), 1;
         else
@@ -661,7 +834,7 @@ static int attach_all(const struct up *u)
     signal(SIGINT, SIG_DFL);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
     for (size_t i = 0; i < n; i++) {
-        f[i].name = xasprintf("%s-%s-1", u->project, u->p->services[i].name);
+        f[i].name = ctr_name(u, &u->p->services[i]);
         width = (int)strlen(f[i].name) > width ? (int)strlen(f[i].name) : width;
         f[i].pid = follow_one(f[i].name, &f[i].fd);
     }
@@ -703,7 +876,7 @@ int cmd_up(int argc, char **argv)
     struct up u = {0};
     int r = parse_flags(argc, argv, &u, true);
     if (r == 0)
-        r = load(&u) < 0 || build_bodies(&u) < 0 ? -1 : 0;
+        r = load(&u) < 0 || build_images(&u) < 0 || build_bodies(&u) < 0 ? -1 : 0;
     if (r == 0)
         r = ensure_networks(&u) < 0 || ensure_volumes(&u) < 0 || start_all(&u) < 0 ? -1 : 0;
     if (r == 0)

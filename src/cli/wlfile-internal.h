@@ -37,3 +37,14 @@ int wl_read_argv(struct ctx *c, const yaml_node_t *n, const char *key, json_t **
 /* wlfile-service.c: one key of the service `s` (x- keys of Compose are
  * skipped; an unknown one is an error). */
 int wl_service_key(struct ctx *c, struct wl_service *s, yaml_node_t *kn, yaml_node_t *vn);
+/* wlfile-flags.c: a Compose key `k` that is a `berth run` flag,
+ * container_name, or one berth refuses: 0, -EINVAL (reported), or 1 when
+ * `k` is none of these. */
+int wl_flag_key(struct ctx *c, struct wl_service *s, const char *k, yaml_node_t *kn,
+                yaml_node_t *v);
+/* A long-syntax volume (a mapping) as a short-syntax string ("" for a
+ * tmpfs, which becomes a --tmpfs flag); NULL when reported. */
+char *wl_long_volume(struct ctx *c, struct wl_service *s, yaml_node_t *v);
+/* The settings (a mapping: aliases, ipv4_address, ipv6_address) of the
+ * network `net` in s->net_opts. */
+int wl_network_settings(struct ctx *c, struct wl_service *s, const char *net, yaml_node_t *v);

@@ -21,6 +21,7 @@ static int k_image(struct ctx *c, struct wl_service *s, yaml_node_t *v, const ch
         return -EINVAL;
     free(s->image);
     s->image = xstrdup(str);
+    s->image_given = true;
     return 0;
 }
 
@@ -147,8 +148,19 @@ static int k_volumes(struct ctx *c, struct wl_service *s, yaml_node_t *v, const 
     if (wl_want_kind(c, v, YAML_SEQUENCE_NODE, key) < 0)
         return -EINVAL;
     for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+        yaml_node_t *item = wl_node(c, *i);
         const char *e;
-        if (wl_want_scalar(c, wl_node(c, *i), key, &e) < 0 || volume_ok(c, wl_node(c, *i), e) < 0)
+        _cleanup_free_ char *long_form = NULL;
+        if (item->type == YAML_MAPPING_NODE) {
+            if ((long_form = wl_long_volume(c, s, item)) == NULL)
+                return -EINVAL;
+            if (*long_form == '\0')
+                continue; /* a tmpfs: a flag */
+            e = long_form;
+        } else if (wl_want_scalar(c, item, key, &e) < 0) {
+            return -EINVAL;
+        }
+        if (volume_ok(c, item, e) < 0)
             return -EINVAL;
         json_array_append_new(s->volumes, json_string(e));
     }
@@ -176,11 +188,11 @@ static int k_networks(struct ctx *c, struct wl_service *s, yaml_node_t *v, const
             yaml_node_t *vn = wl_node(c, p->value);
             if (wl_want_scalar(c, wl_node(c, p->key), key, &e) < 0)
                 return -EINVAL;
-            if (!wl_is_null(vn) && !(vn->type == YAML_MAPPING_NODE &&
-                                     vn->data.mapping.pairs.top == vn->data.mapping.pairs.start))
-                return wl_fail(c, vn, "network settings for '%s' %s are not supported by berth", e,
+            if (!wl_is_null(vn) && vn->type != YAML_MAPPING_NODE)
+                return wl_fail(c, vn, "the settings of network '%s' %s must be a mapping", e,
                                wl_where(c, w, sizeof(w)));
-            if (network_add(c, s, wl_node(c, p->key), e) < 0)
+            if (network_add(c, s, wl_node(c, p->key), e) < 0 ||
+                (!wl_is_null(vn) && wl_network_settings(c, s, e, vn) < 0))
                 return -EINVAL;
         }
         return 0;
@@ -658,5 +670,8 @@ int wl_service_key(struct ctx *c, struct wl_service *s, yaml_node_t *kn, yaml_no
     for (size_t i = 0; k && i < ARRAY_SIZE(service_keys); i++)
         if (streq(service_keys[i].name, k) && (service_keys[i].forms & c->form))
             return service_keys[i].fn(c, s, vn, k);
+    int r = k && c->form == F_COMPOSE ? wl_flag_key(c, s, k, kn, vn) : 1;
+    if (r <= 0)
+        return r;
     return wl_fail(c, kn, "unknown key '%s' %s", k ? k : "?", wl_where(c, w, sizeof(w)));
 }

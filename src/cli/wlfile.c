@@ -188,7 +188,9 @@ static struct wl_service *service_new(struct ctx *c, const char *name, const yam
                              .env = json_array(),
                              .ports = json_array(),
                              .volumes = json_array(),
-                             .networks = json_array()};
+                             .networks = json_array(),
+                             .flags = json_array(),
+                             .net_opts = json_object()};
     return s;
 }
 
@@ -229,7 +231,48 @@ static int read_service(struct ctx *c, const char *name, const char *fallback, y
     return 0;
 }
 
-/* Top-level networks: NAME: null | {driver: bridge, internal, external}. */
+/* ipam: {driver: default, config: [{subnet: CIDR, gateway: IP}]} */
+static int network_ipam(struct ctx *c, struct wl_network *n, yaml_node_t *v)
+{
+    if (wl_want_kind(c, v, YAML_MAPPING_NODE, "ipam") < 0)
+        return -EINVAL;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = wl_node(c, p->key), *vn = wl_node(c, p->value);
+        const char *k = wl_scalar(kn), *d = wl_scalar(vn);
+        if (k && streq(k, "driver") && d && streq(d, "default"))
+            continue;
+        if (!k || !streq(k, "config"))
+            return wl_fail(c, kn, "ipam '%s' of network '%s' is not supported by berth",
+                           k ? k : "?", n->name);
+        if (wl_want_kind(c, vn, YAML_SEQUENCE_NODE, "config") < 0)
+            return -EINVAL;
+        json_decref(n->ipam);
+        n->ipam = json_array();
+        for (yaml_node_item_t *i = vn->data.sequence.items.start; i < vn->data.sequence.items.top;
+             i++) {
+            yaml_node_t *e = wl_node(c, *i);
+            json_t *conf = json_object();
+            json_array_append_new(n->ipam, conf);
+            if (wl_want_kind(c, e, YAML_MAPPING_NODE, "config") < 0)
+                return -EINVAL;
+            for (yaml_node_pair_t *q = e->data.mapping.pairs.start; q < e->data.mapping.pairs.top;
+                 q++) {
+                const char *ck = wl_scalar(wl_node(c, q->key)), *cv;
+                bool subnet = ck && streq(ck, "subnet");
+                if (!subnet && !(ck && streq(ck, "gateway")))
+                    return wl_fail(c, wl_node(c, q->key),
+                                   "ipam config '%s' of network '%s' is not supported by berth",
+                                   ck ? ck : "?", n->name);
+                if (wl_want_scalar(c, wl_node(c, q->value), ck, &cv) < 0)
+                    return -EINVAL;
+                json_object_set_new(conf, subnet ? "Subnet" : "Gateway", json_string(cv));
+            }
+        }
+    }
+    return 0;
+}
+
+/* Top-level networks: NAME: null | {driver: bridge, internal, external, ipam}. */
 static int network_opts(struct ctx *c, struct wl_network *n, yaml_node_t *v)
 {
     if (wl_is_null(v))
@@ -249,6 +292,9 @@ static int network_opts(struct ctx *c, struct wl_network *n, yaml_node_t *v)
             if (wl_boolean(vn) < 0)
                 return wl_fail(c, vn, "'%s' of network '%s' must be true or false", k, n->name);
             *(streq(k, "internal") ? &n->internal : &n->external) = wl_boolean(vn) == 1;
+        } else if (k && streq(k, "ipam")) {
+            if (network_ipam(c, n, vn) < 0)
+                return -EINVAL;
         } else {
             return wl_fail(c, kn, "unknown key '%s' in network '%s'", k ? k : "?", n->name);
         }
@@ -622,9 +668,15 @@ void wl_project_free(struct wl_project *p)
         json_decref(s->healthcheck);
         free(s->cpuset);
         json_decref(s->device_requests);
+        json_decref(s->flags);
+        json_decref(s->build);
+        free(s->container_name);
+        json_decref(s->net_opts);
     }
-    for (size_t i = 0; i < p->n_networks; i++)
+    for (size_t i = 0; i < p->n_networks; i++) {
         free(p->networks[i].name);
+        json_decref(p->networks[i].ipam);
+    }
     for (size_t i = 0; i < p->n_volumes; i++)
         free(p->volumes[i].name);
     free(p->services);

@@ -28,11 +28,15 @@ struct wl_service {
     char *name;
     int line;           /* of its key or list item, 1-based */
     char *image;        /* none named: berth-workloads (reference form), busybox */
+    bool image_given;   /* `image` was in the file */
+    json_t *build;      /* Compose's build: {"context", "dockerfile", "args": {K: V},
+                         * "target"}, paths as written; NULL: none */
     json_t *command;    /* array of strings (a string is split as shell words); NULL: image's */
     json_t *entrypoint; /* the same */
     json_t *env;        /* array of "K=V" */
     json_t *ports;      /* array of docker -p strings ("8080:80", "127.0.0.1:8080:80/udp") */
-    json_t *volumes;    /* array of short-syntax strings; named ones are declared */
+    json_t *volumes;    /* array of short-syntax strings (the long syntax turned into
+                         * them, tmpfs ones into flags); named ones are declared */
     json_t *networks;   /* array of declared network names ("default" included) */
     char *network_mode; /* NULL: the project's networks */
     struct wl_dep *deps;
@@ -45,6 +49,11 @@ struct wl_service {
     char *cpuset;        /* "0-1", or "auto" (placement by load) */
     json_t *device_requests; /* Docker's HostConfig.DeviceRequests (gpu); NULL: none */
     bool init;               /* Compose's init: docker-init as PID 1 (--init) */
+    json_t *flags;           /* more `berth run` flags, from the Compose keys that are one
+                              * flag each: ["--workdir", "/app", "--privileged", ...] */
+    char *container_name;    /* NULL: PROJECT-SERVICE-1 */
+    json_t *net_opts;        /* network name -> {"aliases": [...], "ipv4_address": "...",
+                              * "ipv6_address": "..."}, the networks given settings */
 };
 
 struct wl_volume {
@@ -55,6 +64,7 @@ struct wl_volume {
 struct wl_network {
     char *name;
     bool external, internal;
+    json_t *ipam; /* Docker's IPAM.Config ([{"Subnet", "Gateway"}]); NULL: automatic */
 };
 
 struct wl_project {

@@ -248,6 +248,140 @@ started_at() {
     nothing_of shop
 }
 
+# The Compose keys that are one run flag each, container_name, the long
+# volume syntax, a network's ipam subnet, and a service's alias and fixed
+# address on it: each as the container shows it.
+@test "up: run-flag keys, container_name, long volumes, ipam, aliases and a fixed address" {
+    mkdir -p "$W/conf"
+    echo from-conf >"$W/conf/c.txt"
+    printf 'FROM_FILE=yes\nOVER=file\n' >"$W/app.env"
+    cat >"$W/compose.yaml" <<'EOF'
+name: keys
+services:
+  app:
+    container_name: keys-app
+    command: sleep 1000
+    init: true
+    working_dir: /etc
+    user: "1000:1000"
+    hostname: apphost
+    labels:
+      tier: backend
+    cap_drop: [ALL]
+    read_only: true
+    env_file: app.env
+    environment: {OVER: env}
+    extra_hosts: ["gw.test:10.99.0.1"]
+    stop_grace_period: 3s
+    ulimits: {nofile: {soft: 100, hard: 200}}
+    volumes:
+      - {type: bind, source: ./conf, target: /conf, read_only: true}
+      - {type: volume, source: data, target: /data}
+      - {type: tmpfs, target: /scratch}
+    networks:
+      net: {aliases: [backend], ipv4_address: 10.91.7.50}
+  client:
+    command: sleep 1000
+    init: true
+    depends_on: [app]
+    networks: [net]
+networks:
+  net:
+    ipam:
+      config: [{subnet: 10.91.7.0/24}]
+volumes:
+  data:
+EOF
+    run -0 "$BERTH" up -d -f "$W/compose.yaml"
+    [[ "$output" == *"Container keys-app  Started"* ]]
+    [[ "$output" == *"Container keys-client-1  Started"* ]]
+    run -0 "$BERTH" inspect keys-app
+    local j=$output
+    [ "$(jq -r '.[0].Config.Labels.tier' <<<"$j")" = backend ]
+    [ "$(jq -r '.[0].Config.Labels["com.docker.compose.service"]' <<<"$j")" = app ]
+    [ "$(jq -r '.[0].Config.StopTimeout' <<<"$j")" = 3 ]
+    [ "$(jq -r '.[0].Mounts[] | select(.Destination == "/data") | .Name' <<<"$j")" = keys_data ]
+    run -0 "$BERTH" network inspect keys_net
+    [ "$(jq -r '.[0].IPAM.Config[0].Subnet' <<<"$output")" = 10.91.7.0/24 ]
+    run -0 "$BERTH" exec keys-app sh -c 'pwd; id -u; hostname; echo $FROM_FILE $OVER; cat /conf/c.txt
+        ulimit -n; grep gw.test /etc/hosts; grep CapEff /proc/self/status
+        touch /scratch/ok && echo tmpfs-rw; touch /conf/x 2>/dev/null || echo conf-ro
+        touch /x 2>/dev/null || echo root-ro; ip -o -4 addr show eth0'
+    local lines
+    mapfile -t lines <<<"$output"
+    [ "${lines[0]}" = /etc ]
+    [ "${lines[1]}" = 1000 ]
+    [ "${lines[2]}" = apphost ]
+    [ "${lines[3]}" = "yes env" ]
+    [ "${lines[4]}" = from-conf ]
+    [ "${lines[5]}" = 100 ]
+    [ "$(echo ${lines[6]})" = "10.99.0.1 gw.test" ]
+    [ "$(echo ${lines[7]})" = "CapEff: 0000000000000000" ]
+    [ "${lines[8]}" = tmpfs-rw ]
+    [ "${lines[9]}" = conf-ro ]
+    [ "${lines[10]}" = root-ro ]
+    [[ "${lines[11]}" == *"inet 10.91.7.50/24"* ]]
+    # the other service finds app by its alias, at its fixed address
+    run -0 "$BERTH" exec keys-client-1 grep -w backend /etc/hosts
+    [[ "$output" == 10.91.7.50* ]]
+    # idempotent with container_name too
+    run -0 "$BERTH" up -d -f "$W/compose.yaml"
+    [[ "$output" == *"Container keys-app  Running"* ]]
+    [[ "$output" != *Created* ]]
+    run -0 "$BERTH" down -v -f "$W/compose.yaml"
+    [[ "$output" == *"Container keys-app  Removed"* ]]
+    nothing_of keys
+}
+
+logs_are() {
+    [ "$("$BERTH" logs "$1" 2>&1)" = "$2" ]
+}
+
+# build: the image PROJECT-SERVICE is built when missing, kept when there,
+# rebuilt with --build; a rebuild that changed the image recreates the
+# service, one that did not (the cache) leaves it alone.
+@test "up: build: builds a missing image, --build rebuilds, a changed image recreates" {
+    mkdir -p "$W/app"
+    cat >"$W/app/Dockerfile" <<'EOF'
+FROM busybox
+ARG GREETING=none
+RUN echo "$GREETING" >/greeting
+CMD ["sh", "-c", "cat /greeting; exec sleep 1000"]
+EOF
+    cat >"$W/compose.yaml" <<'EOF'
+name: bld
+services:
+  web:
+    build:
+      context: app
+      args: {GREETING: built-by-up}
+    init: true
+EOF
+    run -0 "$BERTH" up -d -f "$W/compose.yaml"
+    [[ "$output" == *"Image bld-web  Built"* ]]
+    [[ "$output" == *"Container bld-web-1  Started"* ]]
+    wait_for logs_are bld-web-1 built-by-up
+    local id
+    id=$(cid bld-web-1)
+    run -0 "$BERTH" up -d -f "$W/compose.yaml"
+    [[ "$output" != *Building* ]]
+    [[ "$output" == *"Container bld-web-1  Running"* ]]
+    run -0 "$BERTH" up -d --build -f "$W/compose.yaml"
+    [[ "$output" == *"Image bld-web  Built"* ]]
+    [[ "$output" == *"Container bld-web-1  Running"* ]]
+    [ "$(cid bld-web-1)" = "$id" ]
+    sed -i 's/built-by-up/changed/' "$W/compose.yaml"
+    run -0 "$BERTH" up -d --build -f "$W/compose.yaml"
+    [[ "$output" == *"Container bld-web-1  Recreated"* ]]
+    wait_for logs_are bld-web-1 changed
+    # a failing build stops up with the service named, and creates nothing
+    run -0 "$BERTH" down -f "$W/compose.yaml"
+    echo 'RUN false' >>"$W/app/Dockerfile"
+    run -1 "$BERTH" up -d --build -f "$W/compose.yaml"
+    [[ "$output" == *"service 'web' failed to build"* ]]
+    nothing_of bld
+}
+
 # A service no longer in the file is an orphan: up warns, down removes it.
 @test "down: removes the project's containers no longer in the file" {
     compose_file "$W/compose.yaml"

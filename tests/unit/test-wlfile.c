@@ -200,12 +200,125 @@ static void test_errors(void **state)
                                       "'f': no, always, unless-stopped or on-failure[:N] expected");
 }
 
+/* The Compose keys that are `berth run` flags, container_name, the long
+ * volume syntax and a network's settings. */
+static void test_compose_flags(void **state)
+{
+    (void)state;
+    struct wl_project *p =
+        parse_ok("services:\n"
+                 "  web:\n"
+                 "    container_name: front\n"
+                 "    working_dir: /app\n"
+                 "    privileged: false\n"
+                 "    read_only: true\n"
+                 "    cap_add: [NET_ADMIN]\n"
+                 "    dns: 10.0.0.2\n"
+                 "    labels: {tier: web, empty: }\n"
+                 "    extra_hosts: ['db:10.0.0.3', 'v6=::1']\n"
+                 "    stop_grace_period: 1m500ms\n"
+                 "    ulimits: {nproc: 64, nofile: {soft: 10, hard: 20}}\n"
+                 "    volumes:\n"
+                 "      - {type: bind, source: conf, target: /c, read_only: true}\n"
+                 "      - {type: volume, source: data, target: /d}\n"
+                 "      - {type: volume, target: /anon}\n"
+                 "      - {type: tmpfs, target: /t, tmpfs: {size: 1m}}\n"
+                 "    networks:\n"
+                 "      front: {aliases: [www, w2], ipv4_address: 10.5.0.9}\n"
+                 "      back:\n"
+                 "networks:\n"
+                 "  front: {ipam: {driver: default, config: [{subnet: "
+                 "10.5.0.0/24, gateway: 10.5.0.254}]}}\n"
+                 "  back: {}\n"
+                 "volumes: {data: {}}\n");
+    struct wl_service *s = &p->services[0];
+    assert_string_equal(s->container_name, "front");
+    static const char *const want[] = {
+        "--workdir",      "/app",       "--read-only",   "--cap-add",  "NET_ADMIN",
+        "--dns",          "10.0.0.2",   "--label",       "tier=web",   "--label",
+        "empty=",         "--add-host", "db:10.0.0.3",   "--add-host", "v6=::1",
+        "--stop-timeout", "61",         "--ulimit",      "nproc=64",   "--ulimit",
+        "nofile=10:20",   "--tmpfs",    "/t:rw,size=1m",
+    };
+    assert_int_equal(json_array_size(s->flags), ARRAY_SIZE(want));
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+        assert_string_equal(str_at(s->flags, i), want[i]);
+    assert_int_equal(json_array_size(s->volumes), 3);
+    assert_string_equal(str_at(s->volumes, 0), "./conf:/c:ro");
+    assert_string_equal(str_at(s->volumes, 1), "data:/d");
+    assert_string_equal(str_at(s->volumes, 2), "/anon");
+    json_t *front = json_object_get(s->net_opts, "front");
+    assert_string_equal(str_at(json_object_get(front, "aliases"), 1), "w2");
+    assert_string_equal(json_string_value(json_object_get(front, "ipv4_address")), "10.5.0.9");
+    assert_null(json_object_get(s->net_opts, "back"));
+    json_t *ipam = json_array_get(p->networks[0].ipam, 0);
+    assert_string_equal(json_string_value(json_object_get(ipam, "Subnet")), "10.5.0.0/24");
+    assert_string_equal(json_string_value(json_object_get(ipam, "Gateway")), "10.5.0.254");
+    assert_null(p->networks[1].ipam);
+    wl_project_free(p);
+    parse_bad("services:\n  a:\n    shm_size: 1g\n",
+              "f.yaml:3: 'shm_size' in service 'a' is not supported by berth");
+    parse_bad("services:\n  a:\n    container_name: -x\n",
+              "f.yaml:3: invalid container_name '-x' in service 'a': letters, digits, '_', '.' "
+              "and '-' expected, starting with a letter or digit");
+    parse_bad("services:\n  a:\n    tty: maybe\n",
+              "f.yaml:3: 'tty' in service 'a' must be true or false");
+    parse_bad("services:\n  a:\n    stop_grace_period: soon\n",
+              "f.yaml:3: invalid stop_grace_period 'soon' in service 'a': a duration such as 10s "
+              "expected");
+    parse_bad("services:\n  a:\n    ulimits: {nofile: {soft: 1}}\n",
+              "f.yaml:3: ulimit 'nofile' in service 'a' needs both soft and hard");
+    parse_bad("services:\n  a:\n    volumes: [{type: bind, target: /x}]\n",
+              "f.yaml:3: a bind volume in service 'a' needs a 'source'");
+    parse_bad("services:\n  a:\n    volumes: [{type: npipe, source: x, target: /x}]\n",
+              "f.yaml:3: volume type 'npipe' in service 'a' is not supported by berth: bind, "
+              "volume or tmpfs");
+    parse_bad("services:\n  a:\n    volumes: [{type: bind, source: /x, target: /x, "
+              "bind: {propagation: shared}}]\n",
+              "f.yaml:3: volume option 'bind' in service 'a' is not supported by berth");
+    parse_bad("services:\n  a:\n    volumes: [{type: volume, source: v, target: /x}]\n",
+              "f.yaml:3: service 'a' refers to undefined volume 'v'");
+    parse_bad("services:\n  a:\n    networks: {n: {priority: 1}}\nnetworks: {n: {}}\n",
+              "f.yaml:3: network setting 'priority' for 'n' in service 'a' is not supported by "
+              "berth");
+    parse_bad("services:\n  a:\n    networks: {n: [x]}\nnetworks: {n: {}}\n",
+              "f.yaml:3: the settings of network 'n' in service 'a' must be a mapping");
+    setenv("WL_TEST_ARG", "from-env", 1);
+    p = parse_ok("services:\n"
+                 "  a: {build: ./src}\n"
+                 "  b:\n"
+                 "    image: mine\n"
+                 "    build:\n"
+                 "      context: ctx\n"
+                 "      dockerfile: other.Dockerfile\n"
+                 "      target: final\n"
+                 "      args: [X=1, WL_TEST_ARG, WL_TEST_UNSET]\n");
+    assert_string_equal(json_string_value(json_object_get(p->services[0].build, "context")),
+                        "./src");
+    assert_false(p->services[0].image_given);
+    json_t *b = p->services[1].build;
+    assert_true(p->services[1].image_given);
+    assert_string_equal(json_string_value(json_object_get(b, "dockerfile")), "other.Dockerfile");
+    assert_string_equal(json_string_value(json_object_get(b, "target")), "final");
+    json_t *args = json_object_get(b, "args");
+    assert_int_equal(json_object_size(args), 2);
+    assert_string_equal(json_string_value(json_object_get(args, "X")), "1");
+    assert_string_equal(json_string_value(json_object_get(args, "WL_TEST_ARG")), "from-env");
+    wl_project_free(p);
+    parse_bad("services:\n  a:\n    build: {context: ., ssh: [default]}\n",
+              "f.yaml:3: build option 'ssh' in service 'a' is not supported by berth");
+    parse_bad("services: {}\nnetworks: {n: {ipam: {config: [{ip_range: 10.0.0.0/25}]}}}\n",
+              "f.yaml:2: ipam config 'ip_range' of network 'n' is not supported by berth");
+    parse_bad("cpu: 1\nworking_dir: /x\n", "f.yaml:2: unknown key 'working_dir' in service 'f'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_seed), cmocka_unit_test(test_reference_list),
         cmocka_unit_test(test_compose),        cmocka_unit_test(test_shell_split),
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_interpolation),
+        cmocka_unit_test(test_compose_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
