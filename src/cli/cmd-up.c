@@ -1,4 +1,4 @@
-/* berth up -f FILE [-d] [-p NAME] and berth down -f FILE [-v] [-p NAME]
+/* berth up -f FILE [-d] [--build] [-p NAME] and berth down -f FILE [-v] [-p NAME]
  * (issue 17): a workload file (wlfile.c) brought up through berthd's API
  * as Docker Compose does: containers PROJECT-SERVICE-1 with Compose's
  * labels, networks PROJECT_NET, volumes PROJECT_VOL. Every body is built
