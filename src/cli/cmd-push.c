@@ -1,4 +1,5 @@
-/* berth push [-q] NAME[:TAG]: berthd's POST /images/{name}/push?tag=
+/* berth push [-q] [-a] NAME[:TAG]: berthd's POST /images/{name}/push?tag=
+ * (with -a, --all-tags, no tag: every tag of the repository)
  * streams Docker's progress messages, with the credentials of `berth
  * login` for the image's registry (X-Registry-Auth). Printed as docker
  * does without a terminal: the repository, per layer "Pushed" or "Layer
@@ -12,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define USAGE "usage: berth push [-q] NAME[:TAG]"
+#define USAGE "usage: berth push [-q] [-a|--all-tags] NAME[:TAG]"
 
 struct push_out {
     struct cli_stream s; /* first: the request's ud */
@@ -32,13 +33,15 @@ static void print_message(json_t *m, void *ud)
     fflush(stdout);
 }
 
-static int push(const char *name, bool quiet)
+static int push(const char *name, bool quiet, bool all)
 {
-    /* NAME:TAG -> NAME and TAG, as docker sends them */
+    /* NAME:TAG -> NAME and TAG, as docker sends them; no tag: every one */
     const char *slash = strrchr(name, '/'), *colon = strrchr(name, ':');
     bool tagged = colon && (!slash || colon > slash);
+    if (tagged && all)
+        return cli_error(125, "tag can't be used with --all-tags/-a");
     _cleanup_free_ char *repo = tagged ? strndup(name, (size_t)(colon - name)) : xstrdup(name);
-    _cleanup_free_ char *qt = cli_escape(tagged ? colon + 1 : "latest");
+    _cleanup_free_ char *qt = cli_escape(tagged ? colon + 1 : all ? "" : "latest");
     _cleanup_free_ char *path = xasprintf("/images/%s/push?tag=%s", repo, qt);
     struct reply r = {0};
     struct push_out o = {.s = {.r = &r, .each = print_message}, .quiet = quiet};
@@ -52,14 +55,18 @@ static int push(const char *name, bool quiet)
 
 int cmd_push(int argc, char **argv)
 {
-    static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0}};
-    bool quiet = false;
+    static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
+                                         {"all-tags", no_argument, NULL, 'a'},
+                                         {NULL, 0, NULL, 0}};
+    bool quiet = false, all = false;
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+qa", opts, NULL)) != -1) {
         if (c == 'q')
             quiet = true;
+        else if (c == 'a')
+            all = true;
         else
             return cli_error(125, "unknown flag '%s' for push; " USAGE, argv[optind - 1]);
     }
@@ -67,5 +74,5 @@ int cmd_push(int argc, char **argv)
         return cli_error(125, "push takes one image name; " USAGE);
     if (strchr(argv[optind], '@'))
         return cli_error(125, "cannot push a digest reference: '%s'", argv[optind]);
-    return push(argv[optind], quiet);
+    return push(argv[optind], quiet, all);
 }

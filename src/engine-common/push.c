@@ -161,6 +161,52 @@ struct registry_push *registry_push_new(const char *data_root, const char *name,
     return p;
 }
 
+static int tag_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *registry_push_tags(const char *data_root, const char *name, struct berth_error **err)
+{
+    struct registry_ref ref = {0};
+    _cleanup_free_ char *norm = NULL;
+    if (registry_parse_ref(name, &ref, err) < 0)
+        return NULL;
+    const char *colon = strrchr(name, ':'), *slash = strrchr(name, '/');
+    bool bare = ref.digest == NULL && !(colon && (!slash || colon > slash));
+    registry_ref_free(&ref);
+    if (!bare) {
+        berth_error_set(err, EINVAL, "a push of every tag takes a repository, not '%s'", name);
+        return NULL;
+    }
+    if (store_normalize_ref(name, &norm, err) < 0)
+        return NULL;
+    *strrchr(norm, ':') = '\0'; /* the ":latest" it gained */
+    size_t len = strlen(norm), n = 0;
+    json_t *index = store_index_read(data_root), *m;
+    const char **tags =
+        xzalloc((json_array_size(json_object_get(index, "manifests")) + 1) * sizeof(*tags));
+    size_t i;
+    json_array_foreach(json_object_get(index, "manifests"), i, m)
+    {
+        const char *r = store_entry_ref(m);
+        if (r && strncmp(r, norm, len) == 0 && r[len] == ':' && !strchr(r + len + 1, '/'))
+            tags[n++] = r + len + 1;
+    }
+    qsort(tags, n, sizeof(*tags), tag_cmp);
+    json_t *out = json_array();
+    for (i = 0; i < n; i++)
+        json_array_append_new(out, json_string(tags[i]));
+    free(tags);
+    json_decref(index);
+    if (n == 0) {
+        json_decref(out);
+        berth_error_set(err, ENOENT, "An image does not exist locally with the tag: %s", name);
+        return NULL;
+    }
+    return out;
+}
+
 const char *registry_push_repo(const struct registry_push *p)
 {
     return p->repo;

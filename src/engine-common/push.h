@@ -40,3 +40,10 @@ const char *registry_push_ref(const struct registry_push *p);
 int registry_push_run(struct registry_push *p, registry_progress_fn progress, void *ud,
                       json_t **ret_aux, struct berth_error **err);
 void registry_push_free(struct registry_push *p);
+
+/* The tags the store holds in the repository `name` (no tag, no digest:
+ * "127.0.0.1:5000/test/bb"), sorted: what a push with no tag sends, as
+ * Docker's POST /images/{name}/push does. ENOENT "An image does not exist
+ * locally with the tag: NAME" when there are none, EINVAL for a bad name
+ * or one with a tag or digest. */
+json_t *registry_push_tags(const char *data_root, const char *name, struct berth_error **err);

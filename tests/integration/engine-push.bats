@@ -110,6 +110,39 @@ round_trip() {
     [[ "${lines[-1]}" =~ ^\{\"progressDetail\":\{\},\"aux\":\{\"Tag\":\"2\",\"Digest\":\"$digest\",\"Size\":[0-9]+\}\}$ ]]
 }
 
+# the registry's tags of REPO, sorted, one line
+reg_tags() {
+    curl -sf "http://$REG/v2/$1/tags/list" | jq -c '.tags | sort'
+}
+
+@test "push -a: every tag of the repository and no other; docker push -a through berthd too" {
+    run -0 B load -i "$ENGINE_DIR/bb.tar"
+    run -0 B tag busybox "$REG/all/bb:v1"
+    run -0 B tag busybox "$REG/all/bb:v2"
+    # a repository below the name is another one
+    run -0 B tag busybox "$REG/all/bb/sub:v3"
+    run -0 B push -a "$REG/all/bb"
+    [ "${lines[0]}" = "The push refers to repository [$REG/all/bb]" ]
+    [[ "$output" == *"v1: digest: sha256:"* ]]
+    [[ "$output" == *"v2: digest: sha256:"* ]]
+    [ "$(reg_tags all/bb)" = '["v1","v2"]' ]
+    run curl -sf "http://$REG/v2/all/bb/sub/tags/list"
+    [ "$status" -ne 0 ]
+    run -125 B push -a "$REG/all/bb:v1"
+    [ "$output" = "berth: tag can't be used with --all-tags/-a" ]
+    run -1 B push -a "$REG/all/none"
+    [ "$output" = "berth: An image does not exist locally with the tag: $REG/all/none" ]
+    # without -a a bare name is :latest, as docker's CLI sends it
+    run -1 B push "$REG/all/bb"
+    [ "$output" = "berth: An image does not exist locally with the tag: $REG/all/bb:latest" ]
+    [ -n "$DOCKER" ] || return 0
+    run -0 B tag busybox "$REG/all/dk:x"
+    run -0 B tag busybox "$REG/all/dk:y"
+    run -0 "$DOCKER" -H "unix://$SOCK" push -a "$REG/all/dk"
+    [[ "$output" == *"y: digest: sha256:"* ]]
+    [ "$(reg_tags all/dk)" = '["x","y"]' ]
+}
+
 @test "login: htpasswd registry: refused without credentials and with a wrong password; push and pull after login; logout" {
     [ -n "$AUTH_REGISTRY" ] || skip "no bcrypt hash maker for the htpasswd registry"
     local r=$AUTH_REGISTRY

@@ -20,27 +20,67 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The pushes of one request: one tag, or every tag of the repository. */
+struct pushes {
+    struct registry_push **p;
+    size_t n;
+};
+
 static void push_run(struct api_job *j, void *ud)
 {
-    struct registry_push *p = ud;
-    struct berth_error *err = NULL;
-    json_t *aux = NULL;
-    if (registry_push_run(p, api_job_progress, j, &aux, &err) == 0) {
+    struct pushes *ps = ud;
+    for (size_t i = 0; i < ps->n; i++) {
+        struct registry_push *p = ps->p[i];
+        struct berth_error *err = NULL;
+        json_t *aux = NULL;
+        if (registry_push_run(p, api_job_progress, j, &aux, &err) < 0) {
+            int e = err->errnum;
+            api_job_error(j, err, e == EIO || e == EACCES || e == ENOENT);
+            return;
+        }
         json_t *m = json_pack("{s:{},s:o}", "progressDetail", "aux", aux);
         api_job_line(j, m);
         json_decref(m);
         pthread_mutex_lock(&engine.lock);
         events_image(registry_push_ref(p), "push", false);
         pthread_mutex_unlock(&engine.lock);
-    } else {
-        int e = err->errnum;
-        api_job_error(j, err, e == EIO || e == EACCES || e == ENOENT);
     }
 }
 
-static void push_free(void *p)
+static void push_free(void *ud)
 {
-    registry_push_free(p);
+    struct pushes *ps = ud;
+    for (size_t i = 0; i < ps->n; i++)
+        registry_push_free(ps->p[i]);
+    free(ps->p);
+    free(ps);
+}
+
+/* Under engine.lock: the push of NAME:TAG, or with no tag given (and none
+ * in the name) of every tag of the repository, as Docker's. */
+static struct pushes *pushes_new(const char *name, const char *tag,
+                                 const struct registry_creds *creds, struct berth_error **err)
+{
+    const char *colon = strrchr(name, ':'), *slash = strrchr(name, '/');
+    bool every = (tag == NULL || *tag == '\0') && !strchr(name, '@') &&
+                 !(colon && (!slash || colon > slash));
+    json_t *tags =
+        every ? registry_push_tags(engine.data_root, name, err) : json_pack("[s]", tag ? tag : "");
+    if (tags == NULL)
+        return NULL;
+    struct pushes *ps = xzalloc(sizeof(*ps));
+    ps->p = xzalloc(json_array_size(tags) * sizeof(*ps->p));
+    for (; ps->n < json_array_size(tags); ps->n++) {
+        const char *t = json_string_value(json_array_get(tags, ps->n));
+        ps->p[ps->n] = registry_push_new(engine.data_root, name, t, creds, err);
+        if (ps->p[ps->n] == NULL) {
+            push_free(ps);
+            ps = NULL;
+            break;
+        }
+    }
+    json_decref(tags);
+    return ps;
 }
 
 enum MHD_Result api_images_push(struct request *r, const char *name)
@@ -51,15 +91,14 @@ enum MHD_Result api_images_push(struct request *r, const char *name)
     if (registry_creds_decode(hdr, &creds, &err) < 0)
         return api_error(r, err);
     pthread_mutex_lock(&engine.lock);
-    struct registry_push *p =
-        registry_push_new(engine.data_root, name, api_arg(r, "tag"), &creds, &err);
+    struct pushes *ps = pushes_new(name, api_arg(r, "tag"), &creds, &err);
     pthread_mutex_unlock(&engine.lock);
     registry_creds_free(&creds);
-    if (p == NULL)
+    if (ps == NULL)
         return api_error(r, err);
     json_t *first = json_pack("{s:s++}", "status", "The push refers to repository [",
-                              registry_push_repo(p), "]");
-    return api_job_start(r, first, push_run, p, push_free);
+                              registry_push_repo(ps->p[0]), "]");
+    return api_job_start(r, first, push_run, ps, push_free);
 }
 
 enum MHD_Result api_auth(struct request *r)
