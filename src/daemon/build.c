@@ -722,6 +722,7 @@ static int tag_all(struct build *b, struct berth_error **err)
 
 static void build_free(struct build *b)
 {
+    build_release(b);
     if (b->ctxfd >= 0)
         close(b->ctxfd);
     if (b->dir)

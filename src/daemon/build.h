@@ -60,11 +60,12 @@ struct build {
     char **stage_ids; /* each stage's image once built (NULL: scratch, nothing) */
     char **meta_args; /* "K=V" of the ARGs before the first FROM */
     /* the stage being built */
-    char *image;    /* the current image id; NULL: scratch with nothing yet */
-    json_t *config; /* its config document (OCI image config) */
-    json_t *layers; /* its manifest's layer descriptors */
-    char **args;    /* "K=V" of its ARGs in effect */
-    bool cmd_set;   /* a CMD in this stage (ENTRYPOINT clears an inherited one) */
+    char *image;        /* the current image id; NULL: scratch with nothing yet */
+    json_t *config;     /* its config document (OCI image config) */
+    json_t *layers;     /* its manifest's layer descriptors */
+    char **args;        /* "K=V" of its ARGs in effect */
+    bool cmd_set;       /* a CMD in this stage (ENTRYPOINT clears an inherited one) */
+    unsigned long hold; /* its number among the builds holding images; 0: none yet */
 };
 
 /* build.c: prints a formatted piece of output */
@@ -73,6 +74,14 @@ void build_say(struct build *b, const char *fmt, ...) __attribute__((format(prin
 char **build_env(struct build *b, bool with_args);
 /* A new path DIR/NAME-SEQ (caller frees). */
 char *build_path(struct build *b, const char *name);
+
+/* buildimg.c: every image a build loads or commits is held until the
+ * build ends (build_release), so that an rmi or prune meanwhile cannot
+ * take a step image from under it. Under engine.lock: adds the holds to
+ * the users list of rmi and prune, each as a running user "build". */
+void build_holds_users(json_t *users);
+/* Takes engine.lock; drops what `b` holds. */
+void build_release(struct build *b);
 
 /* buildimg.c: the current image becomes `id` (its config and layers). */
 int build_load(struct build *b, const char *id, struct berth_error **err);

@@ -19,6 +19,45 @@
 #include <time.h>
 #include <unistd.h>
 
+/* [{"Build": N, "ImageID": id}], under engine.lock */
+static json_t *holds;
+static unsigned long builds;
+
+/* Under engine.lock. */
+static void hold(struct build *b, const char *id)
+{
+    if (holds == NULL)
+        holds = json_array();
+    if (b->hold == 0)
+        b->hold = ++builds;
+    json_array_append_new(holds,
+                          json_pack("{s:I,s:s}", "Build", (json_int_t)b->hold, "ImageID", id));
+}
+
+void build_holds_users(json_t *users)
+{
+    json_t *h;
+    size_t i;
+    json_array_foreach(holds, i, h)
+    {
+        json_array_append_new(users,
+                              json_pack("{s:s,s:O,s:b,s:[]}", "Id", "build", "ImageID",
+                                        json_object_get(h, "ImageID"), "Running", true, "Layers"));
+    }
+}
+
+void build_release(struct build *b)
+{
+    if (b->hold == 0)
+        return;
+    pthread_mutex_lock(&engine.lock);
+    for (size_t i = json_array_size(holds); i-- > 0;)
+        if (json_integer_value(json_object_get(json_array_get(holds, i), "Build")) ==
+            (json_int_t)b->hold)
+            json_array_remove(holds, i);
+    pthread_mutex_unlock(&engine.lock);
+}
+
 int build_load(struct build *b, const char *id, struct berth_error **err)
 {
     pthread_mutex_lock(&engine.lock);
@@ -26,6 +65,8 @@ int build_load(struct build *b, const char *id, struct berth_error **err)
     json_t *man = store_find(engine.data_root, index, id, NULL, err);
     const char *cd = json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
     json_t *cfg = man && cd ? store_blob_json(engine.data_root, cd, err) : NULL;
+    if (cfg)
+        hold(b, cd);
     pthread_mutex_unlock(&engine.lock);
     json_decref(index);
     if (cfg == NULL) {
@@ -174,11 +215,12 @@ static int commit_staged(struct build *b, const char *dir, const char *layer, co
     _cleanup_free_ char *md = xasprintf("sha256:%s", mhex);
     pthread_mutex_lock(&engine.lock);
     r = move_in(blobs, layers, md, (long long)strlen(man), err);
-    pthread_mutex_unlock(&engine.lock);
     if (r == 0) {
         free(b->image);
         b->image = xasprintf("sha256:%s", chex);
+        hold(b, b->image);
     }
+    pthread_mutex_unlock(&engine.lock);
     return r;
 }
 

@@ -371,6 +371,37 @@ EOF
     run -1 B image inspect bt/killed
 }
 
+# While stage two RUNs, stage one's image is used by no container: only
+# the build's hold keeps an image prune -a (or an rmi) from taking it
+# before COPY --from needs it.
+@test "build: image prune -a and rmi during a build leave the images it uses" {
+    cat >"$CTX/Dockerfile" <<'EOF'
+FROM busybox AS one
+RUN echo from-one > /one
+FROM busybox
+RUN sleep 3
+COPY --from=one /one /one
+EOF
+    "$BERTH" build -t bt/held "$CTX" >"$CTX.out" 2>&1 3>&- &
+    local cli=$! one
+    running_sleep() { [ -n "$(B ps -q)" ] && grep -q 'Step 4/5' "$CTX.out"; }
+    wait_long 30 running_sleep
+    output=$(cat "$CTX.out")
+    one=$(step_ids | sed -n 2p)
+    [ -n "$one" ]
+    run -0 B image prune -a -f
+    run -0 B image inspect "$one"
+    run -1 B rmi "$one"
+    [[ "$output" == *"image is being used by running container build"* ]]
+    wait "$cli"
+    run -0 B run --rm bt/held cat /one
+    [ "$output" = from-one ]
+    # the build is over: nothing holds them any more
+    run -0 B rmi bt/held
+    run -0 B image prune -a -f
+    run -1 B image inspect "$one"
+}
+
 @test "build: options berth cannot honour are refused by name; BuildKit too" {
     run -0 curl -s --unix-socket "$SOCK" -X POST 'http://berth/build?pull=1&t=bt/x'
     [ "$output" = '{"message":"build option '"'pull=1'"' is not supported by berth"}' ]

@@ -4,6 +4,7 @@
  * as they arrive (api_images_spool), since an image is larger than any
  * JSON body. */
 #include "api.h"
+#include "../build.h"
 #include "../daemon.h"
 #include "../events.h"
 #include "cleanup.h"
@@ -342,6 +343,7 @@ static json_t *users(void)
                                              v[i]->status == CTR_RUNNING, "Layers",
                                              json_object_get(v[i]->rec, "Layers")));
     ctrs_free(v, n);
+    build_holds_users(out);
     return out;
 }
 
