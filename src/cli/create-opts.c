@@ -31,8 +31,9 @@ struct copt {
 #define USAGE                                                                                      \
     "usage: berth %s [OPTIONS] IMAGE [COMMAND [ARG...]] (or --rootfs DIR [COMMAND...]); "          \
     "options: --name -d --rm --restart -e --env-file -w -u --hostname --entrypoint -v --mount "    \
-    "--tmpfs "                                                                                     \
-    "--read-only --memory --memory-reservation --memory-swap --cpus --cpu-shares --cpu-period "    \
+    "--tmpfs --shm-size "                                                                          \
+    "--read-only --memory --memory-reservation --memory-swap --cpus --cpu-shares "                 \
+    "--cpu-period "                                                                                \
     "--cpu-quota --cpuset-cpus "                                                                   \
     "--cpuset-mems --pids-limit --blkio-weight --device-read-bps --device-write-bps "              \
     "--device-read-iops --device-write-iops --stop-signal --stop-timeout --init --network "        \
@@ -674,6 +675,7 @@ static const struct copt copts[] = {
     {"memory", required_argument, 'm', opt_size, "HostConfig.Memory"},
     {"memory-reservation", required_argument, 0, opt_size, "HostConfig.MemoryReservation"},
     {"memory-swap", required_argument, 0, opt_size, "HostConfig.MemorySwap"},
+    {"shm-size", required_argument, 0, opt_size, "HostConfig.ShmSize"},
     {"cpus", required_argument, 0, opt_cpus, "HostConfig.NanoCpus"},
     {"cpu-shares", required_argument, 'c', opt_int, "HostConfig.CpuShares"},
     {"cpu-period", required_argument, 0, opt_int, "HostConfig.CpuPeriod"},

@@ -126,6 +126,7 @@ static const struct field host_fields[] = {
     {"AutoRemove", F_BOOL, false},
     {"Init", F_BOOL, false},
     {"ReadonlyRootfs", F_BOOL, false},
+    {"ShmSize", F_INT, false}, /* the size of /dev/shm (src/shim/spec.c) */
     {"LogConfig", F_OBJ, false},
     {"RestartPolicy", F_OBJ, false}, /* carried out by the shim (restart.c) */
     {"Binds", F_STRV, false},
@@ -647,6 +648,8 @@ static int check_host(json_t *host, const char **ret_net, struct berth_error **e
         net = "default";
     if (check_memory(host, err) < 0 || check_cpu(host, err) < 0 || secopts_check(host, err) < 0)
         return -EINVAL;
+    if (host_int(host, "ShmSize") < 0)
+        return berth_error_set(err, EINVAL, "SHM size can not be less than 0");
     *ret_net = net;
     return 0;
 }

@@ -194,6 +194,25 @@ static void set_mounts(json_t *spec, json_t *rec)
     }
 }
 
+/* HostConfig.ShmSize (bytes; 0: the default 64 MiB) on the /dev/shm tmpfs. */
+static void set_shm_size(json_t *spec, json_t *hc)
+{
+    json_int_t size = json_integer_value(json_object_get(hc, "ShmSize"));
+    json_t *m, *o;
+    size_t i, k;
+    json_array_foreach(json_object_get(spec, "mounts"), i, m)
+    {
+        if (size <= 0 || !streq(json_string_value(json_object_get(m, "destination")), "/dev/shm"))
+            continue;
+        json_array_foreach(json_object_get(m, "options"), k, o)
+        {
+            if (strncmp(json_string_value(o) ?: "", "size=", 5) == 0)
+                json_array_set_new(json_object_get(m, "options"), k,
+                                   json_sprintf("size=%lld", (long long)size));
+        }
+    }
+}
+
 /* A user's mount at dst (-v FILE:/etc/hosts) wins over berthd's file. */
 static bool mounted_at(json_t *rec, const char *dst)
 {
@@ -279,6 +298,7 @@ int shim_write_config(const struct shim_args *a, char ***ret_layers, struct bert
                         json_pack("{s:s,s:b}", "path", rootfs, "readonly",
                                   json_is_true(json_object_get(json_object_get(rec, "HostConfig"),
                                                                "ReadonlyRootfs"))));
+    set_shm_size(spec, json_object_get(rec, "HostConfig"));
     set_mounts(spec, rec);
     json_object_set(spec, "hostname", json_object_get(p, "Hostname"));
     set_linux(json_object_get(spec, "linux"), json_object_get(rec, "HostConfig"), a->netns);

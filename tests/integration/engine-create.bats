@@ -9,8 +9,8 @@ load engine-helpers
 shims_are() { [ "$(engine_shim_pids | wc -l)" = "$1" ]; }
 
 @test "allow-list: a set field berth does not honour is refused by name, unset ones pass" {
-    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"ShmSize":1073741824}}'
-    [[ "$output" == *'"message":"HostConfig.ShmSize is not supported by berth yet"'* ]]
+    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"OomScoreAdj":100}}'
+    [[ "$output" == *'"message":"HostConfig.OomScoreAdj is not supported by berth yet"'* ]]
     [[ "$output" == *"HTTP 400" ]]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"OnBuild":["RUN true"]}'
     [[ "$output" == *'"message":"OnBuild is not supported by berth yet"'* ]]
@@ -25,6 +25,17 @@ shims_are() { [ "$(engine_shim_pids | wc -l)" = "$1" ]; }
     # the defaults the docker CLI sends are unset and pass
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"Domainname":"","AttachStdout":true,"AttachStderr":true,"OnBuild":null,"Volumes":{},"ExposedPorts":{},"NetworkingConfig":{"EndpointsConfig":{"default":{"Aliases":null,"IPAddress":"","IPPrefixLen":0}}},"HostConfig":{"ShmSize":0,"CapAdd":null,"ConsoleSize":[0,0],"Isolation":"","CgroupnsMode":"","OomScoreAdj":0,"MemorySwappiness":-1,"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"LogConfig":{"Type":"","Config":{}},"PortBindings":{},"Ulimits":[],"Privileged":false}}'
     [[ "$output" == *"HTTP 201" ]]
+}
+
+@test "--shm-size sizes /dev/shm (64 MiB by default); a negative size is refused" {
+    run -0 "$BERTH" run --rm --shm-size 8m busybox sh -c 'df -k /dev/shm | tail -n 1'
+    [ "$(awk '{ print $2 }' <<<"$output")" = 8192 ]
+    run -0 "$BERTH" run --rm busybox sh -c 'df -k /dev/shm | tail -n 1'
+    [ "$(awk '{ print $2 }' <<<"$output")" = 65536 ]
+    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"ShmSize":-1}}'
+    [[ "$output" == *'"message":"SHM size can not be less than 0"'* ]]
+    run -125 "$BERTH" run --rm --shm-size lots busybox true
+    [[ "$output" == *"--shm-size"* ]]
 }
 
 @test "-w (created when missing), -u, --hostname, -e, --env-file, --entrypoint" {

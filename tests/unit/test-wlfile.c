@@ -256,8 +256,8 @@ static void test_compose_flags(void **state)
     assert_string_equal(json_string_value(json_object_get(ipam, "Gateway")), "10.5.0.254");
     assert_null(p->networks[1].ipam);
     wl_project_free(p);
-    parse_bad("services:\n  a:\n    shm_size: 1g\n",
-              "f.yaml:3: 'shm_size' in service 'a' is not supported by berth");
+    parse_bad("services:\n  a:\n    scale: 2\n",
+              "f.yaml:3: 'scale' in service 'a' is not supported by berth");
     parse_bad("services:\n  a:\n    container_name: -x\n",
               "f.yaml:3: invalid container_name '-x' in service 'a': letters, digits, '_', '.' "
               "and '-' expected, starting with a letter or digit");
