@@ -84,7 +84,6 @@ static const char *const refused_keys[] = {
     "isolation",
     "label_file",
     "links",
-    "logging",
     "mem_swappiness",
     "oom_kill_disable",
     "oom_score_adj",
@@ -314,9 +313,40 @@ static int read_build(struct ctx *c, struct wl_service *s, yaml_node_t *v)
     return 0;
 }
 
+/* logging: {driver: json-file, options: {max-size: 10m, ...}} */
+static int read_logging(struct ctx *c, struct wl_service *s, yaml_node_t *v)
+{
+    static const struct fkey opts = {"options", "--log-opt", FK_MAP, '='};
+    char w[300];
+    const char *d;
+    if (wl_want_kind(c, v, YAML_MAPPING_NODE, "logging") < 0)
+        return -EINVAL;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        const char *k = wl_scalar(wl_node(c, p->key));
+        yaml_node_t *vn = wl_node(c, p->value);
+        if (k && streq(k, "driver")) {
+            if (wl_want_scalar(c, vn, k, &d) < 0)
+                return -EINVAL;
+            if (!streq(d, "json-file"))
+                return wl_fail(c, vn,
+                               "logging driver '%s' %s is not supported by berth (json-file only)",
+                               d, wl_where(c, w, sizeof(w)));
+        } else if (k && streq(k, "options")) {
+            if (wl_want_kind(c, vn, YAML_MAPPING_NODE, k) < 0 || read_map(c, s, &opts, vn) < 0)
+                return -EINVAL;
+        } else {
+            return wl_fail(c, wl_node(c, p->key), "unknown key '%s' in logging %s", k ? k : "?",
+                           wl_where(c, w, sizeof(w)));
+        }
+    }
+    return 0;
+}
+
 int wl_flag_key(struct ctx *c, struct wl_service *s, const char *k, yaml_node_t *kn, yaml_node_t *v)
 {
     char w[300];
+    if (streq(k, "logging"))
+        return read_logging(c, s, v);
     if (streq(k, "container_name"))
         return read_container_name(c, s, v);
     if (streq(k, "build"))

@@ -273,6 +273,8 @@ services:
     environment: {OVER: env}
     extra_hosts: ["gw.test:10.99.0.1"]
     stop_grace_period: 3s
+    shm_size: 8m
+    logging: {driver: json-file, options: {max-size: 1m}}
     ulimits: {nofile: {soft: 100, hard: 200}}
     volumes:
       - {type: bind, source: ./conf, target: /conf, read_only: true}
@@ -300,6 +302,8 @@ EOF
     [ "$(jq -r '.[0].Config.Labels.tier' <<<"$j")" = backend ]
     [ "$(jq -r '.[0].Config.Labels["com.docker.compose.service"]' <<<"$j")" = app ]
     [ "$(jq -r '.[0].Config.StopTimeout' <<<"$j")" = 3 ]
+    [ "$(jq -r '.[0].HostConfig.ShmSize' <<<"$j")" = $((8 << 20)) ]
+    [ "$(jq -r '.[0].HostConfig.LogConfig.Config["max-size"]' <<<"$j")" = 1m ]
     [ "$(jq -r '.[0].Mounts[] | select(.Destination == "/data") | .Name' <<<"$j")" = keys_data ]
     run -0 "$BERTH" network inspect keys_net
     [ "$(jq -r '.[0].IPAM.Config[0].Subnet' <<<"$output")" = 10.91.7.0/24 ]

@@ -256,6 +256,15 @@ static void test_compose_flags(void **state)
     assert_string_equal(json_string_value(json_object_get(ipam, "Gateway")), "10.5.0.254");
     assert_null(p->networks[1].ipam);
     wl_project_free(p);
+    p = parse_ok("services:\n  a:\n    logging:\n      driver: json-file\n"
+                 "      options: {max-size: 1m, max-file: 2}\n");
+    assert_int_equal(json_array_size(p->services[0].flags), 4);
+    assert_string_equal(str_at(p->services[0].flags, 1), "max-size=1m");
+    assert_string_equal(str_at(p->services[0].flags, 3), "max-file=2");
+    wl_project_free(p);
+    parse_bad("services:\n  a:\n    logging: {driver: syslog}\n",
+              "f.yaml:3: logging driver 'syslog' in service 'a' is not supported by berth "
+              "(json-file only)");
     parse_bad("services:\n  a:\n    scale: 2\n",
               "f.yaml:3: 'scale' in service 'a' is not supported by berth");
     parse_bad("services:\n  a:\n    container_name: -x\n",
