@@ -1,9 +1,11 @@
 #include "secopts.h"
 #include "caps.h"
+#include "cleanup.h"
 #include "error.h"
 #include "seccomp-profile.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -49,6 +51,22 @@ static int check_secopt(const char *s, struct berth_error **err)
                            (int)k, s, s);
 }
 
+/* Whether the directory `dir` holds a device node, at any depth. */
+static bool holds_devices(const char *dir, int depth)
+{
+    _cleanup_closedir_ DIR *d = depth < 8 ? opendir(dir) : NULL;
+    for (struct dirent *de; d && (de = readdir(d));) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+        struct stat st;
+        if (de->d_name[0] == '.' || lstat(p, &st) < 0)
+            continue;
+        if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ||
+            (S_ISDIR(st.st_mode) && holds_devices(p, depth + 1)))
+            return true;
+    }
+    return false;
+}
+
 static int check_devices(json_t *host, struct berth_error **err)
 {
     json_t *d;
@@ -69,8 +87,17 @@ static int check_devices(json_t *host, struct berth_error **err)
         if (stat(src, &st) < 0)
             return berth_error_set(err, EINVAL, "error gathering device information for '%s': %s",
                                    src, strerror(errno));
-        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-            return berth_error_set(err, EINVAL, "'%s' is not a device node", src);
+        if (S_ISDIR(st.st_mode) && !holds_devices(src, 0))
+            return berth_error_set(err, EINVAL, "'%s' holds no device nodes", src);
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode))
+            return berth_error_set(err, EINVAL, "'%s' is not a device node or a directory of them",
+                                   src);
+        const char *in = dst && *dst ? dst : src;
+        if (strncmp(in, "/dev/", 5) != 0)
+            return berth_error_set(err, EINVAL,
+                                   "device path in container '%s' must be under /dev (give "
+                                   "HOST:/dev/NAME)",
+                                   in);
     }
     return 0;
 }

@@ -149,7 +149,29 @@ static json_t *device_node(const char *path, const struct stat *st)
                      (json_int_t)st->st_gid);
 }
 
-/* --device HOST[:CTR[:rwm]]: the node in the container and its cgroup rule */
+/* The device nodes under the host directory `src` (Docker's --device of a
+ * directory), each at its place under `dst`, with its cgroup rule. */
+static void add_dir_devices(json_t *nodes, json_t *rules, const char *src, const char *dst,
+                            const char *perm, int depth)
+{
+    _cleanup_closedir_ DIR *d = depth < 8 ? opendir(src) : NULL;
+    for (struct dirent *de; d && (de = readdir(d));) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", src, de->d_name);
+        _cleanup_free_ char *q = xasprintf("%s/%s", dst, de->d_name);
+        struct stat st;
+        if (de->d_name[0] == '.' || lstat(p, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            add_dir_devices(nodes, rules, p, q, perm, depth + 1);
+        } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+            json_array_append_new(nodes, device_node(q, &st));
+            json_array_append_new(rules, device_rule(&st, perm));
+        }
+    }
+}
+
+/* --device HOST[:CTR[:rwm]]: the node in the container and its cgroup
+ * rule; a directory: every node under it */
 static int set_devices(json_t *lx, json_t *host, struct berth_error **err)
 {
     json_t *d, *nodes = json_object_get(lx, "devices");
@@ -164,6 +186,11 @@ static int set_devices(json_t *lx, json_t *host, struct berth_error **err)
         if (src == NULL || stat(src, &st) < 0)
             return berth_error_set(err, src ? errno : EINVAL, "cannot add device '%s'",
                                    src ? src : "");
+        if (S_ISDIR(st.st_mode)) {
+            add_dir_devices(nodes, rules, src, dst && *dst ? dst : src,
+                            perm && *perm ? perm : "rwm", 0);
+            continue;
+        }
         if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
             return berth_error_set(err, ENOTBLK, "cannot add device '%s': not a device node", src);
         json_array_append_new(nodes, device_node(dst && *dst ? dst : src, &st));

@@ -164,6 +164,30 @@ unlimited" ]
     [[ "${lines[2]}" == *"No such file"* ]]
 }
 
+@test "--device of a directory: every node under it, at its place under the target" {
+    local d=$ENGINE_DIR/devdir
+    mkdir -p "$d/sub" "$ENGINE_DIR/nodev/sub"
+    mknod "$d/null0" c 1 3
+    mknod "$d/sub/zero0" c 1 5
+    run -0 "$BERTH" run --rm --device "$d:/dev/mine" busybox sh -c \
+        'echo x >/dev/mine/null0 && echo wrote; head -c 3 /dev/mine/sub/zero0 | wc -c; ls /dev/devdir 2>&1; true'
+    [ "${lines[0]}" = wrote ]
+    [ "${lines[1]}" = 3 ]
+    [[ "${lines[2]}" == *"No such file"* ]]
+    # a container path outside /dev is refused at create, naming it
+    run -125 "$BERTH" run --rm --device "$d" busybox true
+    [ "$output" = "berth: device path in container '$d' must be under /dev (give HOST:/dev/NAME)" ]
+    run -125 "$BERTH" run --rm --device "$ENGINE_DIR/nodev" busybox true
+    [ "$output" = "berth: '$ENGINE_DIR/nodev' holds no device nodes" ]
+    # the permissions reach every node: r only refuses writing (fuse is in
+    # no default rule, unlike null)
+    [ -c /dev/fuse ] || skip "no /dev/fuse on this host"
+    mknod "$d/sub/fuse0" c 10 229
+    run -0 prun --device "$d:/dev/ro:r" -- sh -c '/probe open-read /dev/ro/sub/fuse0; /probe open-write /dev/ro/sub/fuse0; true'
+    [ "${lines[0]}" = ok ]
+    [ "${lines[1]}" = EPERM ]
+}
+
 @test "bad values create nothing: unknown cap, unreadable or invalid seccomp file, bad ulimit, sysctl, device, security-opt" {
     echo '{"defaultAction": "SCMP_ACT_NOPE"}' >"$ENGINE_DIR/bad.json"
     echo 'not json' >"$ENGINE_DIR/nojson.json"
@@ -191,7 +215,7 @@ unlimited" ]
     run -125 "$BERTH" run --network host --sysctl net.ipv4.ip_forward=1 busybox true
     [[ "$output" == *"not allowed in the host network namespace"* ]]
     run -125 "$BERTH" run --device /etc/passwd busybox true
-    [ "$output" = "berth: '/etc/passwd' is not a device node" ]
+    [ "$output" = "berth: '/etc/passwd' is not a device node or a directory of them" ]
     run -125 "$BERTH" run --security-opt apparmor=myprofile busybox true
     [[ "$output" == *"security-opt 'apparmor' is not supported by berth yet"* ]]
     run -125 "$BERTH" run --security-opt label=type:foo busybox true
