@@ -29,7 +29,7 @@ cg_read() {
 }
 
 start_sleeper() {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
 }
 
@@ -71,7 +71,7 @@ start_sleeper() {
 }
 
 @test "a container that was only created leaves no cgroup after delete" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     rt delete "$CID"
     assert_eq "$(find /sys/fs/cgroup -type d -name "$CID*")" ""

@@ -83,7 +83,7 @@ checkpoint() {
 
 @test "BERTH_CRIU naming nothing is refused, and nothing changes" {
     requires_berth
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     run -1 --separate-stderr env BERTH_CRIU=/nonexistent "$BERTH_RUNTIME" --root "$ROOT" checkpoint --image-path "$TMP/img" "$CID"
     assert_one_line "$stderr"
@@ -107,7 +107,7 @@ checkpoint() {
 @test "checkpoint of a container that is not running is refused, nothing changed" {
     requires_berth
     command -v criu >/dev/null || skip "criu is not installed"
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     run -1 --separate-stderr rt checkpoint --image-path "$TMP/img" "$CID"
     assert_one_line "$stderr"

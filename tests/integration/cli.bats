@@ -73,7 +73,7 @@ load helpers
 }
 
 @test "--root keeps containers apart" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     run "$BERTH_RUNTIME" --root "$ROOT" list -q
     [ "$output" = "$CID" ]
@@ -89,7 +89,7 @@ load helpers
 
 @test "BERTH_ROOT sets the state root" {
     requires_berth "runc has no BERTH_ROOT"
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     run -0 env BERTH_ROOT="$ROOT" "$BERTH_RUNTIME" list -q
     [ "$output" = "$CID" ]

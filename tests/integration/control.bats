@@ -98,7 +98,7 @@ wait_gone() {
 }
 
 @test "pause of a container that is not running, resume of one not paused: one line, exit 1, nothing changed" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     # runc pauses a created container too
     if is_berth; then
@@ -125,7 +125,7 @@ wait_gone() {
 
 @test "pause and resume name what is wrong" {
     requires_berth "berth's messages"
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     run --separate-stderr rt resume "$CID"
     [[ "$stderr" == *"cannot resume container '$CID': it is running, not paused"* ]]
@@ -165,7 +165,7 @@ wait_gone() {
 }
 
 @test "delete --force removes a paused container and its cgroup" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     rt pause "$CID"
     rt delete --force "$CID"
@@ -253,7 +253,7 @@ wait_gone() {
 }
 
 @test "update writes cpu quota, period, shares and cpuset" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     local cpu
     cpu=$(($(nproc) - 1))
@@ -277,7 +277,7 @@ wait_gone() {
 }
 
 @test "update -r takes a linux.resources object from a file or stdin" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     echo '{"memory": {"limit": 50331648}, "pids": {"limit": 42}}' >"$TMP/res.json"
     rt update -r "$TMP/res.json" "$CID"
@@ -328,7 +328,7 @@ update_refused() {
 
 @test "update refuses bad values with one line naming them and changes nothing" {
     requires_berth "berth's messages"
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     echo '{"memory": {"limit": 3' >"$TMP/broken.json"
     echo '{"pids": {"limit": "ten"}}' >"$TMP/wrong.json"
@@ -375,7 +375,7 @@ update_refused() {
 }
 
 @test "events prints stats every interval until the container stops" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     bg_events --interval 300ms "$CID"
     retry 100 0.05 stats_at_least 3

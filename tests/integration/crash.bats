@@ -8,7 +8,7 @@ load helpers
 setup() {
     berth_setup
     requires_berth "berth's fault-injection points"
-    set_args sleep 100
+    set_args sleep 1000
 }
 
 # faulty VERB ARG...: the runtime with BERTH_TEST_FAULT=$FAULT, its status in

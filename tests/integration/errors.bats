@@ -186,7 +186,7 @@ assert_config_error() {
 }
 
 @test "kill with an unknown signal names it" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     run --separate-stderr rt kill "$CID" SIGNOPE
     [ "$status" -ne 0 ]

@@ -363,11 +363,11 @@ assert_eq() {
     fi
 }
 
-# second_bundle_in_created_pidns: creates the test's container (sleep 100,
+# second_bundle_in_created_pidns: creates the test's container (sleep 1000,
 # its init still waiting for start), sets JOINED_PID to that init's pid and
 # makes $TMP/b2 (id $CID2) a bundle that joins its PID namespace by path.
 second_bundle_in_created_pidns() {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     JOINED_PID=$(ctr_pid)
     make_bundle "$TMP/b2" "$CID2"

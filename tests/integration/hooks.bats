@@ -44,7 +44,7 @@ hook_json() {
         --argjson cc "$(hook_json createContainer "$log")" \
         --argjson sc "$(hook_json startContainer /log/hooks.log /hook)" \
         --argjson ps "$(hook_json poststart "$log")" --argjson pst "$(hook_json poststop "$log")"
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     local pid hostnet ctrnet
     pid=$(ctr_pid)
@@ -92,7 +92,7 @@ hook_json() {
 
 @test "issue-12: a failing startContainer hook stops the container; poststart and poststop only warn" {
     update_config '.hooks = {startContainer: [{path: "/bin/false"}]}'
-    set_args sleep 100
+    set_args sleep 1000
     run ctr_run
     [ "$status" -eq 1 ]
     [[ "$output" == *"hook 'startContainer'"* ]]

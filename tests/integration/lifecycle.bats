@@ -66,7 +66,7 @@ load helpers
 }
 
 @test "start of a running container fails" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     ctr_start
     run rt start "$CID"
@@ -75,14 +75,14 @@ load helpers
 }
 
 @test "create --pid-file writes the init pid" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create "$CID" "$BUNDLE" --pid-file "$TMP/pid"
     [ -s "$TMP/pid" ]
     assert_eq "$(cat "$TMP/pid")" "$(ctr_pid)"
 }
 
 @test "run --detach --pid-file writes the payload pid" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached "$CID" "$BUNDLE" --pid-file "$TMP/pid"
     assert_eq "$(cat "$TMP/pid")" "$(ctr_pid)"
     assert_eq "$(cat "/proc/$(cat "$TMP/pid")/comm")" sleep
@@ -126,7 +126,7 @@ load helpers
 }
 
 @test "run exits with 128+9 when the container is killed with signal 9" {
-    set_args sleep 100
+    set_args sleep 1000
     remember_id "$CID"
     rt run --bundle "$BUNDLE" "$CID" </dev/null >"$TMP/out" 2>&1 3>&- &
     local runner=$! st=0
@@ -177,7 +177,7 @@ load helpers
 }
 
 @test "kill with an unknown signal fails and leaves the container running" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     run rt kill "$CID" NOSUCHSIG
     [ "$status" -ne 0 ]
@@ -195,7 +195,7 @@ load helpers
 }
 
 @test "delete removes a created container and its init" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     local pid
     pid=$(ctr_pid)
@@ -208,7 +208,7 @@ load helpers
 }
 
 @test "delete of a running container needs --force" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     local pid
     pid=$(ctr_pid)
@@ -222,7 +222,7 @@ load helpers
 }
 
 @test "delete -f is short for --force" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     rt delete -f "$CID"
     run rt state "$CID"
@@ -253,7 +253,7 @@ load helpers
 }
 
 @test "create with an id in use fails and leaves the first container alone" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_create
     local pid
     pid=$(ctr_pid)
@@ -265,7 +265,7 @@ load helpers
 }
 
 @test "list shows every container with its status" {
-    set_args sleep 100
+    set_args sleep 1000
     make_bundle "$TMP/b2" "$CID2"
     set_args_of "$TMP/b2" sleep 100
     ctr_create
@@ -283,7 +283,7 @@ load helpers
 }
 
 @test "list --format json gives id, pid, status and bundle" {
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     run -0 rt list --format json
     assert_eq "$(jq -r 'length' <<<"$output")" 1

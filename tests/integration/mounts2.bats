@@ -166,7 +166,7 @@ nothing_to_mount() {
     requires_berth "berth's chroot"
     remove_namespace mount
     nothing_to_mount
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     local pid rootfs
     pid=$(ctr_pid)
@@ -210,7 +210,7 @@ nothing_to_mount() {
     assert_eq "$output" inside
     [ ! -e "$BUNDLE/rootfs/mnt/seen/proof" ]
     # and the container's process is in that namespace
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached "$CID2"
     assert_eq "$(readlink "/proc/$(ctr_pid "$CID2")/ns/mnt")" "$(readlink "/proc/$BG_PID/ns/mnt")"
 }

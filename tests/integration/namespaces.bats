@@ -101,7 +101,7 @@ host_ns() {
 }
 
 @test "ipc and uts: joining another container's namespaces by path" {
-    set_args sleep 100
+    set_args sleep 1000
     update_config '.hostname = "first-host"'
     ctr_run_detached
     local pid

@@ -263,7 +263,7 @@ ns_pid() {
 
 @test "issue-11: where open_tree is missing the init runs from a sealed memfd copy" {
     requires_berth "a berth fault-injection point"
-    set_args sleep 100
+    set_args sleep 1000
     BERTH_TEST_FAULT=exe-open-tree:fail ctr_create
     local pid
     pid=$(ctr_pid)
@@ -279,7 +279,7 @@ ns_pid() {
     host_mount --bind "$TMP/robin" "$TMP/robin"
     mount -o remount,bind,ro "$TMP/robin"
     local ro=$TMP/robin/berth-runtime pid
-    set_args sleep 100
+    set_args sleep 1000
     remember_id "$CID"
     "$ro" --root "$ROOT" create -b "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1 3>&-
     pid=$(ctr_pid)

@@ -65,7 +65,7 @@ config_error() {
 
 @test "user namespace: the container's root is the mapped host uid, in a namespace of its own" {
     userns
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     local pid
     pid=$(ctr_pid)
@@ -130,7 +130,7 @@ config_error() {
 @test "user namespace: the container's cgroup belongs to its root and works" {
     userns
     update_config '.linux.resources.memory = {limit: 67108864} | .linux.resources.pids = {limit: 20}'
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     local pid dir
     pid=$(ctr_pid)
@@ -150,7 +150,7 @@ config_error() {
 
 @test "user namespace joined by path: the second container sees the first one's mapping" {
     userns
-    set_args sleep 100
+    set_args sleep 1000
     ctr_run_detached
     local pid
     pid=$(ctr_pid)
@@ -182,7 +182,7 @@ config_error() {
 
 @test "user namespace: leaves no mount, cgroup or process behind" {
     userns
-    set_args sleep 100
+    set_args sleep 1000
     "$LEAKCHECK" snapshot "$TMP/leaks"
     ctr_create
     ctr_start
