@@ -139,6 +139,9 @@ int cli_each(int argc, char **argv, int first, const char *action, const char *q
  * fraction and offset, a date, unix seconds, or a duration before now such
  * as "10m") as unix seconds text for the API (caller frees); NULL when bad. */
 char *cli_timestamp(const char *t);
+/* A prune's --filter KEY=VALUE into filters {"KEY":["VALUE"]}, until as
+ * unix seconds (cli_timestamp); -1 after printing why not. cmd-images.c */
+int cli_add_filter(json_t *filters, const char *arg);
 
 int cmd_run(int argc, char **argv);
 int cmd_events(int argc, char **argv);

@@ -321,10 +321,8 @@ static bool confirm(bool all)
     return fgets(line, sizeof(line), stdin) && (line[0] == 'y' || line[0] == 'Y');
 }
 
-/* --filter KEY=VALUE into filters {"KEY":["VALUE"]}; until as unix
- * seconds (a duration or date given here means this machine's clock); -1
- * after printing why not */
-static int add_filter(json_t *filters, const char *arg)
+/* until: a duration or date given here means this machine's clock */
+int cli_add_filter(json_t *filters, const char *arg)
 {
     const char *eq = strchr(arg, '=');
     if (eq == NULL || eq == arg)
@@ -377,7 +375,7 @@ int cmd_image_prune(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "af", opts, NULL)) != -1) {
         if (c == 'a' || c == 'f')
             *(c == 'a' ? &all : &force) = true;
-        else if (c != 'F' || add_filter(filters, optarg) < 0)
+        else if (c != 'F' || cli_add_filter(filters, optarg) < 0)
             return json_decref(filters),
                    c == 'F' ? 125
                             : cli_error(125, "unknown flag '%s' for image prune; " PRUNE_USAGE,

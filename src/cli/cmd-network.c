@@ -15,7 +15,8 @@
 #define NUSAGE                                                                                     \
     "usage: berth network create [--driver bridge] [--subnet CIDR]... [--gateway IP]... "          \
     "[--internal] [--ipv6] [-o K=V]... [--label K=V]... NAME | ls [-q] [--no-trunc] "              \
-    "[--filter K=V]... | inspect [-f FORMAT] NAME... | rm NAME... | prune [-f] | connect "         \
+    "[--filter K=V]... | inspect [-f FORMAT] NAME... | rm NAME... | prune [-f] [--filter "         \
+    "until=TIME|label=K[=V]|label!=K[=V]]... | connect "                                           \
     "[--ip IP] [--ip6 IP] [--alias NAME]... NETWORK CONTAINER | disconnect [-f] NETWORK "          \
     "CONTAINER"
 
@@ -250,9 +251,28 @@ static int net_rm(int argc, char **argv)
 
 static int net_prune(int argc, char **argv)
 {
-    if (argc > 2 || (argc == 2 && !streq(argv[1], "-f") && !streq(argv[1], "--force")))
-        return cli_error(1, "unknown flag for network prune; " NUSAGE);
-    json_t *j = call("POST", "/networks/prune", NULL, 200), *n;
+    static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+                                         {"filter", required_argument, NULL, 'F'},
+                                         {NULL, 0, NULL, 0}};
+    json_t *filters = json_object();
+    int c, rc = 0;
+    opterr = 0;
+    optind = 1;
+    while (rc == 0 && (c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+        if (c == 'F')
+            rc = cli_add_filter(filters, optarg) < 0 ? 1 : 0;
+        else if (c != 'f')
+            rc = cli_error(1, "unknown flag '%s' for network prune; " NUSAGE, argv[optind - 1]);
+    }
+    if (rc == 0 && optind != argc)
+        rc = cli_error(1, "network prune takes no arguments; " NUSAGE);
+    _cleanup_free_ char *text = json_dumps(filters, JSON_COMPACT);
+    json_decref(filters);
+    if (rc)
+        return rc;
+    _cleanup_free_ char *q = cli_escape(text);
+    _cleanup_free_ char *path = xasprintf("/networks/prune?filters=%s", q);
+    json_t *j = call("POST", path, NULL, 200), *n;
     size_t i;
     if (j == NULL)
         return 1;

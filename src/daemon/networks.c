@@ -9,6 +9,7 @@
 #include "events.h"
 #include "netaddr.h"
 #include "netlink.h"
+#include "store.h"
 #include "nft.h"
 #include "util.h"
 
@@ -843,7 +844,7 @@ int net_remove(const char *ref, struct berth_error **err)
     return r;
 }
 
-json_t *net_prune(void)
+json_t *net_prune(const struct store_prune *f)
 {
     pthread_mutex_lock(&lock);
     json_t *recs = recs_read(), *rec, *out = json_array();
@@ -851,6 +852,9 @@ json_t *net_prune(void)
     json_array_foreach(recs, i, rec)
     {
         if (json_is_true(json_object_get(rec, "Default")) || !streq(jstr(rec, "Driver"), "bridge"))
+            continue;
+        if (f && store_prune_keeps(f, json_object_get(rec, "Labels"),
+                                   store_parse_time(jstr(rec, "Created"))))
             continue;
         if (remove_locked(rec, NULL) == 0)
             json_array_append_new(out, json_string(jstr(rec, "Name")));

@@ -130,6 +130,8 @@ int net_remove(const char *ref, struct berth_error **err);
  * list leaves them out), by name. New reference. */
 json_t *net_list(void);
 
-/* Removes every network that is not predefined and has no endpoints;
- * returns their names. New reference. */
-json_t *net_prune(void);
+/* Removes every network that is not predefined, has no endpoints and
+ * that `f`'s until and label filters (NULL: none) let go; returns their
+ * names. New reference. */
+struct store_prune;
+json_t *net_prune(const struct store_prune *f);

@@ -187,11 +187,21 @@ static bool build_step(const char *data_root, json_t *index, const char *id)
     return false;
 }
 
+bool store_prune_keeps(const struct store_prune *f, json_t *labels, long long created)
+{
+    json_t *v;
+    size_t i;
+    bool keep = f->until && created >= f->until;
+    json_array_foreach(f->labels, i, v) keep |= !has_label(labels, json_string_value(v));
+    json_array_foreach(f->not_labels, i, v) keep |= has_label(labels, json_string_value(v));
+    return keep;
+}
+
 /* Whether image `id` (its entries in `index`) goes. */
 static bool selected(const char *data_root, json_t *index, const char *id,
                      const struct store_prune *f, json_t *users)
 {
-    json_t *refs = store_image_refs(data_root, index, id), *digests, *v;
+    json_t *refs = store_image_refs(data_root, index, id), *digests;
     bool dangling = json_array_size(refs) == 0 && (f->all || !build_step(data_root, index, id));
     json_decref(refs);
     if (dangling) {
@@ -204,10 +214,7 @@ static bool selected(const char *data_root, json_t *index, const char *id,
     json_t *config = store_blob_json(data_root, id, NULL);
     json_t *labels = json_object_get(json_object_get(config, "config"), "Labels");
     long long created = store_parse_time(json_string_value(json_object_get(config, "created")));
-    bool keep = f->until && created >= f->until;
-    size_t i;
-    json_array_foreach(f->labels, i, v) keep |= !has_label(labels, json_string_value(v));
-    json_array_foreach(f->not_labels, i, v) keep |= has_label(labels, json_string_value(v));
+    bool keep = store_prune_keeps(f, labels, created);
     json_decref(config);
     return !keep;
 }

@@ -88,6 +88,10 @@ struct store_prune {
     json_t *not_labels;
 };
 
+/* Whether `f`'s until and label filters keep a thing with `labels` made
+ * at `created` (unix seconds): images here, networks in berthd. */
+bool store_prune_keeps(const struct store_prune *f, json_t *labels, long long created);
+
 /* Removes the images `f` selects that no container in `users` (as
  * store_image_remove takes them) uses, then the blobs and layers nothing
  * references (also those an earlier failure left). Returns Docker's

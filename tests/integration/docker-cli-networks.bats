@@ -83,6 +83,11 @@ teardown() {
     [[ "$output" == *"Deleted Networks:"*dn6*dn7* ]]
     run -0 d network ls -q
     [ "${#lines[@]}" = 3 ]
+    run -0 d network create --label stay=1 dn8
+    run -0 d network create dn9
+    run -0 d network prune -f --filter label!=stay
+    [[ "$output" == *dn9* && "$output" != *dn8* ]]
+    run -0 d network rm dn8
 }
 
 @test "docker run -d -p 8080:80: a busybox httpd answers wget -qO- http://127.0.0.1:8080/" {

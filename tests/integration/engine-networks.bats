@@ -238,6 +238,30 @@ other_kill_ns() {
     [ "$(links | grep -c '^br-')" = 0 ]
 }
 
+@test "network prune --filter label=, label!= and until= choose what goes" {
+    run -0 "$BERTH" network create --label keep=yes f1
+    run -0 "$BERTH" network create --label tier=a f2
+    run -0 "$BERTH" network create f3
+    run -0 "$BERTH" network prune -f --filter label=tier=a
+    [ "$output" = "Deleted Networks:
+f2" ]
+    run -0 "$BERTH" network prune -f --filter label!=keep
+    [ "$output" = "Deleted Networks:
+f3" ]
+    # made now, so not before an hour ago: kept
+    run -0 "$BERTH" network prune -f --filter until=1h
+    [ -z "$output" ]
+    run -0 "$BERTH" network prune -f --filter "until=$(($(date +%s) + 60))"
+    [ "$output" = "Deleted Networks:
+f1" ]
+    run -1 "$BERTH" network prune -f --filter dangling=true
+    [[ "$output" == *"invalid filter 'dangling'"* ]]
+    run -1 "$BERTH" network prune -f --filter until=someday
+    [[ "$output" == *"invalid filter 'until=someday'"* ]]
+    run -1 "$BERTH" network prune -f --filter color=red
+    [[ "$output" == *"color"* ]]
+}
+
 @test "--internal: no masquerade, no forwarding out of the bridge" {
     run -0 "$BERTH" network create --internal --subnet 10.219.0.0/24 n9
     id=$output

@@ -5,6 +5,8 @@
 #include "../daemon.h"
 #include "../netbody.h"
 #include "../networks.h"
+#include "images-query.h"
+#include "store.h"
 #include "cleanup.h"
 #include "error.h"
 #include "util.h"
@@ -281,6 +283,22 @@ static enum MHD_Result one(struct request *r, const char *ref, const char *actio
     return net_remove(ref, &err) < 0 ? net_error(r, err) : api_empty(r, 204);
 }
 
+/* Docker's network prune filters: until, label, label! (images-query.c
+ * reads them as image prune's, which also knows dangling). */
+static enum MHD_Result prune(struct request *r)
+{
+    struct store_prune f = {0};
+    json_t *filters = NULL;
+    _cleanup_free_ char *bad = images_prune_filters(api_arg(r, "filters"), &f, &filters);
+    if (bad == NULL && json_object_get(filters, "dangling"))
+        bad = xstrdup("invalid filter 'dangling'");
+    enum MHD_Result ret =
+        bad ? api_message(r, 400, "%s", bad)
+            : api_json(r, 200, json_pack("{s:o}", "NetworksDeleted", net_prune(&f)));
+    json_decref(filters);
+    return ret;
+}
+
 enum MHD_Result api_networks(struct request *r)
 {
     const char *rest = r->path + strlen("/networks");
@@ -288,12 +306,8 @@ enum MHD_Result api_networks(struct request *r)
         return list(r);
     if (streq(rest, "/create") && streq(r->method, "POST"))
         return create(r);
-    if (streq(rest, "/prune") && streq(r->method, "POST")) {
-        const char *f = api_arg(r, "filters");
-        if (f && *f && !streq(f, "{}"))
-            return api_message(r, 400, "network prune filters are not supported by berth yet");
-        return api_json(r, 200, json_pack("{s:o}", "NetworksDeleted", net_prune()));
-    }
+    if (streq(rest, "/prune") && streq(r->method, "POST"))
+        return prune(r);
     if (rest[0] != '/' || rest[1] == '\0')
         return api_message(r, 404, "page not found");
     _cleanup_free_ char *ref = xstrdup(rest + 1);
