@@ -370,8 +370,10 @@ json_t *store_find(const char *data_root, json_t *index, const char *name, char 
             found = json_incref(man);
         json_decref(man);
     }
+    /* an id (prefix) is named as given, a name with its tag */
+    bool id_like = strlen(want) >= 4 && strspn(want, "0123456789abcdef") == strlen(want);
     if (found == NULL)
-        berth_error_set(err, ENOENT, "No such image: %s", ref ? ref : name);
+        berth_error_set(err, ENOENT, "No such image: %s", ref && !id_like ? ref : name);
     return found;
 }
 

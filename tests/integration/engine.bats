@@ -173,6 +173,9 @@ load engine-helpers
     # without --pull never, a missing image is pulled first (engine-imglife.bats)
     run -125 "$BERTH" run --rm --pull never nosuchimage true
     [ "$output" = "berth: No such image: nosuchimage:latest" ]
+    # an id (prefix) is named as given, without a tag
+    run -1 "$BERTH" image inspect 0123456789ab
+    [ "${lines[0]}" = "berth: No such image: 0123456789ab" ]
     run -125 "$BERTH" run --bogus busybox true
     [[ "$output" == "berth: unknown or incomplete flag '--bogus' for run; usage: berth run [OPTIONS] IMAGE"* ]]
     [ "${#lines[@]}" = 1 ]
