@@ -42,7 +42,8 @@ struct copt {
     "--health-interval "                                                                           \
     "--health-timeout --health-retries --health-start-period --health-start-interval "             \
     "--no-healthcheck --health-on-failure -p -P --expose --ip --ip6 --network-alias "              \
-    "--mac-address --dns --dns-search --dns-option --add-host --domainname --gpus --placement"
+    "--mac-address --dns --dns-search --dns-option --add-host --domainname --gpus --placement "    \
+    "--pid --ipc --uts"
 
 /* The object and key a field path names ("HostConfig.Memory"). */
 static json_t *target(json_t *body, const char *field, const char **ret_key)
@@ -692,6 +693,9 @@ static const struct copt copts[] = {
     {"stop-timeout", required_argument, 0, opt_int, "StopTimeout"},
     {"init", no_argument, 0, opt_true, "HostConfig.Init"},
     {"network", required_argument, 0, opt_str, "HostConfig.NetworkMode"},
+    {"pid", required_argument, 0, opt_str, "HostConfig.PidMode"},
+    {"ipc", required_argument, 0, opt_str, "HostConfig.IpcMode"},
+    {"uts", required_argument, 0, opt_str, "HostConfig.UTSMode"},
     {"rootfs", required_argument, 0, opt_rootfs, "Rootfs"},
     {"label", required_argument, 'l', opt_keyval, "Labels"},
     {"log-opt", required_argument, 0, opt_keyval, "HostConfig.LogConfig"},

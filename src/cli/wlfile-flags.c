@@ -41,6 +41,9 @@ static const struct fkey {
     {"cpu_period", "--cpu-period", FK_STR, 0},
     {"memswap_limit", "--memory-swap", FK_STR, 0},
     {"shm_size", "--shm-size", FK_STR, 0},
+    {"pid", "--pid", FK_STR, 0},
+    {"ipc", "--ipc", FK_STR, 0},
+    {"uts", "--uts", FK_STR, 0},
     {"privileged", "--privileged", FK_BOOL, 0},
     {"read_only", "--read-only", FK_BOOL, 0},
     {"tty", "--tty", FK_BOOL, 0},
@@ -80,14 +83,12 @@ static const char *const refused_keys[] = {
     "external_links",
     "gpus",
     "group_add",
-    "ipc",
     "isolation",
     "label_file",
     "links",
     "mem_swappiness",
     "oom_kill_disable",
     "oom_score_adj",
-    "pid",
     "platform",
     "post_start",
     "pre_stop",
@@ -98,7 +99,6 @@ static const char *const refused_keys[] = {
     "secrets",
     "storage_opt",
     "userns_mode",
-    "uts",
     "volumes_from",
 };
 
@@ -203,6 +203,9 @@ static int read_flag(struct ctx *c, struct wl_service *s, const struct fkey *f, 
     case FK_STR:
         if (wl_want_scalar(c, v, f->key, &str) < 0)
             return -EINVAL;
+        if (strncmp(str, "service:", 8) == 0) /* as network_mode */
+            return wl_fail(c, v, "%s '%s' %s is not supported by berth (container:NAME is)", f->key,
+                           str, wl_where(c, w, sizeof(w)));
         flag_push(s, f->flag, str);
         return 0;
     case FK_BOOL:

@@ -149,6 +149,10 @@ static const struct field host_fields[] = {
     {"DnsSearch", F_STRV, false},
     {"DnsOptions", F_STRV, false},
     {"ExtraHosts", F_STRV, false},
+    /* namespaces: the syntax here, nsopts.c joins, src/shim/spec.c applies */
+    {"PidMode", F_STR, false},
+    {"IpcMode", F_STR, false},
+    {"UTSMode", F_STR, false},
 };
 
 static bool type_ok(json_t *v, enum ftype t)
@@ -335,6 +339,9 @@ json_t *body_host_config(json_t *body, const char *net)
             json_object_set(hc, host_fields[i].name, v);
     }
     json_object_set_new(hc, "NetworkMode", json_string(net));
+    const char *ipc = json_string_value(json_object_get(hc, "IpcMode"));
+    if (ipc == NULL || *ipc == '\0') /* Docker's default, shown by inspect */
+        json_object_set_new(hc, "IpcMode", json_string("private"));
     json_t *lc = json_object_get(json_object_get(host, "LogConfig"), "Config");
     json_object_set_new(hc, "LogConfig",
                         json_pack("{s:s,s:O}", "Type", "json-file", "Config",
@@ -654,6 +661,38 @@ static int check_host(json_t *host, const char **ret_net, struct berth_error **e
     return 0;
 }
 
+/* --pid, --ipc and --uts: Docker's values. */
+static int check_ns_mode(json_t *host, const char *key, const char *flag, const char *expected,
+                         struct berth_error **err)
+{
+    const char *m = json_string_value(json_object_get(host, key));
+    if (m == NULL || *m == '\0' || streq(m, "host"))
+        return 0;
+    if (streq(key, "IpcMode") && (streq(m, "private") || streq(m, "shareable") || streq(m, "none")))
+        return 0;
+    if (!streq(key, "UTSMode") && strncmp(m, "container:", 10) == 0 && m[10] != '\0' &&
+        body_name_valid(m + 10))
+        return 0;
+    return berth_error_set(err, EINVAL, "invalid %s '%s': %s expected", flag, m, expected);
+}
+
+static int check_namespaces(json_t *body, struct berth_error **err)
+{
+    json_t *host = json_object_get(body, "HostConfig");
+    const char *hn = json_string_value(json_object_get(body, "Hostname"));
+    const char *uts = json_string_value(json_object_get(host, "UTSMode"));
+    if (check_ns_mode(host, "PidMode", "--pid", "host or container:NAME", err) < 0 ||
+        check_ns_mode(host, "IpcMode", "--ipc", "private, shareable, none, host or container:NAME",
+                      err) < 0 ||
+        check_ns_mode(host, "UTSMode", "--uts", "host", err) < 0)
+        return -EINVAL;
+    if (uts && streq(uts, "host") && hn && *hn)
+        return berth_error_set(err, EINVAL,
+                               "conflicting options: --hostname and --uts host (the "
+                               "container has the host's name)");
+    return 0;
+}
+
 static int check_stop(json_t *body, struct berth_error **err)
 {
     const char *sig = json_string_value(json_object_get(body, "StopSignal"));
@@ -831,7 +870,7 @@ int body_check(json_t *body, const char *name, const char **ret_net, struct bert
 {
     json_t *mounts = NULL;
     if (check_allowed(body, err) < 0 || check_stop(body, err) < 0 ||
-        check_healthcheck(body, err) < 0)
+        check_healthcheck(body, err) < 0 || check_namespaces(body, err) < 0)
         return -EINVAL;
     if (name && *name && !body_name_valid(name))
         return berth_error_set(err, EINVAL,

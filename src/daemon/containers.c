@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -328,21 +329,33 @@ int ctr_stop(struct ctr *c, int timeout, unsigned why, bool *ret_modified, struc
 
 /* ---- start ---- */
 
-static int spawn_shim(struct ctr *c, const char *netns, struct berth_error **err)
+/* j's descriptors reach the shim under their own numbers (nsopts.c). */
+static int spawn_shim(struct ctr *c, const char *netns, const struct ns_join *j,
+                      struct berth_error **err)
 {
     _cleanup_free_ char *sock = ctr_socket_path(c->id);
-    char *argv[] = {(char *)engine.shim,
-                    "--id",
-                    c->id,
-                    "--dir",
-                    c->dir,
-                    "--state-root",
-                    (char *)engine.state_root,
-                    "--socket",
-                    sock,
-                    netns ? "--netns" : NULL,
-                    (char *)netns,
-                    NULL};
+    char pidns[16], ipcns[16];
+    snprintf(pidns, sizeof(pidns), "%d", j->pidns);
+    snprintf(ipcns, sizeof(ipcns), "%d", j->ipcns);
+    char *argv[20] = {(char *)engine.shim,       "--id",     c->id, "--dir", c->dir, "--state-root",
+                      (char *)engine.state_root, "--socket", sock};
+    size_t k = 9;
+    const char *extra[][2] = {
+        {"--netns", netns},
+        {"--pidns", j->pid_host     ? "host"
+                    : j->pidns >= 0 ? pidns
+                                    : NULL},
+        {"--ipcns", j->ipc_host     ? "host"
+                    : j->ipcns >= 0 ? ipcns
+                                    : NULL},
+        {"--shm-from", j->shm},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+        if (extra[i][1] == NULL)
+            continue;
+        argv[k++] = (char *)extra[i][0];
+        argv[k++] = (char *)extra[i][1];
+    }
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return berth_error_set(err, errno, "cannot start the shim");
@@ -353,6 +366,10 @@ static int spawn_shim(struct ctr *c, const char *netns, struct berth_error **err
     if (pid == 0) {
         dup2(p[1], 1);
         dup2(devnull, 0);
+        if (j->pidns >= 0)
+            fcntl(j->pidns, F_SETFD, 0);
+        if (j->ipcns >= 0)
+            fcntl(j->ipcns, F_SETFD, 0);
         execve(engine.shim, argv, environ);
         _exit(127);
     }
@@ -405,11 +422,14 @@ int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
     _cleanup_free_ char *netns = NULL;
     int r = placement_place(c, json_object_get(c->rec, "HostConfig"), NULL, err);
     int gpus = r < 0 ? 0 : gpu_assign(c, json_object_get(c->rec, "HostConfig"), err);
-    r = r < 0 ? r : gpus < 0 ? gpus : netctr_setup(c, &netns, err);
+    struct ns_join j = {.pidns = -1, .ipcns = -1};
+    r = r < 0 ? r : gpus < 0 ? gpus : nsopts_open(c, &j, err);
+    r = r < 0 ? r : netctr_setup(c, &netns, err);
     if (r == 0) {
-        r = spawn_shim(c, netns, err);
+        r = spawn_shim(c, netns, &j, err);
         netctr_started(c->id, r == 0);
     }
+    nsopts_close(&j);
     if (gpus > 0)
         gpu_assign_done(c, r == 0);
     events_start_end(c, r == 0);
@@ -459,6 +479,9 @@ static void reap_leftovers(struct ctr *c)
     _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", c->dir);
     if (berth_overlay_umount(rootfs, &e) < 0)
         berth_error_clear(&e);
+    _cleanup_free_ char *shm = xasprintf("%s/shm", c->dir); /* --ipc shareable's */
+    while (umount2(shm, MNT_DETACH) == 0)
+        ;
     _cleanup_free_ char *sock = ctr_socket_path(c->id);
     unlink(sock);
 }

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -108,9 +109,14 @@ static json_t *make_record(json_t *body, const char *name, const char *net, stru
 static int write_record(json_t *body, const char *name, const char *net, struct store_image *img,
                         const char *id, struct berth_error **err)
 {
-    char hostname[13];
+    char hostname[HOST_NAME_MAX + 1];
     const char *hn = json_string_value(json_object_get(body, "Hostname"));
+    const char *uts =
+        json_string_value(json_object_get(json_object_get(body, "HostConfig"), "UTSMode"));
     snprintf(hostname, sizeof(hostname), "%.12s", id);
+    if (uts && streq(uts, "host") && gethostname(hostname, sizeof(hostname)) < 0)
+        snprintf(hostname, sizeof(hostname), "localhost"); /* --uts host: the host's name */
+    hostname[sizeof(hostname) - 1] = '\0';
     json_t *imgcfg = img ? json_object_get(img->config, "config") : NULL;
     json_t *parts[3] = {NULL, NULL, NULL}; /* process, layers, mounts */
     if (check_host_support(body, err) < 0 || record_layers(body, img, &parts[1], err) < 0)
@@ -150,7 +156,7 @@ int ctr_create(json_t *body, const char *name, char ret_id[65], struct berth_err
     if (streq(net, "default"))
         net = net_lookup("bridge", &bridge, NULL) == 0 ? "bridge" : "none";
     /* a 400, not a 404: the docker CLI takes a 404 for a missing image */
-    if (netctr_check_mode(net, err) < 0) {
+    if (netctr_check_mode(net, err) < 0 || nsopts_check(body, err) < 0) {
         if (err && *err)
             (*err)->errnum = EINVAL;
         return -EINVAL;

@@ -199,6 +199,21 @@ json_t *exec_inspect(const char *cid, const char *eid, json_t *rec);
 /* Waits up to `ms` for the exec's exit record. */
 bool exec_wait_exit(const char *cid, const char *eid, long ms);
 
+/* nsopts.c: --pid, --ipc and --uts (HostConfig.PidMode, IpcMode, UTSMode;
+ * body.c checks their syntax). For a create: a container named by
+ * container:REF exists. At start: the namespaces of the containers c joins,
+ * opened (O_CLOEXEC) while they run; EINVAL naming a donor that does not
+ * run or, for --ipc, is not shareable. pid_host/ipc_host: the donor runs in
+ * the host's. shm: a shareable donor's /dev/shm (its DIR/shm, src/shim). */
+struct ns_join {
+    int pidns, ipcns; /* -1: none to join */
+    bool pid_host, ipc_host;
+    char *shm;
+};
+int nsopts_check(json_t *body, struct berth_error **err);
+int nsopts_open(const struct ctr *c, struct ns_join *j, struct berth_error **err);
+void nsopts_close(struct ns_join *j);
+
 /* netctr.c: a container's networking (issue 15), made by berthd before its
  * shim starts and undone after its last exit. Runtime state under
  * EXEC/netns: ns-RANDOM (a bind mount of a network namespace, which the

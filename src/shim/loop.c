@@ -534,6 +534,7 @@ static void finish(struct shim *s)
     log_writer_finish(&s->w);
     if (berth_overlay_umount(s->rootfs, &e) < 0)
         berth_error_clear(&e);
+    shim_shm_umount(s->a);
     write_exit(s);
     answer_waiters(s, false);
     for (int i = 0; i < MAX_CLIENTS; i++)

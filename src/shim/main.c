@@ -1,5 +1,5 @@
 /* berth-shim --id ID --dir DIR --state-root DIR --socket PATH [--cgroup-root DIR]
- *            [--netns PATH]
+ *            [--netns PATH] [--pidns FD|host] [--ipcns FD|host] [--shm-from DIR]
  *
  * Started by berthd to start one container. The process berthd started
  * prints "ok PID" (the container's init) or "error: MESSAGE" on stdout and
@@ -92,14 +92,15 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
     mkdir(rootfs, 0755);
     if (berth_overlay_mount((const char *const *)layers, strv_length(layers), upper, work, rootfs,
                             &e) < 0)
-        return report_error(ready, e);
+        return shim_shm_umount(a), report_error(ready, e);
     if (shim_prepare_rootfs(a, rootfs, &e) < 0)
-        return berth_overlay_umount(rootfs, NULL), report_error(ready, e);
+        return berth_overlay_umount(rootfs, NULL), shim_shm_umount(a), report_error(ready, e);
     struct shim_io io;
     struct berth_container *c = NULL;
     int lfd = listen_on(a->socket, &e);
     if (lfd < 0 || shim_create(a, &io, &c, &e) < 0) {
         berth_overlay_umount(rootfs, NULL);
+        shim_shm_umount(a);
         if (lfd >= 0)
             close(lfd), unlink(a->socket);
         return report_error(ready, e);
@@ -124,13 +125,12 @@ static int start(const struct shim_args *a, const char *rootfs, int ready)
 
 static int parse(int argc, char **argv, struct shim_args *a)
 {
-    static const struct option opts[] = {{"id", required_argument, NULL, 'i'},
-                                         {"dir", required_argument, NULL, 'd'},
-                                         {"state-root", required_argument, NULL, 's'},
-                                         {"socket", required_argument, NULL, 'S'},
-                                         {"cgroup-root", required_argument, NULL, 'c'},
-                                         {"netns", required_argument, NULL, 'n'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"id", required_argument, NULL, 'i'},          {"dir", required_argument, NULL, 'd'},
+        {"state-root", required_argument, NULL, 's'},  {"socket", required_argument, NULL, 'S'},
+        {"cgroup-root", required_argument, NULL, 'c'}, {"netns", required_argument, NULL, 'n'},
+        {"pidns", required_argument, NULL, 'p'},       {"ipcns", required_argument, NULL, 'I'},
+        {"shm-from", required_argument, NULL, 'm'},    {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -152,10 +152,24 @@ static int parse(int argc, char **argv, struct shim_args *a)
         case 'n':
             a->netns = optarg;
             break;
+        case 'p':
+            a->pidns = optarg;
+            break;
+        case 'I':
+            a->ipcns = optarg;
+            break;
+        case 'm':
+            a->shm_from = optarg;
+            break;
         default:
             return -1;
         }
     }
+    /* berthd's namespace descriptors: kept here, not in what runs later */
+    const char *fds[] = {a->pidns, a->ipcns};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (fds[i] && !streq(fds[i], "host") && fcntl(atoi(fds[i]), F_SETFD, FD_CLOEXEC) < 0)
+            return -1;
     return a->id && a->dir && a->state_root && a->socket && optind == argc ? 0 : -1;
 }
 
@@ -166,7 +180,8 @@ int main(int argc, char **argv)
     struct shim_args a = {0};
     if (parse(argc, argv, &a) < 0) {
         fprintf(stderr, "berth-shim: usage: berth-shim --id ID --dir DIR --state-root DIR "
-                        "--socket PATH [--cgroup-root DIR] [--netns PATH]\n");
+                        "--socket PATH [--cgroup-root DIR] [--netns PATH] [--pidns FD|host] "
+                        "[--ipcns FD|host] [--shm-from DIR]\n");
         return 2;
     }
     int ready[2];

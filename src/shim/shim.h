@@ -65,10 +65,22 @@ struct shim_args {
     const char *socket;     /* the control socket's path */
     const char *cgroup_root;
     const char *netns; /* a network namespace to join (berthd's netctr.c), or NULL */
+    /* --pid/--ipc container:REF (berthd's nsopts.c): a descriptor of the
+     * donor's namespace this process holds, "host" (the donor runs in the
+     * host's), or NULL; shm_from: a shareable donor's DIR/shm */
+    const char *pidns, *ipcns, *shm_from;
 };
 
 struct berth_error;
 struct berth_container;
+
+/* ns.c: --pid, --ipc and --uts in the spec (host, a donor's namespace
+ * through a->pidns/ipcns, the /dev/shm that goes with the IPC mode); a
+ * shareable container's /dev/shm, mounted at DIR/shm before it is created
+ * and unmounted once it is gone (and where a dead shim left it). */
+void shim_set_namespaces(json_t *spec, json_t *hc, const struct shim_args *a);
+int shim_shm_mount(const struct shim_args *a, json_t *hc, struct berth_error **err);
+void shim_shm_umount(const struct shim_args *a);
 
 /* event.c: appends an event of the container to DIR/events.jsonl (shim.h's
  * file list) with one write(2) and fdatasync; `attrs` (taken, may be NULL)

@@ -302,6 +302,7 @@ int shim_write_config(const struct shim_args *a, char ***ret_layers, struct bert
     set_mounts(spec, rec);
     json_object_set(spec, "hostname", json_object_get(p, "Hostname"));
     set_linux(json_object_get(spec, "linux"), json_object_get(rec, "HostConfig"), a->netns);
+    shim_set_namespaces(spec, json_object_get(rec, "HostConfig"), a);
     set_net_files(spec, a->dir, rec);
     if (set_throttles(json_object_get(json_object_get(spec, "linux"), "resources"),
                       json_object_get(rec, "HostConfig"), err) < 0 ||
@@ -319,6 +320,8 @@ int shim_write_config(const struct shim_args *a, char ***ret_layers, struct bert
     _cleanup_free_ char *bundle = xasprintf("%s/bundle", a->dir);
     mkdir(bundle, 0700);
     int r = durable_write_json(bundle, "config.json", spec, err);
+    if (r == 0 && n > 0)
+        r = shim_shm_mount(a, json_object_get(rec, "HostConfig"), err);
     json_decref(spec);
     json_decref(rec);
     if (r < 0 || n == 0) {

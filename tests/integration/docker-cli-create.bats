@@ -44,10 +44,10 @@ setup() {
 @test "docker run: options berth does not support fail naming the field" {
     run -125 d run --rm --oom-score-adj 100 busybox true
     [[ "$output" == *"HostConfig.OomScoreAdj is not supported by berth yet"* ]]
-    run -125 d run --rm --pid host busybox true
-    [[ "$output" == *"HostConfig.PidMode is not supported by berth yet"* ]]
-    run -125 d run --rm --ipc host busybox true
-    [[ "$output" == *"HostConfig.IpcMode is not supported by berth yet"* ]]
+    run -125 d run --rm --group-add 10 busybox true
+    [[ "$output" == *"HostConfig.GroupAdd is not supported by berth yet"* ]]
+    run -125 d run --rm --cgroup-parent x busybox true
+    [[ "$output" == *"HostConfig.CgroupParent is not supported by berth yet"* ]]
     run -125 d run --rm --dns-option 'bad option' busybox true
     [[ "$output" == *"DnsOptions"* ]]
     run -125 d run --rm --memory-swappiness 10 busybox true
@@ -56,6 +56,24 @@ setup() {
     [[ "$output" == *"(SELinux relabel) is not supported by berth yet"* ]]
     run -0 d ps -a -q
     [ -z "$output" ]
+}
+
+@test "docker run --pid, --ipc and --uts: the host's namespaces and a shareable container's" {
+    run -0 d run --rm --pid host --ipc host --uts host busybox sh -c \
+        'for t in pid ipc uts; do readlink /proc/self/ns/$t; done; hostname'
+    [ "${lines[0]}" = "$(readlink /proc/self/ns/pid)" ]
+    [ "${lines[1]}" = "$(readlink /proc/self/ns/ipc)" ]
+    [ "${lines[2]}" = "$(readlink /proc/self/ns/uts)" ]
+    [ "${lines[3]}" = "$(hostname)" ]
+    d run -d --name dshm --ipc shareable busybox sh -c 'echo hi >/dev/shm/x; sleep 1000'
+    run -0 d run --rm --ipc container:dshm --pid container:dshm busybox sh -c 'cat /dev/shm/x; ps -o comm | grep -c sleep'
+    [ "${lines[0]}" = hi ]
+    [ "${lines[1]}" = 1 ]
+    run -0 d inspect -f '{{.HostConfig.IpcMode}} {{.HostConfig.PidMode}}' dshm
+    [ "$output" = "shareable " ]
+    run -125 d run --rm --ipc container:nosuch busybox true
+    [[ "$output" == *"No such container: nosuch"* ]]
+    d rm -f dshm
 }
 
 @test "docker stop uses --stop-signal and --stop-timeout; inspect shows them and Mounts" {

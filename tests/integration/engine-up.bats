@@ -344,6 +344,34 @@ logs_are() {
 # build: the image PROJECT-SERVICE is built when missing, kept when there,
 # rebuilt with --build; a rebuild that changed the image recreates the
 # service, one that did not (the cache) leaves it alone.
+@test "up: pid, ipc and uts: the host's, and a shareable service's IPC namespace" {
+    cat >"$W/compose.yaml" <<'EOF'
+services:
+  shm:
+    image: busybox
+    command: sh -c 'echo hi >/dev/shm/x; sleep 1000'
+    ipc: shareable
+  peer:
+    image: busybox
+    command: sleep 1000
+    ipc: container:nsp-shm-1
+    pid: host
+    uts: host
+    depends_on: [shm]
+EOF
+    run -0 "$BERTH" up -d -p nsp -f "$W/compose.yaml"
+    wait_for "$BERTH" exec nsp-shm-1 test -f /dev/shm/x
+    run -0 "$BERTH" exec nsp-peer-1 sh -c 'readlink /proc/self/ns/ipc; cat /dev/shm/x; readlink /proc/self/ns/pid; hostname'
+    [ "${lines[0]}" = "$("$BERTH" exec nsp-shm-1 readlink /proc/self/ns/ipc)" ]
+    [ "${lines[1]}" = hi ]
+    [ "${lines[2]}" = "$(readlink /proc/self/ns/pid)" ]
+    [ "${lines[3]}" = "$(hostname)" ]
+    run -0 "$BERTH" inspect -f '{{.HostConfig.IpcMode}} {{.HostConfig.PidMode}} {{.HostConfig.UTSMode}}' nsp-peer-1
+    [ "$output" = "container:nsp-shm-1 host host" ]
+    run -0 "$BERTH" down -p nsp -f "$W/compose.yaml"
+    nothing_of nsp
+}
+
 @test "up: build: builds a missing image, --build rebuilds, a changed image recreates" {
     mkdir -p "$W/app"
     cat >"$W/app/Dockerfile" <<'EOF'

@@ -214,8 +214,11 @@ load engine-helpers
     run -0 api POST /containers/create '{"Image":"busybox","Healthcheck":{"Test":["CMD","true"],"Probe":1}}'
     [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
     [ "$(head -1 <<<"$output" | jq -r .message)" = "Healthcheck.Probe is not supported by berth yet" ]
-    run -0 api POST /containers/create '{"Image":"busybox","HostConfig":{"PidMode":"host"}}'
-    [ "$(head -1 <<<"$output" | jq -r .message)" = "HostConfig.PidMode is not supported by berth yet" ]
+    run -0 api POST /containers/create '{"Image":"busybox","HostConfig":{"UsernsMode":"host"}}'
+    [ "$(head -1 <<<"$output" | jq -r .message)" = "HostConfig.UsernsMode is not supported by berth yet" ]
+    run -0 api POST /containers/create '{"Image":"busybox","HostConfig":{"PidMode":"container:"}}'
+    [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
+    [ "$(head -1 <<<"$output" | jq -r .message)" = "invalid --pid 'container:': host or container:NAME expected" ]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":"not an array"}'
     [ "$(tail -1 <<<"$output")" = "HTTP 400" ]
     run -0 api GET /v1.41/nowhere

@@ -265,6 +265,15 @@ static void test_compose_flags(void **state)
     parse_bad("services:\n  a:\n    logging: {driver: syslog}\n",
               "f.yaml:3: logging driver 'syslog' in service 'a' is not supported by berth "
               "(json-file only)");
+    p = parse_ok("services:\n  a:\n    pid: host\n    ipc: container:db\n    uts: host\n");
+    static const char *const ns[] = {"--pid", "host", "--ipc", "container:db", "--uts", "host"};
+    assert_int_equal(json_array_size(p->services[0].flags), ARRAY_SIZE(ns));
+    for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
+        assert_string_equal(str_at(p->services[0].flags, i), ns[i]);
+    wl_project_free(p);
+    parse_bad("services:\n  a:\n    ipc: service:b\n",
+              "f.yaml:3: ipc 'service:b' in service 'a' is not supported by berth (container:NAME "
+              "is)");
     parse_bad("services:\n  a:\n    scale: 2\n",
               "f.yaml:3: 'scale' in service 'a' is not supported by berth");
     parse_bad("services:\n  a:\n    container_name: -x\n",
