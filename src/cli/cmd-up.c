@@ -436,12 +436,59 @@ static int build_images(struct up *u)
     return 0;
 }
 
+/* Whether the existing project network `name` is the file's `net` as
+ * declared: 1, or -1 with an error naming what differs (Compose's label
+ * check; a changed ipam or internal would otherwise go unnoticed, the
+ * network being made only once). */
+static int network_matches(const char *name, const char *net, const struct wl_network *declared,
+                           json_t *have)
+{
+    const char *label = json_string_value(
+        json_object_get(json_object_get(have, "Labels"), "com.docker.compose.network"));
+    if (label == NULL || !streq(label, net))
+        return cli_error(-1,
+                         "network %s was found but has incorrect label "
+                         "com.docker.compose.network set to \"%s\"",
+                         name, label ?: "");
+    bool internal = declared && declared->internal;
+    if (json_is_true(json_object_get(have, "Internal")) != internal)
+        return cli_error(-1,
+                         "network %s exists with internal: %s, the file says %s: run `berth "
+                         "down` to remove it first",
+                         name, internal ? "false" : "true", internal ? "true" : "false");
+    json_t *want = declared ? declared->ipam : NULL, *got, *w, *g;
+    got = json_object_get(json_object_get(have, "IPAM"), "Config");
+    size_t i, k;
+    bool same = json_array_size(want) == 0 || json_array_size(want) == json_array_size(got);
+    json_array_foreach(want, i, w)
+    {
+        bool found = false;
+        json_array_foreach(got, k, g)
+        {
+            const char *gw = json_string_value(json_object_get(w, "Gateway"));
+            found = found ||
+                    (json_equal(json_object_get(w, "Subnet"), json_object_get(g, "Subnet")) &&
+                     (gw == NULL ||
+                      json_equal(json_object_get(w, "Gateway"), json_object_get(g, "Gateway"))));
+        }
+        same = same && found;
+    }
+    if (!same)
+        return cli_error(-1,
+                         "network %s exists with another ipam config than the file's: run "
+                         "`berth down` to remove it first",
+                         name);
+    return 1;
+}
+
 static int ensure_network(const struct up *u, const struct wl_network *declared, const char *net)
 {
     static const long ok[] = {201, 0};
     _cleanup_free_ char *name = scoped(u, net, true);
     json_t *j;
     int r = lookup("networks", name, &j);
+    if (r == 1 && !(declared && declared->external))
+        r = network_matches(name, net, declared, j);
     json_decref(j);
     if (r != 0)
         return r < 0 ? -1 : 0;

@@ -372,6 +372,37 @@ EOF
     nothing_of nsp
 }
 
+@test "up: a project network whose ipam, internal or label differs from the file is refused, naming it" {
+    cat >"$W/compose.yaml" <<'EOF'
+services:
+  a: {image: busybox, command: sleep 1000, networks: [n]}
+networks:
+  n: {ipam: {config: [{subnet: 10.91.8.0/24}]}}
+EOF
+    run -0 "$BERTH" up -d -p ipq -f "$W/compose.yaml"
+    id=$(cid ipq-a-1)
+    sed -i 's|10.91.8.0/24|10.91.9.0/24|' "$W/compose.yaml"
+    run -1 "$BERTH" up -d -p ipq -f "$W/compose.yaml"
+    [[ "$output" == *"network ipq_n exists with another ipam config than the file's: run \`berth down\` to remove it first"* ]]
+    [ "$(cid ipq-a-1)" = "$id" ]
+    sed -i 's|n: {ipam|n: {internal: true, ipam|; s|10.91.9.0/24|10.91.8.0/24|' "$W/compose.yaml"
+    run -1 "$BERTH" up -d -p ipq -f "$W/compose.yaml"
+    [[ "$output" == *"network ipq_n exists with internal: false, the file says true"* ]]
+    run -0 "$BERTH" down -p ipq -f "$W/compose.yaml"
+    run -0 "$BERTH" up -d -p ipq -f "$W/compose.yaml"
+    run -0 "$BERTH" network inspect ipq_n
+    [ "$(jq -r '.[0].Internal' <<<"$output")" = true ]
+    run -0 "$BERTH" down -p ipq -f "$W/compose.yaml"
+    nothing_of ipq
+    # a network of that name the project did not make
+    "$BERTH" network create ipq_n
+    run -1 "$BERTH" up -d -p ipq -f "$W/compose.yaml"
+    [[ "$output" == *'network ipq_n was found but has incorrect label com.docker.compose.network set to ""'* ]]
+    run -0 "$BERTH" ps -a -q
+    [ -z "$output" ]
+    "$BERTH" network rm ipq_n
+}
+
 @test "up: build: builds a missing image, --build rebuilds, a changed image recreates" {
     mkdir -p "$W/app"
     cat >"$W/app/Dockerfile" <<'EOF'
