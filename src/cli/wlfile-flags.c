@@ -233,11 +233,7 @@ static int read_container_name(struct ctx *c, struct wl_service *s, yaml_node_t 
     const char *str;
     if (wl_want_scalar(c, v, "container_name", &str) < 0)
         return -EINVAL;
-    bool ok = *str && strchr("_.-", *str) == NULL;
-    for (const char *p = str; ok && *p; p++)
-        ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-             strchr("_.-", *p);
-    if (!ok)
+    if (!wl_name_ok(str, 127)) /* berthd's limit for a container's name */
         return wl_fail(c, v,
                        "invalid container_name '%s' %s: letters, digits, '_', '.' and '-' "
                        "expected, starting with a letter or digit",

@@ -25,6 +25,9 @@ yaml_node_t *wl_node(struct ctx *c, int i);
 /* A scalar's text, NULL for a mapping or a list. */
 const char *wl_scalar(const yaml_node_t *n);
 bool wl_is_null(const yaml_node_t *n);
+/* A name of a service, network, volume or container: a letter or digit,
+ * then letters, digits, '_', '.' and '-', at most `max` bytes. */
+bool wl_name_ok(const char *n, size_t max);
 /* YAML 1.1's plain booleans: 1, 0, or -1 for anything else. */
 int wl_boolean(const yaml_node_t *n);
 /* "in service 'x'" or "at the top level", into buf. */

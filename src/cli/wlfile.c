@@ -164,9 +164,9 @@ int wl_read_argv(struct ctx *c, const yaml_node_t *n, const char *key, json_t **
 }
 
 /* Names as Compose allows them: they become container names. */
-static bool name_ok(const char *n)
+bool wl_name_ok(const char *n, size_t max)
 {
-    if (!isalnum((unsigned char)*n) || strlen(n) > 63)
+    if (!isalnum((unsigned char)*n) || strlen(n) > max)
         return false;
     for (; *n; n++)
         if (!isalnum((unsigned char)*n) && !strchr("_.-", *n))
@@ -210,7 +210,7 @@ static int read_service(struct ctx *c, const char *name, const char *fallback, y
         name = fallback;
     if (name == NULL)
         return wl_fail(c, at, "a workload in a list needs a 'name'");
-    if (!name_ok(name))
+    if (!wl_name_ok(name, 63))
         return wl_fail(
             c, at, "invalid service name '%s': letters, digits, '_', '.' and '-' expected", name);
     if (wl_service_find(c->p, name))
@@ -341,7 +341,7 @@ static int read_declared(struct ctx *c, yaml_node_t *v, bool networks)
         const char *name;
         if (wl_want_scalar(c, kn, networks ? "networks" : "volumes", &name) < 0)
             return -EINVAL;
-        if (!name_ok(name))
+        if (!wl_name_ok(name, 63))
             return wl_fail(c, kn, "invalid %s name '%s'", networks ? "network" : "volume", name);
         int r;
         if (networks) {
@@ -413,7 +413,7 @@ static char *file_service_name(const char *file)
     for (char *q = n; *q; q++)
         if (!isalnum((unsigned char)*q) && !strchr("_.-", *q))
             *q = '_';
-    if (!name_ok(n)) {
+    if (!wl_name_ok(n, 63)) {
         free(n);
         n = xstrdup("workload");
     }

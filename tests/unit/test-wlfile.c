@@ -279,6 +279,20 @@ static void test_compose_flags(void **state)
     parse_bad("services:\n  a:\n    container_name: -x\n",
               "f.yaml:3: invalid container_name '-x' in service 'a': letters, digits, '_', '.' "
               "and '-' expected, starting with a letter or digit");
+    char text[300], msg[300], name[129];
+    memset(name, 'n', 128);
+    name[128] = '\0';
+    snprintf(text, sizeof(text), "services:\n  a:\n    container_name: %s\n", name);
+    snprintf(msg, sizeof(msg),
+             "f.yaml:3: invalid container_name '%s' in service 'a': letters, digits, '_', '.' "
+             "and '-' expected, starting with a letter or digit",
+             name);
+    parse_bad(text, msg);
+    name[127] = '\0';
+    snprintf(text, sizeof(text), "services:\n  a:\n    container_name: %s\n", name);
+    p = parse_ok(text);
+    assert_string_equal(p->services[0].container_name, name);
+    wl_project_free(p);
     parse_bad("services:\n  a:\n    tty: maybe\n",
               "f.yaml:3: 'tty' in service 'a' must be true or false");
     parse_bad("services:\n  a:\n    stop_grace_period: soon\n",
