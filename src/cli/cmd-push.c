@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cleanup.h"
 #include "http.h"
+#include "registry.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -36,12 +37,11 @@ static void print_message(json_t *m, void *ud)
 static int push(const char *name, bool quiet, bool all)
 {
     /* NAME:TAG -> NAME and TAG, as docker sends them; no tag: every one */
-    const char *slash = strrchr(name, '/'), *colon = strrchr(name, ':');
-    bool tagged = colon && (!slash || colon > slash);
-    if (tagged && all)
+    const char *tag = registry_name_tag(name);
+    if (tag && all)
         return cli_error(125, "tag can't be used with --all-tags/-a");
-    _cleanup_free_ char *repo = tagged ? strndup(name, (size_t)(colon - name)) : xstrdup(name);
-    _cleanup_free_ char *qt = cli_escape(tagged ? colon + 1 : all ? "" : "latest");
+    _cleanup_free_ char *repo = tag ? strndup(name, (size_t)(tag - 1 - name)) : xstrdup(name);
+    _cleanup_free_ char *qt = cli_escape(tag ? tag : all ? "" : "latest");
     _cleanup_free_ char *path = xasprintf("/images/%s/push?tag=%s", repo, qt);
     struct reply r = {0};
     struct push_out o = {.s = {.r = &r, .each = print_message}, .quiet = quiet};

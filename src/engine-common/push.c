@@ -172,8 +172,7 @@ json_t *registry_push_tags(const char *data_root, const char *name, struct berth
     _cleanup_free_ char *norm = NULL;
     if (registry_parse_ref(name, &ref, err) < 0)
         return NULL;
-    const char *colon = strrchr(name, ':'), *slash = strrchr(name, '/');
-    bool bare = ref.digest == NULL && !(colon && (!slash || colon > slash));
+    bool bare = ref.digest == NULL && !registry_name_tag(name);
     registry_ref_free(&ref);
     if (!bare) {
         berth_error_set(err, EINVAL, "a push of every tag takes a repository, not '%s'", name);

@@ -17,6 +17,7 @@
  * leaves the store as it was; registry_pull_free removes the work dir. */
 #include <jansson.h>
 #include <stdbool.h>
+#include <string.h>
 
 struct berth_error;
 
@@ -38,6 +39,14 @@ struct registry_ref {
  * for one-part names and ":latest" by default. EINVAL with the name. */
 int registry_parse_ref(const char *name, struct registry_ref *ret, struct berth_error **err);
 void registry_ref_free(struct registry_ref *r);
+
+/* The tag NAME[:TAG] gives (after a ':' past the last '/', so a
+ * registry's port is none), or NULL; for the CLI too, hence inline. */
+static inline const char *registry_name_tag(const char *name)
+{
+    const char *colon = strrchr(name, ':'), *slash = strrchr(name, '/');
+    return colon && (!slash || colon > slash) ? colon + 1 : NULL;
+}
 
 /* What a registry sends, checked before anything is fetched (pure; the
  * fuzz target tests/fuzz/fuzz-registry.c drives both): the digest

@@ -61,9 +61,7 @@ static void push_free(void *ud)
 static struct pushes *pushes_new(const char *name, const char *tag,
                                  const struct registry_creds *creds, struct berth_error **err)
 {
-    const char *colon = strrchr(name, ':'), *slash = strrchr(name, '/');
-    bool every = (tag == NULL || *tag == '\0') && !strchr(name, '@') &&
-                 !(colon && (!slash || colon > slash));
+    bool every = (tag == NULL || *tag == '\0') && !strchr(name, '@') && !registry_name_tag(name);
     json_t *tags =
         every ? registry_push_tags(engine.data_root, name, err) : json_pack("[s]", tag ? tag : "");
     if (tags == NULL)
