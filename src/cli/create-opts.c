@@ -43,7 +43,7 @@ struct copt {
     "--health-timeout --health-retries --health-start-period --health-start-interval "             \
     "--no-healthcheck --health-on-failure -p -P --expose --ip --ip6 --network-alias "              \
     "--mac-address --dns --dns-search --dns-option --add-host --domainname --gpus --placement "    \
-    "--pid --ipc --uts"
+    "--pid --ipc --uts --cgroupns --group-add --oom-score-adj --device-cgroup-rule"
 
 /* The object and key a field path names ("HostConfig.Memory"). */
 static json_t *target(json_t *body, const char *field, const char **ret_key)
@@ -133,8 +133,9 @@ static int opt_int(json_t *body, const struct copt *o, const char *arg)
     long long v;
     bool signed_ok = streq(o->name, "pids-limit") || streq(o->name, "stop-timeout") ||
                      streq(o->name, "cpu-quota");
-    if (parse_i64(arg, &v) < 0 || (v < 0 && !(signed_ok && v == -1)))
-        return bad(o, arg, "a non-negative integer expected");
+    bool any = streq(o->name, "oom-score-adj"); /* berthd checks its range */
+    if (parse_i64(arg, &v) < 0 || (v < 0 && !any && !(signed_ok && v == -1)))
+        return bad(o, arg, any ? "an integer expected" : "a non-negative integer expected");
     set(body, o->field, json_integer(v));
     return 0;
 }
@@ -696,6 +697,10 @@ static const struct copt copts[] = {
     {"pid", required_argument, 0, opt_str, "HostConfig.PidMode"},
     {"ipc", required_argument, 0, opt_str, "HostConfig.IpcMode"},
     {"uts", required_argument, 0, opt_str, "HostConfig.UTSMode"},
+    {"cgroupns", required_argument, 0, opt_str, "HostConfig.CgroupnsMode"},
+    {"group-add", required_argument, 0, opt_append, "HostConfig.GroupAdd"},
+    {"oom-score-adj", required_argument, 0, opt_int, "HostConfig.OomScoreAdj"},
+    {"device-cgroup-rule", required_argument, 0, opt_append, "HostConfig.DeviceCgroupRules"},
     {"rootfs", required_argument, 0, opt_rootfs, "Rootfs"},
     {"label", required_argument, 'l', opt_keyval, "Labels"},
     {"log-opt", required_argument, 0, opt_keyval, "HostConfig.LogConfig"},

@@ -153,6 +153,10 @@ static const struct field host_fields[] = {
     {"PidMode", F_STR, false},
     {"IpcMode", F_STR, false},
     {"UTSMode", F_STR, false},
+    {"CgroupnsMode", F_STR, false},       /* "host" or "private" (the default) */
+    {"GroupAdd", F_STRV, false},          /* resolved in the image's /etc/group (user.c) */
+    {"OomScoreAdj", F_INT, false},        /* the shim's process.oomScoreAdj */
+    {"DeviceCgroupRules", F_STRV, false}, /* secopts.c checks, src/shim/security.c applies */
 };
 
 static bool type_ok(json_t *v, enum ftype t)
@@ -339,9 +343,12 @@ json_t *body_host_config(json_t *body, const char *net)
             json_object_set(hc, host_fields[i].name, v);
     }
     json_object_set_new(hc, "NetworkMode", json_string(net));
-    const char *ipc = json_string_value(json_object_get(hc, "IpcMode"));
-    if (ipc == NULL || *ipc == '\0') /* Docker's default, shown by inspect */
-        json_object_set_new(hc, "IpcMode", json_string("private"));
+    static const char *const defaults[][2] = {{"IpcMode", "private"}, {"CgroupnsMode", "private"}};
+    for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+        const char *v = json_string_value(json_object_get(hc, defaults[i][0]));
+        if (v == NULL || *v == '\0') /* Docker's defaults, shown by inspect */
+            json_object_set_new(hc, defaults[i][0], json_string(defaults[i][1]));
+    }
     json_t *lc = json_object_get(json_object_get(host, "LogConfig"), "Config");
     json_object_set_new(hc, "LogConfig",
                         json_pack("{s:s,s:O}", "Type", "json-file", "Config",
@@ -657,6 +664,11 @@ static int check_host(json_t *host, const char **ret_net, struct berth_error **e
         return -EINVAL;
     if (host_int(host, "ShmSize") < 0)
         return berth_error_set(err, EINVAL, "SHM size can not be less than 0");
+    json_int_t oom = host_int(host, "OomScoreAdj");
+    if (oom < -1000 || oom > 1000)
+        return berth_error_set(err, EINVAL,
+                               "invalid --oom-score-adj %lld: the range is [-1000, 1000]",
+                               (long long)oom);
     *ret_net = net;
     return 0;
 }
@@ -686,6 +698,10 @@ static int check_namespaces(json_t *body, struct berth_error **err)
                       err) < 0 ||
         check_ns_mode(host, "UTSMode", "--uts", "host", err) < 0)
         return -EINVAL;
+    const char *cgns = json_string_value(json_object_get(host, "CgroupnsMode"));
+    if (cgns && *cgns && !streq(cgns, "host") && !streq(cgns, "private"))
+        return berth_error_set(err, EINVAL, "invalid --cgroupns '%s': host or private expected",
+                               cgns);
     if (uts && streq(uts, "host") && hn && *hn)
         return berth_error_set(err, EINVAL,
                                "conflicting options: --hostname and --uts host (the "
@@ -830,8 +846,11 @@ int body_process(json_t *body, json_t *imgcfg, const char *hostname, char *const
     const char *user = json_string_value(json_object_get(body, "User"));
     if (user == NULL || *user == '\0')
         user = json_string_value(json_object_get(imgcfg, "User"));
-    if (user_resolve(user, layers, &uid, &gid, &groups, err) < 0) {
+    if (user_resolve(user, layers, &uid, &gid, &groups, err) < 0 ||
+        user_add_groups(json_object_get(json_object_get(body, "HostConfig"), "GroupAdd"), layers,
+                        groups, err) < 0) {
         json_decref(args);
+        json_decref(groups);
         return -EINVAL;
     }
     const char *cwd = json_string_value(json_object_get(body, "WorkingDir"));

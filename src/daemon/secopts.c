@@ -1,4 +1,5 @@
 #include "secopts.h"
+#include "devrule.h"
 #include "caps.h"
 #include "cleanup.h"
 #include "error.h"
@@ -173,6 +174,16 @@ int secopts_check(json_t *host, struct berth_error **err)
 {
     json_t *v;
     size_t i;
+    struct berth_devrule rule;
+    json_array_foreach(json_object_get(host, "DeviceCgroupRules"), i, v)
+    {
+        if (!berth_devrule_parse(json_string_value(v), &rule))
+            return berth_error_set(err, EINVAL,
+                                   "invalid --device-cgroup-rule '%s': TYPE MAJOR:MINOR ACCESS "
+                                   "expected (TYPE a, b or c; MAJOR and MINOR numbers or *; "
+                                   "ACCESS of r, w, m)",
+                                   json_string_value(v));
+    }
     if (check_caps(host, err) < 0 || check_devices(host, err) < 0 || check_ulimits(host, err) < 0 ||
         check_sysctls(host, err) < 0)
         return -EINVAL;

@@ -152,3 +152,20 @@ int user_resolve(const char *spec, char *const *layers, long *ret_uid, long *ret
     *ret_gid = gid;
     return 0;
 }
+
+int user_add_groups(json_t *names, char *const *layers, json_t *groups, struct berth_error **err)
+{
+    json_t *n, *g;
+    size_t i, k;
+    json_array_foreach(names, i, n)
+    {
+        long gid;
+        bool have = false;
+        if (resolve_group(json_string_value(n), layers, &gid, err) < 0)
+            return -EINVAL;
+        json_array_foreach(groups, k, g) have = have || json_integer_value(g) == gid;
+        if (!have)
+            json_array_append_new(groups, json_integer(gid));
+    }
+    return 0;
+}

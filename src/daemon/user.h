@@ -13,3 +13,8 @@ struct berth_error;
  * matching entries in passwd file". */
 int user_resolve(const char *spec, char *const *layers, long *ret_uid, long *ret_gid,
                  json_t **ret_groups, struct berth_error **err);
+
+/* --group-add: each of `names` (a group name in the image's /etc/group, or
+ * a number) appended to `groups` unless there; EINVAL "unable to find
+ * group x: no matching entries in group file". */
+int user_add_groups(json_t *names, char *const *layers, json_t *groups, struct berth_error **err);

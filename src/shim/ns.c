@@ -1,6 +1,6 @@
-/* --pid, --ipc and --uts in the spec (HostConfig.PidMode, IpcMode,
- * UTSMode; berthd's nsopts.c opened the donors' namespaces) and the
- * /dev/shm of a shareable container: a tmpfs at DIR/shm in the host's
+/* --pid, --ipc, --uts and --cgroupns in the spec (HostConfig.PidMode,
+ * IpcMode, UTSMode, CgroupnsMode; berthd's nsopts.c opened the donors'
+ * namespaces) and the /dev/shm of a shareable container: a tmpfs at DIR/shm in the host's
  * mount namespace, bound in the container and in every container that
  * joins its IPC namespace (a mount of another mount namespace cannot be
  * bound), unmounted when the container is gone. */
@@ -75,6 +75,7 @@ void shim_set_namespaces(json_t *spec, json_t *hc, const struct shim_args *a)
     const char *ipc = mode(hc, "IpcMode");
     set_entry(ns, "pid", is_host(mode(hc, "PidMode"), a->pidns), a->pidns);
     set_entry(ns, "ipc", is_host(ipc, a->ipcns), a->ipcns);
+    set_entry(ns, "cgroup", streq(mode(hc, "CgroupnsMode"), "host"), NULL);
     if (streq(mode(hc, "UTSMode"), "host")) {
         set_entry(ns, "uts", true, NULL);
         json_object_del(spec, "hostname"); /* no name of its own to set */

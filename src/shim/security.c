@@ -3,6 +3,7 @@
  * seccomp (berth's default, a Docker profile, or none), no_new_privs,
  * --device, --ulimit, --sysctl and --privileged. */
 #include "security.h"
+#include "devrule.h"
 #include "caps.h"
 #include "cleanup.h"
 #include "durable.h"
@@ -170,6 +171,28 @@ static void add_dir_devices(json_t *nodes, json_t *rules, const char *src, const
     }
 }
 
+/* --device-cgroup-rule "c 189:* rwm": an allow rule (berthd checked them) */
+static int set_cgroup_rules(json_t *rules, json_t *host, struct berth_error **err)
+{
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(host, "DeviceCgroupRules"), i, v)
+    {
+        struct berth_devrule d;
+        if (!berth_devrule_parse(json_string_value(v), &d))
+            return berth_error_set(err, EINVAL, "invalid --device-cgroup-rule '%s'",
+                                   json_string_value(v));
+        json_t *r = json_pack("{s:b,s:s#,s:s}", "allow", true, "type", &d.type, (size_t)1, "access",
+                              d.access);
+        if (d.major >= 0)
+            json_object_set_new(r, "major", json_integer(d.major));
+        if (d.minor >= 0)
+            json_object_set_new(r, "minor", json_integer(d.minor));
+        json_array_append_new(rules, r);
+    }
+    return 0;
+}
+
 /* --device HOST[:CTR[:rwm]]: the node in the container and its cgroup
  * rule; a directory: every node under it */
 static int set_devices(json_t *lx, json_t *host, struct berth_error **err)
@@ -196,7 +219,7 @@ static int set_devices(json_t *lx, json_t *host, struct berth_error **err)
         json_array_append_new(nodes, device_node(dst && *dst ? dst : src, &st));
         json_array_append_new(rules, device_rule(&st, perm && *perm ? perm : "rwm"));
     }
-    return 0;
+    return set_cgroup_rules(rules, host, err);
 }
 
 /* Docker's --privileged: every host device under /dev (not pts, shm,
@@ -293,6 +316,8 @@ int shim_set_security(json_t *spec, json_t *host, struct berth_error **err)
                         json_boolean(nnp && (*nnp == '\0' || streq(nnp, "true"))));
     set_rlimits(proc, host);
     set_sysctls(lx, host);
+    if (json_integer_value(json_object_get(host, "OomScoreAdj")) != 0) /* --oom-score-adj */
+        json_object_set(proc, "oomScoreAdj", json_object_get(host, "OomScoreAdj"));
     if (json_object_get(lx, "devices") == NULL)
         json_object_set_new(lx, "devices", json_array());
     if (json_is_true(json_object_get(host, "Privileged")))

@@ -42,10 +42,10 @@ setup() {
 }
 
 @test "docker run: options berth does not support fail naming the field" {
-    run -125 d run --rm --oom-score-adj 100 busybox true
-    [[ "$output" == *"HostConfig.OomScoreAdj is not supported by berth yet"* ]]
-    run -125 d run --rm --group-add 10 busybox true
-    [[ "$output" == *"HostConfig.GroupAdd is not supported by berth yet"* ]]
+    run -125 d run --rm --cpu-rt-runtime 100 busybox true
+    [[ "$output" == *"HostConfig.CpuRealtimeRuntime is not supported by berth yet"* ]]
+    run -125 d run --rm --oom-kill-disable busybox true
+    [[ "$output" == *"HostConfig.OomKillDisable is not supported by berth yet"* ]]
     run -125 d run --rm --cgroup-parent x busybox true
     [[ "$output" == *"HostConfig.CgroupParent is not supported by berth yet"* ]]
     run -125 d run --rm --dns-option 'bad option' busybox true
@@ -58,7 +58,7 @@ setup() {
     [ -z "$output" ]
 }
 
-@test "docker run --pid, --ipc and --uts: the host's namespaces and a shareable container's" {
+@test "docker run --pid, --ipc, --uts, --cgroupns, --group-add, --oom-score-adj, --device-cgroup-rule" {
     run -0 d run --rm --pid host --ipc host --uts host busybox sh -c \
         'for t in pid ipc uts; do readlink /proc/self/ns/$t; done; hostname'
     [ "${lines[0]}" = "$(readlink /proc/self/ns/pid)" ]
@@ -71,6 +71,13 @@ setup() {
     [ "${lines[1]}" = 1 ]
     run -0 d inspect -f '{{.HostConfig.IpcMode}} {{.HostConfig.PidMode}}' dshm
     [ "$output" = "shareable " ]
+    run -0 d run --rm --cgroupns host --group-add 1234 --oom-score-adj 300 \
+        --device-cgroup-rule 'c 60:* rwm' --cap-add MKNOD busybox sh -c \
+        'readlink /proc/self/ns/cgroup; id -G; cat /proc/self/oom_score_adj; mknod /tmp/u c 60 0; cat /tmp/u 2>&1; true'
+    [ "${lines[0]}" = "$(readlink /proc/self/ns/cgroup)" ]
+    [ "${lines[1]}" = "0 1234" ]
+    [ "${lines[2]}" = 300 ]
+    [[ "${lines[3]}" == *"No such device or address"* ]]
     run -125 d run --rm --ipc container:nosuch busybox true
     [[ "$output" == *"No such container: nosuch"* ]]
     d rm -f dshm

@@ -9,8 +9,8 @@ load engine-helpers
 shims_are() { [ "$(engine_shim_pids | wc -l)" = "$1" ]; }
 
 @test "allow-list: a set field berth does not honour is refused by name, unset ones pass" {
-    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"OomScoreAdj":100}}'
-    [[ "$output" == *'"message":"HostConfig.OomScoreAdj is not supported by berth yet"'* ]]
+    run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"HostConfig":{"OomKillDisable":true}}'
+    [[ "$output" == *'"message":"HostConfig.OomKillDisable is not supported by berth yet"'* ]]
     [[ "$output" == *"HTTP 400" ]]
     run -0 api POST /containers/create '{"Image":"busybox","Cmd":["true"],"OnBuild":["RUN true"]}'
     [[ "$output" == *'"message":"OnBuild is not supported by berth yet"'* ]]

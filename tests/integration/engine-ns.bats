@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# --pid, --ipc and --uts (HostConfig.PidMode, IpcMode, UTSMode): the
+# --pid, --ipc, --uts and --cgroupns (HostConfig.PidMode, IpcMode, UTSMode,
+# CgroupnsMode): the
 # host's namespaces, another container's, Docker's IPC modes with the
 # /dev/shm each one brings, and the errors; each checked from inside.
 
@@ -107,4 +108,15 @@ ns_of() { "$BERTH" exec "$1" readlink "/proc/self/ns/$2"; }
     [[ "$output" == *"invalid --uts 'container:x': host expected"* ]]
     run -0 "$BERTH" ps -a -q
     [ -z "$output" ]
+}
+
+@test "--cgroupns host: the host's cgroup namespace; private is the default" {
+    run -0 "$BERTH" run --rm --cgroupns host busybox readlink /proc/self/ns/cgroup
+    [ "$output" = "$(readlink /proc/self/ns/cgroup)" ]
+    run -0 "$BERTH" run --rm busybox readlink /proc/self/ns/cgroup
+    [ "$output" != "$(readlink /proc/self/ns/cgroup)" ]
+    run -0 "$BERTH" inspect -f '{{.HostConfig.CgroupnsMode}}' "$("$BERTH" create busybox true)"
+    [ "$output" = private ]
+    run -125 "$BERTH" run --rm --cgroupns shared busybox true
+    [[ "$output" == *"invalid --cgroupns 'shared': host or private expected"* ]]
 }

@@ -164,6 +164,48 @@ unlimited" ]
     [[ "${lines[2]}" == *"No such file"* ]]
 }
 
+@test "--device-cgroup-rule, --oom-score-adj, --group-add" {
+    # a node made inside opens only where a rule allows it: major 60 is for
+    # local use, no driver has it, so an open the cgroup allows fails
+    # with ENXIO, one it refuses with EPERM (mknod is allowed for every
+    # node, as Docker's defaults have it)
+    mk='mknod /tmp/u c 60 0 && cat /tmp/u 2>&1; true'
+    run -0 "$BERTH" run --rm --cap-add MKNOD --device-cgroup-rule 'c 60:* rwm' busybox sh -c "$mk"
+    [[ "$output" == *"No such device or address"* ]]
+    run -0 "$BERTH" run --rm --cap-add MKNOD --device-cgroup-rule 'c 60:0 w' busybox sh -c "$mk"
+    [[ "$output" == *"Operation not permitted"* ]]
+    run -0 "$BERTH" run --rm --cap-add MKNOD busybox sh -c "$mk"
+    [[ "$output" == *"Operation not permitted"* ]]
+    run -0 "$BERTH" run --rm --cap-add MKNOD --device-cgroup-rule 'a *:* r' busybox sh -c "$mk"
+    [[ "$output" == *"No such device or address"* ]]
+    run -0 "$BERTH" run --rm --oom-score-adj 500 busybox cat /proc/self/oom_score_adj
+    [ "$output" = 500 ]
+    # lowering it needs CAP_SYS_RESOURCE (bit 24), which some sandboxes lack
+    caps=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
+    if (((16#$caps >> 24) & 1)); then
+        run -0 "$BERTH" run --rm --oom-score-adj -300 busybox cat /proc/self/oom_score_adj
+        [ "$output" = -300 ]
+    else
+        run -125 "$BERTH" run --rm --oom-score-adj -300 busybox true
+        [[ "$output" == *"cannot set oomScoreAdj to -300: Permission denied"* ]]
+    fi
+    run -0 "$BERTH" run --rm busybox cat /proc/self/oom_score_adj
+    [ "$output" = 0 ]
+    run -0 "$BERTH" run --rm --group-add nogroup --group-add 1234 --group-add 0 busybox id -G
+    [ "$output" = "0 1234 65534" ]
+    run -0 "$BERTH" run --rm -u nobody --group-add root busybox id -G
+    [ "$output" = "65534 0" ]
+    # bad values create nothing
+    run -125 "$BERTH" run --rm --group-add nosuchgroup busybox true
+    [[ "$output" == *"unable to find group nosuchgroup: no matching entries in group file"* ]]
+    run -125 "$BERTH" run --rm --oom-score-adj 1001 busybox true
+    [[ "$output" == *"invalid --oom-score-adj 1001: the range is [-1000, 1000]"* ]]
+    run -125 "$BERTH" run --rm --device-cgroup-rule 'c 1:3 rwx' busybox true
+    [[ "$output" == *"invalid --device-cgroup-rule 'c 1:3 rwx': TYPE MAJOR:MINOR ACCESS expected"* ]]
+    run -0 "$BERTH" ps -a -q
+    [ -z "$output" ]
+}
+
 @test "--device of a directory: every node under it, at its place under the target" {
     local d=$ENGINE_DIR/devdir
     mkdir -p "$d/sub" "$ENGINE_DIR/nodev/sub"
