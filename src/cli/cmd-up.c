@@ -162,8 +162,20 @@ static char *ctr_name(const struct up *u, const struct wl_service *s)
                              : xasprintf("%s-%s-1", u->project, s->name);
 }
 
+/* A mode's "service:NAME" as "container:" and that service's container
+ * (the file's check made NAME a service it depends on). */
+static char *mode_arg(const struct up *u, const char *mode)
+{
+    const struct wl_service *o =
+        strncmp(mode, "service:", 8) == 0 ? wl_service_find(u->p, mode + 8) : NULL;
+    if (o == NULL)
+        return xstrdup(mode);
+    _cleanup_free_ char *name = ctr_name(u, o);
+    return xasprintf("container:%s", name);
+}
+
 /* The file's flags (wl_service.flags), an --env-file's relative path made
- * absolute against the file's directory. */
+ * absolute against the file's directory, --pid/--ipc service:NAME. */
 static void file_flags(const struct up *u, const struct wl_service *s, char ***v, size_t *n)
 {
     size_t i;
@@ -174,6 +186,8 @@ static void file_flags(const struct up *u, const struct wl_service *s, char ***v
         const char *prev = i > 0 ? json_string_value(json_array_get(s->flags, i - 1)) : "";
         if (streq(prev, "--env-file") && *a != '/')
             strv_push(v, n, xasprintf("%s/%s", u->dir, a));
+        else if (streq(prev, "--pid") || streq(prev, "--ipc"))
+            strv_push(v, n, mode_arg(u, a));
         else
             strv_push(v, n, xstrdup(a));
     }
@@ -213,7 +227,7 @@ static char **service_argv(const struct up *u, const struct wl_service *s, size_
     strv_push(&v, &n, xstrdup("up"));
     if (s->network_mode) {
         strv_push(&v, &n, xstrdup("--network"));
-        strv_push(&v, &n, xstrdup(s->network_mode));
+        strv_push(&v, &n, mode_arg(u, s->network_mode));
     } else {
         network_flags(u, s, &v, &n);
     }

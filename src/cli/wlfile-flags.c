@@ -44,6 +44,10 @@ static const struct fkey {
     {"pid", "--pid", FK_STR, 0},
     {"ipc", "--ipc", FK_STR, 0},
     {"uts", "--uts", FK_STR, 0},
+    {"cgroup", "--cgroupns", FK_STR, 0},
+    {"oom_score_adj", "--oom-score-adj", FK_STR, 0},
+    {"group_add", "--group-add", FK_LIST, 0},
+    {"device_cgroup_rules", "--device-cgroup-rule", FK_LIST, 0},
     {"privileged", "--privileged", FK_BOOL, 0},
     {"read_only", "--read-only", FK_BOOL, 0},
     {"tty", "--tty", FK_BOOL, 0},
@@ -66,40 +70,16 @@ static const struct fkey {
 
 /* Keys of the Compose specification that berth does not carry out. */
 static const char *const refused_keys[] = {
-    "annotations",
-    "attach",
-    "blkio_config",
-    "cgroup",
-    "cgroup_parent",
-    "configs",
-    "cpu_count",
-    "cpu_percent",
-    "cpu_rt_period",
-    "cpu_rt_runtime",
-    "credential_spec",
-    "develop",
-    "device_cgroup_rules",
-    "extends",
-    "external_links",
-    "gpus",
-    "group_add",
-    "isolation",
-    "label_file",
-    "links",
-    "mem_swappiness",
-    "oom_kill_disable",
-    "oom_score_adj",
-    "platform",
-    "post_start",
-    "pre_stop",
-    "profiles",
-    "pull_policy",
-    "runtime",
-    "scale",
-    "secrets",
-    "storage_opt",
-    "userns_mode",
-    "volumes_from",
+    "annotations",      "attach",        "blkio_config",
+    "cgroup_parent",    "configs",       "cpu_count",
+    "cpu_percent",      "cpu_rt_period", "cpu_rt_runtime",
+    "credential_spec",  "develop",       "extends",
+    "external_links",   "gpus",          "isolation",
+    "label_file",       "links",         "mem_swappiness",
+    "oom_kill_disable", "platform",      "post_start",
+    "pre_stop",         "profiles",      "pull_policy",
+    "runtime",          "scale",         "secrets",
+    "storage_opt",      "userns_mode",   "volumes_from",
 };
 
 static void flag_push(struct wl_service *s, const char *flag, const char *value)
@@ -203,9 +183,8 @@ static int read_flag(struct ctx *c, struct wl_service *s, const struct fkey *f, 
     case FK_STR:
         if (wl_want_scalar(c, v, f->key, &str) < 0)
             return -EINVAL;
-        if (strncmp(str, "service:", 8) == 0) /* as network_mode */
-            return wl_fail(c, v, "%s '%s' %s is not supported by berth (container:NAME is)", f->key,
-                           str, wl_where(c, w, sizeof(w)));
+        if (wl_service_ref(c, s, v, f->key, str) < 0) /* pid, ipc: service:NAME */
+            return -EINVAL;
         flag_push(s, f->flag, str);
         return 0;
     case FK_BOOL:

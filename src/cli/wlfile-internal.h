@@ -40,6 +40,10 @@ int wl_read_argv(struct ctx *c, const yaml_node_t *n, const char *key, json_t **
 /* wlfile-service.c: one key of the service `s` (x- keys of Compose are
  * skipped; an unknown one is an error). */
 int wl_service_key(struct ctx *c, struct wl_service *s, yaml_node_t *kn, yaml_node_t *vn);
+/* A `key: service:NAME` (network_mode, pid, ipc): NAME is then a
+ * dependency of s (started first), as in Compose; 0 for other values. */
+int wl_service_ref(struct ctx *c, struct wl_service *s, const yaml_node_t *v, const char *key,
+                   const char *value);
 /* wlfile-flags.c: a Compose key `k` that is a `berth run` flag,
  * container_name, or one berth refuses: 0, -EINVAL (reported), or 1 when
  * `k` is none of these. */

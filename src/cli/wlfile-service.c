@@ -208,13 +208,11 @@ static int k_networks(struct ctx *c, struct wl_service *s, yaml_node_t *v, const
 
 static int k_network_mode(struct ctx *c, struct wl_service *s, yaml_node_t *v, const char *key)
 {
-    char w[300];
     const char *m;
     if (wl_want_scalar(c, v, key, &m) < 0)
         return -EINVAL;
-    if (strncmp(m, "service:", 8) == 0)
-        return wl_fail(c, v, "network_mode '%s' %s is not supported by berth", m,
-                       wl_where(c, w, sizeof(w)));
+    if (wl_service_ref(c, s, v, key, m) < 0)
+        return -EINVAL;
     free(s->network_mode);
     s->network_mode = xstrdup(m);
     return 0;
@@ -224,6 +222,22 @@ static void dep_add(struct wl_service *s, const char *name, enum wl_condition co
 {
     s->deps = xrealloc(s->deps, (s->n_deps + 1) * sizeof(*s->deps));
     s->deps[s->n_deps++] = (struct wl_dep){xstrdup(name), cond, line};
+}
+
+int wl_service_ref(struct ctx *c, struct wl_service *s, const yaml_node_t *v, const char *key,
+                   const char *value)
+{
+    char w[300];
+    if (strncmp(value, "service:", 8) != 0)
+        return 0;
+    if (value[8] == '\0' || streq(value + 8, s->name))
+        return wl_fail(c, v, "invalid %s '%s' %s: another service's name expected", key, value,
+                       wl_where(c, w, sizeof(w)));
+    for (size_t i = 0; i < s->n_deps; i++)
+        if (streq(s->deps[i].service, value + 8))
+            return 0;
+    dep_add(s, value + 8, WL_SERVICE_STARTED, (int)v->start_mark.line + 1);
+    return 0;
 }
 
 static int dep_condition(struct ctx *c, yaml_node_t *v, enum wl_condition *ret)

@@ -344,30 +344,33 @@ logs_are() {
 # build: the image PROJECT-SERVICE is built when missing, kept when there,
 # rebuilt with --build; a rebuild that changed the image recreates the
 # service, one that did not (the cache) leaves it alone.
-@test "up: pid, ipc and uts: the host's, and a shareable service's IPC namespace" {
+@test "up: pid, ipc, uts and network_mode: the host's, and another service's (service:NAME)" {
     cat >"$W/compose.yaml" <<'EOF'
 services:
+  peer:
+    image: busybox
+    command: sleep 1000
+    ipc: service:shm
+    network_mode: service:shm
+    pid: host
+    uts: host
   shm:
     image: busybox
     command: sh -c 'echo hi >/dev/shm/x; sleep 1000'
     ipc: shareable
-  peer:
-    image: busybox
-    command: sleep 1000
-    ipc: container:nsp-shm-1
-    pid: host
-    uts: host
-    depends_on: [shm]
 EOF
     run -0 "$BERTH" up -d -p nsp -f "$W/compose.yaml"
+    # service:shm made shm a dependency: it was created first
+    [[ "$output" == *"nsp-shm-1  Created"*"nsp-peer-1  Created"* ]]
     wait_for "$BERTH" exec nsp-shm-1 test -f /dev/shm/x
-    run -0 "$BERTH" exec nsp-peer-1 sh -c 'readlink /proc/self/ns/ipc; cat /dev/shm/x; readlink /proc/self/ns/pid; hostname'
+    run -0 "$BERTH" exec nsp-peer-1 sh -c 'for t in ipc net pid; do readlink /proc/self/ns/$t; done; cat /dev/shm/x; hostname'
     [ "${lines[0]}" = "$("$BERTH" exec nsp-shm-1 readlink /proc/self/ns/ipc)" ]
-    [ "${lines[1]}" = hi ]
+    [ "${lines[1]}" = "$("$BERTH" exec nsp-shm-1 readlink /proc/self/ns/net)" ]
     [ "${lines[2]}" = "$(readlink /proc/self/ns/pid)" ]
-    [ "${lines[3]}" = "$(hostname)" ]
-    run -0 "$BERTH" inspect -f '{{.HostConfig.IpcMode}} {{.HostConfig.PidMode}} {{.HostConfig.UTSMode}}' nsp-peer-1
-    [ "$output" = "container:nsp-shm-1 host host" ]
+    [ "${lines[3]}" = hi ]
+    [ "${lines[4]}" = "$(hostname)" ]
+    run -0 "$BERTH" inspect -f '{{.HostConfig.IpcMode}} {{.HostConfig.NetworkMode}} {{.HostConfig.PidMode}} {{.HostConfig.UTSMode}}' nsp-peer-1
+    [ "$output" = "container:nsp-shm-1 container:nsp-shm-1 host host" ]
     run -0 "$BERTH" down -p nsp -f "$W/compose.yaml"
     nothing_of nsp
 }

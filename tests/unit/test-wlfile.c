@@ -265,15 +265,32 @@ static void test_compose_flags(void **state)
     parse_bad("services:\n  a:\n    logging: {driver: syslog}\n",
               "f.yaml:3: logging driver 'syslog' in service 'a' is not supported by berth "
               "(json-file only)");
-    p = parse_ok("services:\n  a:\n    pid: host\n    ipc: container:db\n    uts: host\n");
-    static const char *const ns[] = {"--pid", "host", "--ipc", "container:db", "--uts", "host"};
+    p = parse_ok("services:\n  a:\n    pid: host\n    ipc: container:db\n    uts: host\n"
+                 "    cgroup: host\n    oom_score_adj: -5\n    group_add: [video, 44]\n"
+                 "    device_cgroup_rules: ['c 189:* rmw']\n");
+    static const char *const ns[] = {"--pid",        "host",        "--ipc",
+                                     "container:db", "--uts",       "host",
+                                     "--cgroupns",   "host",        "--oom-score-adj",
+                                     "-5",           "--group-add", "video",
+                                     "--group-add",  "44",          "--device-cgroup-rule",
+                                     "c 189:* rmw"};
     assert_int_equal(json_array_size(p->services[0].flags), ARRAY_SIZE(ns));
     for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
         assert_string_equal(str_at(p->services[0].flags, i), ns[i]);
     wl_project_free(p);
-    parse_bad("services:\n  a:\n    ipc: service:b\n",
-              "f.yaml:3: ipc 'service:b' in service 'a' is not supported by berth (container:NAME "
-              "is)");
+    /* service:NAME makes NAME a dependency, once; the services' order follows */
+    p = parse_ok("services:\n  a:\n    ipc: service:b\n    network_mode: service:b\n"
+                 "    pid: service:b\n  b:\n    image: busybox\n");
+    assert_int_equal(p->services[0].n_deps, 1);
+    assert_string_equal(p->services[0].deps[0].service, "b");
+    assert_int_equal(p->services[0].deps[0].line, 3);
+    assert_string_equal(p->services[0].network_mode, "service:b");
+    assert_string_equal(str_at(p->services[0].flags, 1), "service:b");
+    wl_project_free(p);
+    parse_bad("services:\n  a:\n    ipc: service:a\n",
+              "f.yaml:3: invalid ipc 'service:a' in service 'a': another service's name expected");
+    parse_bad("services:\n  a:\n    pid: service:nosuch\n",
+              "f.yaml:3: service 'a' depends on unknown service 'nosuch'");
     parse_bad("services:\n  a:\n    scale: 2\n",
               "f.yaml:3: 'scale' in service 'a' is not supported by berth");
     parse_bad("services:\n  a:\n    container_name: -x\n",
