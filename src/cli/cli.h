@@ -12,6 +12,7 @@ struct reply {
     long status;
     char *body;
     size_t len;
+    char *path_stat; /* the X-Docker-Container-Path-Stat header (docker cp), or NULL */
 };
 
 /* create-secopts.c: --cap-add --cap-drop --security-opt --device --ulimit
@@ -181,6 +182,7 @@ int cmd_save(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_pull(int argc, char **argv);  /* cmd-pull.c */
 int cmd_build(int argc, char **argv); /* cmd-build.c */
+int cmd_cp(int argc, char **argv);    /* cmd-cp.c */
 int cmd_version(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_update(int argc, char **argv);

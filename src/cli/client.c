@@ -47,7 +47,9 @@ int cli_api_error(const struct reply *r, int code)
 void reply_free(struct reply *r)
 {
     free(r->body);
+    free(r->path_stat);
     r->body = NULL;
+    r->path_stat = NULL;
     r->len = 0;
 }
 
@@ -210,6 +212,8 @@ int cli_http(struct http_request *req, const char *path, struct reply *ret)
     req->target = target;
     int r = http_request(req, &p, &err);
     ret->status = p.status;
+    ret->path_stat = p.path_stat;
+    p.path_stat = NULL;
     http_parser_free(&p);
     if (r < 0) {
         cli_error(-1, "cannot talk to the berth daemon at %s: %s", arg_host, err->msg);

@@ -51,6 +51,8 @@ void http_parser_free(struct http_parser *p)
 {
     free(p->content_type);
     p->content_type = NULL;
+    free(p->path_stat);
+    p->path_stat = NULL;
 }
 
 bool http_parser_headers_done(const struct http_parser *p)
@@ -138,6 +140,9 @@ static int parse_header(struct http_parser *p, char *l, bool trailer, struct ber
     } else if (strcasecmp(l, "content-type") == 0) {
         free(p->content_type);
         p->content_type = xstrdup(c);
+    } else if (strcasecmp(l, "x-docker-container-path-stat") == 0) {
+        free(p->path_stat);
+        p->path_stat = xstrdup(c);
     }
     return 0;
 }

@@ -26,6 +26,7 @@ struct http_parser {
     int64_t content_length; /* -1: none */
     bool chunked;
     char *content_type; /* NULL: none; owned */
+    char *path_stat;    /* X-Docker-Container-Path-Stat (docker cp); NULL: none; owned */
     /* the state machine's own */
     int state;
     bool no_body;        /* a response to HEAD: headers only */

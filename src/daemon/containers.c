@@ -403,11 +403,53 @@ static int spawn_shim(struct ctr *c, const char *netns, const struct ns_join *j,
                            *msg ? msg : "the shim failed");
 }
 
+static pthread_mutex_t busy_lk = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t busy_cv = PTHREAD_COND_INITIALIZER;
+static json_t *busy; /* ids between ctr_busy_begin and _end */
+
+void ctr_busy_begin(const char *id)
+{
+    pthread_mutex_lock(&busy_lk);
+    while (busy && json_object_get(busy, id))
+        pthread_cond_wait(&busy_cv, &busy_lk);
+    if (busy == NULL)
+        busy = json_object();
+    json_object_set_new(busy, id, json_true());
+    pthread_mutex_unlock(&busy_lk);
+}
+
+void ctr_busy_end(const char *id)
+{
+    pthread_mutex_lock(&busy_lk);
+    json_object_del(busy, id);
+    pthread_cond_broadcast(&busy_cv);
+    pthread_mutex_unlock(&busy_lk);
+}
+
+static int start_busy(struct ctr *c, struct berth_error **err);
+
 int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
 {
     *ret_modified = c->status != CTR_RUNNING;
     if (!*ret_modified)
         return 0;
+    /* a copy into the stopped container (archive.c) has its root mounted */
+    ctr_busy_begin(c->id);
+    int r = start_busy(c, err);
+    ctr_busy_end(c->id);
+    bool autorm =
+        json_is_true(json_object_get(json_object_get(c->rec, "HostConfig"), "AutoRemove"));
+    /* as Docker: an auto-removed container that cannot start goes too
+     * (a client waiting for its removal would wait for ever) */
+    if (r < 0 && autorm)
+        ctr_remove(c->id, true, NULL);
+    else if (r == 0 && autorm)
+        ctr_watch_autoremove(c->id);
+    return r;
+}
+
+static int start_busy(struct ctr *c, struct berth_error **err)
+{
     /* a restart: the old run's records go, the log and upper dir stay */
     _cleanup_free_ char *ex = xasprintf("%s/exit.json", c->dir);
     _cleanup_free_ char *st = xasprintf("%s/state.json", c->dir);
@@ -433,14 +475,6 @@ int ctr_start(struct ctr *c, bool *ret_modified, struct berth_error **err)
     if (gpus > 0)
         gpu_assign_done(c, r == 0);
     events_start_end(c, r == 0);
-    bool autorm =
-        json_is_true(json_object_get(json_object_get(c->rec, "HostConfig"), "AutoRemove"));
-    /* as Docker: an auto-removed container that cannot start goes too
-     * (a client waiting for its removal would wait for ever) */
-    if (r < 0 && autorm)
-        ctr_remove(c->id, true, NULL);
-    else if (r == 0 && autorm)
-        ctr_watch_autoremove(c->id);
     return r;
 }
 

@@ -199,6 +199,26 @@ json_t *exec_inspect(const char *cid, const char *eid, json_t *rec);
 /* Waits up to `ms` for the exec's exit record. */
 bool exec_wait_exit(const char *cid, const char *eid, long ms);
 
+/* Per container: a start and a copy (archive.c) never overlap; begin
+ * waits for the other to end. */
+void ctr_busy_begin(const char *id);
+void ctr_busy_end(const char *id);
+
+/* archive.c: docker cp. The container's root: its init's (/proc/PID/root,
+ * checked to be its overlay) when it runs, else its overlay mounted at
+ * DIR/rootfs while the copy lasts. stat: the path's docker stat (name,
+ * size, mode as Go's FileMode, mtime, linkTarget), NULL and the error
+ * (ENOENT naming it) when missing; get: its tar (the path's own name at
+ * the root) into out_fd; put: the tar at in_fd unpacked into the
+ * directory path. A stopped container's volumes are not mounted: a path
+ * at or under one is refused. */
+json_t *archive_stat(struct ctr *c, const char *path, struct berth_error **err);
+int archive_get(struct ctr *c, const char *path, int out_fd, json_t **ret_stat,
+                struct berth_error **err);
+/* flags: untar.h's UNTAR_OWNERS (docker cp -a) and UNTAR_KEEP_KINDS */
+int archive_put(struct ctr *c, const char *path, int in_fd, unsigned flags,
+                struct berth_error **err);
+
 /* nsopts.c: --pid, --ipc and --uts (HostConfig.PidMode, IpcMode, UTSMode;
  * body.c checks their syntax). For a create: a container named by
  * container:REF exists. At start: the namespaces of the containers c joins,

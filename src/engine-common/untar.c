@@ -190,14 +190,21 @@ static bool link_stays(const char *dir, const char *target)
     return true;
 }
 
-/* Makes room for a new entry; 1 when `base` is a directory kept as is. */
-static int clear_place(int dfd, const char *base, bool keep_dir, struct berth_error **err)
+/* Makes room for a new entry; 1 when `base` is a directory kept as is.
+ * UNTAR_KEEP_KINDS: a directory is never replaced by a non-directory, nor
+ * the reverse (EEXIST). */
+static int clear_place(int dfd, const char *base, bool keep_dir, unsigned flags,
+                       struct berth_error **err)
 {
     struct stat st;
     if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return errno == ENOENT ? 0 : berth_error_set(err, errno, "cannot stat '%s'", base);
     if (S_ISDIR(st.st_mode) && keep_dir)
         return 1;
+    if ((flags & UNTAR_KEEP_KINDS) && S_ISDIR(st.st_mode) != keep_dir)
+        return berth_error_set(err, EEXIST, "cannot overwrite %s '%s' with %s",
+                               keep_dir ? "non-directory" : "directory", base,
+                               keep_dir ? "a directory" : "a non-directory");
     if (S_ISDIR(st.st_mode))
         return rm_rf_at(dfd, base, err);
     if (unlinkat(dfd, base, 0) < 0)
@@ -225,7 +232,7 @@ static int set_xattrs(int fd, struct archive_entry *e, const char *name, struct 
 static int set_meta_fd(int fd, struct archive_entry *e, unsigned flags, const char *name,
                        struct berth_error **err)
 {
-    if ((flags & UNTAR_LAYER) &&
+    if ((flags & (UNTAR_LAYER | UNTAR_OWNERS)) &&
         fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0)
         return berth_error_set(err, errno, "cannot chown '%s'", name);
     if (fchmod(fd, archive_entry_perm(e)) < 0)
@@ -262,7 +269,7 @@ static int write_file(struct archive *a, int dfd, const char *base, struct archi
 static int make_dir(int dfd, const char *base, struct archive_entry *e, unsigned flags,
                     const char *name, struct berth_error **err)
 {
-    int r = clear_place(dfd, base, true, err);
+    int r = clear_place(dfd, base, true, flags, err);
     if (r == 0 && mkdirat(dfd, base, 0700) < 0)
         return berth_error_set(err, errno, "cannot create '%s'", name);
     if (r < 0)
@@ -285,8 +292,9 @@ static int make_link(int root, int dfd, const char *dir, const char *base, struc
     if (symlinkat(target, dfd, base) < 0)
         return berth_error_set(err, errno, "cannot create '%s'", name);
     (void)root;
-    if ((flags & UNTAR_LAYER) && fchownat(dfd, base, (uid_t)archive_entry_uid(e),
-                                          (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+    if ((flags & (UNTAR_LAYER | UNTAR_OWNERS)) &&
+        fchownat(dfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+                 AT_SYMLINK_NOFOLLOW) < 0)
         return berth_error_set(err, errno, "cannot chown '%s'", name);
     struct timespec ts[2] = {{archive_entry_mtime(e), 0}, {archive_entry_mtime(e), 0}};
     utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW);
@@ -326,7 +334,7 @@ static int whiteout(int dfd, const char *base, const char *name, struct berth_er
     }
     if (strncmp(base, ".wh..wh.", 8) == 0 || base[4] == '\0')
         return berth_error_set(err, EINVAL, "archive entry '%s' is an unknown whiteout", name);
-    int r = clear_place(dfd, base + 4, false, err);
+    int r = clear_place(dfd, base + 4, false, 0, err);
     if (r == 0 && mknodat(dfd, base + 4, S_IFCHR | 0000, makedev(0, 0)) < 0)
         r = berth_error_set(err, errno, "cannot create the whiteout '%s'", name);
     return r;
@@ -344,8 +352,9 @@ static int make_node(int dfd, const char *base, struct archive_entry *e, unsigne
         return berth_error_set(err, errno, "cannot create '%s'", name);
     if (fchmodat(dfd, base, archive_entry_perm(e), 0) < 0)
         return berth_error_set(err, errno, "cannot chmod '%s'", name);
-    if ((flags & UNTAR_LAYER) && fchownat(dfd, base, (uid_t)archive_entry_uid(e),
-                                          (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+    if ((flags & (UNTAR_LAYER | UNTAR_OWNERS)) &&
+        fchownat(dfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
+                 AT_SYMLINK_NOFOLLOW) < 0)
         return berth_error_set(err, errno, "cannot chown '%s'", name);
     struct timespec ts[2] = {{archive_entry_mtime(e), 0}, {archive_entry_mtime(e), 0}};
     utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW);
@@ -379,7 +388,7 @@ static int place(struct archive *a, int root, struct archive_entry *e, const cha
     mode_t type = archive_entry_filetype(e);
     if (type == AE_IFDIR)
         return make_dir(dfd, base, e, flags, name, err);
-    int r = clear_place(dfd, base, false, err);
+    int r = clear_place(dfd, base, false, flags, err);
     if (r < 0)
         return r;
     const char *hl = archive_entry_hardlink(e);

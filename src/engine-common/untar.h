@@ -15,6 +15,11 @@ enum untar_flags {
     /* an image layer: owners kept, OCI whiteouts (.wh.NAME, .wh..wh..opq)
      * turned into overlayfs ones (char 0/0, trusted.overlay.opaque=y) */
     UNTAR_LAYER = 1 << 0,
+    /* owners kept (docker cp -a), without a layer's whiteouts */
+    UNTAR_OWNERS = 1 << 1,
+    /* an existing directory is not replaced by a non-directory, nor the
+     * reverse: EEXIST naming it (docker cp's noOverwriteDirNonDir) */
+    UNTAR_KEEP_KINDS = 1 << 2,
 };
 
 /* Unpacks the (possibly compressed) tar read from `fd` into the directory

@@ -1,7 +1,8 @@
 /* libFuzzer target: a layer or an archive of `load` -> untar_fd, as a
- * layer (whiteouts, owners) and as a plain archive. Whatever the bytes, it
- * must unpack or give one error, never crash, leak, or write outside the
- * directory it was given (checked: nothing appears beside it). */
+ * layer (whiteouts, owners), as a plain archive and as docker cp's PUT.
+ * Whatever the bytes, it must unpack or give one error, never crash,
+ * leak, or write outside the directory it was given (checked: nothing
+ * appears beside it). */
 #include "cleanup.h"
 #include "error.h"
 #include "untar.h"
@@ -55,5 +56,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     one(data, size, UNTAR_LAYER);
     one(data, size, 0);
+    one(data, size, UNTAR_OWNERS | UNTAR_KEEP_KINDS); /* docker cp -a's PUT */
     return 0;
 }

@@ -58,6 +58,11 @@ int api_build_spool(const char *path, const char *method);
  * 200 {"Status":"Login Succeeded"} or 401 with the registry's reason) */
 enum MHD_Result api_images_push(struct request *r, const char *name);
 enum MHD_Result api_auth(struct request *r);
+/* archive.c: HEAD, GET and PUT /containers/{id}/archive (docker cp); the
+ * fd to spool a PUT's body (a tar) to, or -1 */
+struct ctr;
+enum MHD_Result api_archive(struct request *r, struct ctr *c);
+int api_archive_spool(const char *path, const char *method);
 /* jobs.c: a job (pull, push, build) run in a thread while its JSON lines
  * stream to the client: api_job_start answers 200 and starts run(j, ud)
  * with `first` (taken, may be NULL) as the first line; free_ud(ud) after

@@ -147,6 +147,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         r->upload_fd = api_images_spool(conn, strip_version(url), method);
         if (r->upload_fd < 0)
             r->upload_fd = api_build_spool(strip_version(url), method);
+        if (r->upload_fd < 0)
+            r->upload_fd = api_archive_spool(strip_version(url), method);
         return MHD_YES;
     }
     if (*upload_size > 0) {

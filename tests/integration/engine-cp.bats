@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# berth cp and docker cp through /containers/{id}/archive (HEAD, GET,
+# PUT): docker's naming rules both ways, running and stopped containers,
+# symlinks in the container that must not lead out of it, and the errors.
+
+load engine-helpers
+
+setup() {
+    L=$(mktemp -d "$ENGINE_DIR/cp.XXXXXX")
+    mkdir -p "$L/src/sub"
+    echo hello >"$L/src/sub/f"
+    ln -s sub/f "$L/src/lnk"
+    chmod 0750 "$L/src/sub"
+}
+
+teardown() {
+    engine_teardown
+    rm -rf "$L"
+}
+
+@test "cp into a running container: into a dir, as a new name, DIR/. contents, a file over a file" {
+    "$BERTH" run -d --name cpr busybox sleep 1000
+    run -0 "$BERTH" cp "$L/src" cpr:/tmp
+    run -0 "$BERTH" exec cpr sh -c 'cat /tmp/src/sub/f; readlink /tmp/src/lnk; stat -c "%a %u" /tmp/src/sub'
+    [ "$output" = "hello
+sub/f
+750 0" ]
+    run -0 "$BERTH" cp "$L/src" cpr:/tmp/renamed
+    run -0 "$BERTH" exec cpr cat /tmp/renamed/sub/f
+    [ "$output" = hello ]
+    "$BERTH" exec cpr mkdir /tmp/into
+    run -0 "$BERTH" cp "$L/src/." cpr:/tmp/into
+    run -0 "$BERTH" exec cpr ls /tmp/into
+    [ "$output" = "lnk
+sub" ]
+    run -0 "$BERTH" cp "$L/src/sub/f" cpr:/etc/hostname
+    run -0 "$BERTH" exec cpr cat /etc/hostname
+    [ "$output" = hello ]
+    # -L copies what a link names
+    run -0 "$BERTH" cp -L "$L/src/lnk" cpr:/tmp/followed
+    run -0 "$BERTH" exec cpr cat /tmp/followed
+    [ "$output" = hello ]
+    # a tar on stdin goes into a directory
+    tar -C "$L/src/sub" -cf - f | "$BERTH" cp - cpr:/tmp/into/sub
+    run -0 "$BERTH" exec cpr cat /tmp/into/sub/f
+    [ "$output" = hello ]
+}
+
+@test "cp out of a running container: a dir, a file under a new name, DIR/. contents, a tar on stdout" {
+    "$BERTH" run -d --name cpo busybox sh -c 'mkdir -p /o/d; echo one >/o/d/1; ln -s d/1 /o/l; sleep 1000'
+    wait_for "$BERTH" exec cpo test -L /o/l
+    run -0 "$BERTH" cp cpo:/o "$L/got"
+    [ "$(cat "$L/got/d/1")" = one ]
+    [ "$(readlink "$L/got/l")" = d/1 ]
+    mkdir "$L/into"
+    run -0 "$BERTH" cp cpo:/o "$L/into"
+    [ "$(cat "$L/into/o/d/1")" = one ]
+    run -0 "$BERTH" cp cpo:/o/. "$L/into"
+    [ "$(cat "$L/into/d/1")" = one ]
+    run -0 "$BERTH" cp cpo:/etc/passwd "$L/pw"
+    [ "$(head -n 1 "$L/pw")" = root:x:0:0:root:/root:/bin/sh ]
+    run -0 "$BERTH" cp -L cpo:/o/l "$L/one"
+    [ "$(cat "$L/one")" = one ]
+    "$BERTH" cp cpo:/o/d - >"$L/o.tar"
+    run -0 tar -tf "$L/o.tar"
+    [ "$output" = "d/
+d/1" ]
+}
+
+@test "cp with a stopped container: into a created one before it starts, out of an exited one" {
+    "$BERTH" create --name cps busybox cat /etc/motd
+    run -0 "$BERTH" cp "$L/src/sub/f" cps:/etc/motd
+    # its root was mounted for the copy only
+    dir=$ENGINE_DIR/data/containers/$("$BERTH" inspect -f '{{.Id}}' cps)
+    ! grep -qF " $dir/" /proc/self/mountinfo
+    run -0 "$BERTH" start -a cps
+    [ "$output" = hello ]
+    run -0 "$BERTH" cp cps:/etc/motd "$L/back"
+    [ "$(cat "$L/back")" = hello ]
+    ! grep -qF " $dir/" /proc/self/mountinfo
+    # its volumes are not mounted while it is stopped: refused, naming it
+    "$BERTH" create --name cpv -v "$L/src:/data" busybox true
+    run -1 "$BERTH" cp "$L/src/sub/f" cpv:/data/x
+    [[ "$output" == *"cannot copy /data/x of container cpv while it is stopped: /data is a mount that exists only while it runs"* ]]
+    "$BERTH" create --name cpro --read-only busybox true
+    run -1 "$BERTH" cp "$L/src/sub/f" cpro:/tmp
+    [[ "$output" == *"container rootfs is marked read-only"* ]]
+}
+
+@test "cp: a symlink in the container never leads out of it, either way" {
+    "$BERTH" run -d --name cpe busybox sh -c 'ln -s / /tmp/evil; ln -s /etc /tmp/etc; sleep 1000'
+    wait_for "$BERTH" exec cpe test -L /tmp/etc
+    marker=berth-cp-test-$$-$BATS_TEST_NUMBER
+    echo host-secret >"/tmp/$marker"
+    # /tmp/evil is the container's root: its /tmp has no such file
+    run -1 "$BERTH" cp "cpe:/tmp/evil/tmp/$marker" "$L/stolen"
+    rm -f "/tmp/$marker"
+    [[ "$output" == *"Could not find the file /tmp/evil/tmp/$marker in container cpe"* ]]
+    [ ! -e "$L/stolen" ]
+    # a write through it lands in the container
+    run -0 "$BERTH" cp "$L/src/sub/f" "cpe:/tmp/evil/tmp/$marker"
+    [ ! -e "/tmp/$marker" ]
+    run -0 "$BERTH" exec cpe cat "/tmp/$marker"
+    [ "$output" = hello ]
+    run -0 "$BERTH" cp cpe:/tmp/etc/passwd "$L/pw"
+    [ "$(head -n 1 "$L/pw")" = root:x:0:0:root:/root:/bin/sh ]
+}
+
+@test "cp: errors name what is wrong and change nothing" {
+    "$BERTH" run -d --name cpx busybox sleep 1000
+    run -1 "$BERTH" cp cpx:/nope "$L/x"
+    [[ "$output" == *"Could not find the file /nope in container cpx"* ]]
+    run -1 "$BERTH" cp nosuch:/etc/passwd "$L/x"
+    [[ "$output" == *"No such container: nosuch"* ]]
+    run -1 "$BERTH" cp "$L/nope" cpx:/tmp
+    [[ "$output" == *"cannot read $L/nope: No such file or directory"* ]]
+    run -1 "$BERTH" cp "$L/src" cpx:/etc/passwd
+    [[ "$output" == *"cannot copy a directory to a file: cpx:/etc/passwd"* ]]
+    run -1 "$BERTH" cp "$L/src/sub/f" cpx:/no/such/dir
+    [[ "$output" == *"cannot copy to cpx:/no/such/dir: no directory /no/such"* ]]
+    run -1 "$BERTH" cp cpx:/etc "$L/src/sub/f"
+    [[ "$output" == *"cannot copy a directory to a file: $L/src/sub/f"* ]]
+    [ "$(cat "$L/src/sub/f")" = hello ]
+    run -125 "$BERTH" cp "$L/src" "$L/other"
+    [[ "$output" == *"one of source and destination must be CONTAINER:PATH"* ]]
+    # a non-directory never replaces a directory in the container
+    echo not-a-dir >"$L/etc"
+    run -1 "$BERTH" cp "$L/etc" cpx:/
+    [[ "$output" == *"cannot overwrite directory 'etc' with a non-directory"* ]]
+    run -0 "$BERTH" exec cpx test -f /etc/passwd
+    [ ! -e "$L/x" ]
+}
+
+@test "docker cp through berthd, both ways, running and stopped" {
+    [ -n "$(command -v docker)" ] || skip "no docker CLI on this machine"
+    unset DOCKER_HOST DOCKER_CONTEXT
+    dk() { docker -H "unix://$SOCK" "$@"; }
+    "$BERTH" run -d --name dcp busybox sleep 1000
+    run -0 dk cp "$L/src" dcp:/tmp
+    run -0 "$BERTH" exec dcp cat /tmp/src/sub/f
+    [ "$output" = hello ]
+    run -0 dk cp dcp:/tmp/src "$L/back"
+    [ "$(cat "$L/back/sub/f")" = hello ]
+    [ "$(readlink "$L/back/lnk")" = sub/f ]
+    run -1 dk cp dcp:/nope "$L/x"
+    [[ "$output" == *"Could not find the file /nope in container dcp"* ]]
+    "$BERTH" create --name dcs busybox cat /hello
+    run -0 dk cp "$L/src/sub/f" dcs:/hello
+    run -0 "$BERTH" start -a dcs
+    [ "$output" = hello ]
+    run -0 dk cp dcs:/hello "$L/h"
+    [ "$(cat "$L/h")" = hello ]
+}
