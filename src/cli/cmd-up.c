@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,6 +217,14 @@ static void network_flags(const struct up *u, const struct wl_service *s, char *
         }
 }
 
+/* A secret's or config's file, absolute (relative ones are the file's). */
+static char *file_path(const struct up *u, const char *src)
+{
+    while (src[0] == '.' && src[1] == '/')
+        src += 2;
+    return *src == '/' ? xstrdup(src) : xasprintf("%s/%s", u->dir, src);
+}
+
 /* The flags cli_create_opts reads for what it already knows how to check
  * (ports, volumes, restart, the network, the file's flags); the rest is
  * set on the body. */
@@ -241,6 +250,13 @@ static char **service_argv(const struct up *u, const struct wl_service *s, size_
     {
         strv_push(&v, &n, xstrdup("-v"));
         strv_push(&v, &n, volume_arg(u, json_string_value(e)));
+    }
+    json_array_foreach(s->files, i, e) /* secrets and configs (checked by build_bodies) */
+    {
+        _cleanup_free_ char *src = file_path(u, json_string_value(json_object_get(e, "source")));
+        strv_push(&v, &n, xstrdup("-v"));
+        strv_push(&v, &n,
+                  xasprintf("%s:%s:ro", src, json_string_value(json_object_get(e, "target"))));
     }
     if (s->init)
         strv_push(&v, &n, xstrdup("--init"));
@@ -332,10 +348,31 @@ static json_t *service_body(const struct up *u, const struct wl_service *s, cons
     return body;
 }
 
+/* A secret's or config's file must be one: a missing bind source would
+ * be made a directory. */
+static int check_files(const struct up *u, const struct wl_service *s)
+{
+    json_t *e;
+    size_t i;
+    json_array_foreach(s->files, i, e)
+    {
+        const char *src = json_string_value(json_object_get(e, "source"));
+        _cleanup_free_ char *path = file_path(u, src);
+        struct stat st;
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            return cli_error(-1, "%s: %s of service '%s': %s is %s", u->file,
+                             json_string_value(json_object_get(e, "what")), s->name, path,
+                             errno == ENOENT ? "missing" : "not a file");
+    }
+    return 0;
+}
+
 static int build_bodies(struct up *u)
 {
     u->bodies = xzalloc(u->p->n_services * sizeof(json_t *));
     for (size_t i = 0; i < u->p->n_services; i++) {
+        if (check_files(u, &u->p->services[i]) < 0)
+            return -1;
         u->bodies[i] = service_body(u, &u->p->services[i], u->image_ids[i]);
         if (u->bodies[i] == NULL)
             return cli_error(-1, "%s: service '%s' cannot be created", u->file,

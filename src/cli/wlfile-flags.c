@@ -70,16 +70,16 @@ static const struct fkey {
 
 /* Keys of the Compose specification that berth does not carry out. */
 static const char *const refused_keys[] = {
-    "annotations",      "attach",        "blkio_config",
-    "cgroup_parent",    "configs",       "cpu_count",
-    "cpu_percent",      "cpu_rt_period", "cpu_rt_runtime",
-    "credential_spec",  "develop",       "extends",
-    "external_links",   "gpus",          "isolation",
-    "label_file",       "links",         "mem_swappiness",
-    "oom_kill_disable", "platform",      "post_start",
-    "pre_stop",         "profiles",      "pull_policy",
-    "runtime",          "scale",         "secrets",
-    "storage_opt",      "userns_mode",   "volumes_from",
+    "annotations",   "attach",         "blkio_config",
+    "cgroup_parent", "cpu_count",      "cpu_percent",
+    "cpu_rt_period", "cpu_rt_runtime", "credential_spec",
+    "develop",       "extends",        "external_links",
+    "gpus",          "isolation",      "label_file",
+    "links",         "mem_swappiness", "oom_kill_disable",
+    "platform",      "post_start",     "pre_stop",
+    "profiles",      "pull_policy",    "runtime",
+    "scale",         "storage_opt",    "userns_mode",
+    "volumes_from",
 };
 
 static void flag_push(struct wl_service *s, const char *flag, const char *value)

@@ -167,6 +167,48 @@ static int k_volumes(struct ctx *c, struct wl_service *s, yaml_node_t *v, const 
     return 0;
 }
 
+/* secrets: and configs: of a service: NAME, or {source, target}; a
+ * secret's relative target is under /run/secrets, a config's under /. */
+static int k_files(struct ctx *c, struct wl_service *s, yaml_node_t *v, const char *key)
+{
+    char w[300];
+    bool secret = streq(key, "secrets");
+    json_t *declared = secret ? c->p->secrets : c->p->configs;
+    if (wl_want_kind(c, v, YAML_SEQUENCE_NODE, key) < 0)
+        return -EINVAL;
+    for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+        yaml_node_t *item = wl_node(c, *i);
+        const char *source = NULL, *target = NULL;
+        if (item->type == YAML_MAPPING_NODE) {
+            for (yaml_node_pair_t *p = item->data.mapping.pairs.start;
+                 p < item->data.mapping.pairs.top; p++) {
+                yaml_node_t *kn = wl_node(c, p->key);
+                const char *k = wl_scalar(kn);
+                if (k == NULL || (!streq(k, "source") && !streq(k, "target")))
+                    return wl_fail(c, kn, "'%s' of %s %s is not supported by berth", k ? k : "?",
+                                   key, wl_where(c, w, sizeof(w)));
+                if (wl_want_scalar(c, wl_node(c, p->value), k,
+                                   streq(k, "source") ? &source : &target) < 0)
+                    return -EINVAL;
+            }
+        } else if (wl_want_scalar(c, item, key, &source) < 0) {
+            return -EINVAL;
+        }
+        const char *file = source ? json_string_value(json_object_get(declared, source)) : NULL;
+        if (file == NULL)
+            return wl_fail(c, item, "service '%s' refers to undefined %.*s '%s'", c->svc,
+                           (int)strlen(key) - 1, key, source ? source : "");
+        const char *t = target && *target ? target : source;
+        if (strstr(t, ".."))
+            return wl_fail(c, item, "invalid target '%s' %s", t, wl_where(c, w, sizeof(w)));
+        char *abs = *t == '/' ? xstrdup(t) : xasprintf("%s/%s", secret ? "/run/secrets" : "", t);
+        json_array_append_new(s->files, json_pack("{s:s,s:s,s:s+}", "source", file, "target", abs,
+                                                  "what", secret ? "secret " : "config ", source));
+        free(abs);
+    }
+    return 0;
+}
+
 static int network_add(struct ctx *c, struct wl_service *s, const yaml_node_t *at, const char *name)
 {
     bool known = streq(name, "default");
@@ -488,6 +530,8 @@ static const struct skey {
     {"mem_limit", k_memory, F_COMPOSE},
     {"mem_reservation", k_memory_soft, F_COMPOSE},
     {"deploy", k_deploy, F_COMPOSE},
+    {"secrets", k_files, F_COMPOSE},
+    {"configs", k_files, F_COMPOSE},
 };
 
 static int health_test(struct ctx *c, yaml_node_t *v, json_t *h)

@@ -190,7 +190,8 @@ static struct wl_service *service_new(struct ctx *c, const char *name, const yam
                              .volumes = json_array(),
                              .networks = json_array(),
                              .flags = json_array(),
-                             .net_opts = json_object()};
+                             .net_opts = json_object(),
+                             .files = json_array()};
     return s;
 }
 
@@ -359,6 +360,37 @@ static int read_declared(struct ctx *c, yaml_node_t *v, bool networks)
     return 0;
 }
 
+/* secrets: or configs: at the top level: NAME: {file: PATH} each (the
+ * other sources Compose has are refused by name). */
+static int read_files(struct ctx *c, yaml_node_t *v, const char *kind, json_t *out)
+{
+    if (wl_is_null(v))
+        return 0;
+    if (wl_want_kind(c, v, YAML_MAPPING_NODE, kind) < 0)
+        return -EINVAL;
+    for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+        yaml_node_t *kn = wl_node(c, q->key), *body = wl_node(c, q->value);
+        const char *name, *file = NULL;
+        if (wl_want_scalar(c, kn, kind, &name) < 0 ||
+            wl_want_kind(c, body, YAML_MAPPING_NODE, name) < 0)
+            return -EINVAL;
+        for (yaml_node_pair_t *p = body->data.mapping.pairs.start; p < body->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *k = wl_node(c, p->key);
+            const char *key = wl_scalar(k);
+            if (key == NULL || !streq(key, "file"))
+                return wl_fail(c, k, "'%s' of %.*s '%s' is not supported by berth (file: is)",
+                               key ? key : "?", (int)strlen(kind) - 1, kind, name);
+            if (wl_want_scalar(c, wl_node(c, p->value), "file", &file) < 0)
+                return -EINVAL;
+        }
+        if (file == NULL || *file == '\0')
+            return wl_fail(c, kn, "%.*s '%s' has no file", (int)strlen(kind) - 1, kind, name);
+        json_object_set_new(out, name, json_string(file));
+    }
+    return 0;
+}
+
 static yaml_node_t *top_get(struct ctx *c, yaml_node_t *root, const char *key)
 {
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
@@ -370,7 +402,8 @@ static yaml_node_t *top_get(struct ctx *c, yaml_node_t *root, const char *key)
 
 static int read_compose(struct ctx *c, yaml_node_t *root)
 {
-    static const char *const known[] = {"version", "name", "services", "networks", "volumes"};
+    static const char *const known[] = {"version", "name",    "services", "networks",
+                                        "volumes", "secrets", "configs"};
     yaml_node_t *v;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
          p++) {
@@ -386,8 +419,12 @@ static int read_compose(struct ctx *c, yaml_node_t *root)
         return -EINVAL;
     if (v)
         c->p->name = xstrdup(name);
+    c->p->secrets = json_object();
+    c->p->configs = json_object();
     if (((v = top_get(c, root, "networks")) && read_declared(c, v, true) < 0) ||
-        ((v = top_get(c, root, "volumes")) && read_declared(c, v, false) < 0))
+        ((v = top_get(c, root, "volumes")) && read_declared(c, v, false) < 0) ||
+        ((v = top_get(c, root, "secrets")) && read_files(c, v, "secrets", c->p->secrets) < 0) ||
+        ((v = top_get(c, root, "configs")) && read_files(c, v, "configs", c->p->configs) < 0))
         return -EINVAL;
     v = top_get(c, root, "services");
     if (wl_want_kind(c, v, YAML_MAPPING_NODE, "services") < 0)
@@ -672,6 +709,7 @@ void wl_project_free(struct wl_project *p)
         json_decref(s->build);
         free(s->container_name);
         json_decref(s->net_opts);
+        json_decref(s->files);
     }
     for (size_t i = 0; i < p->n_networks; i++) {
         free(p->networks[i].name);
@@ -682,6 +720,8 @@ void wl_project_free(struct wl_project *p)
     free(p->services);
     free(p->networks);
     free(p->volumes);
+    json_decref(p->secrets);
+    json_decref(p->configs);
     free(p->order);
     free(p->name);
     free(p);

@@ -54,6 +54,9 @@ struct wl_service {
     char *container_name;    /* NULL: PROJECT-SERVICE-1 */
     json_t *net_opts;        /* network name -> {"aliases": [...], "ipv4_address": "...",
                               * "ipv6_address": "..."}, the networks given settings */
+    json_t *files;           /* secrets and configs: [{"source": a file as written (relative
+                              * to the file's dir), "target": its absolute path in the
+                              * container, "what": "secret NAME"}], bound read-only */
 };
 
 struct wl_volume {
@@ -77,6 +80,7 @@ struct wl_project {
     size_t n_networks;
     struct wl_volume *volumes;
     size_t n_volumes;
+    json_t *secrets, *configs; /* top-level: name -> its file, as written */
 };
 
 /* Parses `len` bytes of YAML, every scalar interpolated first as Compose

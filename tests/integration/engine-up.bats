@@ -406,6 +406,37 @@ EOF
     "$BERTH" network rm ipq_n
 }
 
+@test "up: secrets and configs are their files, read-only, where Compose puts them" {
+    echo s3cret >"$W/pw.txt"
+    echo 'level=debug' >"$W/app.conf"
+    cat >"$W/compose.yaml" <<'EOF'
+services:
+  app:
+    image: busybox
+    command: sleep 1000
+    secrets: [db_pw, {source: db_pw, target: /etc/pw}]
+    configs: [{source: app, target: /etc/app.conf}]
+secrets:
+  db_pw: {file: ./pw.txt}
+configs:
+  app: {file: app.conf}
+EOF
+    run -0 "$BERTH" up -d -p sec -f "$W/compose.yaml"
+    run -0 "$BERTH" exec sec-app-1 sh -c 'cat /run/secrets/db_pw /etc/pw /etc/app.conf; (echo x >/run/secrets/db_pw) 2>/dev/null || echo ro'
+    [ "$output" = "s3cret
+s3cret
+level=debug
+ro" ]
+    run -0 "$BERTH" down -p sec -f "$W/compose.yaml"
+    nothing_of sec
+    # a missing file is an error before anything is made (-v would make a dir)
+    rm "$W/pw.txt"
+    run -1 "$BERTH" up -d -p sec -f "$W/compose.yaml"
+    [[ "$output" == *"secret db_pw of service 'app': $W/pw.txt is missing"* ]]
+    [ ! -e "$W/pw.txt" ]
+    nothing_of sec
+}
+
 @test "up: build: builds a missing image, --build rebuilds, a changed image recreates" {
     mkdir -p "$W/app"
     cat >"$W/app/Dockerfile" <<'EOF'

@@ -291,6 +291,35 @@ static void test_compose_flags(void **state)
               "f.yaml:3: invalid ipc 'service:a' in service 'a': another service's name expected");
     parse_bad("services:\n  a:\n    pid: service:nosuch\n",
               "f.yaml:3: service 'a' depends on unknown service 'nosuch'");
+    /* secrets and configs: files bound read-only */
+    p = parse_ok("services:\n  a:\n"
+                 "    secrets: [pw, {source: pw, target: other}, {source: pw, target: /etc/pw}]\n"
+                 "    configs: [conf, {source: conf, target: /etc/app.conf}]\n"
+                 "secrets:\n  pw: {file: ./pw.txt}\nconfigs:\n  conf:\n    file: /abs/app.conf\n");
+    static const char *const files[][2] = {{"./pw.txt", "/run/secrets/pw"},
+                                           {"./pw.txt", "/run/secrets/other"},
+                                           {"./pw.txt", "/etc/pw"},
+                                           {"/abs/app.conf", "/conf"},
+                                           {"/abs/app.conf", "/etc/app.conf"}};
+    json_t *fs = p->services[0].files;
+    assert_int_equal(json_array_size(fs), ARRAY_SIZE(files));
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        json_t *f = json_array_get(fs, i);
+        assert_string_equal(json_string_value(json_object_get(f, "source")), files[i][0]);
+        assert_string_equal(json_string_value(json_object_get(f, "target")), files[i][1]);
+    }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(fs, 0), "what")),
+                        "secret pw");
+    wl_project_free(p);
+    parse_bad("services:\n  a:\n    secrets: [nope]\n",
+              "f.yaml:3: service 'a' refers to undefined secret 'nope'");
+    parse_bad("services:\n  a:\n    image: busybox\nsecrets:\n  pw: {environment: PW}\n",
+              "f.yaml:5: 'environment' of secret 'pw' is not supported by berth (file: is)");
+    parse_bad("services:\n  a:\n    secrets: [{source: pw, uid: '1'}]\nsecrets:\n  pw: {file: x}\n",
+              "f.yaml:3: 'uid' of secrets in service 'a' is not supported by berth");
+    parse_bad(
+        "services:\n  a:\n    configs: [{source: c, target: ../x}]\nconfigs:\n  c: {file: x}\n",
+        "f.yaml:3: invalid target '../x' in service 'a'");
     parse_bad("services:\n  a:\n    scale: 2\n",
               "f.yaml:3: 'scale' in service 'a' is not supported by berth");
     parse_bad("services:\n  a:\n    container_name: -x\n",
