@@ -197,6 +197,32 @@ int cmd_save(int argc, char **argv)
     return save_to(path, out);
 }
 
+#define EXPORT_USAGE "usage: berth export [-o FILE] CONTAINER"
+
+/* berth export: the container's root file system as a tar (docker export) */
+int cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {NULL, 0, NULL, 0}};
+    const char *out = NULL;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        if (c != 'o')
+            return cli_error(125, "unknown flag '%s' for export; " EXPORT_USAGE, argv[optind - 1]);
+        out = optarg;
+    }
+    if (argc - optind != 1)
+        return cli_error(125, "export takes one container; " EXPORT_USAGE);
+    if (out == NULL && isatty(1))
+        return cli_error(125, "cowardly refusing to save to a terminal. Use the -o flag or "
+                              "redirect");
+    _cleanup_free_ char *q = cli_escape(argv[optind]);
+    _cleanup_free_ char *path = xasprintf("/containers/%s/export", q);
+    return save_to(path, out);
+}
+
 #define IMPORT_USAGE "usage: berth import [-m MESSAGE] FILE|- [REPOSITORY[:TAG]]"
 
 int cmd_import(int argc, char **argv)

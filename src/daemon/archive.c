@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <archive.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -269,6 +270,53 @@ int archive_put(struct ctr *c, const char *path, int in_fd, unsigned flags,
         r = untar_fd(in_fd, fd, flags, NULL, err);
     if (fd >= 0)
         close(fd);
+    root_close(&rt);
+    return r;
+}
+
+/* ---- export: the root file system alone ---- */
+
+/* A running container's overlay as the host sees it (DIR/rootfs, the
+ * shim's mount: none of the container's own mounts are on it). */
+static int overlay_root(struct root *rt, const char *rootfs, struct berth_error **err)
+{
+    struct stat a, b;
+    rt->fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rt->fd >= 0 && fstat(rt->fd, &a) == 0 && stat(rt->c->dir, &b) == 0 && a.st_dev != b.st_dev)
+        return 0;
+    return berth_error_set(err, EBUSY, "the root of container %s is not mounted", ctr_name(rt->c));
+}
+
+int archive_export(struct ctr *c, int out_fd, struct berth_error **err)
+{
+    struct root rt = {.fd = -1};
+    ctr_busy_begin(c->id);
+    if (ctr_find(c->id, &rt.c, err) < 0) {
+        ctr_busy_end(c->id);
+        return -ENOENT;
+    }
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", rt.c->dir);
+    int r = rt.c->status == CTR_RUNNING ? overlay_root(&rt, rootfs, err)
+                                        : stopped_root(&rt, rootfs, false, err);
+    int dfd = r < 0 ? -1 : openat(rt.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (r == 0 && d == NULL)
+        r = berth_error_set(err, errno, "cannot read the root of container %s", ctr_name(rt.c));
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    if (r == 0 && archive_write_open_fd(a, out_fd) != ARCHIVE_OK)
+        r = berth_error_set(err, EIO, "cannot write the archive: %s", archive_error_string(a));
+    /* each top entry under its own name, as docker export writes them */
+    for (struct dirent *de; r == 0 && (de = readdir(d));)
+        if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+            r = tarwalk_add(a, rt.fd, de->d_name, de->d_name, false, err);
+    if (archive_write_close(a) != ARCHIVE_OK && r == 0)
+        r = berth_error_set(err, EIO, "cannot write the archive: %s", archive_error_string(a));
+    archive_write_free(a);
+    if (d)
+        closedir(d);
+    else if (dfd >= 0)
+        close(dfd);
     root_close(&rt);
     return r;
 }

@@ -215,6 +215,9 @@ void ctr_busy_end(const char *id);
 json_t *archive_stat(struct ctr *c, const char *path, struct berth_error **err);
 int archive_get(struct ctr *c, const char *path, int out_fd, json_t **ret_stat,
                 struct berth_error **err);
+/* docker export: the container's root file system (its overlay, without
+ * its volumes and mounts) as a tar into out_fd */
+int archive_export(struct ctr *c, int out_fd, struct berth_error **err);
 /* flags: untar.h's UNTAR_OWNERS (docker cp -a) and UNTAR_KEEP_KINDS */
 int archive_put(struct ctr *c, const char *path, int in_fd, unsigned flags,
                 struct berth_error **err);

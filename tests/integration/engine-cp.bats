@@ -151,3 +151,32 @@ d/1" ]
     run -0 dk cp dcs:/hello "$L/h"
     [ "$(cat "$L/h")" = hello ]
 }
+
+@test "export: the root file system without volumes; import takes it back; docker export too" {
+    "$BERTH" run -d --name exr -v "$L/src:/data" busybox sh -c 'echo changed >/etc/motd; rm /etc/group; sleep 1000'
+    wait_for "$BERTH" exec exr test ! -e /etc/group
+    run -0 "$BERTH" export -o "$L/r.tar" exr
+    run -0 tar -tf "$L/r.tar"
+    [[ "$output" == *"bin/busybox"* ]]
+    [[ "$output" != *"./"* ]]
+    [[ "$output" != *"etc/group"* ]] # deleted in the container: not in its view
+    [[ "$output" != *"data/sub"* ]]  # a volume's files are not the container's
+    [ "$(tar -xOf "$L/r.tar" etc/motd)" = changed ]
+    run -0 "$BERTH" import "$L/r.tar" exported:1
+    run -0 "$BERTH" run --rm exported:1 cat /etc/motd
+    [ "$output" = changed ]
+    # a stopped container, to stdout, and through the docker CLI
+    "$BERTH" stop -t 1 exr
+    "$BERTH" export exr >"$L/s.tar"
+    [ "$(tar -xOf "$L/s.tar" etc/motd)" = changed ]
+    dir=$ENGINE_DIR/data/containers/$("$BERTH" inspect -f '{{.Id}}' exr)
+    ! grep -qF " $dir/" /proc/self/mountinfo
+    if [ -n "$(command -v docker)" ]; then
+        docker -H "unix://$SOCK" export -o "$L/d.tar" exr
+        [ "$(tar -xOf "$L/d.tar" etc/motd)" = changed ]
+    fi
+    run -1 "$BERTH" export -o "$L/x.tar" nosuch
+    [[ "$output" == *"No such container: nosuch"* ]]
+    [ ! -e "$L/x.tar" ]
+    "$BERTH" rmi exported:1
+}

@@ -62,6 +62,8 @@ enum MHD_Result api_auth(struct request *r);
  * fd to spool a PUT's body (a tar) to, or -1 */
 struct ctr;
 enum MHD_Result api_archive(struct request *r, struct ctr *c);
+/* GET /containers/{id}/export (docker export): its root file system */
+enum MHD_Result api_export(struct request *r, struct ctr *c);
 int api_archive_spool(const char *path, const char *method);
 /* jobs.c: a job (pull, push, build) run in a thread while its JSON lines
  * stream to the client: api_job_start answers 200 and starts run(j, ud)

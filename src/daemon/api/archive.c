@@ -52,25 +52,58 @@ static enum MHD_Result head(struct request *r, struct ctr *c, const char *path)
     return queue_with_stat(r, MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT), st);
 }
 
-static enum MHD_Result get(struct request *r, struct ctr *c, const char *path)
+static int tmp_file(struct berth_error **err)
 {
     _cleanup_free_ char *dir = xasprintf("%s/tmp", engine.data_root);
     mkdir(dir, 0700);
     int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return fd >= 0 ? fd : berth_error_set(err, errno, "cannot create a file in '%s'", dir);
+}
+
+/* The tar in fd (taken) as the answer, with st's header (taken) if any. */
+static enum MHD_Result send_tar(struct request *r, int fd, json_t *st)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+        int e = errno;
+        close(fd);
+        json_decref(st);
+        return api_message(r, 500, "cannot read the archive: %s", strerror(e));
+    }
+    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+    MHD_add_response_header(resp, "Content-Type", "application/x-tar");
+    if (st)
+        return queue_with_stat(r, resp, st);
+    MHD_add_response_header(resp, "Api-Version", API_VERSION);
+    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result get(struct request *r, struct ctr *c, const char *path)
+{
     struct berth_error *err = NULL;
     json_t *st = NULL;
-    int rc = fd < 0 ? berth_error_set(&err, errno, "cannot create a file in '%s'", dir)
-                    : archive_get(c, path, fd, &st, &err);
-    struct stat sb;
-    if (rc < 0 || fstat(fd, &sb) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+    int fd = tmp_file(&err);
+    if (fd < 0 || archive_get(c, path, fd, &st, &err) < 0) {
         if (fd >= 0)
             close(fd);
         json_decref(st);
         return api_error(r, err);
     }
-    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
-    MHD_add_response_header(resp, "Content-Type", "application/x-tar");
-    return queue_with_stat(r, resp, st);
+    return send_tar(r, fd, st);
+}
+
+enum MHD_Result api_export(struct request *r, struct ctr *c)
+{
+    struct berth_error *err = NULL;
+    int fd = tmp_file(&err);
+    if (fd < 0 || archive_export(c, fd, &err) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return api_error(r, err);
+    }
+    return send_tar(r, fd, NULL);
 }
 
 static enum MHD_Result put(struct request *r, struct ctr *c, const char *path)

@@ -554,6 +554,8 @@ enum MHD_Result api_containers(struct request *r)
         ret = api_update(r, c);
     } else if (streq(what, "archive")) {
         ret = api_archive(r, c);
+    } else if (streq(what, "export") && streq(r->method, "GET")) {
+        ret = api_export(r, c);
     } else if (streq(what, "wait") && streq(r->method, "POST")) {
         ret = wait_for(r, c);
     } else if (streq(r->method, "POST")) {
