@@ -165,28 +165,38 @@ static int save_to(const char *path, const char *out)
     return rc;
 }
 
-int cmd_save(int argc, char **argv)
+/* save's and export's -o FILE: 0 with *ret_out (NULL: stdout, which is
+ * no terminal) and optind at the first argument, else the exit code. */
+static int output_flag(int argc, char **argv, const char *cmd, const char *usage,
+                       const char **ret_out)
 {
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                          {NULL, 0, NULL, 0}};
-    const char *out = NULL;
     int c;
+    *ret_out = NULL;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         if (c != 'o')
-            return cli_error(125,
-                             "unknown flag '%s' for save; usage: berth save [-o FILE] "
-                             "IMAGE...",
-                             argv[optind - 1]);
-        out = optarg;
+            return cli_error(125, "unknown flag '%s' for %s; %s", argv[optind - 1], cmd, usage);
+        *ret_out = optarg;
     }
-    if (optind >= argc)
-        return cli_error(125, "save needs at least one image; usage: berth save [-o FILE] "
-                              "IMAGE...");
-    if (out == NULL && isatty(1))
+    if (*ret_out == NULL && isatty(1))
         return cli_error(125, "cowardly refusing to save to a terminal. Use the -o flag or "
                               "redirect");
+    return 0;
+}
+
+#define SAVE_USAGE "usage: berth save [-o FILE] IMAGE..."
+
+int cmd_save(int argc, char **argv)
+{
+    const char *out;
+    int rc = output_flag(argc, argv, "save", SAVE_USAGE, &out);
+    if (rc)
+        return rc;
+    if (optind >= argc)
+        return cli_error(125, "save needs at least one image; " SAVE_USAGE);
     _cleanup_free_ char *path = xstrdup("/images/get?");
     for (int i = optind; i < argc; i++) {
         _cleanup_free_ char *q = cli_escape(argv[i]);
@@ -202,22 +212,12 @@ int cmd_save(int argc, char **argv)
 /* berth export: the container's root file system as a tar (docker export) */
 int cmd_export(int argc, char **argv)
 {
-    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-                                         {NULL, 0, NULL, 0}};
-    const char *out = NULL;
-    int c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-        if (c != 'o')
-            return cli_error(125, "unknown flag '%s' for export; " EXPORT_USAGE, argv[optind - 1]);
-        out = optarg;
-    }
+    const char *out;
+    int rc = output_flag(argc, argv, "export", EXPORT_USAGE, &out);
+    if (rc)
+        return rc;
     if (argc - optind != 1)
         return cli_error(125, "export takes one container; " EXPORT_USAGE);
-    if (out == NULL && isatty(1))
-        return cli_error(125, "cowardly refusing to save to a terminal. Use the -o flag or "
-                              "redirect");
     _cleanup_free_ char *q = cli_escape(argv[optind]);
     _cleanup_free_ char *path = xasprintf("/containers/%s/export", q);
     return save_to(path, out);
