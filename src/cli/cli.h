@@ -180,6 +180,7 @@ int cmd_image(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_pull(int argc, char **argv);  /* cmd-pull.c */
 int cmd_build(int argc, char **argv); /* cmd-build.c */

@@ -2,6 +2,7 @@
  * pause | unpause: one API call per container. */
 #include "cli.h"
 #include "cleanup.h"
+#include "registry.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -201,5 +202,59 @@ int cmd_wait(int argc, char **argv)
         json_decref(j);
         reply_free(&r);
     }
+    return rc;
+}
+
+#define COMMIT_USAGE                                                                               \
+    "usage: berth commit [-a AUTHOR] [-m MESSAGE] [-p|--pause=false] CONTAINER "                   \
+    "[REPOSITORY[:TAG]]"
+
+/* berth commit: the container's changes as a new image (POST /commit);
+ * prints its id. */
+int cmd_commit(int argc, char **argv)
+{
+    static const struct option opts[] = {{"author", required_argument, NULL, 'a'},
+                                         {"message", required_argument, NULL, 'm'},
+                                         {"pause", optional_argument, NULL, 'p'},
+                                         {"change", required_argument, NULL, 'c'},
+                                         {NULL, 0, NULL, 0}};
+    const char *author = "", *msg = "";
+    bool pause = true;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "a:m:p::c:", opts, NULL)) != -1) {
+        const char *v = optarg && *optarg == '=' ? optarg + 1 : optarg;
+        if (c == 'a')
+            author = optarg;
+        else if (c == 'm')
+            msg = optarg;
+        else if (c == 'p' && (v == NULL || streq(v, "true") || streq(v, "false")))
+            pause = v == NULL || streq(v, "true");
+        else if (c == 'c') /* Dockerfile instructions: refused, not ignored */
+            return cli_error(125, "--change is not supported by berth yet");
+        else
+            return cli_error(125, "unknown or bad flag '%s' for commit; " COMMIT_USAGE,
+                             argv[optind - 1]);
+    }
+    if (argc - optind < 1 || argc - optind > 2)
+        return cli_error(125, "commit takes a container and an optional name; " COMMIT_USAGE);
+    const char *name = argc - optind == 2 ? argv[optind + 1] : "";
+    const char *tag = registry_name_tag(name);
+    _cleanup_free_ char *repo = tag ? strndup(name, (size_t)(tag - 1 - name)) : xstrdup(name);
+    _cleanup_free_ char *qc = cli_escape(argv[optind]), *qr = cli_escape(repo);
+    _cleanup_free_ char *qt = cli_escape(tag ? tag : ""), *qa = cli_escape(author);
+    _cleanup_free_ char *qm = cli_escape(msg);
+    _cleanup_free_ char *path =
+        xasprintf("/commit?container=%s&repo=%s&tag=%s&author=%s&comment=%s&pause=%s", qc, qr, qt,
+                  qa, qm, pause ? "true" : "false");
+    struct reply r;
+    if (cli_call("POST", path, NULL, &r) < 0)
+        return 1;
+    json_t *j = r.status == 201 ? json_loadb(r.body ? r.body : "", r.len, 0, NULL) : NULL;
+    int rc = j ? (printf("%s\n", json_string_value(json_object_get(j, "Id")) ?: ""), 0)
+               : cli_api_error(&r, 1);
+    json_decref(j);
+    reply_free(&r);
     return rc;
 }

@@ -25,7 +25,8 @@ static const struct {
     {"network", cmd_network}, {"port", cmd_port},       {"pull", cmd_pull},
     {"login", cmd_login},     {"logout", cmd_logout},   {"push", cmd_push},
     {"history", cmd_history}, {"build", cmd_build},     {"cp", cmd_cp},
-    {"export", cmd_export},   {"up", cmd_up},           {"down", cmd_down},
+    {"export", cmd_export},   {"commit", cmd_commit},   {"up", cmd_up},
+    {"down", cmd_down},
 };
 
 static void usage(FILE *f)
@@ -34,7 +35,7 @@ static void usage(FILE *f)
                "commands: run create start stop restart kill rm ps logs exec attach inspect wait\n"
                "          top pause unpause rename stats update images volume network info\n"
                "          version image rmi tag load save import events port pull login\n"
-               "          logout push history build up down cp export\n");
+               "          logout push history build up down cp export commit\n");
 }
 
 int main(int argc, char **argv)

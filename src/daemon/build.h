@@ -60,12 +60,13 @@ struct build {
     char **stage_ids; /* each stage's image once built (NULL: scratch, nothing) */
     char **meta_args; /* "K=V" of the ARGs before the first FROM */
     /* the stage being built */
-    char *image;        /* the current image id; NULL: scratch with nothing yet */
-    json_t *config;     /* its config document (OCI image config) */
-    json_t *layers;     /* its manifest's layer descriptors */
-    char **args;        /* "K=V" of its ARGs in effect */
-    bool cmd_set;       /* a CMD in this stage (ENTRYPOINT clears an inherited one) */
-    unsigned long hold; /* its number among the builds holding images; 0: none yet */
+    char *image;         /* the current image id; NULL: scratch with nothing yet */
+    json_t *config;      /* its config document (OCI image config) */
+    json_t *layers;      /* its manifest's layer descriptors */
+    char **args;         /* "K=V" of its ARGs in effect */
+    bool cmd_set;        /* a CMD in this stage (ENTRYPOINT clears an inherited one) */
+    unsigned long hold;  /* its number among the builds holding images; 0: none yet */
+    const char *comment; /* the next history entry's comment (docker commit -m), or NULL */
 };
 
 /* build.c: prints a formatted piece of output */
@@ -99,6 +100,10 @@ bool build_cache_hit(struct build *b, const char *key);
 void build_cache_put(struct build *b, const char *key);
 /* The unpacked layer dirs of image `id`, bottom first (caller frees). */
 char **build_layer_dirs(const char *id, struct berth_error **err);
+
+/* The files the runtime makes in a container's upper dir (the mount
+ * targets of its hostname, hosts and resolv.conf): never in a layer. */
+extern const char *const build_runtime_made[];
 
 /* The label of RUN's containers: the PID of the berthd that builds. */
 #define BUILD_LABEL "io.berth.build"

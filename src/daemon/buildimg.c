@@ -173,6 +173,8 @@ static void grow(struct build *b, const char *created_by, const char *hex, long 
     if (!json_is_array(h))
         json_object_set_new(b->config, "history", h = json_array());
     json_t *e = json_pack("{s:s,s:s}", "created", now, "created_by", created_by);
+    if (b->comment && *b->comment)
+        json_object_set_new(e, "comment", json_string(b->comment));
     if (hex == NULL)
         json_object_set_new(e, "empty_layer", json_true());
     json_array_append_new(h, e);

@@ -21,7 +21,7 @@
 
 /* mount points the runtime makes in the root for its bind mounts: not
  * part of what RUN changed (Docker keeps them in its init layer) */
-static const char *const runtime_made[] = {"etc/hostname", "etc/hosts", "etc/resolv.conf", NULL};
+const char *const build_runtime_made[] = {"etc/hostname", "etc/hosts", "etc/resolv.conf", NULL};
 
 static json_t *strv_json(char **v)
 {
@@ -150,7 +150,7 @@ static int upper_layer(struct build *b, const char *id, char **ret_layer, char r
     _cleanup_close_ int out = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (ufd < 0 || out < 0)
         return berth_error_set(err, errno, "cannot open '%s'", ufd < 0 ? upper : path);
-    int r = layerdiff_tar(ufd, LAYERDIFF_OVERLAY, runtime_made, out, ret_hex, err);
+    int r = layerdiff_tar(ufd, LAYERDIFF_OVERLAY, build_runtime_made, out, ret_hex, err);
     if (r < 0)
         unlink(path);
     else

@@ -199,6 +199,16 @@ json_t *exec_inspect(const char *cid, const char *eid, json_t *rec);
 /* Waits up to `ms` for the exec's exit record. */
 bool exec_wait_exit(const char *cid, const char *eid, long ms);
 
+/* commit.c: docker commit. `ref` (REPO[:TAG], may be NULL: untagged),
+ * `comment` (its history entry's), `author` (the config's); `pause`: a
+ * running container is frozen while its layer is read. *ret_id the new
+ * image's id. EINVAL for a --rootfs container or a bad ref. */
+struct commit_opts {
+    const char *ref, *comment, *author;
+    bool pause;
+};
+int ctr_commit(struct ctr *c, const struct commit_opts *o, char **ret_id, struct berth_error **err);
+
 /* Per container: a start and a copy (archive.c) never overlap; begin
  * waits for the other to end. */
 void ctr_busy_begin(const char *id);

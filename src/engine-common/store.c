@@ -654,7 +654,9 @@ static json_t *inspect_of(const char *data_root, json_t *index, json_t *man, jso
         "{s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:I,s:I,s:{s:s,s:{s:s}},"
         "s:{s:s,s:o},s:{s:s}}",
         "Id", id, "RepoTags", store_image_refs(data_root, index, id), "RepoDigests",
-        store_repo_digests(data_root, index, id), "Parent", "", "Comment", str_of(hist, "comment"),
+        store_repo_digests(data_root, index, id), "Parent", "", "Comment",
+        json_is_string(json_object_get(config, "comment")) ? str_of(config, "comment")
+                                                           : str_of(hist, "comment"),
         "Created", str_of(config, "created"), "Container", "", "DockerVersion", "", "Author",
         str_of(config, "author"), "Config", json_is_object(cc) ? json_incref(cc) : json_object(),
         "Architecture", str_of(config, "architecture"), "Os", str_of(config, "os"), "Size", size,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # berth cp and docker cp through /containers/{id}/archive (HEAD, GET,
 # PUT): docker's naming rules both ways, running and stopped containers,
-# symlinks in the container that must not lead out of it, and the errors.
+# symlinks in the container that must not lead out of it, and the errors;
+# export (GET /containers/{id}/export) and commit (POST /commit).
 
 load engine-helpers
 
@@ -179,4 +180,51 @@ d/1" ]
     [[ "$output" == *"No such container: nosuch"* ]]
     [ ! -e "$L/x.tar" ]
     "$BERTH" rmi exported:1
+}
+
+@test "commit: the container's changes and settings as an image; untagged; docker commit too" {
+    "$BERTH" run -d --name cm -e FOO=bar -w /work --label l=1 busybox \
+        sh -c 'echo made >/made; rm /etc/group; exec sleep 1000'
+    wait_for "$BERTH" exec cm test -f /made
+    run -0 "$BERTH" commit -a me -m "first commit" cm committed:1
+    [[ "$output" == sha256:* ]]
+    id=$output
+    run -0 "$BERTH" run --rm committed:1 sh -c 'cat /made; test ! -e /etc/group && echo gone; echo $FOO; pwd'
+    [ "$output" = "made
+gone
+bar
+/work" ]
+    run -0 "$BERTH" image inspect committed:1
+    [ "$(jq -r '.[0].Id' <<<"$output")" = "$id" ]
+    [ "$(jq -r '.[0].Author' <<<"$output")" = me ]
+    [ "$(jq -r '.[0].Comment' <<<"$output")" = "first commit" ]
+    [ "$(jq -r '.[0].Config.Labels.l' <<<"$output")" = 1 ]
+    [ "$(jq -c '.[0].Config.Cmd' <<<"$output")" = '["sh","-c","echo made >/made; rm /etc/group; exec sleep 1000"]' ]
+    # the runtime's own files are not in the layer, the container runs on, thawed
+    "$BERTH" save committed:1 >"$L/c.tar"
+    mkdir "$L/c" && tar -C "$L/c" -xf "$L/c.tar"
+    layer=$(jq -r '.[0].Layers[-1]' "$L/c/manifest.json")
+    run -0 tar -tf "$L/c/$layer"
+    [[ "$output" == *made* ]]
+    [[ "$output" == *"etc/.wh.group"* ]]
+    [[ "$output" != *"etc/hosts"* ]]
+    [ "$("$BERTH" inspect -f '{{.State.Running}} {{.State.Paused}}' cm)" = "true false" ]
+    # without a name: an image of its own, listed untagged
+    run -0 "$BERTH" commit --pause=false cm
+    untagged=${output:7:12}
+    run -0 "$BERTH" images --format '{{.Repository}} {{.ID}}'
+    [[ "$output" == *"<none> $untagged"* ]]
+    if [ -n "$(command -v docker)" ]; then
+        docker -H "unix://$SOCK" commit -m "by docker" cm dcommitted:2
+        run -0 "$BERTH" run --rm dcommitted:2 cat /made
+        [ "$output" = made ]
+        "$BERTH" rmi dcommitted:2
+    fi
+    run -1 "$BERTH" commit nosuch x
+    [[ "$output" == *"No such container: nosuch"* ]]
+    run -125 "$BERTH" commit -c 'CMD ["x"]' cm x
+    [[ "$output" == *"--change is not supported by berth yet"* ]]
+    run -1 "$BERTH" commit cm 'Bad Name'
+    [[ "$output" == *"invalid reference format"* ]]
+    "$BERTH" rmi committed:1
 }

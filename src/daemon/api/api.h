@@ -43,6 +43,8 @@ bool api_arg_bool(struct request *r, const char *key, bool def);
 
 enum MHD_Result api_system(struct request *r);     /* /_ping /version /info */
 enum MHD_Result api_containers(struct request *r); /* /containers/... */
+/* POST /commit?container=&repo=&tag=&comment=&author=&pause= (docker commit) */
+enum MHD_Result api_commit(struct request *r);
 /* images.c: /images/... (list, inspect, tag, delete, load, get, create?fromSrc: import,
  * create?fromImage: pull) */
 enum MHD_Result api_images(struct request *r);

@@ -1,5 +1,6 @@
 /* /containers/...: create, list, inspect, start, wait, stop, kill, delete */
 #include "api.h"
+#include "../body.h"
 #include "../daemon.h"
 #include "../volumes.h"
 #include "cleanup.h"
@@ -509,6 +510,41 @@ static enum MHD_Result wait_for(struct request *r, struct ctr *c)
     enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+enum MHD_Result api_commit(struct request *r)
+{
+    const char *ref = api_arg(r, "container"), *repo = api_arg(r, "repo");
+    const char *tag = api_arg(r, "tag"), *changes = api_arg(r, "changes");
+    if (ref == NULL || *ref == '\0')
+        return api_message(r, 400, "no container given (container=)");
+    if (changes && *changes) /* Dockerfile instructions: refused, not ignored */
+        return api_message(r, 400, "changes (commit --change) is not supported by berth yet");
+    json_t *cfg = r->body_len ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+    bool set = cfg && !body_unset(cfg);
+    json_decref(cfg);
+    if (set)
+        return api_message(r, 400, "a commit's config body is not supported by berth yet");
+    if ((!repo || !*repo) && tag && *tag)
+        return api_message(r, 400, "a tag needs a repository (repo=)");
+    struct ctr *c = NULL;
+    struct berth_error *err = NULL;
+    if (ctr_find(ref, &c, &err) < 0)
+        return api_error(r, err);
+    _cleanup_free_ char *full =
+        repo && *repo ? xasprintf("%s%s%s", repo, tag && *tag ? ":" : "", tag ? tag : "") : NULL;
+    struct commit_opts o = {.ref = full,
+                            .comment = api_arg(r, "comment"),
+                            .author = api_arg(r, "author"),
+                            .pause = api_arg_bool(r, "pause", true)};
+    char *id = NULL;
+    int rc = ctr_commit(c, &o, &id, &err);
+    ctr_free(c);
+    if (rc < 0)
+        return api_error(r, err);
+    json_t *j = json_pack("{s:s}", "Id", id);
+    free(id);
+    return api_json(r, 201, j);
 }
 
 enum MHD_Result api_containers(struct request *r)

@@ -133,6 +133,8 @@ static enum MHD_Result route(struct request *r)
         return api_events(r);
     if (streq(r->path, "/build"))
         return api_build(r);
+    if (streq(r->path, "/commit") && streq(r->method, "POST"))
+        return api_commit(r);
     return api_system(r);
 }
 
