@@ -143,6 +143,10 @@ char *cli_timestamp(const char *t);
 /* A prune's --filter KEY=VALUE into filters {"KEY":["VALUE"]}, until as
  * unix seconds (cli_timestamp); -1 after printing why not. cmd-images.c */
 int cli_add_filter(json_t *filters, const char *arg);
+/* A prune's flags: -f, --filter into `filters`, -a into *all (NULL: no
+ * -a); 0, or the exit code after printing why (usage names `what`). */
+int cli_prune_flags(int argc, char **argv, const char *what, const char *usage, bool *all,
+                    bool *force, json_t *filters);
 
 int cmd_run(int argc, char **argv);
 int cmd_events(int argc, char **argv);
@@ -181,6 +185,7 @@ int cmd_load(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
+int cmd_container_prune(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_pull(int argc, char **argv);  /* cmd-pull.c */
 int cmd_build(int argc, char **argv); /* cmd-build.c */

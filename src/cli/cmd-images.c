@@ -361,28 +361,36 @@ static void print_pruned(json_t *rep)
     printf("Total reclaimed space: %s\n", size);
 }
 
-int cmd_image_prune(int argc, char **argv)
+int cli_prune_flags(int argc, char **argv, const char *what, const char *usage, bool *all,
+                    bool *force, json_t *filters)
 {
     static const struct option opts[] = {{"all", no_argument, NULL, 'a'},
                                          {"force", no_argument, NULL, 'f'},
                                          {"filter", required_argument, NULL, 'F'},
                                          {NULL, 0, NULL, 0}};
-    bool all = false, force = false;
-    json_t *filters = json_object();
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "af", opts, NULL)) != -1) {
-        if (c == 'a' || c == 'f')
-            *(c == 'a' ? &all : &force) = true;
+    while ((c = getopt_long(argc, argv, all ? "af" : "f", opts, NULL)) != -1) {
+        if ((c == 'a' && all) || c == 'f')
+            *(c == 'a' ? all : force) = true;
         else if (c != 'F' || cli_add_filter(filters, optarg) < 0)
-            return json_decref(filters),
-                   c == 'F' ? 125
-                            : cli_error(125, "unknown flag '%s' for image prune; " PRUNE_USAGE,
-                                        argv[optind - 1]);
+            return c == 'F' ? 125
+                            : cli_error(125, "unknown flag '%s' for %s; %s", argv[optind - 1], what,
+                                        usage);
     }
     if (optind != argc)
-        return json_decref(filters), cli_error(125, "image prune takes no arguments; " PRUNE_USAGE);
+        return cli_error(125, "%s takes no arguments; %s", what, usage);
+    return 0;
+}
+
+int cmd_image_prune(int argc, char **argv)
+{
+    bool all = false, force = false;
+    json_t *filters = json_object();
+    int rc = cli_prune_flags(argc, argv, "image prune", PRUNE_USAGE, &all, &force, filters);
+    if (rc)
+        return json_decref(filters), rc;
     json_object_set_new(filters, "dangling", json_pack("[s]", all ? "false" : "true"));
     _cleanup_free_ char *text = json_dumps(filters, JSON_COMPACT);
     _cleanup_free_ char *q = cli_escape(text);
@@ -394,7 +402,7 @@ int cmd_image_prune(int argc, char **argv)
     if (cli_call("POST", path, NULL, &r) < 0)
         return 1;
     json_t *rep = r.status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
-    int rc = rep ? 0 : cli_api_error(&r, 1);
+    rc = rep ? 0 : cli_api_error(&r, 1);
     if (rep)
         print_pruned(rep);
     json_decref(rep);

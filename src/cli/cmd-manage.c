@@ -258,3 +258,46 @@ int cmd_commit(int argc, char **argv)
     reply_free(&r);
     return rc;
 }
+
+#define CPRUNE_USAGE "usage: berth container prune [-f] [--filter until=|label=|label!=]"
+
+/* berth container prune: every container that does not run */
+int cmd_container_prune(int argc, char **argv)
+{
+    bool force = false;
+    json_t *filters = json_object();
+    int rc = cli_prune_flags(argc, argv, "container prune", CPRUNE_USAGE, NULL, &force, filters);
+    if (rc)
+        return json_decref(filters), rc;
+    _cleanup_free_ char *text = json_dumps(filters, JSON_COMPACT);
+    _cleanup_free_ char *q = cli_escape(text);
+    _cleanup_free_ char *path = xasprintf("/containers/prune?filters=%s", q);
+    json_decref(filters);
+    if (!force) {
+        printf("WARNING! This will remove all stopped containers.\n"
+               "Are you sure you want to continue? [y/N] ");
+        fflush(stdout);
+        char line[64];
+        if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+            return 0;
+    }
+    struct reply r;
+    if (cli_call("POST", path, NULL, &r) < 0)
+        return 1;
+    json_t *rep = r.status == 200 ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+    rc = rep ? 0 : cli_api_error(&r, 1);
+    json_t *list = json_object_get(rep, "ContainersDeleted"), *e;
+    size_t i;
+    if (json_array_size(list) > 0)
+        printf("Deleted Containers:\n");
+    json_array_foreach(list, i, e) printf("%s\n", json_string_value(e));
+    if (rep) {
+        char size[32];
+        cli_human_size((double)json_integer_value(json_object_get(rep, "SpaceReclaimed")), 4, size,
+                       sizeof(size));
+        printf("%sTotal reclaimed space: %s\n", json_array_size(list) > 0 ? "\n" : "", size);
+    }
+    json_decref(rep);
+    reply_free(&r);
+    return rc;
+}

@@ -35,7 +35,8 @@ static void usage(FILE *f)
                "commands: run create start stop restart kill rm ps logs exec attach inspect wait\n"
                "          top pause unpause rename stats update images volume network info\n"
                "          version image rmi tag load save import events port pull login\n"
-               "          logout push history build up down cp export commit\n");
+               "          logout push history build up down cp export commit\n"
+               "          container ls|prune|COMMAND\n");
 }
 
 int main(int argc, char **argv)
@@ -63,6 +64,18 @@ int main(int argc, char **argv)
     if (i >= argc) {
         usage(stderr);
         return 125;
+    }
+    /* docker's management form: berth container ls|prune|COMMAND ... */
+    if (streq(argv[i], "container") && i + 1 < argc) {
+        i++;
+        if (streq(argv[i], "prune"))
+            return cmd_container_prune(argc - i, argv + i);
+        if (streq(argv[i], "ls") || streq(argv[i], "list")) {
+            argv[i] = "ps";
+            return cmd_ps(argc - i, argv + i);
+        }
+    } else if (streq(argv[i], "container")) {
+        return cli_error(125, "usage: berth container ls|prune|COMMAND [OPTIONS]");
     }
     for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
         if (streq(argv[i], commands[k].name))

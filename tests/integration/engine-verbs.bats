@@ -251,3 +251,35 @@ load engine-helpers
     run -0 api POST "/containers/$id/exec" 'not json'
     [[ "$output" == *'invalid JSON'*'HTTP 400' ]]
 }
+
+@test "container prune: every container that does not run, with label and until filters; container ls" {
+    "$BERTH" run -d --name pr-up busybox sleep 1000
+    "$BERTH" create --name pr-made busybox true
+    "$BERTH" run --name pr-done --label keep=yes busybox sh -c 'head -c 5000 /dev/zero >/f'
+    "$BERTH" run --name pr-old busybox true
+    # a label filter keeps the others
+    run -0 "$BERTH" container prune -f --filter label=keep=yes
+    [[ "$output" == *"Deleted Containers:"* ]]
+    [[ "$output" == *"Total reclaimed space: 5kB"* ]]
+    run -0 "$BERTH" container ls -a --format '{{.Names}}'
+    [ "$(sort <<<"$output" | tr '\n' ' ')" = "pr-made pr-old pr-up " ]
+    # until: made before a time in the past keeps them all
+    run -0 "$BERTH" container prune -f --filter until=2000-01-01T00:00:00Z
+    [[ "$output" == *"Total reclaimed space: 0B"* ]]
+    [ "$("$BERTH" ps -a -q | wc -l)" = 3 ]
+    # without -f it asks; no is no
+    run -0 "$BERTH" container prune <<<n
+    [[ "$output" == *"Are you sure you want to continue? [y/N]"* ]]
+    [ "$("$BERTH" ps -a -q | wc -l)" = 3 ]
+    run -0 "$BERTH" container prune <<<y
+    run -0 "$BERTH" ps -a --format '{{.Names}}'
+    [ "$output" = pr-up ]
+    run -1 "$BERTH" container prune -f --filter dangling=true
+    [[ "$output" == *"invalid filter 'dangling'"* ]]
+    if [ -n "$(command -v docker)" ]; then
+        "$BERTH" create --name pr-d busybox true
+        run -0 docker -H "unix://$SOCK" container prune -f
+        [[ "$output" == *"Deleted Containers:"* ]]
+        [ "$("$BERTH" ps -a --format '{{.Names}}')" = pr-up ]
+    fi
+}

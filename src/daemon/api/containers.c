@@ -1,20 +1,26 @@
 /* /containers/...: create, list, inspect, start, wait, stop, kill, delete */
 #include "api.h"
 #include "../body.h"
+#include "../build.h"
 #include "../daemon.h"
 #include "../volumes.h"
 #include "cleanup.h"
+#include "images-query.h"
+#include "store.h"
 #include "durable.h"
 #include "error.h"
 #include "signals.h"
 #include "units.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static time_t parse_time(const char *s)
@@ -512,6 +518,70 @@ static enum MHD_Result wait_for(struct request *r, struct ctr *c)
     return ret;
 }
 
+/* Bytes of the regular files under dfd (taken), down to a depth. */
+static long long tree_bytes(int dfd, int depth)
+{
+    long long n = 0;
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (d == NULL) {
+        if (dfd >= 0)
+            close(dfd);
+        return 0;
+    }
+    for (struct dirent *de; (de = readdir(d));) {
+        struct stat st;
+        if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISREG(st.st_mode))
+            n += st.st_size;
+        else if (S_ISDIR(st.st_mode) && depth < 256)
+            n += tree_bytes(
+                openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+                depth + 1);
+    }
+    closedir(d);
+    return n;
+}
+
+/* POST /containers/prune: every container that does not run (created or
+ * exited; a build's own are the build's), with image prune's until,
+ * label and label! filters. */
+static enum MHD_Result prune(struct request *r)
+{
+    struct store_prune f = {0};
+    json_t *filters = NULL;
+    _cleanup_free_ char *bad = images_prune_filters_plain(api_arg(r, "filters"), &f, &filters);
+    if (bad) {
+        json_decref(filters);
+        return api_message(r, 400, "%s", bad);
+    }
+    struct ctr **v;
+    size_t n;
+    json_t *gone = json_array();
+    long long bytes = 0;
+    ctr_list(&v, &n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *labels = json_object_get(json_object_get(v[i]->rec, "Config"), "Labels");
+        if (v[i]->status == CTR_RUNNING || json_object_get(labels, BUILD_LABEL) ||
+            store_prune_keeps(&f, labels, store_parse_time(v[i]->created)))
+            continue;
+        _cleanup_free_ char *upper = xasprintf("%s/upper", v[i]->dir);
+        long long size = tree_bytes(open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC), 0);
+        struct berth_error *err = NULL;
+        if (ctr_remove(v[i]->id, false, &err) < 0) {
+            berth_error_clear(&err); /* started meanwhile: it stays */
+            continue;
+        }
+        bytes += size;
+        json_array_append_new(gone, json_string(v[i]->id));
+    }
+    ctrs_free(v, n);
+    json_decref(filters); /* f's label lists are its */
+    return api_json(r, 200,
+                    json_pack("{s:o,s:I}", "ContainersDeleted", gone, "SpaceReclaimed", bytes));
+}
+
 enum MHD_Result api_commit(struct request *r)
 {
     const char *ref = api_arg(r, "container"), *repo = api_arg(r, "repo");
@@ -554,6 +624,8 @@ enum MHD_Result api_containers(struct request *r)
         return create(r);
     if (streq(rest, "json") && streq(r->method, "GET"))
         return list(r);
+    if (streq(rest, "prune") && streq(r->method, "POST"))
+        return prune(r);
     char ref[256];
     if (*rest == '/') /* a name given as "/NAME" */
         rest++;

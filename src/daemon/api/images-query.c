@@ -94,3 +94,11 @@ char *images_prune_filters(const char *text, struct store_prune *f, json_t **ret
     f->not_labels = json_object_get(filters, "label!");
     return NULL;
 }
+
+char *images_prune_filters_plain(const char *text, struct store_prune *f, json_t **ret_filters)
+{
+    char *bad = images_prune_filters(text, f, ret_filters);
+    if (bad == NULL && json_object_get(*ret_filters, "dangling"))
+        bad = xstrdup("invalid filter 'dangling'");
+    return bad;
+}

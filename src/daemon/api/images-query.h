@@ -16,3 +16,7 @@ double images_go_duration(const char *s);
  * lists borrowed from *ret_filters, which the caller always decrefs.
  * NULL, or why not as Docker words it (the caller frees). */
 char *images_prune_filters(const char *text, struct store_prune *f, json_t **ret_filters);
+
+/* The same for network and container prune, which have no dangling
+ * filter: "invalid filter 'dangling'" for one. */
+char *images_prune_filters_plain(const char *text, struct store_prune *f, json_t **ret_filters);

@@ -289,9 +289,7 @@ static enum MHD_Result prune(struct request *r)
 {
     struct store_prune f = {0};
     json_t *filters = NULL;
-    _cleanup_free_ char *bad = images_prune_filters(api_arg(r, "filters"), &f, &filters);
-    if (bad == NULL && json_object_get(filters, "dangling"))
-        bad = xstrdup("invalid filter 'dangling'");
+    _cleanup_free_ char *bad = images_prune_filters_plain(api_arg(r, "filters"), &f, &filters);
     enum MHD_Result ret =
         bad ? api_message(r, 400, "%s", bad)
             : api_json(r, 200, json_pack("{s:o}", "NetworksDeleted", net_prune(&f)));
