@@ -274,11 +274,14 @@ int ctr_kill(struct ctr *c, int sig, unsigned flags, struct berth_error **err)
                                c->id);
     snprintf(req, sizeof(req), "kill %d%s%s%s\n", sig, flags & KILL_ALL ? " all" : "",
              flags & KILL_MANUAL ? " manual" : "", flags & KILL_NORESTART ? " norestart" : "");
-    if (shim_request(c->id, req, rep, sizeof(rep)) < 0 || strstr(rep, "\"Ok\"") == NULL)
+    long long at = events_hold(c->id); /* a SIGKILL's die comes after its kill */
+    if (shim_request(c->id, req, rep, sizeof(rep)) < 0 || strstr(rep, "\"Ok\"") == NULL) {
+        events_release(c, NULL, NULL, 0);
         return berth_error_set(err, EBUSY, "Container %s is not running", c->id);
+    }
     char num[16];
     snprintf(num, sizeof(num), "%d", sig);
-    events_container(c, "kill", json_pack("{s:s}", "signal", num));
+    events_release(c, "kill", json_pack("{s:s}", "signal", num), at);
     return 0;
 }
 

@@ -23,7 +23,7 @@ static char *log_dir;
 static uint64_t seq; /* events appended since start */
 static char *ring[EVENTS_RING];
 static json_t *marks; /* id -> the end of its last imported line (from the log) */
-static json_t *held;  /* ids being started: their shim's lines wait for the start */
+static json_t *held;  /* id -> holds: its shim's lines wait (events_hold) */
 
 /* Keeps the newest half of the log (at a line start): temp, rename. */
 static void trim(void)
@@ -203,21 +203,39 @@ void events_container(const struct ctr *c, const char *action, json_t *attrs)
     pthread_mutex_unlock(&lk);
 }
 
-void events_start_begin(const char *id)
+long long events_hold(const char *id)
 {
     pthread_mutex_lock(&lk);
-    json_object_set_new(held, id, json_true());
+    json_object_set_new(held, id, json_integer(json_integer_value(json_object_get(held, id)) + 1));
     pthread_mutex_unlock(&lk);
+    return (long long)now_nano();
+}
+
+void events_release(const struct ctr *c, const char *action, json_t *attrs, long long nano)
+{
+    pthread_mutex_lock(&lk);
+    json_int_t n = json_integer_value(json_object_get(held, c->id));
+    if (n > 1)
+        json_object_set_new(held, c->id, json_integer(n - 1));
+    else
+        json_object_del(held, c->id);
+    if (action)
+        append_locked(ctr_event(c->rec, c->id, action, attrs ? attrs : json_object(),
+                                nano ? nano : now_nano()));
+    else
+        json_decref(attrs);
+    import_locked(c->id, c->rec);
+    pthread_mutex_unlock(&lk);
+}
+
+void events_start_begin(const char *id)
+{
+    events_hold(id);
 }
 
 void events_start_end(const struct ctr *c, bool started)
 {
-    pthread_mutex_lock(&lk);
-    json_object_del(held, c->id);
-    if (started)
-        append_locked(ctr_event(c->rec, c->id, "start", json_object(), now_nano()));
-    import_locked(c->id, c->rec);
-    pthread_mutex_unlock(&lk);
+    events_release(c, started ? "start" : NULL, NULL, 0);
 }
 
 /* ---- readers ---- */

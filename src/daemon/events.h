@@ -44,6 +44,14 @@ void events_emit(const char *type, const char *action, const char *id, json_t *a
  * happened (the die before the stop that waited for it). */
 void events_container(const struct ctr *c, const char *action, json_t *attrs);
 
+/* Around a request that makes container `id`'s shim write events (a kill
+ * that ends it at once): what the shim writes meanwhile is imported only
+ * after `action` (NULL: none, the request failed) is logged with `attrs`
+ * (taken) and the time `nano` (events_hold's: before the request; 0:
+ * now), so a kill's die never comes before its kill. */
+long long events_hold(const char *id);
+void events_release(const struct ctr *c, const char *action, json_t *attrs, long long nano);
+
 /* Around the start of container `id`'s shim: its die (a command that
  * exits at once) is imported only after the start is logged (`started`)
  * or it failed. */

@@ -1,9 +1,9 @@
 /* --pid, --ipc, --uts and --cgroupns in the spec (HostConfig.PidMode,
  * IpcMode, UTSMode, CgroupnsMode; berthd's nsopts.c opened the donors'
- * namespaces) and the /dev/shm of a shareable container: a tmpfs at DIR/shm in the host's
- * mount namespace, bound in the container and in every container that
- * joins its IPC namespace (a mount of another mount namespace cannot be
- * bound), unmounted when the container is gone. */
+ * namespaces) and the /dev/shm of a shareable container: a tmpfs at
+ * DIR/shm in the host's mount namespace, bound in the container and in
+ * every container that joins its IPC namespace (a mount of another mount
+ * namespace cannot be bound), unmounted when the container is gone. */
 #include "shim.h"
 #include "cleanup.h"
 #include "error.h"

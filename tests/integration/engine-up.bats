@@ -550,6 +550,6 @@ bad() {
         "8: dependency cycle: a -> b -> c -> a"
     bad unknown.yaml 'services:\n  web:\n    depends_on: [db]\n' \
         "3: service 'web' depends on unknown service 'db'"
-    bad top.yaml 'services:\n  web: {}\nsecrets: {}\n' \
-        "3: unknown key 'secrets' at the top level"
+    bad top.yaml 'services:\n  web: {}\nbogus: {}\n' \
+        "3: unknown key 'bogus' at the top level"
 }
